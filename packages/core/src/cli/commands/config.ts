@@ -1,0 +1,34 @@
+import { redact } from '../../secrets.ts'
+import { openSession } from '../../session.ts'
+import { resolveTarget, describeTarget } from '../../db/connection.ts'
+import type { GlobalArgs } from '../args.ts'
+import { out } from '../output.ts'
+
+export const configHelp = `dbops config [--json] [--config <file>]
+
+Prints the resolved config: defaults applied, env conventions filled in, every secret
+redacted (passwords in URLs, keys, tokens). Validates it without connecting anywhere.`
+
+export async function configCommand(args: GlobalArgs): Promise<number> {
+  const session = await openSession({ configFile: args.config, env: { command: 'config', dryRun: args.dryRun } })
+  try {
+    const c = session.config
+    const view = {
+      file: c.file,
+      connection: { ...c.connection, target: describeTarget(resolveTarget(c.connection)) },
+      pool: c.pool,
+      storage: Object.fromEntries(Object.entries(c.storage).map(([name, spec]) => [name, 'dir' in spec ? { type: 'local', dir: spec.dir } : { type: spec.type, ...(spec.input as object) }])),
+      retention: c.retention,
+      schedules: c.schedules,
+      pipelines: c.pipelines,
+      plugins: c.plugins.map((p) => ({ name: p.name, namespace: p.namespace, options: c.pluginOptions[p.namespace] })),
+      notify: c.notify,
+      tasks: [...c.tasks.keys()],
+    }
+    const safe = redact(view)
+    out(args.json ? JSON.stringify(safe, null, 2) : JSON.stringify(safe, null, 2).replace(/"([^"]+)":/g, '$1:'))
+    return 0
+  } finally {
+    await session.close()
+  }
+}

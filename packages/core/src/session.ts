@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto'
+import type { Context } from './context.ts'
+import type { ConfigEnv } from './config/define.ts'
+import { loadConfig } from './config/load.ts'
+import { resolveConfig, type ResolvedConfig } from './config/resolve.ts'
+import { Db } from './db/db.ts'
+import { createLogger, type Logger } from './logger.ts'
+import { isSecretKey } from './secrets.ts'
+
+export interface Session {
+  config: ResolvedConfig
+  logger: Logger
+  /** Every secret value known from the config, for scrubbing output. */
+  secrets: string[]
+  createContext(options: { signal: AbortSignal; dryRun: boolean; tags?: string[] }): Context
+  close(): Promise<void>
+}
+
+/** Loads and validates the config (nothing connects yet) and prepares contexts for runs. */
+export async function openSession(options: { configFile?: string; cwd?: string; env: ConfigEnv; json?: boolean }): Promise<Session> {
+  const loaded = await loadConfig({ file: options.configFile, cwd: options.cwd, env: options.env })
+  const config = resolveConfig(loaded)
+  const contexts: Context[] = []
+  const secrets: string[] = []
+  const logger = createLogger({ secrets: () => secrets })
+  return {
+    config,
+    logger,
+    secrets,
+    createContext({ signal, dryRun, tags = [] }) {
+      const db = new Db(config.connection, config.pool)
+      secrets.push(...collectSecrets(config), ...[db.target.password, db.replicaTarget?.password].filter((s): s is string => !!s))
+      const ctx: Context = { config, logger, db, storage: config.createStorage(), signal, dryRun, runId: randomUUID(), tags, results: {} }
+      contexts.push(ctx)
+      return ctx
+    },
+    async close() {
+      for (const ctx of contexts) {
+        await ctx.db.close().catch(() => {})
+        for (const storage of ctx.storage.values()) await storage.close?.()
+      }
+      await config.close()
+    },
+  }
+}
+
+/** String values under secret-looking keys anywhere in the config, plugin options included. */
+export function collectSecrets(config: ResolvedConfig): string[] {
+  const out: string[] = []
+  const walk = (value: unknown, key: string, depth: number) => {
+    if (depth > 8 || value === null || value === undefined) return
+    if (typeof value === 'string') {
+      if (isSecretKey(key) && value.length >= 4) out.push(value)
+      return
+    }
+    if (Array.isArray(value)) return value.forEach((v) => walk(v, key, depth + 1))
+    if (typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, k, depth + 1)
+  }
+  walk(config.connection, 'connection', 0)
+  walk(config.pluginOptions, '', 0)
+  walk(config.notify, 'notify', 0)
+  for (const spec of Object.values(config.storage)) walk('input' in spec ? spec.input : spec, '', 0)
+  return out
+}
+
+/** The one AbortController of a CLI process: SIGINT/SIGTERM and --timeout abort it. */
+export function processSignal(timeoutMs?: number): { signal: AbortSignal; interrupted: () => boolean; dispose(): void } {
+  const controller = new AbortController()
+  let interrupted = false
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130) // second Ctrl-C: leave now
+    interrupted = true
+    controller.abort(Object.assign(new Error(`interrupted by ${name}`), { name: 'AbortError', code: 'INTERRUPTED' }))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const timer = timeoutMs
+    ? setTimeout(() => controller.abort(Object.assign(new Error(`the run exceeded --timeout (${Math.round(timeoutMs / 1000)}s) and was stopped`), { name: 'AbortError', code: 'TIMEOUT' })), timeoutMs)
+    : undefined
+  timer?.unref()
+  return {
+    signal: controller.signal,
+    interrupted: () => interrupted,
+    dispose() {
+      clearTimeout(timer)
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    },
+  }
+}
