@@ -5,7 +5,18 @@ export const ExitCode = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as cons
  * An error a user can act on: a sentence saying what happened, an optional hint saying
  * what to do, a stable code and the exit code the CLI ends with. Printed without a stack.
  */
+const BRAND = Symbol.for('dbops.error')
+
 export class DbopsError extends Error {
+  /**
+   * `instanceof` works across copies of this module (a config loaded in an isolated
+   * module graph throws errors of its own copy): the brand, not the prototype, decides.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== DbopsError) return Function.prototype[Symbol.hasInstance].call(this, value)
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
+  }
+  readonly [BRAND] = true
   readonly code: string
   readonly hint: string | undefined
   readonly exitCode: number

@@ -5,7 +5,8 @@ import { ConfigError } from '../errors.ts'
  * Errors are collected rather than thrown one at a time, so a config with three missing
  * variables reports all three.
  */
-const missing = new Set<string>()
+// Shared by every copy of this module (see DbopsError's brand for why copies exist).
+const missing: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('dbops.missingEnv')] ??= new Set<string>()) as Set<string>
 
 export function env(name: string): string {
   const value = process.env[name]

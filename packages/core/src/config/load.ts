@@ -14,8 +14,23 @@ export interface LoadedConfig {
   dir: string
 }
 
+let generation = 0
+
+/**
+ * Imports the config through the tsx hooks the `dbops` bin registers, so the config, its
+ * plugins and the CLI share one instance of `dbops` (errors, env helper). The query makes
+ * a reload (SIGHUP) read the file afresh. Without registered hooks (a program importing
+ * dbops under plain node), tsx's isolated `tsImport` is the fallback.
+ */
 const tsLoader: Loader = async (file) => {
-  const mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown }
+  const url = `${pathToFileURL(file).href}?dbops=${++generation}`
+  let mod: { default?: unknown }
+  try {
+    mod = (await import(url)) as { default?: unknown }
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error
+    mod = (await tsImport(url, import.meta.url)) as { default?: unknown }
+  }
   return mod.default ?? mod
 }
 
@@ -38,7 +53,13 @@ export async function loadConfig(options: { file?: string; cwd?: string; env: Co
     file = path.resolve(cwd, options.file)
     if (!existsSync(file)) throw new UsageError(`the config file ${file} does not exist`, 'Check the --config path.')
   } else {
-    const found = await explorer.search(cwd).catch(() => null)
+    let found: Awaited<ReturnType<typeof explorer.search>>
+    try {
+      found = await explorer.search(cwd)
+    } catch (error) {
+      const where = (error as { filepath?: string }).filepath ?? 'the dbops config'
+      throw new DbopsError('CONFIG_LOAD_FAILED', `could not load ${where}: ${describeLoadError(error)}`, { exitCode: 2, cause: error })
+    }
     if (!found) throw new UsageError(`no dbops config found in ${cwd} or above`, 'Run `dbops init` to write dbops.config.ts, or pass --config <file>.')
     file = found.filepath
   }
