@@ -49,7 +49,7 @@ const storageSpecSchema = z.custom<StorageSpec>(
   { message: 'expected { dir } for a local directory or a storage factory such as s3({...})' },
 )
 
-export const retentionSchema = z.strictObject({
+const retentionRules = {
   /** Sets older than this many days are deleted (subject to the minimums). 0 disables. */
   maxAgeDays: z.coerce.number().int().nonnegative().default(30),
   /** Always keep the newest N sets. */
@@ -64,6 +64,12 @@ export const retentionSchema = z.strictObject({
       monthly: z.number().int().nonnegative().default(0),
     })
     .optional(),
+}
+
+export const retentionSchema = z.strictObject({
+  ...retentionRules,
+  /** Per-destination policies by storage name: each destination keeps its own retention. */
+  destinations: z.record(z.string(), z.strictObject(retentionRules)).optional(),
 })
 
 export const scheduleSchema = z

@@ -23,7 +23,8 @@ export async function applyRetention(ctx: Context, options: { dryRun: boolean })
     ctx.signal.throwIfAborted()
     const { sets } = await listBackupSets(storage, database)
     const candidates = sets.map((set) => ({ id: set.manifest.id, startedAt: set.manifest.startedAt, verified: isVerified(set.manifest), set }))
-    const decision = decideRetention(candidates, ctx.config.retention, new Date())
+    const policy = ctx.config.retention.destinations?.[storage.name] ?? ctx.config.retention
+    const decision = decideRetention(candidates, policy, new Date())
     if (!options.dryRun) for (const { set } of decision.delete) await deleteSet(storage, set)
     outcomes.push({ storage: storage.name, kept: decision.keep.map((c) => c.id), deleted: decision.delete.map((c) => c.id), why: decision.why })
   }

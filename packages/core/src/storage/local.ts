@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -92,7 +92,7 @@ export function localStorage(name: string, dir: string): Storage {
       while (dir.startsWith(root + path.sep)) {
         const left = await readdir(dir).catch(() => ['?'])
         if (left.length > 0) break
-        await rm(dir, { recursive: false, force: true }).catch(() => {})
+        await rmdir(dir).catch(() => {})
         dir = path.dirname(dir)
       }
     },
