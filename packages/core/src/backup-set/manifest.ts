@@ -32,7 +32,8 @@ export const backupManifestSchema = z.object({
   /** Public recipients only; the identity never appears here. */
   encryption: z.object({ type: z.literal('age'), recipients: z.array(z.string()) }).nullable(),
   objects: z.array(backupObjectSchema).min(1),
-  tables: z.array(z.object({ schema: z.string(), name: z.string(), rows: z.number() })).default([]),
+  /** Row counts at backup time (in pg_dump's snapshot): `exact` when counted, else the planner's estimate. */
+  tables: z.array(z.object({ schema: z.string(), name: z.string(), rows: z.number(), exact: z.boolean().optional() })).default([]),
   tags: z.array(z.string()).default([]),
   verification: z.array(verificationSchema).default([]),
   host: z.string().optional(),
