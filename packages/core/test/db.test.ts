@@ -74,6 +74,16 @@ test('pool settings reach the server: application_name, statement timeout, max c
   await conn.close()
 })
 
+test('connections older than maxLifetimeMs are replaced', async () => {
+  const conn = open(db.url, { max: 1, maxLifetimeMs: 1000 })
+  const pid = async () => (await conn.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid
+  const first = await pid()
+  assert.is(await pid(), first, 'a young connection is reused')
+  await new Promise((r) => setTimeout(r, 1600))
+  assert.is.not(await pid(), first)
+  await conn.close()
+})
+
 test('an aborted query is cancelled on the server', async () => {
   const conn = open(db.url)
   const controller = new AbortController()
