@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { chmod, chown, mkdtemp, rm } from 'node:fs/promises'
+import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -26,6 +26,8 @@ export interface TestCluster {
 
 export const TEST_ROLE = 'dbops_test'
 export const TEST_PASSWORD = 'S3cret-test-pw!x'
+/** A role that may only connect over SSL (with TEST_PASSWORD). */
+export const SSL_ROLE = 'dbops_ssl'
 
 export function pgBinDir(): string {
   const candidates = [process.env.PG_BINDIR]
@@ -77,11 +79,14 @@ export async function startCluster(): Promise<TestCluster> {
   const data = path.join(dir, 'data')
   const port = await freePort()
   await run(path.join(binDir, 'initdb'), ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '--no-sync', '-E', 'UTF8', '--locale=C'], asUser)
-  // TCP connections of the superuser are trusted; the test role must give its password.
-  const hba = `local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n`
-  await import('node:fs/promises').then((fs) => fs.writeFile(path.join(data, 'pg_hba.conf'), hba))
-  if (asUser) await chown(path.join(data, 'pg_hba.conf'), asUser.uid, asUser.gid)
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c max_prepared_transactions=10`
+  // TCP connections of the superuser are trusted; the test role must give its password;
+  // the SSL role must come over SSL (a self-signed certificate), to test SSL settings.
+  const hba = `local all all trust\nhost all postgres 127.0.0.1/32 trust\nhostssl all ${SSL_ROLE} 127.0.0.1/32 scram-sha-256\nhostnossl all ${SSL_ROLE} 127.0.0.1/32 reject\nhost all all 127.0.0.1/32 scram-sha-256\n`
+  await writeFile(path.join(data, 'pg_hba.conf'), hba)
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-keyout', path.join(data, 'server.key'), '-out', path.join(data, 'server.crt')], { stdio: 'ignore' })
+  await chmod(path.join(data, 'server.key'), 0o600)
+  if (asUser) for (const f of ['pg_hba.conf', 'server.key', 'server.crt']) await chown(path.join(data, f), asUser.uid, asUser.gid)
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c max_prepared_transactions=10 -c ssl=on`
   await run(path.join(binDir, 'pg_ctl'), ['-D', data, '-w', '-l', path.join(dir, 'log'), '-o', opts, 'start'], asUser)
   const cluster: TestCluster = {
     host: '127.0.0.1',
@@ -98,6 +103,7 @@ export async function startCluster(): Promise<TestCluster> {
   const admin = new pg.Client({ connectionString: cluster.url('postgres') })
   await admin.connect()
   await admin.query(`create role ${TEST_ROLE} login superuser password '${TEST_PASSWORD}'`)
+  await admin.query(`create role ${SSL_ROLE} login password '${TEST_PASSWORD}'`)
   await admin.end()
   return cluster
 }

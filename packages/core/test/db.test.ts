@@ -29,7 +29,7 @@ test('connection errors are sentences with a hint, and never print the password'
     [`postgres://dbops_test:${encodeURIComponent(TEST_PASSWORD)}@127.0.0.1:${db.cluster.port}/no_such_db`, 'DB_MISSING', /database "no_such_db" does not exist/],
     [`postgres://dbops_test:${encodeURIComponent(TEST_PASSWORD)}@127.0.0.1:9/${db.name}`, 'DB_REFUSED', /nothing accepts connections at 127\.0\.0\.1:9/],
     [`postgres://dbops_test:${encodeURIComponent(TEST_PASSWORD)}@no-such-host.invalid:5432/${db.name}`, 'DB_HOST_UNKNOWN', /could not be resolved/],
-    [`postgres://dbops_test:${encodeURIComponent(TEST_PASSWORD)}@127.0.0.1:${db.cluster.port}/${db.name}?sslmode=require`, 'DB_SSL_UNSUPPORTED', /does not support SSL/],
+    [`postgres://dbops_ssl:${encodeURIComponent(TEST_PASSWORD)}@127.0.0.1:${db.cluster.port}/${db.name}`, 'DB_SSL_REQUIRED', /requires SSL/],
   ]
   for (const [url, code, message] of cases) {
     const conn = open(url, { connectTimeoutMs: 3000 })
@@ -42,6 +42,22 @@ test('connection errors are sentences with a hint, and never print the password'
       assert.not.ok(`${error.message} ${error.hint} ${String((error.cause as Error)?.message)}`.includes(secret), `${code} leaks the password`)
     }
   }
+})
+
+test('SSL: a self-signed server certificate is refused when verifying, accepted when told not to', async () => {
+  const url = `postgres://dbops_ssl:${encodeURIComponent(TEST_PASSWORD)}@127.0.0.1:${db.cluster.port}/${db.name}`
+  const strict = open(url, {}, { ssl: { rejectUnauthorized: true } })
+  const error = await errorOf(() => strict.query('select 1'))
+  await strict.close()
+  assert.is(error.code, 'DB_SSL_CERT')
+  assert.match(error.hint ?? '', /ssl\.ca/)
+  const relaxed = open(url, {}, { ssl: { rejectUnauthorized: false } })
+  const { rows } = await relaxed.query<{ ssl: boolean }>('select ssl from pg_stat_ssl where pid = pg_backend_pid()')
+  assert.is(rows[0]!.ssl, true)
+  await relaxed.close()
+  const viaUrl = open(`${url}?sslmode=require`)
+  assert.is((await viaUrl.query<{ ssl: boolean }>('select ssl from pg_stat_ssl where pid = pg_backend_pid()')).rows[0]!.ssl, true)
+  await viaUrl.close()
 })
 
 test('the CLI prints a connection error as a sentence without the password, exit 1', async () => {
