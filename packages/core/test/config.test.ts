@@ -148,6 +148,25 @@ test('init writes a starter config that validates, and will not overwrite it', a
   }
 })
 
+test('dbops list shows each schedule with its next run in its own time zone', async () => {
+  const result = await check(
+    cfg(`{ connection: { url: env('DATABASE_URL') }, pipelines: { backup: ['retention:apply'] }, schedules: { daily: { cron: '0 2 * * *', run: 'backup', timezone: 'America/New_York', tags: ['daily'] }, often: { cron: '*/5 * * * * *', run: 'backup' } } }`),
+    ['list', '--json'],
+  )
+  assert.is(result.code, 0, result.stderr)
+  const listed = JSON.parse(result.stdout)
+  const daily = listed.schedules.find((s: { name: string }) => s.name === 'daily')
+  assert.is(daily.timezone, 'America/New_York')
+  const next = new Date(daily.nextRun)
+  const hourThere = Number(new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', hour: 'numeric', hourCycle: 'h23' }).format(next))
+  assert.is(hourThere, 2)
+  assert.ok(next.getTime() > Date.now() && next.getTime() - Date.now() <= 86_400_000 + 3_600_000)
+  assert.equal(daily.tags, ['daily'])
+  const often = listed.schedules.find((s: { name: string }) => s.name === 'often')
+  assert.ok(new Date(often.nextRun).getTime() - Date.now() <= 5_000)
+  assert.ok(listed.tasks.some((t: { id: string }) => t.id === 'retention:apply'))
+})
+
 test('--help for every command and --version', async () => {
   const version = await runCli(['--version'])
   assert.is(version.code, 0)
