@@ -1,5 +1,5 @@
 /** Key names whose values are secrets wherever they appear in a config or a report. */
-const SECRET_KEY = /pass(word)?|secret|token|credential|identity|private|api[-_]?key|access[-_]?key|webhook|authorization|cookie|session[-_]?key/i
+const SECRET_KEY = /pass(word)?|secret|token|credential|identity|private|api[-_]?key|access[-_]?key|webhook|authorization|cookie|session[-_]?key|^ping$/i
 
 export const REDACTED = '[redacted]'
 

@@ -82,6 +82,8 @@ export const scheduleSchema = z
     jitterMs: z.number().int().nonnegative().default(0),
     overlap: z.enum(['skip', 'queue']).default('skip'),
     catchUp: z.enum(['none', 'latest']).default('none'),
+    /** Dead-man's-switch ping URL, healthchecks.io style: URL/start, URL on success, URL/fail. */
+    ping: z.url().optional(),
   })
   .superRefine((s, ctx) => {
     if (s.timezone !== undefined && !isTimeZone(s.timezone)) {
@@ -119,6 +121,8 @@ export const stepSchema: z.ZodType<Step> = z.lazy(() =>
 export const notifySchema = z.strictObject({
   webhook: z.url(),
   on: z.array(z.enum(['failure', 'recovery', 'success'])).default(['failure', 'recovery']),
+  /** `json`: the run summary; `slack`: a Slack-compatible incoming-webhook message. */
+  format: z.enum(['json', 'slack']).default('json'),
 })
 
 const pluginSchema = z.custom<PluginInstance>(

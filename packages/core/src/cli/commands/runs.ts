@@ -1,8 +1,83 @@
-import { DbopsError } from '../../errors.ts'
+import { recentRuns, type RunRecord } from '../../scheduler/history.ts'
+import { openSession } from '../../session.ts'
+import { UsageError } from '../../errors.ts'
 import type { GlobalArgs } from '../args.ts'
+import { takeOption } from '../args.ts'
+import { out } from '../output.ts'
 
-export const runsHelp = 'dbops runs: not built yet (the scheduler issue).'
+export const runsHelp = `dbops runs [--schedule <name>] [--limit <n>] [--json]
 
-export async function runsCommand(_args: GlobalArgs): Promise<number> {
-  throw new DbopsError('NOT_AVAILABLE', 'dbops runs is not available in this version', { exitCode: 2 })
+Lists recent scheduled runs from the database's run history (the \`dbops.runs\` table that
+\`dbops watch\` writes): when each started and ended, its status (running, queued, success,
+failed, aborted, lost), the host and pid of the watcher that ran it, and the error.
+A run whose watcher died shows as lost once its lease expired.
+
+Options:
+  --schedule <name>  only this schedule
+  --limit <n>        how many runs (default 20)
+  --json             one JSON document: { runs: [...] }`
+
+export async function runsCommand(args: GlobalArgs): Promise<number> {
+  const rest = [...args.rest]
+  const schedule = takeOption(rest, '--schedule')
+  const limitText = takeOption(rest, '--limit') ?? '20'
+  const limit = Number(limitText)
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`--limit must be a whole number from 1 to 10000, not '${limitText}'`)
+  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`, 'See `dbops runs --help`.')
+  const session = await openSession({ configFile: args.config, env: { command: 'runs', dryRun: false } })
+  try {
+    if (schedule !== undefined && !(schedule in session.config.schedules)) {
+      // Still allowed: a schedule removed from the config keeps its history.
+    }
+    const ctx = session.createContext({ signal: new AbortController().signal, dryRun: false })
+    const runs = await recentRuns(ctx.db, { schedule, limit })
+    if (args.json) {
+      out(JSON.stringify({ runs: runs.map(toJson) }, null, 2))
+      return 0
+    }
+    if (runs.length === 0) {
+      out(`No scheduled runs recorded in ${ctx.db.description}${schedule ? ` for schedule '${schedule}'` : ''}. \`dbops watch\` records them.`)
+      return 0
+    }
+    const rows = runs.map((r) => [
+      (r.started_at ?? r.queued_at).toISOString().replace('T', ' ').slice(0, 19) + 'Z',
+      r.schedule,
+      r.status,
+      r.duration_ms === null ? (r.status === 'running' ? `${Math.round((Date.now() - (r.started_at ?? r.queued_at).getTime()) / 1000)}s…` : '-') : `${(r.duration_ms / 1000).toFixed(1)}s`,
+      `${r.host}:${r.pid}`,
+      firstLine(r.error ?? ''),
+    ])
+    const header = ['STARTED', 'SCHEDULE', 'STATUS', 'DURATION', 'WATCHER', 'ERROR']
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
+    const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()
+    out(line(header))
+    for (const row of rows) out(line(row))
+    return 0
+  } finally {
+    await session.close()
+  }
+}
+
+function toJson(r: RunRecord): Record<string, unknown> {
+  return {
+    id: r.id,
+    schedule: r.schedule,
+    tick: r.tick.toISOString(),
+    pipelines: r.pipelines,
+    tags: r.tags,
+    status: r.status,
+    queuedAt: r.queued_at.toISOString(),
+    startedAt: r.started_at?.toISOString() ?? null,
+    endedAt: r.ended_at?.toISOString() ?? null,
+    durationMs: r.duration_ms,
+    error: r.error,
+    host: r.host,
+    pid: r.pid,
+    watcher: r.watcher,
+  }
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n')[0] ?? ''
+  return line.length > 100 ? line.slice(0, 99) + '…' : line
 }

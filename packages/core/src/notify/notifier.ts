@@ -1,0 +1,69 @@
+import type { NotifyConfig } from '../config/schema.ts'
+import type { Logger } from '../logger.ts'
+import { eventOf, jsonPayload, slackPayload, type NotifyEvent, type RunSummary } from './payload.ts'
+import { endpointLabel, sendWithRetry } from './send.ts'
+
+export type PingKind = 'start' | 'success' | 'failure'
+
+export interface Notifier {
+  /** Sends the run's event (failure, recovery, success) to every webhook that asked for it. */
+  runFinished(run: RunSummary, previousStatus: string | undefined): void
+  /** A dead-man's-switch ping of a schedule: URL/start, URL (success), URL/fail. */
+  ping(url: string | undefined, kind: PingKind, run?: RunSummary): void
+  /** Waits for notifications in flight, at most `timeoutMs`. */
+  flush(timeoutMs: number): Promise<void>
+}
+
+/**
+ * Notifications never block or fail a run: each is sent in the background, retried with
+ * backoff, and a failure to deliver is logged — naming the endpoint by its host only,
+ * because webhook and ping URLs carry their token in the path.
+ */
+export function createNotifier(options: { targets: NotifyConfig[]; logger: Logger; retryDelaysMs?: number[] }): Notifier {
+  const pending = new Set<Promise<void>>()
+  const track = (work: Promise<void>) => {
+    pending.add(work)
+    void work.finally(() => pending.delete(work))
+  }
+  const deliver = (url: string, what: string, body: unknown, method: 'POST' | 'GET' = 'POST') =>
+    track(
+      (async () => {
+        const result = await sendWithRetry(url, { body, method, retryDelaysMs: options.retryDelaysMs })
+        if (result.ok) options.logger.debug(`notify: ${what} delivered to ${endpointLabel(url)}`, { event: 'notify.sent' })
+        else options.logger.warn(`notify: could not deliver ${what} to ${endpointLabel(url)} after ${result.attempts} attempts: ${result.reason}`, { event: 'notify.failed' })
+      })(),
+    )
+
+  return {
+    runFinished(run, previousStatus) {
+      const event = eventOf(run.status, previousStatus)
+      if (!event) return
+      options.targets.forEach((target) => {
+        if (!wants(target.on, event)) return
+        deliver(target.webhook, `the ${event} notification`, target.format === 'slack' ? slackPayload(event, run) : jsonPayload(event, run))
+      })
+    },
+    ping(url, kind, run) {
+      if (!url) return
+      deliver(pingUrl(url, kind), `the ${kind} ping`, run ?? {})
+    },
+    async flush(timeoutMs) {
+      if (pending.size === 0) return
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([Promise.allSettled([...pending]), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+      clearTimeout(timer)
+    },
+  }
+}
+
+/** A recovery is also a success: a target on ['success'] hears about it too. */
+function wants(on: NotifyConfig['on'], event: NotifyEvent): boolean {
+  return on.includes(event) || (event === 'recovery' && on.includes('success'))
+}
+
+export function pingUrl(base: string, kind: PingKind): string {
+  if (kind === 'success') return base
+  const url = new URL(base)
+  url.pathname = url.pathname.replace(/\/$/, '') + (kind === 'start' ? '/start' : '/fail')
+  return url.toString()
+}

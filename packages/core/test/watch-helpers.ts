@@ -1,0 +1,140 @@
+// Helpers of the watch-*/scheduler-* suites (not a suite itself): a project with a small
+// test plugin whose tasks write to the database, and `dbops watch` as a real child process.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { DBOPS_BIN, REPO_ROOT, makeWorkdir } from '../../../test/harness/index.ts'
+
+export const TEST_PLUGIN = `
+import { definePlugin, DbopsError, sleep } from 'dbops'
+import { z } from 'zod'
+
+export default definePlugin({
+  name: 'watch-test',
+  namespace: 't',
+  options: z.object({}).default({}),
+  setup: () => ({
+    tasks: {
+      insert: {
+        title: 'insert a row',
+        run: async (ctx) => {
+          await ctx.db.query('create table if not exists seen (run_id text, tags text[], pid int, at timestamptz default now())')
+          await ctx.db.query('insert into seen (run_id, tags, pid) values ($1, $2, $3)', [ctx.runId, ctx.tags, process.pid])
+          return { inserted: 1, bytes: 123 }
+        },
+      },
+      slow: {
+        title: 'a long task',
+        run: async (ctx) => {
+          await ctx.db.query('create table if not exists slow_started (run_id text, pid int, at timestamptz default now())')
+          await ctx.db.query('insert into slow_started values ($1, $2)', [ctx.runId, process.pid])
+          await sleep(Number(process.env.SLOW_MS ?? 60000), ctx.signal)
+          return { slept: true }
+        },
+      },
+      fail: {
+        title: 'a failing task',
+        run: async () => {
+          throw new DbopsError('TEST_FAILED', 'the test task failed on purpose')
+        },
+      },
+      flaky: {
+        title: 'fails while the table says so',
+        run: async (ctx) => {
+          await ctx.db.query('create table if not exists flaky (fail boolean)')
+          const { rows } = await ctx.db.query('select fail from flaky limit 1')
+          if (rows[0]?.fail) throw new DbopsError('TEST_FLAKY', 'flaky is set to fail')
+          return { ok: true }
+        },
+      },
+    },
+  }),
+})
+`
+
+/** A project dir: the test plugin and a config around the given schedules/pipelines/notify. */
+export async function watchProject(body: string) {
+  const work = await makeWorkdir({
+    'test-plugin.ts': TEST_PLUGIN,
+    'dbops.config.ts': configSource(body),
+  })
+  return { ...work, setConfig: (b: string) => work.write('dbops.config.ts', configSource(b)) }
+}
+
+export function configSource(body: string): string {
+  return `import { defineConfig, env } from 'dbops'
+import t from './test-plugin.ts'
+export default defineConfig({
+  connection: { url: env('DATABASE_URL') },
+  pool: { max: 4 },
+  plugins: [t()],
+  pipelines: {
+    insert: ['t:insert'],
+    slow: ['t:slow'],
+    fail: ['t:fail'],
+    flaky: ['t:flaky'],
+  },
+${body}
+})
+`
+}
+
+export interface WatchProcess {
+  child: ChildProcess
+  pid: number
+  output(): string
+  /** Parsed JSON log lines of stdout. */
+  events(): Record<string, any>[]
+  waitFor(test: (e: Record<string, any>) => boolean, timeoutMs?: number): Promise<Record<string, any>>
+  kill(signal: NodeJS.Signals): void
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/** `dbops watch` in its own process (JSON log lines, since stdout is a pipe). */
+export function spawnWatch(args: string[], options: { cwd: string; env: Record<string, string> }): WatchProcess {
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...options.env }
+  const child = spawn(process.execPath, [DBOPS_BIN, 'watch', ...args], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  const waiters: { test: (e: Record<string, any>) => boolean; resolve: (e: Record<string, any>) => void }[] = []
+  const parsed: Record<string, any>[] = []
+  let partial = ''
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d
+    partial += d
+    const lines = partial.split('\n')
+    partial = lines.pop()!
+    for (const line of lines) {
+      let event: Record<string, any>
+      try {
+        event = JSON.parse(line)
+      } catch {
+        continue
+      }
+      parsed.push(event)
+      for (const w of [...waiters]) if (w.test(event)) waiters.splice(waiters.indexOf(w), 1), w.resolve(event)
+    }
+  })
+  child.stderr!.on('data', (d: Buffer) => (stderr += d))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
+  return {
+    child,
+    pid: child.pid!,
+    output: () => `--- stdout\n${stdout}\n--- stderr\n${stderr}`,
+    events: () => parsed,
+    waitFor(test, timeoutMs = 10_000) {
+      const found = parsed.find(test)
+      if (found) return Promise.resolve(found)
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for an event\n${stdout.slice(-3000)}\n--- stderr\n${stderr.slice(-3000)}`)), timeoutMs)
+        waiters.push({ test, resolve: (e) => (clearTimeout(timer), resolve(e)) })
+        void exited.then(() => {
+          clearTimeout(timer)
+          reject(new Error(`the watcher exited while a test waited for an event\n${stdout.slice(-3000)}\n--- stderr\n${stderr.slice(-3000)}`))
+        })
+      })
+    },
+    kill: (signal) => void child.kill(signal),
+    exited,
+  }
+}
+
+export const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms))
