@@ -1,0 +1,285 @@
+import { DbopsError, ExitCode, sleep, type Context } from 'dbops'
+import type { MigrationFile } from './files/migration-file.ts'
+import type { Ledger } from './ledger/types.ts'
+import { formatFinding, lintMigrations, type Finding } from './lint/lint.ts'
+import type { MigrateOptions } from './options.ts'
+import { withMigrationSession } from './runner.ts'
+import type { MigrationSession, PgError } from './session.ts'
+import { isTransactionControl, needsNoTransaction, prepareSection, type PreparedSection, type PreparedStatement } from './sql/prepare.ts'
+import { ident, literal } from './sql/quote.ts'
+import { computeStatus, type MigrationStatus } from './status.ts'
+
+export interface ApplyFlags {
+  allowOutOfOrder?: boolean
+  allowMissing?: boolean
+  /** Skip the pre-apply lint. */
+  skipLint?: boolean
+  /** Apply versioned files up to and including this version only. */
+  to?: string
+}
+
+export interface AppliedFile {
+  file: string
+  version: string
+  kind: 'versioned' | 'repeatable'
+  transactional: boolean
+  statements: number
+  durationMs: number
+  /** Retries after lock timeouts (SQLSTATE 55P03). */
+  retries: number
+  /** A no-transaction file resumed at this statement (0-based) after a killed or failed run. */
+  resumedAt?: number
+  /** Invalid indexes left by an interrupted CREATE INDEX CONCURRENTLY, dropped before the retry. */
+  droppedInvalidIndexes?: string[]
+}
+
+export interface ApplyResult {
+  ledger: string
+  applied: AppliedFile[]
+  /** Files already applied, unchanged. */
+  upToDate: number
+  lockWaitMs: number
+  durationMs: number
+  findings: Finding[]
+  /** Under --dry-run: what would run. */
+  plan?: string[]
+}
+
+interface Work {
+  file: MigrationFile
+  section: PreparedSection
+  transactional: boolean
+  resumeAt: number
+}
+
+/** `migrate:apply` and `dbops migrate apply`: everything pending, under the migration lock. */
+export async function applyMigrations(ctx: Context, options: MigrateOptions, flags: ApplyFlags, progress?: (line: string) => void): Promise<ApplyResult> {
+  const started = performance.now()
+  return withMigrationSession(ctx, options, { lock: !ctx.dryRun }, async ({ session, ledger, set, lockWaitMs }) => {
+    if (!ctx.dryRun) await ledger.ensure(session)
+    const rows = await ledger.load(session)
+    const status = computeStatus(set, rows, ledger, options.ledger === 'prisma')
+    refuseUnsafeState(status, ledger, options, flags)
+    const work = prepareWork(status, options, flags)
+    const findings = options.lint.beforeApply && !flags.skipLint ? await lintMigrations(work, lintSettings(options), session) : []
+    const blocking = findings.filter((f) => f.severity === 'error')
+    const result: ApplyResult = { ledger: ledger.display, applied: [], upToDate: status.applied.length + status.repeatableApplied.length, lockWaitMs, durationMs: 0, findings }
+    if (ctx.dryRun) {
+      result.plan = planLines(work, findings)
+      result.durationMs = Math.round(performance.now() - started)
+      return result
+    }
+    if (blocking.length) {
+      throw new DbopsError('MIGRATION_LINT_FAILED', `the pre-apply lint found ${blocking.length} problem(s); nothing was applied:\n${blocking.map(formatFinding).join('\n')}`, {
+        hint: 'Follow each fix, or mark a deliberate exception with `-- dbops:lint-ignore <rule>` above the statement.',
+      })
+    }
+    for (const w of work) {
+      ctx.signal.throwIfAborted()
+      progress?.(`${w.file.display} (${result.applied.length + 1}/${work.length})`)
+      const done = w.transactional ? await applyTransactional(session, ledger, w, options, ctx, result.applied.length) : await applyStatementByStatement(session, ledger, w, options, ctx)
+      result.applied.push(done)
+    }
+    result.durationMs = Math.round(performance.now() - started)
+    return result
+  })
+}
+
+export function lintSettings(options: MigrateOptions) {
+  return { disable: options.lint.disable, smallTableBytes: options.lint.smallTableBytes, largeTableBytes: options.lint.largeTableBytes, runnerLockTimeout: options.lockTimeout > 0 }
+}
+
+function refuseUnsafeState(status: MigrationStatus, ledger: Ledger, options: MigrateOptions, flags: ApplyFlags): void {
+  if (status.drifted.length) {
+    const list = status.drifted.map((d) => d.file.display).join(', ')
+    throw new DbopsError('MIGRATION_DRIFT', `${status.drifted.length} applied migration file(s) changed since they were applied: ${list}`, {
+      hint: 'Restore the applied version (git log -p <file>) and put the change in a new migration; if the edit is deliberate and already true of the database, run `dbops migrate repair`.',
+    })
+  }
+  if (status.missing.length && !(flags.allowMissing || options.allowMissing)) {
+    throw new DbopsError('MIGRATION_MISSING', `${status.missing.length} applied migration(s) are missing from disk: ${status.missing.map((r) => r.name).join(', ')}`, {
+      hint: `Restore the file(s) (another branch may have them), or pass --allow-missing to go on without them. The ledger is ${ledger.display}.`,
+    })
+  }
+  const outOfOrder = status.outOfOrder.filter((f) => !flags.to || f.order <= BigInt(flags.to))
+  if (outOfOrder.length && !(flags.allowOutOfOrder || options.outOfOrder)) {
+    throw new DbopsError('MIGRATION_OUT_OF_ORDER', `${outOfOrder.length} pending migration(s) are older than the newest applied one: ${outOfOrder.map((f) => f.display).join(', ')}`, {
+      hint: 'Usually a branch merged late. Renumber the file after the newest applied one (dbops migrate new), or pass --allow-out-of-order if it is independent of later migrations.',
+    })
+  }
+  const stuck = status.partial.filter((p) => p.row.statementsApplied === null)
+  if (stuck.length) {
+    throw new DbopsError('MIGRATION_UNFINISHED', `migration ${stuck.map((p) => p.file.display).join(', ')} was started and never finished (its ledger row has no finished_at)`, {
+      hint: 'Check what it changed. Then mark it rolled back (prisma migrate resolve --rolled-back <name>) to run it again, or applied (--applied) to skip it.',
+    })
+  }
+}
+
+function prepareWork(status: MigrationStatus, options: MigrateOptions, flags: ApplyFlags): Work[] {
+  const limit = flags.to ? BigInt(flags.to) : undefined
+  const versioned = [...status.partial.map((p) => ({ file: p.file, resumeAt: p.row.statementsApplied ?? 0 })), ...status.pending.map((file) => ({ file, resumeAt: 0 }))]
+    .filter((w) => limit === undefined || w.file.order <= limit)
+    .sort((a, b) => (a.file.order < b.file.order ? -1 : a.file.order > b.file.order ? 1 : 0))
+  const repeatable = limit === undefined ? status.repeatablePending.map((file) => ({ file, resumeAt: 0 })) : []
+  return [...versioned, ...repeatable].map(({ file, resumeAt }) => {
+    const section = prepareSection(file, file.up, options.placeholders)
+    const needsOut = section.statements.map((s) => [s, needsNoTransaction(s)] as const).find(([, why]) => why)
+    // Prisma's own runner executes migration.sql statement by statement; keep that for its files.
+    const transactional = !file.noTransaction && !(file.prismaLayout && needsOut)
+    if (transactional && needsOut) {
+      const [s, why] = needsOut
+      throw new DbopsError('MIGRATION_NEEDS_NO_TRANSACTION', `${file.display}:${s.line}:${s.column}: ${why} cannot run inside a transaction, and this file runs in one`, {
+        hint: 'Put `-- dbops:no-transaction` at the top of the file (and keep such statements in files of their own); nothing was applied.',
+        exitCode: ExitCode.failed,
+      })
+    }
+    const control = transactional ? section.statements.find(isTransactionControl) : undefined
+    if (control) {
+      throw new DbopsError('MIGRATION_TRANSACTION_CONTROL', `${file.display}:${control.line}:${control.column}: transaction control (${control.sql.split(/\s/)[0]}) inside a file dbops already runs in one transaction`, {
+        hint: 'Remove BEGIN/COMMIT from the file, or mark it `-- dbops:no-transaction`; nothing was applied.',
+      })
+    }
+    return { file, section, transactional, resumeAt }
+  })
+}
+
+function planLines(work: Work[], findings: Finding[]): string[] {
+  if (!work.length) return ['nothing to apply: the database is up to date']
+  const lines = work.map((w) => {
+    const n = w.section.statements.length
+    const mode = w.transactional ? 'in one transaction' : 'statement by statement, no transaction'
+    const resume = w.resumeAt ? `, resuming at statement ${w.resumeAt + 1}` : ''
+    return `apply ${w.file.display}: ${n} statement${n === 1 ? '' : 's'} ${mode}${resume}${w.file.kind === 'repeatable' ? ' (repeatable, changed)' : ''}`
+  })
+  for (const f of findings.filter((f) => f.severity !== 'info')) lines.push(`lint ${f.severity}: ${f.file}:${f.line}:${f.column} ${f.rule}: ${f.message}`)
+  return lines
+}
+
+function settingsSql(options: MigrateOptions, local: boolean): string {
+  return `select set_config('lock_timeout', ${literal(`${Math.round(options.lockTimeout)}ms`)}, ${local}), set_config('statement_timeout', ${literal(`${Math.round(options.statementTimeout)}ms`)}, ${local})`
+}
+
+const LOCK_NOT_AVAILABLE = '55P03'
+
+function backoffMs(options: MigrateOptions, attempt: number): number {
+  return Math.round(options.retryBackoff * 2 ** attempt * (0.75 + Math.random() / 2))
+}
+
+/**
+ * A transactional file in one round trip: BEGIN, the settings, each statement, the ledger
+ * record and COMMIT are written at once (pipelined), and the first error names its
+ * statement. A lock timeout rolls the file back and retries it with backoff.
+ */
+async function applyTransactional(session: MigrationSession, ledger: Ledger, w: Work, options: MigrateOptions, ctx: Context, appliedBefore: number): Promise<AppliedFile> {
+  const statements = w.section.statements
+  const texts = [`begin; ${settingsSql(options, true)}`, ...statements.map((s) => s.sql), ledger.recordSql(w.file, statements.length), 'commit']
+  for (let attempt = 0; ; attempt++) {
+    const t0 = performance.now()
+    const { failedAt, error, results } = await session.pipeline(texts)
+    if (failedAt === -1) {
+      const last = results[results.length - 1] as { command?: string } | undefined
+      if (last?.command && last.command !== 'COMMIT') throw new DbopsError('MIGRATION_FAILED', `${w.file.display}: the transaction ended with ${last.command} instead of COMMIT; nothing of this file was applied`)
+      return { file: w.file.display, version: w.file.version, kind: w.file.kind, transactional: true, statements: statements.length, durationMs: Math.round(performance.now() - t0), retries: attempt }
+    }
+    // The COMMIT of an aborted transaction rolls it back; make sure nothing stays open.
+    await session.run('rollback').catch(() => {})
+    if (error?.code === LOCK_NOT_AVAILABLE && attempt < options.lockRetries) {
+      const wait = backoffMs(options, attempt)
+      ctx.logger.warn(`${w.file.display}: lock timeout (${error.message}); rolled back, retry ${attempt + 1}/${options.lockRetries} in ${wait}ms`)
+      await sleep(wait, ctx.signal)
+      continue
+    }
+    const index = failedAt - 1
+    const statement = statements[index]
+    throw failure(w, statement, error!, `the file was rolled back${appliedBefore ? `; the ${appliedBefore} file(s) before it in this run stay applied` : ''}`, attempt)
+  }
+}
+
+/**
+ * A `-- dbops:no-transaction` file: statement by statement, each committed on its own,
+ * progress recorded in the ledger after each so a killed or failed run resumes where it
+ * stopped. Before (re)running CREATE INDEX CONCURRENTLY, an INVALID index of that name —
+ * what an interrupted build leaves — is dropped.
+ */
+async function applyStatementByStatement(session: MigrationSession, ledger: Ledger, w: Work, options: MigrateOptions, ctx: Context): Promise<AppliedFile> {
+  const statements = w.section.statements
+  const t0 = performance.now()
+  const dropped: string[] = []
+  let retries = 0
+  await ledger.started(session, w.file, statements.length, w.resumeAt)
+  await session.run(settingsSql(options, false))
+  try {
+    for (let i = w.resumeAt; i < statements.length; i++) {
+      const s = statements[i]!
+      for (let attempt = 0; ; attempt++) {
+        const index = await indexState(session, s)
+        if (index?.valid === false) {
+          ctx.logger.warn(`${w.file.display}: dropping invalid index ${index.name} left by an interrupted CREATE INDEX CONCURRENTLY`)
+          await session.run(`drop index concurrently if exists ${index.name}`)
+          dropped.push(index.name)
+        } else if (index?.valid && i === w.resumeAt && w.resumeAt > 0) {
+          ctx.logger.info(`${w.file.display}: index ${index.name} of the interrupted statement ${i + 1} was completed; going on`)
+          break
+        }
+        try {
+          await session.run(s.sql)
+          break
+        } catch (error) {
+          const e = error as PgError
+          if (e.code === LOCK_NOT_AVAILABLE && attempt < options.lockRetries) {
+            retries++
+            const wait = backoffMs(options, attempt)
+            ctx.logger.warn(`${w.file.display}: statement ${i + 1}: lock timeout; retry ${attempt + 1}/${options.lockRetries} in ${wait}ms`)
+            await sleep(wait, ctx.signal)
+            continue
+          }
+          if (ctx.signal.aborted) throw error
+          const err = failure(w, s, e, `${i} of ${statements.length} statements of this no-transaction file are applied; the next run resumes at statement ${i + 1}`, attempt)
+          await ledger.failed(session, w.file, err.message).catch(() => {})
+          throw err
+        }
+      }
+      await ledger.progress(session, w.file, i + 1)
+    }
+    await ledger.finished(session, w.file, performance.now() - t0)
+  } finally {
+    await session.run('reset lock_timeout; reset statement_timeout').catch(() => {})
+  }
+  return {
+    file: w.file.display,
+    version: w.file.version,
+    kind: w.file.kind,
+    transactional: false,
+    statements: statements.length,
+    durationMs: Math.round(performance.now() - t0),
+    retries,
+    ...(w.resumeAt ? { resumedAt: w.resumeAt } : {}),
+    ...(dropped.length ? { droppedInvalidIndexes: dropped } : {}),
+  }
+}
+
+async function indexState(session: MigrationSession, s: PreparedStatement): Promise<{ name: string; valid: boolean } | undefined> {
+  const i = s.node.IndexStmt
+  if (!i?.concurrent || !i.idxname) return undefined
+  const schema = i.relation?.schemaname
+  const name = schema ? `${ident(schema)}.${ident(i.idxname)}` : ident(i.idxname)
+  const rows = await session.run<Array<{ name: string; valid: boolean }>>(
+    `select c.oid::regclass::text as name, x.indisvalid as valid from pg_index x join pg_class c on c.oid = x.indexrelid where c.oid = to_regclass(${literal(name)})`,
+  )
+  return rows[0]
+}
+
+function failure(w: Work, s: PreparedStatement | undefined, e: PgError, outcome: string, retries: number): DbopsError {
+  const position = Number(e.position ?? 0)
+  const at = s ? (position > 0 ? w.section.locate(s.start + position - 1) : { line: s.line, column: s.column }) : { line: 1, column: 1 }
+  const sqlstate = e.code ? ` (SQLSTATE ${e.code})` : ''
+  const detail = [e.detail && `detail: ${e.detail}`, e.hint && `postgres hint: ${e.hint}`].filter(Boolean).join('; ')
+  const tried = e.code === LOCK_NOT_AVAILABLE ? ` after ${retries + 1} attempts` : ''
+  return new DbopsError('MIGRATION_FAILED', `${w.file.display}:${at.line}:${at.column}: ${e.message}${sqlstate}${tried}${detail ? ` — ${detail}` : ''}; ${outcome}`, {
+    hint:
+      e.code === LOCK_NOT_AVAILABLE
+        ? 'Another session held a conflicting lock for longer than lockTimeout each time: look for long transactions in pg_stat_activity, or raise lockTimeout/lockRetries.'
+        : 'Fix the statement and run again: applied files are skipped and this one runs again.',
+    cause: e,
+  })
+}

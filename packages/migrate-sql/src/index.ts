@@ -1,0 +1,36 @@
+import { definePlugin } from 'dbops'
+import { applyMigrations, type ApplyResult } from './apply.ts'
+import { migrateCommand } from './commands/index.ts'
+import { migrateOptionsSchema, type MigrateOptions } from './options.ts'
+
+/**
+ * @dbops/migrate-sql: plain SQL migrations applied under a polled session advisory lock,
+ * one round trip per transactional file, with a checksummed ledger (or Prisma's), lock
+ * timeouts with retries, and a lint that weighs findings by real table sizes.
+ */
+export default definePlugin({
+  name: '@dbops/migrate-sql',
+  namespace: 'migrate',
+  options: migrateOptionsSchema,
+  setup(input, api) {
+    const options: MigrateOptions = { ...input, configDir: api.configDir }
+    return {
+      tasks: {
+        apply: {
+          title: 'apply pending migrations',
+          mutates: true,
+          plan: async (ctx) => (await applyMigrations(ctx, options, {})).plan ?? [],
+          run: (ctx, io) => applyMigrations(ctx, options, {}, (line) => io.output(`applying ${line}`)),
+          summarize: (r: ApplyResult) => (r.applied.length ? `${r.applied.length} migration(s) applied in ${r.durationMs} ms` : `up to date (${r.upToDate} applied)`),
+        },
+      },
+      commands: { migrate: migrateCommand(options) },
+    }
+  },
+})
+
+export { migrateOptionsSchema, type MigrateOptions, type MigrateOptionsInput } from './options.ts'
+export type { ApplyResult, AppliedFile } from './apply.ts'
+export type { Finding } from './lint/lint.ts'
+export { RULES } from './lint/rules.ts'
+export { tokenChecksum, splitStatements } from './sql/parser.ts'

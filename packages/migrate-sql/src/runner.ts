@@ -1,0 +1,54 @@
+import path from 'node:path'
+import { readFileSync } from 'node:fs'
+import type { Context } from 'dbops'
+import { discoverMigrations, assertNoDuplicates, type MigrationSet } from './files/discover.ts'
+import { dbopsLedger } from './ledger/dbops-ledger.ts'
+import { prismaLedger } from './ledger/prisma-ledger.ts'
+import type { Ledger } from './ledger/types.ts'
+import type { MigrateOptions } from './options.ts'
+import { acquireMigrationLock, MigrationSession, releaseMigrationLock } from './session.ts'
+import { loadParser } from './sql/parser.ts'
+
+const DBOPS_VERSION = (() => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  } catch {
+    return 'unknown'
+  }
+})()
+
+export function ledgerFor(options: MigrateOptions): Ledger {
+  return options.ledger === 'prisma' ? prismaLedger(options.schema) : dbopsLedger(options.schema, options.table, DBOPS_VERSION)
+}
+
+export async function readMigrations(options: MigrateOptions): Promise<MigrationSet> {
+  return discoverMigrations(path.resolve(options.configDir, options.dir), process.cwd())
+}
+
+/** Files read and checked, a session open, optionally the migration lock held: the frame of every command. */
+export async function withMigrationSession<T>(
+  ctx: Context,
+  options: MigrateOptions,
+  mode: { lock: boolean },
+  fn: (s: { session: MigrationSession; ledger: Ledger; set: MigrationSet; lockWaitMs: number }) => Promise<T>,
+  check: { allowDuplicates?: boolean } = {},
+): Promise<T> {
+  const [set] = await Promise.all([readMigrations(options), loadParser()])
+  if (!check.allowDuplicates) assertNoDuplicates(set)
+  const ledger = ledgerFor(options)
+  const session = await MigrationSession.open(ctx.db.target, ctx.signal, ctx.logger)
+  let locked = false
+  try {
+    let lockWaitMs = 0
+    if (mode.lock) {
+      lockWaitMs = await acquireMigrationLock(session, ledger.lockKey, ledger.display, options.lockWait, ctx.signal, (holder) =>
+        ctx.logger.info(`waiting up to ${Math.round(options.lockWait / 1000)}s for the migration lock held by ${holder}`),
+      )
+      locked = true
+    }
+    return await fn({ session, ledger, set, lockWaitMs })
+  } finally {
+    if (locked) await releaseMigrationLock(session, ledger.lockKey)
+    await session.close()
+  }
+}

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto'
+import { loadModule, parseSync, scanSync } from 'libpg-query'
+
+/**
+ * The real PostgreSQL parser (libpg_query, compiled to WebAssembly) behind a small API in
+ * characters, not bytes: libpg_query reports byte offsets into UTF-8, JavaScript strings
+ * count UTF-16 units.
+ */
+let ready: Promise<void> | undefined
+export function loadParser(): Promise<void> {
+  ready ??= loadModule()
+  return ready
+}
+
+export interface Statement {
+  /** The statement's text, without the trailing semicolon. */
+  sql: string
+  /** Character offset of its first token in the parsed text. */
+  start: number
+  /** The parse tree node: `{ IndexStmt: {...} }` etc. */
+  node: Record<string, any>
+  /** The node's type name: `IndexStmt`, `AlterTableStmt`, ... */
+  type: string
+}
+
+export class SqlSyntaxError extends Error {
+  /** Character offset in the parsed text. */
+  readonly offset: number
+  constructor(message: string, offset: number) {
+    super(message)
+    this.offset = offset
+  }
+}
+
+interface Token {
+  start: number
+  end: number
+  text: string
+  tokenName: string
+}
+
+const COMMENT_TOKENS = new Set(['SQL_COMMENT', 'C_COMMENT'])
+
+/** Byte-offset → character-offset translation for one text (cheap for pure ASCII). */
+function byteMapper(text: string): (byteOffset: number) => number {
+  const bytes = Buffer.from(text, 'utf8')
+  if (bytes.length === text.length) return (b) => b
+  return (b) => bytes.subarray(0, b).toString('utf8').length
+}
+
+/** Splits a script into statements with the PostgreSQL grammar (dollar quotes, comments, strings, BEGIN ATOMIC). */
+export function splitStatements(text: string): Statement[] {
+  let tree: { stmts?: Array<{ stmt: Record<string, any>; stmt_location?: number; stmt_len?: number }> }
+  try {
+    tree = parseSync(text) as typeof tree
+  } catch (error) {
+    const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails
+    const toChar = byteMapper(text)
+    throw new SqlSyntaxError((error as Error).message, toChar(Math.max(0, details?.cursorPosition ?? 0)))
+  }
+  const stmts = tree.stmts ?? []
+  if (stmts.length === 0) return []
+  const bytes = Buffer.from(text, 'utf8')
+  const tokens = scanTokens(text, bytes)
+  const out: Statement[] = []
+  for (const s of stmts) {
+    const from = s.stmt_location ?? 0
+    const to = s.stmt_len ? from + s.stmt_len : bytes.length
+    // The statement starts at its first real token (libpg_query may include leading comments).
+    const first = tokens.find((t) => t.start >= from && t.start < to && !COMMENT_TOKENS.has(t.tokenName))
+    const startByte = first ? first.start : from
+    let sql = bytes.subarray(startByte, to).toString('utf8').replace(/[\s;]+$/, '')
+    const type = Object.keys(s.stmt)[0] ?? 'Unknown'
+    out.push({ sql, start: bytes.subarray(0, startByte).toString('utf8').length, node: s.stmt, type })
+  }
+  return out
+}
+
+function scanTokens(text: string, bytes?: Buffer): Token[] {
+  try {
+    return (scanSync(text) as { tokens: Token[] }).tokens
+  } catch {
+    return []
+  }
+}
+
+/**
+ * sha256 of the script's token stream: comments and whitespace outside literals do not
+ * count, every other character does. A script the scanner cannot read (an unterminated
+ * quote) falls back to its text with line endings normalised.
+ */
+export function tokenChecksum(text: string, extra = ''): string {
+  const hash = createHash('sha256')
+  let tokens: Token[] | undefined
+  try {
+    tokens = (scanSync(text) as { tokens: Token[] }).tokens
+  } catch {
+    tokens = undefined
+  }
+  if (tokens) {
+    for (const t of tokens) if (!COMMENT_TOKENS.has(t.tokenName)) hash.update(t.text).update('\u0000')
+  } else {
+    hash.update('raw:').update(text.replace(/\r\n/g, '\n').trim())
+  }
+  if (extra) hash.update('\u0001').update(extra)
+  return hash.digest('hex')
+}
+
+/** 1-based line and column of a character offset. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1
+  let lineStart = 0
+  const end = Math.min(offset, text.length)
+  for (let i = 0; i < end; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++
+      lineStart = i + 1
+    }
+  }
+  return { line, column: end - lineStart + 1 }
+}
