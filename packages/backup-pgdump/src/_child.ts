@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
+import { Duplex, PassThrough, Writable, type Readable } from 'node:stream'
+import { DbopsError, scrub } from 'dbops'
+
+export interface ChildOptions {
+  /** Added to a minimal environment (PATH, HOME, LANG): libpq variables go here, never argv. */
+  env?: Record<string, string>
+  signal?: AbortSignal
+  /** Secrets to scrub from the child's stderr before it reaches an error message. */
+  secrets?: string[]
+  /** Turns a failed exit into a clearer error. */
+  explain?: (stderr: string, code: number | null, signal: NodeJS.Signals | null) => Error | undefined
+}
+
+export interface Child {
+  process: ChildProcess
+  /** Resolves when the child exited 0; rejects with its stderr otherwise. */
+  done: Promise<void>
+  stderr(): string
+}
+
+function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'PGSSLROOTCERT', 'PGSSLCERT', 'PGSSLKEY', 'PGSERVICEFILE', 'PGPASSFILE']
+  const env: NodeJS.ProcessEnv = {}
+  for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k]
+  return { ...env, ...extra }
+}
+
+/** Spawns a tool; its failure (non-zero exit, signal, missing binary) rejects `done` with a sentence. */
+export function spawnChild(file: string, args: string[], stdio: ['pipe' | 'ignore', 'pipe' | 'ignore'], options: ChildOptions = {}): Child {
+  const name = path.basename(file)
+  const child = spawn(file, args, {
+    env: baseEnv(options.env),
+    stdio: [stdio[0], stdio[1], 'pipe'],
+  })
+  let stderr = ''
+  child.stderr!.setEncoding('utf8')
+  child.stderr!.on('data', (d: string) => {
+    if (stderr.length < 64_000) stderr += d
+  })
+  const kill = () => child.kill('SIGTERM')
+  options.signal?.addEventListener('abort', kill, { once: true })
+  const done = new Promise<void>((resolve, reject) => {
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      options.signal?.removeEventListener('abort', kill)
+      reject(
+        error.code === 'ENOENT'
+          ? new DbopsError('TOOL_NOT_FOUND', `${name} was not found (${file})`, { hint: 'Install it or set binDir / pgDumpPath in the pgdump options.' })
+          : error,
+      )
+    })
+    child.once('close', (code, signal) => {
+      options.signal?.removeEventListener('abort', kill)
+      if (code === 0) return resolve()
+      if (options.signal?.aborted) return reject(options.signal.reason)
+      const text = scrub(stderr.trim(), options.secrets ?? [])
+      const explained = options.explain?.(text, code, signal)
+      if (explained) return reject(explained)
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
+      reject(new DbopsError('TOOL_FAILED', `${name} ${how}${text ? `: ${lastLines(text)}` : ''}`))
+    })
+  })
+  done.catch(() => {}) // observed by callers; never an unhandled rejection
+  return { process: child, done, stderr: () => stderr }
+}
+
+function lastLines(text: string): string {
+  return text.split('\n').slice(-4).join(' / ')
+}
+
+/**
+ * A child's stdout as a stream that ends only once the child exited 0, and errors
+ * otherwise: a pipeline reading it cannot complete when the tool failed.
+ */
+export function childOutput(child: Child): Readable {
+  const out = new PassThrough({ highWaterMark: 1 << 20 })
+  child.process.stdout!.pipe(out, { end: false })
+  let stdoutEnded = false
+  const stdoutDone = new Promise<void>((resolve) => child.process.stdout!.once('end', () => ((stdoutEnded = true), resolve())))
+  child.done.then(
+    async () => {
+      if (!stdoutEnded) await stdoutDone
+      out.end()
+    },
+    (error) => out.destroy(error),
+  )
+  out.on('close', () => {
+    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGTERM')
+  })
+  return out
+}
+
+/** A filter process (zstd, age) as a Duplex: write into stdin, read stdout; fails with the child. */
+export function childFilter(file: string, args: string[], options: ChildOptions = {}): Duplex {
+  const child = spawnChild(file, args, ['pipe', 'pipe'], options)
+  const duplex = Duplex.from({ writable: childInput(child), readable: childOutput(child) })
+  duplex.on('close', () => {
+    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGTERM')
+  })
+  return duplex
+}
+
+/**
+ * A child's stdin as a Writable whose failure is the child's own (what it said on stderr),
+ * not the EPIPE of writing to a process that already exited.
+ */
+export function childInput(child: Child): Writable {
+  const stdin = child.process.stdin!
+  stdin.on('error', () => {})
+  const gone = () => stdin.destroyed || stdin.writableEnded
+  const failWithChild = (cb: (e?: Error | null) => void) => child.done.then(() => cb(new Error(`${path.basename(child.process.spawnfile)} stopped reading its input`)), cb)
+  return new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _e, cb) {
+      if (gone()) return failWithChild(cb)
+      if (stdin.write(chunk)) return cb()
+      const go = () => {
+        stdin.off('drain', go)
+        stdin.off('close', go)
+        if (stdin.destroyed) failWithChild(cb)
+        else cb()
+      }
+      stdin.on('drain', go)
+      stdin.on('close', go)
+    },
+    final(cb) {
+      if (gone()) return failWithChild(cb)
+      stdin.end(() => cb())
+    },
+    destroy(error, cb) {
+      if (error && child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGTERM')
+      cb(error)
+    },
+  })
+}

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto'
+import { PassThrough, Transform, Writable } from 'node:stream'
+import { DbopsError } from 'dbops'
+
+/** Counts bytes and hashes them on the way through. */
+export function measure(): Transform & { result(): { size: number; sha256: string } } {
+  const hash = createHash('sha256')
+  let size = 0
+  let digest: string | undefined
+  const t = new Transform({
+    transform(chunk: Buffer, _e, done) {
+      hash.update(chunk)
+      size += chunk.length
+      done(null, chunk)
+    },
+  }) as Transform & { result(): { size: number; sha256: string } }
+  t.result = () => ({ size, sha256: (digest ??= hash.digest('hex')) })
+  return t
+}
+
+export interface OutputCheck {
+  /** What the output is, for the error sentence: `pg_dump custom archive`. */
+  what: string
+  /** The bytes at `offset` the output must start with. */
+  magic?: { offset: number; bytes: string }
+  /** Text the last bytes must contain (plain SQL dumps end with a "complete" comment). */
+  trailer?: string
+}
+
+/**
+ * Fail-closed sanity check of a tool's output as it streams: the header must be what the
+ * format promises and, for SQL, the closing comment must be there; an empty or headerless
+ * output fails the pipeline before anything is committed.
+ */
+export function checkOutput(check: OutputCheck): Transform {
+  const need = check.magic ? check.magic.offset + check.magic.bytes.length : 1
+  let head = Buffer.alloc(0)
+  let tail = Buffer.alloc(0)
+  let headChecked = false
+  let total = 0
+  const fail = (why: string) => new DbopsError('DUMP_OUTPUT_INVALID', `the ${check.what} failed the sanity check: ${why}`)
+  return new Transform({
+    transform(chunk: Buffer, _e, done) {
+      total += chunk.length
+      if (!headChecked) {
+        head = Buffer.concat([head, chunk.subarray(0, need)])
+        if (head.length >= need) {
+          headChecked = true
+          if (check.magic && head.subarray(check.magic.offset, need).toString('latin1') !== check.magic.bytes) return done(fail(`it does not start with the ${check.magic.bytes} header`))
+        }
+      }
+      if (check.trailer) tail = Buffer.concat([tail, chunk]).subarray(-512)
+      done(null, chunk)
+    },
+    flush(done) {
+      if (total === 0) return done(fail('it is empty'))
+      if (!headChecked) return done(fail(`it is only ${total} bytes long`))
+      if (check.trailer && !tail.toString('utf8').includes(check.trailer)) return done(fail(`it does not end with "-- ${check.trailer}" (the dump was cut short)`))
+      done()
+    },
+  })
+}
+
+export interface Branch {
+  name: string
+  stream: PassThrough
+  failed?: Error
+}
+
+/**
+ * Writes one stream into several branches (one per destination) with backpressure: the
+ * slowest live branch sets the pace. A branch that fails is dropped and the others carry
+ * on; when every branch has failed, the fan-out fails and so does the pipeline feeding it.
+ */
+export function fanOut(branches: Branch[]): Writable {
+  const live = () => branches.filter((b) => !b.failed)
+  const waitDrain = (b: Branch) =>
+    new Promise<void>((resolve) => {
+      const finish = () => {
+        b.stream.off('drain', finish)
+        b.stream.off('close', finish)
+        resolve()
+      }
+      b.stream.on('drain', finish)
+      b.stream.on('close', finish)
+    })
+  const allFailed = () => new DbopsError('ALL_DESTINATIONS_FAILED', `every destination failed: ${branches.map((b) => `${b.name}: ${b.failed?.message}`).join('; ')}`)
+  return new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _e, done) {
+      const targets = live()
+      if (targets.length === 0) return done(allFailed())
+      const waits = targets.filter((b) => !b.stream.write(chunk)).map(waitDrain)
+      if (waits.length === 0) return done()
+      Promise.all(waits).then(() => done(live().length === 0 ? allFailed() : null))
+    },
+    final(done) {
+      for (const b of live()) b.stream.end()
+      done()
+    },
+    destroy(error, done) {
+      if (error) for (const b of branches) if (!b.stream.destroyed) b.stream.destroy(error)
+      done(error)
+    },
+  })
+}

@@ -1,0 +1,301 @@
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import path from 'node:path'
+import { PassThrough, type Duplex, type Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { Db, DbopsError, backupSetPrefix, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops'
+import { assertDumpCompatible, findTool, serverVersionOf, type ToolVersion } from './binaries.ts'
+import { childOutput, spawnChild } from './_child.ts'
+import { compressor, defaultLevel, resolveAlgorithm, type Algorithm } from './compression.ts'
+import { encryptor } from './encryption.ts'
+import { objectName, outputCheck } from './_formats.ts'
+import { checkOutput, fanOut, measure, type Branch } from './_streams.ts'
+import { writeManifest } from './_sets.ts'
+import { countTables, EXPORT_SNAPSHOT_SQL } from './tables.ts'
+import type { PgdumpOptions } from './options.ts'
+
+export interface DumpedSet {
+  database: string
+  id: string
+  prefix: string
+  destinations: string[]
+  objects: BackupObject[]
+  bytes: number
+  durationMs: number
+}
+
+export interface DumpResult {
+  sets: DumpedSet[]
+}
+
+const version = (() => {
+  try {
+    return (createRequire(import.meta.url)('dbops/package.json') as { version: string }).version
+  } catch {
+    return undefined
+  }
+})()
+
+const DATABASES_SQL = `select datname from pg_database where datallowconn and not datistemplate order by datname`
+
+/** The databases of this run: the configured one, the configured list, or every database. */
+export async function databasesToDump(ctx: Context, options: PgdumpOptions): Promise<string[]> {
+  if (!options.databases) return [ctx.db.target.database]
+  if (options.databases !== 'all') return options.databases
+  const { rows } = await ctx.db.query<{ datname: string }>(DATABASES_SQL, [], { signal: ctx.signal })
+  return rows.map((r) => r.datname)
+}
+
+export async function runDump(ctx: Context, options: PgdumpOptions, configDir: string, io: TaskIO): Promise<DumpResult> {
+  if (ctx.storage.size === 0) throw new DbopsError('NO_DESTINATION', 'there is no storage destination to back up to', { hint: "Add one under storage in the config, e.g. storage: { local: { dir: './backups' } }.", exitCode: 2 })
+  const databases = await databasesToDump(ctx, options)
+  const algorithm = await resolveAlgorithm(options.compression)
+  const sets: DumpedSet[] = []
+  const failures: string[] = []
+  for (const database of databases) {
+    ctx.signal.throwIfAborted()
+    io.output(`${database}: dumping`)
+    try {
+      sets.push(await dumpDatabase(ctx, options, configDir, { database, id: newBackupId(), algorithm, io }))
+    } catch (error) {
+      if (databases.length === 1 || ctx.signal.aborted) throw error
+      failures.push(`${database}: ${messageOf(error)}`)
+    }
+  }
+  if (failures.length > 0) throw new DbopsError('BACKUP_FAILED', `the backup of ${failures.length} of ${databases.length} databases failed:\n  ${failures.join('\n  ')}`)
+  return { sets }
+}
+
+interface DumpJob {
+  database: string
+  id: string
+  algorithm: Algorithm
+  io: TaskIO
+}
+
+async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: string, job: DumpJob): Promise<DumpedSet> {
+  const started = new Date()
+  const own = job.database !== ctx.db.target.database
+  const db = own ? new Db({ ...ctx.config.connection, database: job.database, readReplicaUrl: undefined }, { ...ctx.config.pool, max: 1, queryTimeoutMs: 0 }) : ctx.db
+  const secrets = [db.target.password].filter((s): s is string => !!s)
+  const client = await db.connect().catch(async (error) => {
+    if (own) await db.close()
+    throw error
+  })
+  let inTransaction = false
+  const prefix = backupSetPrefix(job.database, job.id)
+  const destinations = [...ctx.storage.values()]
+  const objects: BackupObject[] = []
+  const stored: string[] = []
+  try {
+    const info = await client.query<{ num: string }>(`select current_setting('server_version_num') as num`)
+    const server = serverVersionOf(Number(info.rows[0]!.num))
+    const pgDump = await findTool('pg_dump', options, configDir, server.major)
+    assertDumpCompatible(pgDump, server)
+
+    // pg_dump runs in a snapshot this session exports, so the row counts recorded in the
+    // manifest are of exactly the data in the dump.
+    await client.query('begin isolation level repeatable read read only')
+    inTransaction = true
+    const snapshot = String((await client.query(EXPORT_SNAPSHOT_SQL)).rows[0]!.snapshot)
+    const filtered = [options.schemas, options.excludeSchemas, options.tables, options.excludeTables, options.excludeTableData].some((l) => l.length > 0) || options.extraArgs.length > 0
+    const counting = filtered ? Promise.resolve([]) : countTables(client, options.exactCountBelow, ctx.signal)
+    counting.catch(() => {})
+
+    const failed = new Map<string, Error>()
+    const encrypted = !!options.encryption
+
+    const dumpName = objectName('dump', options.format, job.algorithm, encrypted)
+    const dump = await storeObject(ctx, options, job, destinations, failed, prefix + dumpName, 'dump', () => pgDumpSource(ctx, options, pgDump, db, snapshot, job, secrets))
+    objects.push({ name: dumpName, role: 'dump', ...dump })
+
+    const withGlobals = options.globals ?? options.databases === 'all'
+    if (withGlobals && failed.size < destinations.length) {
+      const pgDumpAll = await findTool('pg_dumpall', options, configDir, server.major)
+      const globalsName = objectName('globals', options.format, job.algorithm, encrypted)
+      const globals = await storeObject(ctx, options, job, destinations, failed, prefix + globalsName, 'globals', () => pgDumpAllSource(ctx, options, pgDumpAll, db, job.database, secrets))
+      objects.push({ name: globalsName, role: 'globals', ...globals })
+    }
+    const tables = await counting
+    await client.query('commit')
+    inTransaction = false
+
+    // Confirm every object is there, whole, before the manifest makes the set exist.
+    for (const storage of destinations) {
+      if (failed.has(storage.name)) continue
+      for (const object of objects) {
+        const head = await storage.head(prefix + object.name).catch((error: Error) => error)
+        if (head instanceof Error || !head || head.size !== object.size) {
+          failed.set(storage.name, new Error(`${object.name} is ${head instanceof Error ? `unreadable (${head.message})` : head ? `${head.size} bytes, not ${object.size}` : 'missing'} after the upload`))
+        }
+      }
+    }
+    const manifest: BackupManifest = {
+      manifestVersion: 1,
+      id: job.id,
+      database: job.database,
+      startedAt: started.toISOString(),
+      finishedAt: new Date().toISOString(),
+      serverVersion: server.version,
+      pgDumpVersion: pgDump.version,
+      format: options.format,
+      compression: { algorithm: job.algorithm, level: defaultLevel(job.algorithm, options.compressionLevel) },
+      encryption: options.encryption ? { type: 'age', recipients: options.encryption.recipients } : null,
+      objects,
+      tables,
+      tags: ctx.tags,
+      verification: [],
+      host: `${db.target.host}:${db.target.port}`,
+      dbopsVersion: version,
+    }
+    for (const storage of destinations) {
+      if (failed.has(storage.name)) continue
+      try {
+        await writeManifest(storage, prefix, manifest, ctx.signal)
+        stored.push(storage.name)
+      } catch (error) {
+        failed.set(storage.name, error as Error)
+      }
+    }
+    if (failed.size > 0) {
+      const list = [...failed].map(([name, error]) => `${name}: ${messageOf(error)}`).join('; ')
+      throw new DbopsError('BACKUP_DESTINATION_FAILED', `the backup of ${job.database} (${job.id}) failed on ${[...failed.keys()].join(', ')} (${list})${stored.length ? `; it is complete on ${stored.join(', ')}` : ''}`, {
+        hint: 'Fix the failed destination and run the backup again; the destinations listed as complete hold a valid set.',
+      })
+    }
+    const bytes = objects.reduce((n, o) => n + o.size, 0)
+    job.io.output(`${job.database}: ${formatBytes(bytes)} to ${stored.join(', ')}`)
+    return { database: job.database, id: job.id, prefix, destinations: stored, objects, bytes, durationMs: Date.now() - started.getTime() }
+  } catch (error) {
+    if (inTransaction) await client.query('rollback').catch(() => {})
+    // No manifest, no set: remove what this run stored where it did not complete.
+    await removePartial(destinations.filter((d) => !stored.includes(d.name)), prefix, objects)
+    throw error
+  } finally {
+    client.release()
+    if (own) await db.close()
+  }
+}
+
+async function removePartial(destinations: Storage[], prefix: string, objects: BackupObject[]): Promise<void> {
+  for (const storage of destinations) for (const object of objects) await storage.delete(prefix + object.name).catch(() => {})
+}
+
+/**
+ * Streams one object from its source through compression, encryption and hashing into
+ * every destination that has not failed yet, in one pass. A destination whose upload fails
+ * is dropped (and recorded in `failed`); a failure upstream (pg_dump, compression,
+ * encryption) fails them all, and each aborted upload removes what it stored.
+ */
+async function storeObject(
+  ctx: Context,
+  options: PgdumpOptions,
+  job: DumpJob,
+  destinations: Storage[],
+  failed: Map<string, Error>,
+  key: string,
+  role: 'dump' | 'globals',
+  source: () => Promise<Readable>,
+): Promise<{ size: number; sha256: string }> {
+  const live = destinations.filter((d) => !failed.has(d.name))
+  const stages: Duplex[] = [compressor(job.algorithm, options.compressionLevel, options.compressionThreads, ctx.signal)]
+  if (options.encryption) stages.push(await encryptor(options.encryption.recipients, options.encryption.engine, ctx.signal))
+  const hash = measure()
+  const branches: Branch[] = live.map((d) => ({ name: d.name, stream: new PassThrough({ highWaterMark: 1 << 20 }) }))
+  const puts = live.map((storage, i) => {
+    const branch = branches[i]!
+    return storage.put(key, branch.stream, { signal: ctx.signal, metadata: { 'dbops-role': role } }).then(
+      (result) => result,
+      (error: Error) => {
+        branch.failed = error
+        branch.stream.destroy()
+        throw error
+      },
+    )
+  })
+  puts.forEach((p) => p.catch(() => {}))
+  try {
+    const input = await source()
+    await pipeline([input, checkOutput(outputCheck(role, options.format)), ...stages, hash, fanOut(branches)], { signal: ctx.signal })
+  } catch (error) {
+    for (const b of branches) if (!b.stream.destroyed) b.stream.destroy(error as Error)
+    await Promise.allSettled(puts)
+    for (const d of live) failed.set(d.name, error as Error)
+    throw error
+  }
+  const settled = await Promise.allSettled(puts)
+  const { size, sha256 } = hash.result()
+  settled.forEach((outcome, i) => {
+    const name = live[i]!.name
+    if (outcome.status === 'rejected') failed.set(name, outcome.reason as Error)
+    else if (outcome.value.sha256 !== sha256 || outcome.value.size !== size) failed.set(name, new Error(`stored ${outcome.value.size} bytes with sha256 ${outcome.value.sha256}, sent ${size} bytes with ${sha256}`))
+  })
+  if (live.every((d) => failed.has(d.name))) {
+    throw new DbopsError('BACKUP_DESTINATION_FAILED', `the backup of ${job.database} could not be stored anywhere: ${live.map((d) => `${d.name}: ${messageOf(failed.get(d.name))}`).join('; ')}`)
+  }
+  return { size, sha256 }
+}
+
+export function pgDumpArgs(options: PgdumpOptions, algorithm: Algorithm, snapshot: string | undefined): string[] {
+  const args = [`--format=${options.format}`, '--no-password']
+  if (snapshot) args.push(`--snapshot=${snapshot}`)
+  // dbops compresses the stream itself (zstd is several times faster than pg_dump's zlib).
+  if (options.format !== 'plain' && algorithm !== 'none') args.push('--compress=0')
+  if (options.format === 'directory' && options.jobs > 1) args.push(`--jobs=${options.jobs}`)
+  if (options.lockWaitTimeoutSec > 0) args.push(`--lock-wait-timeout=${options.lockWaitTimeoutSec}s`)
+  if (options.noOwner) args.push('--no-owner')
+  if (options.noPrivileges) args.push('--no-privileges')
+  for (const s of options.schemas) args.push(`--schema=${s}`)
+  for (const s of options.excludeSchemas) args.push(`--exclude-schema=${s}`)
+  for (const t of options.tables) args.push(`--table=${t}`)
+  for (const t of options.excludeTables) args.push(`--exclude-table=${t}`)
+  for (const t of options.excludeTableData) args.push(`--exclude-table-data=${t}`)
+  return [...args, ...options.extraArgs]
+}
+
+const explainPgDump = (database: string) => (stderr: string, code: number | null, signal: NodeJS.Signals | null) => {
+  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
+  const last = stderr.split('\n').filter(Boolean).slice(-3).join(' / ')
+  const lost = /server closed the connection|terminating connection|connection to server .* failed|could not receive data/i.test(stderr)
+  return new DbopsError(lost ? 'PGDUMP_CONNECTION_LOST' : 'PGDUMP_FAILED', `pg_dump of ${database} ${how}${last ? `: ${last}` : ''}`, {
+    hint: lost ? 'The database server went away during the dump; nothing was stored. Run the backup again once it is back.' : 'Nothing was stored; earlier backups are untouched.',
+  })
+}
+
+async function pgDumpSource(ctx: Context, options: PgdumpOptions, pgDump: ToolVersion, db: Db, snapshot: string, job: DumpJob, secrets: string[]): Promise<Readable> {
+  const env = db.libpqEnv()
+  const args = pgDumpArgs(options, job.algorithm, snapshot)
+  if (options.format !== 'directory') {
+    return childOutput(spawnChild(pgDump.path, args, ['ignore', 'pipe'], { env, signal: ctx.signal, secrets, explain: explainPgDump(job.database) }))
+  }
+  // pg_dump writes the directory format (in parallel) only to a directory: dump there, then
+  // stream it as one tar through the same pipeline, and remove it.
+  const base = options.scratchDir ? path.resolve(ctx.config.dir, options.scratchDir) : os.tmpdir()
+  const scratch = await mkdtemp(path.join(base, 'dbops-dump-'))
+  const dir = path.join(scratch, 'dump')
+  try {
+    await spawnChild(pgDump.path, [...args, `--file=${dir}`], ['ignore', 'ignore'], { env, signal: ctx.signal, secrets, explain: explainPgDump(job.database) }).done
+    if (!existsSync(path.join(dir, 'toc.dat'))) throw new DbopsError('DUMP_OUTPUT_INVALID', `pg_dump wrote no toc.dat in ${dir}`)
+  } catch (error) {
+    await rm(scratch, { recursive: true, force: true })
+    throw error
+  }
+  const out = childOutput(spawnChild('tar', ['-C', dir, '-cf', '-', '.'], ['ignore', 'pipe'], { signal: ctx.signal }))
+  out.once('close', () => void rm(scratch, { recursive: true, force: true }))
+  return out
+}
+
+async function pgDumpAllSource(ctx: Context, options: PgdumpOptions, tool: ToolVersion, db: Db, database: string, secrets: string[]): Promise<Readable> {
+  const args = ['--globals-only', '--no-password', `--database=${database}`]
+  if (options.noRolePasswords) args.push('--no-role-passwords')
+  return childOutput(spawnChild(tool.path, args, ['ignore', 'pipe'], { env: db.libpqEnv(), signal: ctx.signal, secrets, explain: explainPgDump(`globals (pg_dumpall)`) }))
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`
+  return `${(n / 1024 ** 3).toFixed(2)} GB`
+}
