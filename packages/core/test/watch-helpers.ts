@@ -123,7 +123,7 @@ export function spawnWatch(args: string[], options: { cwd: string; env: Record<s
     waitFor(test, timeoutMs = 10_000) {
       const found = parsed.find(test)
       if (found) return Promise.resolve(found)
-      return new Promise((resolve, reject) => {
+      const waiting = new Promise<Record<string, any>>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`timed out waiting for an event\n${stdout.slice(-3000)}\n--- stderr\n${stderr.slice(-3000)}`)), timeoutMs)
         waiters.push({ test, resolve: (e) => (clearTimeout(timer), resolve(e)) })
         void exited.then(() => {
@@ -131,6 +131,8 @@ export function spawnWatch(args: string[], options: { cwd: string; env: Record<s
           reject(new Error(`the watcher exited while a test waited for an event\n${stdout.slice(-3000)}\n--- stderr\n${stderr.slice(-3000)}`))
         })
       })
+      waiting.catch(() => {}) // a wait that lost a race must not crash the suite
+      return waiting
     },
     kill: (signal) => void child.kill(signal),
     exited,

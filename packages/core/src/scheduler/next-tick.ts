@@ -19,7 +19,7 @@ export function latestTick(cron: string, timezone: string | undefined, at: Date)
 /**
  * What a schedule should do when the watcher wakes at `now` with `due` as its pending
  * tick: nothing yet (woke early), or fire the latest tick that is due — ticks passed over
- * while the process slept or the clock jumped are coalesced into one, and counted.
+ * while the process slept or the clock jumped are coalesced into one; `missed` counts them.
  */
 export function dueTick(cron: string, timezone: string | undefined, due: Date, now: Date): { fire: Date; missed: number; next: Date } | undefined {
   if (now.getTime() < due.getTime()) return undefined

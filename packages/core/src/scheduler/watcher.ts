@@ -213,8 +213,8 @@ export class Watcher {
       if (!due) continue // woke early, or another schedule's tick
       s.next = due.next
       this.metrics?.nextTick(s.name, s.next)
-      if (due.missed > 1) {
-        this.log.warn(`${s.name}: ${due.missed - 1} tick(s) passed while the watcher could not run (clock jump or suspended process); running only the latest, ${due.fire.toISOString()}`, { event: 'tick.coalesced', schedule: s.name, passed: due.missed - 1 })
+      if (due.missed > 0) {
+        this.log.warn(`${s.name}: ${due.missed} tick(s) passed while the watcher could not run (clock jump or suspended process); running only the latest, ${due.fire.toISOString()}`, { event: 'tick.coalesced', schedule: s.name, passed: due.missed })
       }
       this.track(this.runTick(s, due.fire, this.current))
     }

@@ -1,4 +1,4 @@
-import { ExitCode, UsageError } from '../../errors.ts'
+import { UsageError } from '../../errors.ts'
 import type { GlobalArgs } from '../args.ts'
 import { parseDuration, takeFlag, takeOption } from '../args.ts'
 import { Watcher } from '../../scheduler/watcher.ts'
@@ -41,6 +41,7 @@ export async function watchCommand(args: GlobalArgs): Promise<number> {
     shutdownTimeoutMs,
     historyDays,
     json: logFormat === 'json',
+    notifyRetryDelaysMs: retryDelays(process.env.DBOPS_NOTIFY_RETRY_DELAYS),
     ...(metricsPort !== undefined
       ? {
           createMetrics: async (pool) => (await import('../../scheduler/metrics.ts')).createWatchMetrics(pool),
@@ -68,6 +69,12 @@ export async function watchCommand(args: GlobalArgs): Promise<number> {
   }
 }
 
+/** `DBOPS_NOTIFY_RETRY_DELAYS=1s,5s,30s`: waits between delivery attempts (default 1s,4s). */
+function retryDelays(text: string | undefined): number[] | undefined {
+  if (!text) return undefined
+  return text.split(',').map((d) => parseDuration(d.trim(), 'DBOPS_NOTIFY_RETRY_DELAYS'))
+}
+
 function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
@@ -75,4 +82,3 @@ function intOption(value: string | undefined, name: string, min: number, max: nu
   return n
 }
 
-export { ExitCode }
