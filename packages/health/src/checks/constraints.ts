@@ -1,0 +1,62 @@
+import { USER_SCHEMA, defineCheck, num } from './_define.ts'
+
+export const NOT_VALID_CONSTRAINTS_SQL = `
+select c.conrelid::regclass::text as "table", c.conname,
+       case c.contype when 'c' then 'check' when 'f' then 'foreign key' else c.contype::text end as kind,
+       pg_get_constraintdef(c.oid) as def,
+       count(*) over ()::int as total
+from pg_constraint c
+join pg_namespace n on n.oid = c.connamespace
+where not c.convalidated and c.contype in ('c', 'f') and ${USER_SCHEMA()}
+order by 1, 2
+limit $1`
+
+export const notValidConstraintsCheck = defineCheck({
+  id: 'not_valid_constraints',
+  title: 'NOT VALID constraints',
+  unit: 'count',
+  defaults: { warning: 1, critical: null },
+  source: 'pghero invalid_constraints; pg-index-health; any → warning',
+  hint: 'Rows written before the constraint was added were never checked: ALTER TABLE <table> VALIDATE CONSTRAINT <name> (takes only a SHARE UPDATE EXCLUSIVE lock).',
+  run: async ({ sql, limit }) => {
+    const rows = await sql(NOT_VALID_CONSTRAINTS_SQL, [limit])
+    const total = num(rows[0]?.total)
+    return {
+      value: total,
+      findings: rows.map((r) => ({ object: `${r.table}.${r.conname}`, value: 1, detail: `${r.kind}: ${r.def}` })),
+      total,
+      message: total ? `${total} constraint(s) never validated: ${rows.map((r) => `${r.table}.${r.conname}`).slice(0, 3).join(', ')}` : 'every constraint is validated',
+    }
+  },
+})
+
+/** Disabled triggers, the internal ones of foreign keys included (ALTER TABLE ... DISABLE TRIGGER ALL turns referential integrity off). */
+export const DISABLED_TRIGGERS_SQL = `
+select t.tgrelid::regclass::text as "table", t.tgname, t.tgisinternal,
+       case when t.tgconstraint <> 0 then (select conname from pg_constraint where oid = t.tgconstraint) end as constraint_name,
+       count(*) over ()::int as total
+from pg_trigger t
+join pg_class c on c.oid = t.tgrelid
+join pg_namespace n on n.oid = c.relnamespace
+where t.tgenabled = 'D' and ${USER_SCHEMA()}
+order by t.tgisinternal desc, 1, 2
+limit $1`
+
+export const disabledTriggersCheck = defineCheck({
+  id: 'disabled_triggers',
+  title: 'disabled triggers',
+  unit: 'count',
+  defaults: { warning: 1, critical: 1 },
+  source: 'check_postgres disabled_triggers 1 / 1',
+  hint: 'A trigger left disabled after a data load or a migration: ALTER TABLE <table> ENABLE TRIGGER <name> (or ENABLE TRIGGER ALL), or drop it if it is obsolete.',
+  run: async ({ sql, limit }) => {
+    const rows = await sql(DISABLED_TRIGGERS_SQL, [limit])
+    const total = num(rows[0]?.total)
+    return {
+      value: total,
+      findings: rows.map((r) => ({ object: `${r.table}.${r.tgname}`, value: 1, detail: r.tgisinternal ? `internal trigger of constraint ${r.constraint_name ?? '?'}: referential integrity is not enforced` : 'disabled' })),
+      total,
+      message: total ? `${total} disabled trigger(s): ${rows.map((r) => `${r.table}.${r.tgname}`).slice(0, 3).join(', ')}` : 'no disabled trigger',
+    }
+  },
+})

@@ -1,0 +1,12 @@
+// @dbops/health: the check catalog, thresholds, and reports for humans, monitors and Prometheus.
+export { default } from './plugin.ts'
+export { runHealth, selectChecks, type Selection } from './engine.ts'
+export { healthOptionsSchema, type HealthOptions, type HealthOptionsInput } from './options.ts'
+export { CATALOG, CHECK_IDS } from './checks/index.ts'
+export { renderText } from './report/text.ts'
+export { renderNagios } from './report/nagios.ts'
+export { renderPrometheus, writeTextfile } from './report/prometheus.ts'
+export { summarizeReport } from './summary.ts'
+export { worstStatus, NAGIOS_CODE } from './status.ts'
+export { parseThreshold, formatValue } from './thresholds.ts'
+export type { CheckResult, CheckDefinition, Finding, HealthReport, Status } from './types.ts'

@@ -1,0 +1,38 @@
+import { DbopsError, definePlugin, type Task } from 'dbops'
+import path from 'node:path'
+import { healthCommand } from './command.ts'
+import { runHealth } from './engine.ts'
+import { healthOptionsSchema, type HealthOptions } from './options.ts'
+import { renderPrometheus, writeTextfile } from './report/prometheus.ts'
+import { fails, summarizeReport } from './summary.ts'
+import type { HealthReport } from './types.ts'
+
+/**
+ * `@dbops/health`: the check catalog as the `health:check` task (its result is the report)
+ * and the `dbops health` command (text, json, nagios, prometheus).
+ */
+export default definePlugin({
+  name: '@dbops/health',
+  namespace: 'health',
+  options: healthOptionsSchema,
+  setup: (parsed, api) => {
+    const options = parsed as unknown as HealthOptions
+    const check: Task<HealthReport> = {
+      title: 'health checks',
+      run: async (ctx, io) => {
+        const report = await runHealth(ctx, options)
+        if (options.prometheus.textfile) await writeTextfile(path.resolve(api.configDir, options.prometheus.textfile), renderPrometheus(report))
+        io.output(summarizeReport(report))
+        if (fails(report.status, options.failOn)) {
+          const bad = report.checks.filter((r) => r.status === 'critical' || (options.failOn === 'warning' && r.status !== 'ok' && r.status !== 'skipped'))
+          throw new DbopsError('HEALTH_CRITICAL', `health: ${summarizeReport(report)}\n${bad.map((r) => `  ${r.status.toUpperCase()} ${r.check}: ${r.message}`).join('\n')}`, {
+            hint: 'Run `dbops health` for the objects concerned and a hint for each check.',
+          })
+        }
+        return report
+      },
+      summarize: summarizeReport,
+    }
+    return { tasks: { check }, commands: { health: healthCommand(options) } }
+  },
+})
