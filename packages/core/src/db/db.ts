@@ -143,6 +143,9 @@ export class Db implements Queryable {
     })
     // An idle client losing its server must not crash the process; the next query reconnects.
     pool.on('error', () => {})
+    // Nor may a checked-out one: pg emits 'error' on a client whose connection ends, and the
+    // pool listens only while the client is idle. Its queries still fail with the error.
+    pool.on('connect', (client) => client.on('error', () => {}))
     return pool
   }
 
