@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createTestDatabase, type TestDatabase } from '../../../test/harness/index.ts'
-import { sleepMs, spawnWatch, watchProject, type WatchProcess } from './watch-helpers.ts'
+import { sleepMs, spawnWatch, watchProject, type WatchProcess, resetDatabase } from './watch-helpers.ts'
 
 let db: TestDatabase
 test.before(async () => {
@@ -54,7 +54,7 @@ test('two and then three watchers on one database: each per-second tick runs exa
 })
 
 test('a watcher killed with SIGKILL mid-run: its run is marked lost after the lease, not run again, and the next tick runs elsewhere', async () => {
-  await db.query('truncate dbops.runs, dbops.schedule_ticks')
+  await resetDatabase(db)
   const project = await watchProject(`schedules: { long: { cron: '* * * * * *', run: 'slow' } },`)
   const env = { DATABASE_URL: db.url, SLOW_MS: '60000' }
   const a = spawnWatch(['--lease', '2s'], { cwd: project.dir, env })

@@ -140,3 +140,51 @@ export function spawnWatch(args: string[], options: { cwd: string; env: Record<s
 }
 
 export const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * A TCP forwarder in front of the test PostgreSQL that can be taken down and brought back,
+ * so a test sees the database as a client would when it is unreachable: connection refused,
+ * connections cut. The database behind it is the real one.
+ */
+export async function tcpProxy(target: { host: string; port: number }) {
+  const net = await import('node:net')
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (probe.address() as { port: number }).port
+      probe.close(() => resolve(p))
+    })
+  })
+  let server: import('node:net').Server | undefined
+  const sockets = new Set<import('node:net').Socket>()
+  return {
+    port,
+    up: () =>
+      new Promise<void>((resolve) => {
+        server = net.createServer((client) => {
+          const upstream = net.connect(target.port, target.host)
+          for (const s of [client, upstream]) {
+            sockets.add(s)
+            s.on('close', () => sockets.delete(s))
+            s.on('error', () => {})
+          }
+          client.pipe(upstream).pipe(client)
+        })
+        server.listen(port, '127.0.0.1', () => resolve())
+      }),
+    down: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy()
+        if (!server) return resolve()
+        server.close(() => resolve())
+        server = undefined
+      }),
+  }
+}
+
+/** Empties what earlier tests of a suite left: history, claims and the test plugin's tables. */
+export async function resetDatabase(db: { query(sql: string): Promise<unknown> }): Promise<void> {
+  await db.query(`do $$ begin
+    if to_regclass('dbops.runs') is not null then truncate dbops.runs, dbops.schedule_ticks; end if;
+  end $$`)
+  await db.query('drop table if exists seen, slow_started, flaky')
+}

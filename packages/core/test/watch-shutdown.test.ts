@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createTestDatabase, type TestDatabase } from '../../../test/harness/index.ts'
-import { spawnWatch, watchProject } from './watch-helpers.ts'
+import { spawnWatch, watchProject, resetDatabase } from './watch-helpers.ts'
 
 let db: TestDatabase
 test.before(async () => {
@@ -37,7 +37,7 @@ test('SIGTERM while a run is going: it may finish within the shutdown timeout; t
 })
 
 test('SIGTERM while a long task runs: aborted through its signal after the shutdown timeout, exit 0, history says so', async () => {
-  await db.query('truncate dbops.runs, dbops.schedule_ticks')
+  await resetDatabase(db)
   const project = await watchProject(`schedules: { long: { cron: '* * * * * *', run: 'slow' } },`)
   const w = spawnWatch(['--shutdown-timeout', '1s'], { cwd: project.dir, env: { DATABASE_URL: db.url, SLOW_MS: '60000' } })
   try {
@@ -63,7 +63,7 @@ test('SIGTERM while a long task runs: aborted through its signal after the shutd
 })
 
 test('overlap skip: a schedule never runs over itself; overlap queue: one tick waits and runs after', async () => {
-  await db.query('truncate dbops.runs, dbops.schedule_ticks')
+  await resetDatabase(db)
   const project = await watchProject(`schedules: {
     skipper: { cron: '* * * * * *', run: 'slow', overlap: 'skip' },
     queuer: { cron: '* * * * * *', run: 'slow', overlap: 'queue' },
