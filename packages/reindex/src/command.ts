@@ -61,7 +61,7 @@ export function reindexCommand(options: ReindexOptions): Command {
         emit(result, formatApply(result))
         const failure = failuresError(result)
         if (failure) ctx.logger.error(failure.message)
-        return failure || result.status === 'refused' ? ExitCode.failed : ExitCode.ok
+        return failure ? ExitCode.failed : ExitCode.ok // 'refused' only happens with whenRefused: 'skip'
       }
       if (sub === 'analyze') {
         if (ctx.dryRun) {
@@ -71,7 +71,7 @@ export function reindexCommand(options: ReindexOptions): Command {
         }
         const result = await analyzeTables(ctx, options)
         emit(result, formatAnalyze(result))
-        return result.failed || result.status === 'refused' ? ExitCode.failed : ExitCode.ok
+        return result.failed ? ExitCode.failed : ExitCode.ok
       }
       throw new UsageError(sub ? `unknown reindex command '${sub}'` : 'name a reindex command: plan, apply or analyze', 'Run `dbops reindex --help`.')
     },

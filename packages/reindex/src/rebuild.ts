@@ -88,6 +88,11 @@ export async function rebuildIndex(rc: RebuildContext, target: { schema: string;
     }
     const code = sqlState(lastError)
     if (!code || !RETRYABLE.has(code)) return finish('failed', `REINDEX failed: ${(lastError as Error).message}${code ? ` (SQLSTATE ${code})` : ''}`)
+    const stuck = await leftoversOf(rc, target, tableOid)
+    if (stuck.length) {
+      // Another attempt would only add `_ccnew1`, `_ccnew2`...: stop while the blocker lasts.
+      return finish('skipped', `${describeRetryable(code)} (attempt ${attempt}/${options.attempts}), and its leftover ${stuck.map((l) => l.name).join(', ')} could not be dropped yet (something still holds the table); a later run drops it and retries`)
+    }
     if (attempt < options.attempts) {
       const delay = options.retryDelays[Math.min(attempt - 1, options.retryDelays.length - 1)]!
       rc.progress(`${display}: ${describeRetryable(code)}; retrying in ${formatDuration(delay)} (attempt ${attempt + 1}/${options.attempts})`)
