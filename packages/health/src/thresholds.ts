@@ -106,16 +106,13 @@ function round(n: number): number {
 }
 
 export function formatDuration(seconds: number): string {
+  if (seconds === 0) return '0s'
   if (seconds < 1) return `${Math.round(seconds * 1000)}ms`
   const s = Math.floor(seconds)
-  const d = Math.floor(s / 86400)
-  const h = Math.floor((s % 86400) / 3600)
-  const m = Math.floor((s % 3600) / 60)
-  const sec = s % 60
-  if (d > 0) return `${d}d ${h}h`
-  if (h > 0) return `${h}h ${m}m`
-  if (m > 0) return `${m}m ${sec}s`
-  return `${sec}s`
+  const parts: [number, string][] = [[Math.floor(s / 86400), 'd'], [Math.floor((s % 86400) / 3600), 'h'], [Math.floor((s % 3600) / 60), 'm'], [s % 60, 's']]
+  const first = parts.findIndex(([n]) => n > 0)
+  // Two units at most: 1d 2h, 5m 3s; zero parts are left out (5m, not 5m 0s).
+  return parts.slice(first, first + 2).filter(([n]) => n > 0).map(([n, u]) => `${n}${u}`).join(' ')
 }
 
 export function formatBytes(bytes: number): string {

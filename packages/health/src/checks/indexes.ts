@@ -173,7 +173,7 @@ select f.conrelid::regclass::text as "table", f.conname, f.confrelid::regclass::
 from pg_constraint f
 join pg_class c on c.oid = f.conrelid
 join pg_namespace n on n.oid = c.relnamespace
-where f.contype = 'f' and ${USER_SCHEMA()} and c.reltuples >= $1
+where f.contype = 'f' and ${USER_SCHEMA()} and greatest(c.reltuples, 0) >= $1
   and not exists (
     select 1 from pg_index i
     where i.indrelid = f.conrelid and i.indisvalid and i.indpred is null
