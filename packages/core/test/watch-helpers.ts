@@ -188,3 +188,55 @@ export async function resetDatabase(db: { query(sql: string): Promise<unknown> }
   end $$`)
   await db.query('drop table if exists seen, slow_started, flaky')
 }
+
+export interface Received {
+  method: string
+  path: string
+  body: any
+  at: number
+}
+
+/** A local HTTP server standing in for webhook and ping receivers; `/status/503/...` answers 503. */
+export async function startReceiver() {
+  const http = await import('node:http')
+  const received: Received[] = []
+  const server = http.createServer((req, res) => {
+    let data = ''
+    req.on('data', (d) => (data += d))
+    req.on('end', () => {
+      let body: unknown = data
+      try {
+        body = data ? JSON.parse(data) : undefined
+      } catch {}
+      received.push({ method: req.method!, path: req.url!, body, at: Date.now() })
+      const status = /^\/status\/(\d{3})\//.exec(req.url!)?.[1]
+      res.writeHead(status ? Number(status) : 200).end('ok')
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  const port = (server.address() as { port: number }).port
+  return {
+    port,
+    url: (path: string) => `http://127.0.0.1:${port}${path}`,
+    received,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const net = await import('node:net')
+  return new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (probe.address() as { port: number }).port
+      probe.close(() => resolve(p))
+    })
+  })
+}
+
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 8000, what = 'a condition'): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleepMs(50)
+  }
+}
