@@ -1,0 +1,79 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { spawn } from 'node:child_process'
+import { createTestDatabase, DBOPS_BIN, runCli, type TestDatabase } from '../../../test/harness/index.ts'
+import { flushStats, indexIdentity, invalidIndexes, reindexProject } from './_fixtures.ts'
+
+let db: TestDatabase
+
+test.before(async () => {
+  db = await createTestDatabase('reindex_abort')
+  // An expression index whose key function sleeps when the database says so: a rebuild of a
+  // few thousand rows then takes seconds, long enough to interrupt it for real.
+  await db.query(`create function slow_key(x int) returns int language plpgsql immutable as $$
+    begin
+      if current_setting('dbops_test.slow', true) = 'on' then perform pg_sleep(0.002); end if;
+      return x;
+    end $$`)
+  await db.query('create table slow (id int primary key, n int not null default 0) with (autovacuum_enabled = off)')
+  await db.query('create index slow_key_idx on slow (slow_key(id))')
+  await db.query('insert into slow (id) select g from generate_series(1, 40000) g')
+  await db.query('delete from slow where id % 20 <> 0')
+  await flushStats(db)
+  await db.query('analyze slow')
+  await db.query(`alter database "${db.name}" set dbops_test.slow = 'on'`)
+})
+test.after(async () => {
+  await db?.drop()
+})
+
+function startCli(args: string[], cwd: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, [DBOPS_BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
+  return { child, done }
+}
+
+async function waitForBuild(table: string, timeoutMs = 30_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const { rows } = await db.query<{ pid: number }>(`select pid from pg_stat_progress_create_index where relid = $1::regclass and phase like 'building index%'`, [table])
+    if (rows[0]) return rows[0].pid
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`no index build on ${table} within ${timeoutMs}ms`)
+}
+
+test('Ctrl-C mid-rebuild cancels the statement, drops the half-built _ccnew and exits 130; a second run meanwhile is refused', async () => {
+  const before = await indexIdentity(db, 'slow_key_idx')
+  assert.ok(before?.valid)
+  const project = await reindexProject(`{ minBloatSize: '256kB', minTableSize: '64kB', analyzeBeforeEstimate: false, lockTimeout: '10s' }`)
+  try {
+    const env = { DATABASE_URL: db.url }
+    const first = startCli(['reindex', 'apply'], project.dir, env)
+    const buildPid = await waitForBuild('slow')
+    assert.ok((await invalidIndexes(db)).includes('slow_key_idx_ccnew'), 'the new index is being built')
+
+    // a second maintenance run while the first holds the lock
+    const second = await runCli(['reindex', 'apply'], { cwd: project.dir, env })
+    assert.is(second.code, 1, second.stderr)
+    assert.match(second.stderr, /the "maintenance" lock is held by pid \d+ \(dbops/)
+
+    first.child.kill('SIGINT')
+    const r = await first.done
+    assert.is(r.code, 130, r.stdout + r.stderr)
+    assert.match(r.stderr, /interrupted/)
+    // the rebuild's backend is not left running, and nothing of it remains
+    const running = await db.query(`select 1 from pg_stat_activity where pid = $1 and state = 'active'`, [buildPid])
+    assert.is(running.rowCount, 0)
+    assert.equal(await invalidIndexes(db), [])
+    assert.equal(await indexIdentity(db, 'slow_key_idx'), before)
+  } finally {
+    await project.remove()
+  }
+})
+
+test.run()
