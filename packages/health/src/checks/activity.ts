@@ -45,10 +45,14 @@ where state in ('idle in transaction', 'idle in transaction (aborted)')
 order by seconds desc
 limit $2`
 
-/** Client sessions whose state the role may not read (no pg_monitor). */
+/**
+ * Sessions of other roles whose state this role may not read (no pg_monitor): the server
+ * hides backend_type, state and query, but not usename and datname.
+ */
 export const INVISIBLE_SESSIONS_SQL = (scope: string) => `
 select count(*)::int as n from pg_stat_activity
-where backend_type = 'client backend' and state is null and pid <> pg_backend_pid() and ${scope}`
+where backend_type is null and state is null and usename is not null and datname is not null
+  and pid <> pg_backend_pid() and ${scope}`
 
 export const idleInTransactionCheck = defineCheck({
   id: 'idle_in_transaction',
