@@ -1,4 +1,6 @@
-import { rename, writeFile } from 'node:fs/promises'
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { DbopsError } from 'dbops'
 import type { HealthReport } from '../types.ts'
 
 const STATUS_VALUE = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const
@@ -41,9 +43,20 @@ export function renderPrometheus(report: HealthReport): string {
   return lines.join('\n') + '\n'
 }
 
-/** Writes the textfile-collector file atomically: a temp file beside it, then rename. */
+/**
+ * Writes the textfile-collector file atomically: a temp file in the same directory, then
+ * rename, so node_exporter never reads half a file. The directory is created if missing.
+ */
 export async function writeTextfile(file: string, content: string): Promise<void> {
   const temp = `${file}.${process.pid}.tmp`
-  await writeFile(temp, content, { mode: 0o644 })
-  await rename(temp, file)
+  try {
+    await mkdir(path.dirname(file), { recursive: true })
+    await writeFile(temp, content, { mode: 0o644 })
+    await rename(temp, file)
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => {})
+    throw new DbopsError('HEALTH_TEXTFILE', `cannot write the Prometheus textfile ${file}: ${(error as Error).message}`, {
+      hint: 'Check that the directory is writable (node_exporter --collector.textfile.directory).',
+    })
+  }
 }
