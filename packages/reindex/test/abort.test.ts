@@ -66,6 +66,8 @@ test('Ctrl-C mid-rebuild cancels the statement, drops the half-built _ccnew and 
     const r = await first.done
     assert.is(r.code, 130, r.stdout + r.stderr)
     assert.match(r.stderr, /interrupted/)
+    // progress from pg_stat_progress_create_index was shown while it ran
+    assert.match(r.stderr, /\[1\/\d\] public\.slow_key_idx: building index: scanning table, \d+% of \d+ blocks/, r.stderr)
     // the rebuild's backend is not left running, and nothing of it remains
     const running = await db.query(`select 1 from pg_stat_activity where pid = $1 and state = 'active'`, [buildPid])
     assert.is(running.rowCount, 0)

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
-import { createTestDatabase, runCli, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, runCli, TEST_PASSWORD, type TestDatabase } from '../../../test/harness/index.ts'
 import { indexBytes, indexIdentity, invalidIndexes, leaveCcnew, makeBloatedTable, makeHealthyTable, makeSmallTable, reindexProject, TEST_OPTIONS } from './_fixtures.ts'
 
 let db: TestDatabase
@@ -43,6 +43,18 @@ test('plan picks the bloated index and says why each other index is skipped', as
   assert.is(text.code, 0, text.stderr)
   assert.match(text.stdout, /rebuild\s+public\.bloated_email_idx/)
   assert.match(text.stdout, /skip\s+public\.healthy_code_idx.*under minBloatPercent/)
+})
+
+test('a password-protected role works and its password appears nowhere in the output', async () => {
+  for (const args of [['reindex', 'plan', '--json'], ['reindex', 'plan'], ['reindex', 'apply', '--dry-run'], ['run', 'optimize', '--dry-run', '--json']]) {
+    const r = await runCli(args, { cwd: project.dir, env: { DATABASE_URL: db.passwordUrl } })
+    assert.is(r.code, 0, r.stderr)
+    assert.not.ok((r.stdout + r.stderr).includes(TEST_PASSWORD), `password leaked by ${args.join(' ')}`)
+  }
+  // a wrong password: a sentence, no password echoed back
+  const bad = await runCli(['reindex', 'plan'], { cwd: project.dir, env: { DATABASE_URL: db.passwordUrl.replace(encodeURIComponent(TEST_PASSWORD), 'wrong-pw-123') } })
+  assert.is(bad.code, 1)
+  assert.not.ok((bad.stdout + bad.stderr).includes('wrong-pw-123'))
 })
 
 test('--dry-run shows the plan and changes nothing', async () => {
