@@ -65,7 +65,7 @@ export async function applyReindex(ctx: Context, options: ReindexOptions, io: Ta
           const target = { schema: decision.schema, table: decision.table, index: decision.index }
           const outside = windowRefusal(options)
           const outcome = outside
-            ? { ...target, status: 'skipped' as const, reason: `not started: ${outside.message}`, attempts: 0, beforeBytes: decision.sizeBytes, afterBytes: null, reclaimedBytes: 0, durationMs: 0, verified: null, leftoversDropped: [], notes: [] }
+            ? { ...target, status: 'skipped' as const, reason: `not started: ${outside.message}`, attempts: 0, beforeBytes: decision.sizeBytes, afterBytes: null, reclaimedBytes: 0, durationMs: 0, reindexMs: 0, verified: null, leftoversDropped: [], notes: [] }
             : await rebuildIndex(rc, target, `[${i + 1}/${rebuilds.length}]`)
           result.indexes.push(outcome)
           io.output(lineOf(outcome))

@@ -17,6 +17,8 @@ export interface RebuildOutcome {
   afterBytes: number | null
   reclaimedBytes: number
   durationMs: number
+  /** Time spent in the REINDEX statement of the successful attempt. */
+  reindexMs: number
   /** amcheck's bt_index_check on the new index. */
   verified: 'ok' | 'corrupt' | 'error' | 'not-installed' | 'off' | null
   /** Leftovers of this index dropped before or after the rebuild. */
@@ -47,7 +49,7 @@ export async function rebuildIndex(rc: RebuildContext, target: { schema: string;
   const started = Date.now()
   const name = qualified(target.schema, target.index)
   const display = `${target.schema}.${target.index}`
-  const outcome: RebuildOutcome = { ...target, status: 'skipped', attempts: 0, beforeBytes: null, afterBytes: null, reclaimedBytes: 0, durationMs: 0, verified: null, leftoversDropped: [], notes: [] }
+  const outcome: RebuildOutcome = { ...target, status: 'skipped', attempts: 0, beforeBytes: null, afterBytes: null, reclaimedBytes: 0, durationMs: 0, reindexMs: 0, verified: null, leftoversDropped: [], notes: [] }
   const finish = (status: RebuildOutcome['status'], reason?: string) => Object.assign(outcome, { status, reason, durationMs: Date.now() - started })
 
   const before = await indexState(db, target, signal)
@@ -64,8 +66,10 @@ export async function rebuildIndex(rc: RebuildContext, target: { schema: string;
   for (let attempt = 1; attempt <= options.attempts; attempt++) {
     outcome.attempts = attempt
     const poller = pollProgress(rc, `${label} ${display}${attempt > 1 ? ` (attempt ${attempt}/${options.attempts})` : ''}`)
+    const began = Date.now()
     try {
       await session.query(`reindex index concurrently ${name}`, [], signal)
+      outcome.reindexMs = Date.now() - began
       lastError = undefined
       break
     } catch (error) {
