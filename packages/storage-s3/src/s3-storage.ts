@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto'
+import { addAbortSignal, pipeline, Transform, type Readable } from 'node:stream'
+import { DeleteObjectCommand, GetObjectCommand, GetObjectTaggingCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
+import { DbopsError, redactUrl, type ObjectInfo, type PutOptions, type PutResult, type Storage } from 'dbops'
+import { clientConfig, createClient, secretsOf } from './client.ts'
+import { s3Error, type S3Call } from './errors.ts'
+import type { S3Options } from './options.ts'
+import { SHA256_KEY, streamUpload, UploadFailure } from './upload.ts'
+
+const MiB = 1024 * 1024
+
+/** `listPageSize` exists for tests of paging; S3's own maximum (1000) is the default. */
+export function createS3Storage(options: S3Options, name: string, tuning: { listPageSize?: number } = {}): Storage {
+  const config = clientConfig(options)
+  const client = createClient(options)
+  const { bucket, prefix } = options
+  const region = typeof config.region === 'string' ? config.region : undefined
+  const location = `s3://${bucket}/${prefix}${options.endpoint ? ` at ${redactUrl(options.endpoint)}` : ''}`
+  const call = (action: string, key?: string): S3Call => ({ action, bucket, key, endpoint: options.endpoint, region, storage: name, secrets: secretsOf(options) })
+  const fullKey = (key: string) => {
+    if (key === '' || key.startsWith('/') || key.split('/').includes('..')) {
+      throw new DbopsError('STORAGE_KEY_INVALID', `storage key "${key}" is not a relative key under ${location}`)
+    }
+    return prefix + key
+  }
+  let bucketSeen = false
+  /** HEAD answers a missing bucket like a missing key (a bare 404); tell them apart once. */
+  const ensureBucket = async (action: string, key: string) => {
+    if (bucketSeen) return
+    try {
+      await client.send(new HeadBucketCommand({ Bucket: bucket }))
+      bucketSeen = true
+    } catch (error) {
+      const e = error as { name?: string; $metadata?: { httpStatusCode?: number } }
+      throw s3Error(e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404 ? Object.assign(error as object, { name: 'NoSuchBucket' }) : error, call(action, key))
+    }
+  }
+
+  return {
+    name,
+    type: 's3',
+    location,
+
+    async put(key: string, body: Readable, put: PutOptions = {}): Promise<PutResult> {
+      const k = fullKey(key)
+      try {
+        const out = await streamUpload(
+          {
+            client,
+            config,
+            bucket,
+            key: k,
+            partSize: options.partSizeMb * MiB,
+            queueSize: options.queueSize,
+            params: {
+              ContentType: put.contentType ?? 'application/octet-stream',
+              ...(put.metadata ? { Metadata: put.metadata } : {}),
+              ...(options.storageClass ? { StorageClass: options.storageClass } : {}),
+              ...(options.serverSideEncryption ? { ServerSideEncryption: options.serverSideEncryption } : {}),
+              ...(options.kmsKeyId ? { SSEKMSKeyId: options.kmsKeyId } : {}),
+            },
+            signal: put.signal,
+          },
+          body,
+        )
+        bucketSeen = true
+        return { key, size: out.size, sha256: out.sha256 }
+      } catch (error) {
+        throw uploadError(error, call('upload', k))
+      }
+    },
+
+    async get(key: string, get: { signal?: AbortSignal } = {}): Promise<Readable> {
+      const k = fullKey(key)
+      let response
+      try {
+        response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: k }), { abortSignal: get.signal })
+      } catch (error) {
+        if ((error as { name?: string }).name === 'NoSuchKey') throw new DbopsError('STORAGE_NOT_FOUND', `no object "${key}" in ${location}`)
+        throw s3Error(error, call('download', k))
+      }
+      const verified = verifying(response.Body as Readable, { key, location, size: response.ContentLength, sha256: response.Metadata?.[SHA256_KEY] })
+      return get.signal ? addAbortSignal(get.signal, verified) : verified
+    },
+
+    async head(key: string): Promise<ObjectInfo | null> {
+      const k = fullKey(key)
+      let response
+      try {
+        response = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: k }))
+      } catch (error) {
+        const e = error as { name?: string; $metadata?: { httpStatusCode?: number } }
+        if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) {
+          await ensureBucket('look up', k)
+          return null
+        }
+        throw s3Error(error, call('look up', k))
+      }
+      bucketSeen = true
+      const { [SHA256_KEY]: stored, ...metadata } = response.Metadata ?? {}
+      let sha256 = stored
+      if (!sha256) {
+        // Multipart objects carry their full sha256 as a tag (metadata is fixed before the first byte).
+        const tags = await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: k })).catch(() => undefined)
+        sha256 = tags?.TagSet?.find((t) => t.Key === SHA256_KEY)?.Value
+      }
+      return { key, size: response.ContentLength ?? 0, modifiedAt: response.LastModified ?? new Date(0), ...(sha256 ? { sha256 } : {}), metadata }
+    },
+
+    async list(listPrefix: string): Promise<ObjectInfo[]> {
+      const out: ObjectInfo[] = []
+      let token: string | undefined
+      try {
+        do {
+          const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix + listPrefix, ContinuationToken: token, MaxKeys: tuning.listPageSize }))
+          for (const item of page.Contents ?? []) {
+            if (!item.Key) continue
+            out.push({ key: item.Key.slice(prefix.length), size: item.Size ?? 0, modifiedAt: item.LastModified ?? new Date(0) })
+          }
+          token = page.IsTruncated ? page.NextContinuationToken : undefined
+        } while (token)
+      } catch (error) {
+        throw s3Error(error, call('list', prefix + listPrefix))
+      }
+      bucketSeen = true
+      return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    },
+
+    async delete(key: string): Promise<void> {
+      const k = fullKey(key)
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: k }))
+      } catch (error) {
+        throw s3Error(error, call('delete', k))
+      }
+    },
+
+    close() {
+      client.destroy()
+    },
+  }
+}
+
+/**
+ * The object's bytes as they arrive; at the end, the byte count and (when the object carries
+ * one) the sha256 are compared, and a mismatch fails the stream instead of ending it.
+ */
+function verifying(body: Readable, expected: { key: string; location: string; size: number | undefined; sha256: string | undefined }): Readable {
+  const hash = createHash('sha256')
+  let size = 0
+  const check = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk)
+      size += chunk.length
+      done(null, chunk)
+    },
+    flush(done) {
+      if (expected.size !== undefined && size !== expected.size) {
+        return done(new DbopsError('STORAGE_TRUNCATED', `the object "${expected.key}" in ${expected.location} ended after ${size} of ${expected.size} bytes`, { hint: 'Run again; if it persists, the stored object is damaged.' }))
+      }
+      const actual = hash.digest('hex')
+      if (expected.sha256 && actual !== expected.sha256) {
+        return done(new DbopsError('STORAGE_CHECKSUM_MISMATCH', `the object "${expected.key}" in ${expected.location} does not match its stored sha256 (${expected.sha256.slice(0, 12)}…, read ${actual.slice(0, 12)}…)`, { hint: 'The stored object is damaged; restore from another backup set or destination.' }))
+      }
+      done()
+    },
+  })
+  pipeline(body, check, () => {})
+  return check
+}
+
+/** Words an upload failure: the S3 error, or the source's own error, plus any parts left stored. */
+function uploadError(error: unknown, call: S3Call): Error {
+  if (!(error instanceof UploadFailure)) return s3Error(error, call)
+  const { origin, failure, uploadId, abortError } = error
+  if (origin === 'signal') return failure instanceof Error ? failure : Object.assign(new Error('the upload was aborted'), { name: 'AbortError' })
+  if (!abortError) return origin === 'source' ? (failure as Error) : s3Error(failure, call)
+  const left = s3Error(abortError, { ...call, action: 'abort the multipart upload of' })
+  const note = `; the multipart upload ${uploadId} could not be aborted (${left.message.replace(/^.*failed: /, '')}), so its parts stay stored until removed`
+  const hint = `Remove them with \`aws s3api abort-multipart-upload --bucket ${call.bucket} --key ${call.key} --upload-id ${uploadId}\`, and add a lifecycle rule AbortIncompleteMultipartUpload to the bucket as a safety net.`
+  if (origin === 'source') {
+    return new DbopsError('STORAGE_S3_UPLOAD_LEFT_OPEN', `the upload of s3://${call.bucket}/${call.key} stopped because its source failed (${(failure as Error)?.message ?? String(failure)})${note}`, { hint, cause: failure })
+  }
+  const base = s3Error(failure, call) as DbopsError
+  return new DbopsError(base.code ?? 'STORAGE_S3_FAILED', `${base.message}${note}`, { hint: `${base.hint ?? ''} ${hint}`.trim(), cause: failure })
+}

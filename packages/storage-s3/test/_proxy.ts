@@ -1,0 +1,63 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** One request as the S3 server saw it, with the status it answered. */
+export interface SeenRequest {
+  method: string
+  url: string
+  headers: http.IncomingHttpHeaders
+  status?: number
+  /** The response body, for small XML answers (CreateMultipartUpload's UploadId). */
+  body: string
+}
+
+/**
+ * A pass-through HTTP proxy in front of the real test S3 server: it records every request
+ * and the server's answer, so a test can prove what reached the server (the abort of a
+ * multipart upload, the storage-class header). `cut` drops matching requests' connections
+ * before they reach the server: a network fault, not a fake S3 answer.
+ */
+export async function recordingProxy(target: string, options: { cut?: (req: http.IncomingMessage) => boolean } = {}) {
+  const seen: SeenRequest[] = []
+  const upstream = new URL(target)
+  const server = http.createServer((req, res) => {
+    const entry: SeenRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' }
+    seen.push(entry)
+    if (options.cut?.(req)) {
+      req.socket.destroy()
+      return
+    }
+    const forward = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        entry.status = answer.statusCode
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.on('data', (chunk: Buffer) => {
+          if (entry.body.length < 4096) entry.body += chunk.toString('utf8')
+        })
+        answer.pipe(res)
+      },
+    )
+    forward.on('error', () => res.destroy())
+    req.on('aborted', () => forward.destroy())
+    req.pipe(forward)
+  })
+  server.keepAliveTimeout = 1000
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    /** Requests whose query has `name` (e.g. 'uploads', 'uploadId'). */
+    withQuery: (name: string) => seen.filter((r) => new URL(r.url, 'http://x').searchParams.has(name)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** The upload id in a CreateMultipartUpload answer. */
+export function uploadIdOf(request: SeenRequest | undefined): string | undefined {
+  return /<UploadId>([^<]+)<\/UploadId>/.exec(request?.body ?? '')?.[1]
+}
