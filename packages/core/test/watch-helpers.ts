@@ -182,10 +182,9 @@ export async function tcpProxy(target: { host: string; port: number }) {
 }
 
 /** Empties what earlier tests of a suite left: history, claims and the test plugin's tables. */
-export async function resetDatabase(db: { query(sql: string): Promise<unknown> }): Promise<void> {
-  await db.query(`do $$ begin
-    if to_regclass('dbops.runs') is not null then truncate dbops.runs, dbops.schedule_ticks; end if;
-  end $$`)
+export async function resetDatabase(db: { query(sql: string): Promise<{ rows: any[] }> }): Promise<void> {
+  const { rows } = await db.query(`select to_regclass('dbops.runs') is not null as exists`)
+  if (rows[0]?.exists) await db.query('truncate dbops.runs, dbops.schedule_ticks')
   await db.query('drop table if exists seen, slow_started, flaky')
 }
 
