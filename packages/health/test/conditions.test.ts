@@ -182,7 +182,7 @@ test('blocked query and who blocks it', () => {
   const r = result(report, 'blocked_queries')
   assert.is(r.status, 'warning')
   assert.is(r.findings.length, 1)
-  const holderPid = sessions[0]!.processID
+  const holderPid = (sessions[0] as unknown as { processID: number }).processID
   assert.match(r.findings[0]!.detail!, new RegExp(`blocked by pid ${holderPid} \\(postgres, idle in transaction\\)`))
   assert.match(r.findings[0]!.detail!, /update blk set x = 3/)
 })

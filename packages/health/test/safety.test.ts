@@ -173,7 +173,7 @@ test('secrets never appear in any format, not even inside a session\'s query tex
     if (format === 'json') {
       const report = JSON.parse(r.stdout)
       const idle = result(report, 'idle_in_transaction')
-      assert.ok(idle.findings.some((f: { detail: string }) => f.detail.includes('[redacted]')), JSON.stringify(idle.findings))
+      assert.ok(idle.findings.some((f) => f.detail?.includes('[redacted]')), JSON.stringify(idle.findings))
     }
   }
   const run = await runCli(['run', 'health', '--json'], { cwd: p.dir, env: { DATABASE_URL: db.passwordUrl } })
