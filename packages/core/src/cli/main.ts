@@ -17,6 +17,7 @@ const CORE_COMMANDS: Record<string, CoreCommand> = {
   run: { summary: 'run pipelines or tasks once', help: async () => (await import('./commands/run.ts')).runHelp, run: async (a) => (await import('./commands/run.ts')).runCommand(a) },
   watch: { summary: 'run the schedules until stopped', help: async () => (await import('./commands/watch.ts')).watchHelp, run: async (a) => (await import('./commands/watch.ts')).watchCommand(a) },
   runs: { summary: 'recent scheduled runs from the database', help: async () => (await import('./commands/runs.ts')).runsHelp, run: async (a) => (await import('./commands/runs.ts')).runsCommand(a) },
+  schedule: { summary: 'export schedules as crontab lines or Kubernetes CronJobs', help: async () => (await import('./commands/schedule.ts')).scheduleHelp, run: async (a) => (await import('./commands/schedule.ts')).scheduleCommand(a) },
   list: { summary: 'pipelines, tasks and schedules with next run times', help: async () => (await import('./commands/list.ts')).listHelp, run: async (a) => (await import('./commands/list.ts')).listCommand(a) },
   config: { summary: 'the resolved config, secrets redacted', help: async () => (await import('./commands/config.ts')).configHelp, run: async (a) => (await import('./commands/config.ts')).configCommand(a) },
   init: { summary: 'write a starter dbops.config.ts', help: async () => (await import('./commands/init.ts')).initHelp, run: async (a) => (await import('./commands/init.ts')).initCommand(a) },
