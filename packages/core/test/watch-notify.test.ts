@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, runCli, type TestDatabase } from '../../../test/harness/index.ts'
 import { freePort, resetDatabase, sleepMs, spawnWatch, startReceiver, until, watchProject } from './watch-helpers.ts'
 
 let db: TestDatabase
@@ -94,6 +94,39 @@ test('a webhook endpoint that is down or failing: the pipeline still succeeds, t
     assert.not.match(w.output(), 'TOKEN-')
   } finally {
     w.kill('SIGKILL')
+    await project.remove()
+  }
+})
+
+test('dbops run notifies the same way: a failure to the webhook, a success where asked, nothing for a dry run', async () => {
+  await resetDatabase(db)
+  const hook = '/hooks/oneshot/TOKEN-oneshot-8c'
+  const all = '/hooks/all/TOKEN-all-9d'
+  const project = await watchProject(`
+  notify: [{ webhook: '${receiver.url(hook)}' }, { webhook: '${receiver.url(all)}', on: ['success', 'failure'], format: 'slack' }],`)
+  const env = { DATABASE_URL: db.url }
+  const to = (path: string) => receiver.received.filter((r) => r.path === path)
+  try {
+    const failed = await runCli(['run', 'fail'], { cwd: project.dir, env })
+    assert.is(failed.code, 1)
+    assert.is(to(hook).length, 1) // delivered before the process exited
+    assert.is(to(hook)[0]!.body.event, 'failure')
+    assert.is(to(hook)[0]!.body.run.schedule, undefined)
+    assert.equal(to(hook)[0]!.body.run.pipelines, ['fail'])
+    assert.match(to(hook)[0]!.body.text, /dbops: run of fail FAILED on .*: t:fail: the test task failed on purpose/)
+
+    const ok = await runCli(['run', 'insert', '--tag', 'manual'], { cwd: project.dir, env })
+    assert.is(ok.code, 0, ok.stderr)
+    assert.is(to(hook).length, 1) // the default is failure and recovery only
+    assert.is(to(all).length, 2)
+    assert.match(to(all)[1]!.body.text, /dbops: run of insert succeeded/)
+
+    const dry = await runCli(['run', 'fail', '--dry-run'], { cwd: project.dir, env })
+    assert.is(dry.code, 1) // t:fail does not mutate, so it runs (and fails) under --dry-run too
+    assert.is(to(hook).length, 1)
+    assert.is(to(all).length, 2)
+    assert.not.match(failed.stderr + ok.stderr, 'TOKEN-')
+  } finally {
     await project.remove()
   }
 })

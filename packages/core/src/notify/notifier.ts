@@ -1,3 +1,4 @@
+import { parseDuration } from '../cli/args.ts'
 import type { NotifyConfig } from '../config/schema.ts'
 import type { Logger } from '../logger.ts'
 import { eventOf, jsonPayload, slackPayload, type NotifyEvent, type RunSummary } from './payload.ts'
@@ -28,7 +29,7 @@ export function createNotifier(options: { targets: NotifyConfig[]; logger: Logge
   const deliver = (url: string, what: string, body: unknown, method: 'POST' | 'GET' = 'POST') =>
     track(
       (async () => {
-        const result = await sendWithRetry(url, { body, method, retryDelaysMs: options.retryDelaysMs })
+        const result = await sendWithRetry(url, { body, method, retryDelaysMs: options.retryDelaysMs ?? retryDelaysFromEnv() })
         if (result.ok) options.logger.debug(`notify: ${what} delivered to ${endpointLabel(url)}`, { event: 'notify.sent' })
         else options.logger.warn(`notify: could not deliver ${what} to ${endpointLabel(url)} after ${result.attempts} attempts: ${result.reason}`, { event: 'notify.failed' })
       })(),
@@ -66,4 +67,10 @@ export function pingUrl(base: string, kind: PingKind): string {
   const url = new URL(base)
   url.pathname = url.pathname.replace(/\/$/, '') + (kind === 'start' ? '/start' : '/fail')
   return url.toString()
+}
+
+/** `DBOPS_NOTIFY_RETRY_DELAYS=1s,5s,30s`: the waits between delivery attempts (default 1s,4s). */
+function retryDelaysFromEnv(): number[] | undefined {
+  const text = process.env.DBOPS_NOTIFY_RETRY_DELAYS
+  return text ? text.split(',').map((d) => parseDuration(d.trim(), 'DBOPS_NOTIFY_RETRY_DELAYS')) : undefined
 }

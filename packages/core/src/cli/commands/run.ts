@@ -6,6 +6,7 @@ import type { GlobalArgs } from '../args.ts'
 import { takeOption } from '../args.ts'
 import { err, out } from '../output.ts'
 import type { RunReport } from '../../runner/report.ts'
+import { notifyAfterRun } from '../../notify/after-run.ts'
 
 export const runHelp = `dbops run <pipeline|task...> [options]
 
@@ -30,6 +31,7 @@ export async function runCommand(args: GlobalArgs): Promise<number> {
   try {
     const ctx = session.createContext({ signal: abort.signal, dryRun: args.dryRun, tags })
     const report = await runPlan(ctx, rest, plan, { renderer: chooseRenderer(args.json), secrets: session.secrets })
+    await notifyAfterRun(session, report)
     if (args.json) out(JSON.stringify(report, null, 2))
     else err(summaryLine(report))
     if (report.status === 'aborted') return abort.interrupted() ? ExitCode.interrupted : ExitCode.failed

@@ -41,7 +41,6 @@ export async function watchCommand(args: GlobalArgs): Promise<number> {
     shutdownTimeoutMs,
     historyDays,
     json: logFormat === 'json',
-    notifyRetryDelaysMs: retryDelays(process.env.DBOPS_NOTIFY_RETRY_DELAYS),
     ...(metricsPort !== undefined
       ? {
           createMetrics: async (pool) => (await import('../../scheduler/metrics.ts')).createWatchMetrics(pool),
@@ -67,12 +66,6 @@ export async function watchCommand(args: GlobalArgs): Promise<number> {
     process.off('SIGINT', onStop)
     process.off('SIGHUP', onHup)
   }
-}
-
-/** `DBOPS_NOTIFY_RETRY_DELAYS=1s,5s,30s`: waits between delivery attempts (default 1s,4s). */
-function retryDelays(text: string | undefined): number[] | undefined {
-  if (!text) return undefined
-  return text.split(',').map((d) => parseDuration(d.trim(), 'DBOPS_NOTIFY_RETRY_DELAYS'))
 }
 
 function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
