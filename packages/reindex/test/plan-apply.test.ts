@@ -57,6 +57,27 @@ test('a password-protected role works and its password appears nowhere in the ou
   assert.not.ok((bad.stdout + bad.stderr).includes('wrong-pw-123'))
 })
 
+test('exclusion-constraint, non-btree and excluded indexes are skipped with their reason', async () => {
+  await db.query('create table booked (id int not null, slot int not null, exclude using btree (slot with =)) with (autovacuum_enabled = off)')
+  await db.query('create index booked_id_hash on booked using hash (id)')
+  await db.query('insert into booked select g, g from generate_series(1, 40000) g')
+  await db.query('delete from booked where id % 10 <> 0')
+  const excluding = await reindexProject(`{ minBloatSize: '256kB', minTableSize: '64kB', exclude: ['public.bloated'] }`)
+  try {
+    const r = await runCli(['reindex', 'plan', '--json'], { cwd: excluding.dir, env: env() })
+    assert.is(r.code, 0, r.stderr)
+    const by = Object.fromEntries((JSON.parse(r.stdout) as { indexes: Decision[] }).indexes.map((d) => [d.index, d]))
+    assert.is(by.booked_slot_excl?.action, 'skip')
+    assert.match(by.booked_slot_excl!.reason, /exclusion constraint, which cannot be rebuilt concurrently/)
+    assert.match(by.booked_id_hash!.reason, /^hash index: only btree bloat is estimated/)
+    assert.is(by.bloated_email_idx?.action, 'skip')
+    assert.match(by.bloated_email_idx!.reason, /excluded by the pattern 'public\.bloated'/)
+  } finally {
+    await excluding.remove()
+    await db.query('drop table booked')
+  }
+})
+
 test('--dry-run shows the plan and changes nothing', async () => {
   const before = await indexIdentity(db, 'bloated_email_idx')
   const sizeBefore = await indexBytes(db, 'bloated_email_idx')
