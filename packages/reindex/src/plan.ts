@@ -154,7 +154,7 @@ export async function planReindex(ctx: PlanContext, options: ReindexOptions): Pr
     const justAnalyzed = fresh.has(row.table_oid)
     indexes.push(await decide(justAnalyzed ? { ...row, never_analyzed: false, modified_since_analyze: 0 } : row, facts, options, analyzeFailed.get(`${row.schema}.${row.table_name}`), measure))
   }
-  const rebuilds = indexes.filter((d) => d.action === 'rebuild').sort((a, b) => (b.bloatBytes ?? 0) - (a.bloatBytes ?? 0))
+  const rebuilds = indexes.filter((d) => d.action === 'rebuild').sort((a, b) => (b.bloatBytes ?? 0) - (a.bloatBytes ?? 0) || `${a.schema}.${a.index}`.localeCompare(`${b.schema}.${b.index}`))
   if (options.maxIndexesPerRun !== undefined) {
     for (const d of rebuilds.splice(options.maxIndexesPerRun)) Object.assign(d, { action: 'skip', reason: `over maxIndexesPerRun (${options.maxIndexesPerRun}); ${d.reason}` })
   }

@@ -50,7 +50,7 @@ async function waitForBuild(table: string, timeoutMs = 30_000): Promise<number> 
 test('Ctrl-C mid-rebuild cancels the statement, drops the half-built _ccnew and exits 130; a second run meanwhile is refused', async () => {
   const before = await indexIdentity(db, 'slow_key_idx')
   assert.ok(before?.valid)
-  const project = await reindexProject(`{ minBloatSize: '256kB', minTableSize: '64kB', analyzeBeforeEstimate: false, lockTimeout: '10s' }`)
+  const project = await reindexProject(`{ minBloatSize: '256kB', minTableSize: '64kB', analyzeBeforeEstimate: false, lockTimeout: '10s', exclude: ['slow_pkey'] }`)
   try {
     const env = { DATABASE_URL: db.url }
     const first = startCli(['reindex', 'apply'], project.dir, env)
@@ -67,13 +67,44 @@ test('Ctrl-C mid-rebuild cancels the statement, drops the half-built _ccnew and 
     assert.is(r.code, 130, r.stdout + r.stderr)
     assert.match(r.stderr, /interrupted/)
     // progress from pg_stat_progress_create_index was shown while it ran
-    assert.match(r.stderr, /\[1\/\d\] public\.slow_key_idx: building index: scanning table, \d+% of \d+ blocks/, r.stderr)
+    assert.match(r.stderr, /\[1\/1\] public\.slow_key_idx: building index: scanning table, \d+% of \d+ blocks/, r.stderr)
     // the rebuild's backend is not left running, and nothing of it remains
     const running = await db.query(`select 1 from pg_stat_activity where pid = $1 and state = 'active'`, [buildPid])
     assert.is(running.rowCount, 0)
     assert.equal(await invalidIndexes(db), [])
     assert.equal(await indexIdentity(db, 'slow_key_idx'), before)
   } finally {
+    await project.remove()
+  }
+})
+
+test('a rebuild that fails for a reason other than policy fails the step, names the index, and leaves the old index valid', async () => {
+  await db.query('create schema fragile')
+  await db.query(`create function fragile.key(x int) returns int language plpgsql immutable as $$
+    begin
+      if current_setting('dbops_test.fail', true) = 'on' then raise exception 'key function exploded on %', x; end if;
+      return x;
+    end $$`)
+  await db.query('create table fragile.items (id int primary key) with (autovacuum_enabled = off)')
+  await db.query('create index items_key_idx on fragile.items (fragile.key(id))')
+  await db.query('insert into fragile.items select g from generate_series(1, 40000) g')
+  await db.query('delete from fragile.items where id % 20 <> 0')
+  await flushStats(db)
+  await db.query('analyze fragile.items')
+  await db.query(`alter database "${db.name}" set dbops_test.fail = 'on'`)
+  const before = await indexIdentity(db, 'items_key_idx')
+  const project = await reindexProject(`{ schemas: ['fragile'], minBloatSize: '256kB', minTableSize: '64kB', analyzeBeforeEstimate: false, exclude: ['items_pkey'] }`)
+  try {
+    const r = await runCli(['run', 'optimize', '--json'], { cwd: project.dir, env: { DATABASE_URL: db.url } })
+    assert.is(r.code, 1, r.stdout + r.stderr)
+    const step = (JSON.parse(r.stdout) as { steps: { id: string; status: string; error?: { code: string; message: string } }[] }).steps.find((s) => s.id === 'reindex:apply')!
+    assert.is(step.status, 'failed')
+    assert.is(step.error!.code, 'REINDEX_FAILED')
+    assert.match(step.error!.message, /1 of 1 index rebuild\(s\) failed: fragile\.items_key_idx: REINDEX failed: key function exploded on \d+ \(SQLSTATE P0001\)/)
+    assert.equal(await indexIdentity(db, 'items_key_idx'), before)
+    assert.equal(await invalidIndexes(db), [])
+  } finally {
+    await db.query(`alter database "${db.name}" reset dbops_test.fail`)
     await project.remove()
   }
 })
