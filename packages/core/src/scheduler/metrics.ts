@@ -6,6 +6,8 @@ export interface WatchMetrics {
   nextTick(schedule: string, at: Date): void
   runStarted(schedule: string, pipeline: string): void
   runFinished(schedule: string, pipeline: string, status: string, durationMs: number, steps: { id: string; result?: unknown }[]): void
+  /** A run of a dead watcher, found by this one. */
+  runLost(schedule: string, pipeline: string): void
   dbUp(up: boolean): void
   render(): Promise<{ contentType: string; body: string }>
 }
@@ -81,6 +83,11 @@ export async function createWatchMetrics(poolStats: () => PoolStats): Promise<Wa
           }
         }
       }
+    },
+    runLost(schedule, pipeline) {
+      runs.inc({ schedule, pipeline, status: 'lost' })
+      failures.inc({ schedule, pipeline })
+      lastFailure.set({ schedule, pipeline }, now())
     },
     dbUp: (up) => dbUp.set(up ? 1 : 0),
     async render() {

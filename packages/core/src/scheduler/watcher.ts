@@ -2,21 +2,22 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import os from 'node:os'
 import type { ScheduleConfig } from '../config/schema.ts'
 import type { Context } from '../context.ts'
-import { Db } from '../db/db.ts'
+import type { Db } from '../db/db.ts'
 import { sleep } from '../db/lock.ts'
 import { DbopsError, messageOf } from '../errors.ts'
 import type { Logger } from '../logger.ts'
-import { createNotifier, type Notifier } from '../notify/notifier.ts'
-import type { RunSummary } from '../notify/payload.ts'
 import { planRun } from '../runner/plan.ts'
 import type { RunReport } from '../runner/report.ts'
-import { runPlan, type RendererKind } from '../runner/run.ts'
-import { openSession, type Session } from '../session.ts'
-import { claimTick, ensureSchema, finishRun, latestClaimedTick, markLost, previousOutcome, pruneHistory, renewLeases, startQueued, type LostRun, type WatcherIdentity } from './claim.ts'
+import { runPlan } from '../runner/run.ts'
+import { claimTick, ensureSchema, finishRun, latestClaimedTick, markLost, previousOutcome, pruneHistory, startQueued, type LostRun, type WatcherIdentity } from './claim.ts'
+import { DbState } from './db-state.ts'
 import { createEventLog } from './event-log.ts'
+import { LeaseKeeper } from './leases.ts'
+import { closeLoaded, loadForWatch, type Loaded } from './loaded-config.ts'
 import type { Health } from './metrics-server.ts'
 import type { WatchMetrics } from './metrics.ts'
 import { dueTick, latestTick, nextTick } from './next-tick.ts'
+import { lostSummary, reportWithoutSteps, runError, summaryOf } from './run-summary.ts'
 
 export interface WatchOptions {
   configFile?: string
@@ -34,17 +35,6 @@ export interface WatchOptions {
   /** Starts the HTTP server of /metrics and /healthz; returns its closer. */
   serveMetrics?: (metrics: WatchMetrics, health: () => Health) => Promise<{ port: number; close(): Promise<void> }>
   notifyRetryDelaysMs?: number[]
-}
-
-/** One loaded config and what was built from it; kept until its last run ends after a reload. */
-interface Loaded {
-  session: Session
-  base: Context
-  /** A small pool of its own for claims and leases, so a busy pipeline cannot starve them. */
-  schedulerDb: Db
-  notifier: Notifier
-  refs: number
-  retired: boolean
 }
 
 interface ScheduleState {
@@ -78,14 +68,14 @@ export class Watcher {
   private readonly active = new Map<string, ActiveRun>()
   private readonly inflight = new Set<Promise<void>>()
   private timer: NodeJS.Timeout | undefined
-  private heartbeat: NodeJS.Timeout | undefined
+  private readonly leases: LeaseKeeper
+  private readonly db: DbState
   private housekeeping: NodeJS.Timeout | undefined
   private readonly stopController = new AbortController()
   private stopping = false
   private forced = false
   private finished!: (code: number) => void
   private readonly done = new Promise<number>((resolve) => (this.finished = resolve))
-  private dbUp: boolean | undefined
   private schemaReady = false
   private lastWake = new Date()
   private metrics: WatchMetrics | undefined
@@ -97,6 +87,9 @@ export class Watcher {
     const host = os.hostname()
     this.me = { id: `${host}:${process.pid}:${randomBytes(3).toString('hex')}`, host, pid: process.pid }
     this.log = createEventLog({ json: options.json, secrets: () => this.secrets() })
+    this.db = new DbState(this.log, () => this.current.schedulerDb.description)
+    this.db.onChange((up) => this.metrics?.dbUp(up))
+    this.leases = new LeaseKeeper(options.leaseMs, (error) => this.db.record(error))
   }
 
   /** Resolves with the exit code once the watcher stopped. */
@@ -164,7 +157,7 @@ export class Watcher {
       this.log.error(`the config could not be reloaded, so the previous one stays in effect: ${messageOf(error)}`, { event: 'config.reload-failed', error: messageOf(error) })
       return
     }
-    if (this.stopping) return void (await this.closeLoaded(next))
+    if (this.stopping) return void (await closeLoaded(next))
     const old = this.current
     this.current = next
     old.retired = true
@@ -232,9 +225,9 @@ export class Watcher {
       for (let attempt = 0; !outcome; attempt++) {
         try {
           outcome = await claimTick(loaded.schedulerDb, { schedule: s.name, tick, pipelines, tags: s.config.tags, overlap: s.config.overlap, runId, leaseMs: this.options.leaseMs }, this.me)
-          this.setDbUp(true)
+          this.db.record()
         } catch (error) {
-          this.setDbUp(false, error)
+          this.db.record(error)
           const wait = CLAIM_BACKOFF_MS[Math.min(attempt, CLAIM_BACKOFF_MS.length - 1)]!
           if (this.stopping || Date.now() + wait >= deadline) {
             this.log.warn(`${s.name}: tick ${tick.toISOString()} missed: it could not be claimed in the database (${messageOf(error)})`, { event: 'tick.missed', schedule: s.name, tick: tick.toISOString(), error: messageOf(error) })
@@ -280,7 +273,7 @@ export class Watcher {
     this.stopController.signal.addEventListener('abort', stopBeforeStart)
     if (this.stopController.signal.aborted) stopBeforeStart()
     this.active.set(runId, run)
-    this.startHeartbeat()
+    this.leases.add(runId, loaded.schedulerDb)
     const startedAt = new Date()
     let report: RunReport
     try {
@@ -296,21 +289,22 @@ export class Watcher {
       loaded.notifier.ping(s.config.ping, 'start')
       const ctx: Context = { ...loaded.base, signal: controller.signal, runId, tags: s.config.tags, results: {} }
       try {
-        report = await runPlan(ctx, pipelines, planRun(loaded.session.config, pipelines), { renderer: this.renderer(), secrets: loaded.session.secrets })
+        report = await runPlan(ctx, pipelines, planRun(loaded.session.config, pipelines), { renderer: this.options.json ? 'silent' : 'simple', secrets: loaded.session.secrets })
       } catch (error) {
-        report = failedReport(runId, pipelines, s.config.tags, startedAt, error, controller.signal.aborted)
+        report = reportWithoutSteps(runId, pipelines, s.config.tags, startedAt, error, controller.signal.aborted)
       }
     } catch (error) {
       // Aborted while queued or in the jitter delay: the run never started.
-      report = failedReport(runId, pipelines, s.config.tags, startedAt, controller.signal.reason ?? error, true)
+      report = reportWithoutSteps(runId, pipelines, s.config.tags, startedAt, controller.signal.reason ?? error, true)
     } finally {
       this.stopController.signal.removeEventListener('abort', stopBeforeStart)
     }
     const error = runError(report)
     try {
-      await this.withDbRetry(`record the end of run ${runId}`, () => finishRun(loaded.schedulerDb, runId, report.status, error))
+      await this.db.retry(`record the end of run ${runId}`, () => finishRun(loaded.schedulerDb, runId, report.status, error))
     } finally {
       this.active.delete(runId)
+      this.leases.remove(runId)
     }
     const seconds = (report.durationMs / 1000).toFixed(1)
     const fields = { event: 'run.finished', schedule: s.name, tick: tick.toISOString(), runId, pipelines, status: report.status, durationMs: report.durationMs, ...(error ? { error } : {}) }
@@ -319,21 +313,7 @@ export class Watcher {
     else this.log.error(`${s.name}: run ${runId.slice(0, 8)} FAILED after ${seconds}s: ${error}`, fields)
     if (run.phase === 'running') this.metrics?.runFinished(s.name, pipeline, report.status, report.durationMs, report.steps.map((step) => ({ id: step.id, result: step.result })))
     const previous = await previousOutcome(loaded.schedulerDb, s.name, runId).catch(() => undefined)
-    const summary: RunSummary = {
-      schedule: s.name,
-      pipelines,
-      status: report.status,
-      runId,
-      tick: tick.toISOString(),
-      startedAt: report.startedAt,
-      endedAt: new Date().toISOString(),
-      durationMs: report.durationMs,
-      host: this.me.host,
-      pid: this.me.pid,
-      tags: s.config.tags,
-      ...(error ? { error } : {}),
-      steps: report.steps.map((step) => ({ id: step.id, status: step.status, durationMs: step.durationMs, ...(step.error ? { error: step.error.message } : {}) })),
-    }
+    const summary = summaryOf(report, { schedule: s.name, tick, me: this.me })
     loaded.notifier.runFinished(summary, previous)
     if (report.status === 'success') loaded.notifier.ping(s.config.ping, 'success', summary)
     if (report.status === 'failed') loaded.notifier.ping(s.config.ping, 'failure', summary)
@@ -342,13 +322,8 @@ export class Watcher {
   private reportLost(lost: LostRun[], loaded: Loaded): void {
     for (const run of lost) {
       this.log.warn(`${run.schedule}: run ${run.id.slice(0, 8)} (tick ${run.tick.toISOString()}) on ${run.host}:${run.pid} is lost: its watcher stopped renewing the lease`, { event: 'run.lost', schedule: run.schedule, runId: run.id, host: run.host, pid: run.pid })
-      this.metrics?.runFinished(run.schedule, run.pipelines.join(','), 'lost', run.started_at && run.ended_at ? run.ended_at.getTime() - run.started_at.getTime() : 0, [])
-      const ended = run.ended_at ?? new Date()
-      const started = run.started_at ?? ended
-      loaded.notifier.runFinished(
-        { schedule: run.schedule, pipelines: run.pipelines, status: 'lost', runId: run.id, tick: run.tick.toISOString(), startedAt: started.toISOString(), endedAt: ended.toISOString(), durationMs: ended.getTime() - started.getTime(), host: run.host, pid: run.pid, tags: [], error: run.error, steps: [] },
-        undefined,
-      )
+      this.metrics?.runLost(run.schedule, run.pipelines.join(','))
+      loaded.notifier.runFinished(lostSummary(run), undefined)
       loaded.notifier.ping(this.schedules.get(run.schedule)?.config.ping, 'failure')
     }
   }
@@ -362,10 +337,10 @@ export class Watcher {
         await ensureSchema(this.current.schedulerDb)
         this.reportLost(await markLost(this.current.schedulerDb), this.current)
         await pruneHistory(this.current.schedulerDb, this.options.historyDays)
-        this.setDbUp(true)
+        this.db.record()
         break
       } catch (error) {
-        this.setDbUp(false, error)
+        this.db.record(error)
         const wait = CONNECT_BACKOFF_MS[Math.min(attempt, CONNECT_BACKOFF_MS.length - 1)]!
         this.log.warn(`the database is unreachable: ${messageOf(error)}; retrying in ${wait / 1000}s`, { event: 'db.retry', attempt: attempt + 1, retryInMs: wait, error: messageOf(error) })
         await sleep(wait, this.stopController.signal).catch(() => {})
@@ -398,55 +373,10 @@ export class Watcher {
         this.lastPrune = Date.now()
         await pruneHistory(this.current.schedulerDb, this.options.historyDays)
       }
-      this.setDbUp(true)
+      this.db.record()
     } catch (error) {
-      this.setDbUp(false, error)
+      this.db.record(error)
     }
-  }
-
-  private startHeartbeat(): void {
-    if (this.heartbeat) return
-    this.heartbeat = setInterval(() => {
-      if (this.active.size === 0) {
-        clearInterval(this.heartbeat)
-        this.heartbeat = undefined
-        return
-      }
-      const byDb = new Map<Db, string[]>()
-      for (const run of this.active.values()) byDb.set(run.loaded.schedulerDb, [...(byDb.get(run.loaded.schedulerDb) ?? []), run.id])
-      for (const [db, ids] of byDb) {
-        renewLeases(db, ids, this.options.leaseMs).then(
-          () => this.setDbUp(true),
-          (error) => this.setDbUp(false, error),
-        )
-      }
-    }, Math.max(100, Math.floor(this.options.leaseMs / 3)))
-  }
-
-  private async withDbRetry(what: string, fn: () => Promise<void>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await fn()
-        this.setDbUp(true)
-        return
-      } catch (error) {
-        this.setDbUp(false, error)
-        if (attempt >= 5) {
-          this.log.error(`could not ${what} in the database: ${messageOf(error)}; other watchers will mark it lost when its lease expires`, { event: 'db.write-failed', error: messageOf(error) })
-          return
-        }
-        await sleep(CLAIM_BACKOFF_MS[attempt]! * 2)
-      }
-    }
-  }
-
-  private setDbUp(up: boolean, error?: unknown): void {
-    if (this.dbUp === up) return
-    const was = this.dbUp
-    this.dbUp = up
-    this.metrics?.dbUp(up)
-    if (!up) this.log.error(`the database is unreachable: ${messageOf(error)}; ticks will be retried until each schedule's next one`, { event: 'db.down', error: messageOf(error) })
-    else if (was === false) this.log.info(`the database is reachable again (${this.current.schedulerDb.description})`, { event: 'db.up' })
   }
 
   // ---- shutdown, config, bookkeeping ----
@@ -460,10 +390,10 @@ export class Watcher {
       this.abortAll(`aborted: the watcher was stopped (${signal}) and the run did not finish within the shutdown timeout (${seconds}s)`)
     }
     if (!(await within(settled(), 30_000))) this.log.error('some runs did not stop within 30s of being aborted; leaving them to be marked lost', { event: 'watch.stuck' })
-    clearInterval(this.heartbeat)
+    this.leases.stop()
     await this.current.notifier.flush(5000)
     await this.metricsServer?.close()
-    await this.closeLoaded(this.current)
+    await closeLoaded(this.current)
     this.log.info('the watcher stopped', { event: 'watch.stopped' })
     this.finished(0)
   }
@@ -475,46 +405,21 @@ export class Watcher {
     for (const run of running) run.controller.abort(new DbopsError('WATCH_SHUTDOWN', message))
   }
 
-  private async load(): Promise<Loaded> {
-    const session = await openSession({ configFile: this.options.configFile, cwd: this.options.cwd, env: { command: 'watch', dryRun: false } })
-    try {
-      const config = session.config
-      for (const [name, schedule] of Object.entries(config.schedules)) {
-        planRun(config, [schedule.run].flat()) // a schedule naming an unknown pipeline fails the (re)load
-        if (schedule.ping) session.secrets.push(schedule.ping)
-        void name
-      }
-      const base = session.createContext({ signal: new AbortController().signal, dryRun: false })
-      const logger = this.options.json ? createEventLog({ json: true, secrets: () => session.secrets }) : base.logger
-      const notifier = createNotifier({ targets: config.notify, logger: this.log, retryDelaysMs: this.options.notifyRetryDelaysMs })
-      const schedulerDb = new Db(config.connection, { ...config.pool, max: 2 })
-      return { session, base: { ...base, logger }, schedulerDb, notifier, refs: 0, retired: false }
-    } catch (error) {
-      await session.close().catch(() => {})
-      throw error
-    }
+  private load(): Promise<Loaded> {
+    return loadForWatch({ configFile: this.options.configFile, cwd: this.options.cwd, json: this.options.json, log: this.log, notifyRetryDelaysMs: this.options.notifyRetryDelaysMs })
   }
 
   private async closeIfUnused(loaded: Loaded): Promise<void> {
     if (!loaded.retired || loaded.refs > 0) return
     loaded.retired = false // close once
     await loaded.notifier.flush(5000)
-    await this.closeLoaded(loaded)
-  }
-
-  private async closeLoaded(loaded: Loaded): Promise<void> {
-    await loaded.schedulerDb.close().catch(() => {})
-    await loaded.session.close().catch(() => {})
+    await closeLoaded(loaded)
   }
 
   private track(work: Promise<void>): void {
     const p = work.catch((error) => this.log.error(`internal error in the watcher: ${messageOf(error)}`, { event: 'watch.internal-error', error: messageOf(error) }))
     this.inflight.add(p)
     void p.finally(() => this.inflight.delete(p))
-  }
-
-  private renderer(): RendererKind {
-    return this.options.json ? 'silent' : 'simple'
   }
 
   private secrets(): string[] {
@@ -530,7 +435,7 @@ export class Watcher {
       ok,
       status: this.stopping ? 'stopping' : overdue.length ? 'behind' : 'ok',
       watcher: this.me.id,
-      database: this.dbUp === undefined ? 'unknown' : this.dbUp ? 'up' : 'down',
+      database: this.db.up === undefined ? 'unknown' : this.db.up ? 'up' : 'down',
       schemaReady: this.schemaReady,
       lastWake: this.lastWake.toISOString(),
       running: [...this.active.values()].filter((r) => r.phase === 'running').map((r) => ({ schedule: r.schedule, runId: r.id })),
@@ -545,16 +450,3 @@ function within(work: Promise<void>, ms: number): Promise<boolean> {
   return Promise.race([work.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]).finally(() => clearTimeout(timer))
 }
 
-function runError(report: RunReport): string | undefined {
-  const step = report.steps.find((s) => s.status === 'failed') ?? report.steps.find((s) => s.status === 'aborted')
-  if (step?.error) return `${step.id}: ${step.error.message}`
-  return report.status === 'success' ? undefined : (report as RunReport & { error?: string }).error
-}
-
-/** A report for a run that failed before or outside the runner (planning, abort while queued). */
-function failedReport(runId: string, pipelines: string[], tags: string[], started: Date, error: unknown, aborted: boolean): RunReport {
-  return Object.assign(
-    { runId, pipelines, dryRun: false, tags, status: aborted ? ('aborted' as const) : ('failed' as const), startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(), steps: [] },
-    { error: messageOf(error) },
-  )
-}
