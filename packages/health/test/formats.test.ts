@@ -148,6 +148,17 @@ test('health:check in a pipeline: its result is the report; a critical finding f
   await db.query('alter table trg disable trigger t_noop')
 })
 
+test('version: a known-bad range from the config is critical and says why', async () => {
+  const p = await healthProject(`{ checks: { version: { knownBad: [{ from: 150000, to: 159999, why: 'test range: upgrade to 16' }] } } }`)
+  try {
+    const r = await runCli(['health', '--only', 'version'], { cwd: p.dir, env: { DATABASE_URL: db.passwordUrl } })
+    assert.is(r.code, 1)
+    assert.match(r.stdout, /^CRIT\s+version\s+15\d{4}\s+-\s+PostgreSQL 15\.\d+.*: test range: upgrade to 16$/m)
+  } finally {
+    await p.remove()
+  }
+})
+
 test('thresholds parse with units and reject nonsense', () => {
   const good: [number | string, Parameters<typeof parseThreshold>[1], number][] = [
     ['90s', 'seconds', 90], ['5m', 'seconds', 300], ['2h', 'seconds', 7200], ['1d', 'seconds', 86400], ['500ms', 'seconds', 0.5], [45, 'seconds', 45],

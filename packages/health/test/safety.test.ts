@@ -87,6 +87,21 @@ test('a check whose statement waits for a lock is UNKNOWN after lock_timeout, an
   }
 })
 
+test('a check slower than its statement_timeout is UNKNOWN with the reason; the others are unaffected', async () => {
+  await db.query(`do $$ begin for i in 1..3000 loop execute format('create sequence many_%s', i); end loop; end $$`)
+  try {
+    const p = await project(`{ checks: { sequences: { timeoutMs: 5 } } }`)
+    const { report, code } = await healthJson(p.dir, db.url, ['--only', 'sequences,disabled_triggers'])
+    assert.is(code, 0)
+    const seq = result(report, 'sequences')
+    assert.is(seq.status, 'unknown')
+    assert.match(seq.reason!, /timed out after 5 ms \(statement_timeout\)/)
+    assert.is(result(report, 'disabled_triggers').status, 'ok')
+  } finally {
+    await db.query(`do $$ begin for i in 1..3000 loop execute format('drop sequence many_%s', i); end loop; end $$`)
+  }
+})
+
 test('a role without pg_monitor: what it cannot see is UNKNOWN with the reason, never OK', async () => {
   const other = await session(db)
   sessions.push(other)
