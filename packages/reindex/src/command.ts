@@ -17,7 +17,8 @@ Options:
   --dry-run   apply/analyze: print what would be done, change nothing
   --all       plan: list every index, not only the first 40
 
-Exit codes: 0 done (skips by policy included), 1 refused or a rebuild failed, 2 usage error.`
+Exit codes: 0 done (skips by policy included), 1 refused (unless preflight.whenRefused is 'skip')
+            or a rebuild failed, 2 usage error, 130 interrupted (the half-built index is dropped).`
 
 /** Progress for a terminal: one rewritten line on a TTY, else a line per phase change. */
 function stderrProgress(json: boolean): TaskIO {
