@@ -11,7 +11,7 @@ import path from 'node:path'
 const FORMATS = ['text', 'json', 'nagios', 'prometheus'] as const
 type Format = (typeof FORMATS)[number]
 
-export const HEALTH_HELP = `dbops health [--format text|json|nagios|prometheus] [--only a,b] [--skip c,d] [--textfile file] [--verbose]
+export const HEALTH_HELP = `dbops health [--format text|json|nagios|prometheus] [--only a,b] [--skip c,d] [--textfile file] [--fail-on critical|warning|never] [--verbose]
 
 Runs the health checks against the configured database and prints a report.
 

@@ -53,12 +53,19 @@ export async function runHealth(ctx: Context, options: HealthOptions, selection:
     try {
       const { rows } = await first.query(SERVER_INFO_SQL)
       server = readServerInfo(rows[0])
-      const result = await runOne(ctx, first, connectionCheck, options, server, deadline)
-      result.durationMs = Date.now() - began
-      results.set(connectionCheck.id, result)
     } catch (error) {
       if (ctx.signal.aborted) throw ctx.signal.reason
       connectFailure = scrub((error as Error).message, secrets)
+    }
+    if (server) {
+      const result = await runOne(ctx, first, connectionCheck, options, server, deadline).catch((error: unknown) => {
+        if (ctx.signal.aborted) throw ctx.signal.reason
+        clients.length = 0 // the client is in doubt: destroy it, the workers take fresh ones
+        first.release(error instanceof Error ? error : new Error(String(error)))
+        return finish(connectionCheck, options, { status: 'critical', message: `the database stopped answering: ${scrub((error as Error).message, secrets)}` }, Date.now() - began)
+      })
+      result.durationMs = Date.now() - began
+      results.set(connectionCheck.id, result)
     }
   }
   if (!server) {
@@ -68,17 +75,6 @@ export async function runHealth(ctx: Context, options: HealthOptions, selection:
   const queue = selected.filter((c) => c.id !== CONNECTION_CHECK_ID)
   const local = queue.filter((c) => c.local)
   const remote = queue.filter((c) => !c.local)
-
-  for (const check of local) {
-    const began = Date.now()
-    try {
-      const outcome = await check.run(makeContext(ctx, undefined, check, options, server, deadline, began))
-      results.set(check.id, finish(check, options, outcome, Date.now() - began))
-    } catch (error) {
-      if (ctx.signal.aborted) throw ctx.signal.reason
-      results.set(check.id, finish(check, options, { status: 'unknown', message: `the check failed: ${scrub((error as Error).message, secrets)}` }, Date.now() - began))
-    }
-  }
 
   if (!server) {
     for (const check of remote) results.set(check.id, finish(check, options, { status: 'unknown', message: 'not checked: no connection to the database' }, 0))
@@ -122,6 +118,19 @@ export async function runHealth(ctx: Context, options: HealthOptions, selection:
     }
   }
   if (!server) for (const c of clients) c?.release()
+
+  // Local checks last: the pool check then sees the connections this run used.
+  for (const check of local) {
+    const began = Date.now()
+    try {
+      const outcome = await check.run(makeContext(ctx, undefined, check, options, server, deadline, began))
+      results.set(check.id, finish(check, options, outcome, Date.now() - began))
+    } catch (error) {
+      if (ctx.signal.aborted) throw ctx.signal.reason
+      results.set(check.id, finish(check, options, { status: 'unknown', message: `the check failed: ${scrub((error as Error).message, secrets)}` }, Date.now() - began))
+    }
+  }
+
 
   const ordered = CATALOG.filter((c) => results.has(c.id) && (c.id !== CONNECTION_CHECK_ID || selected.includes(c) || results.get(c.id)!.status !== 'ok')).map((c) => results.get(c.id)!)
   const counts: Record<Status, number> = { ok: 0, warning: 0, critical: 0, unknown: 0, skipped: 0 }

@@ -20,9 +20,9 @@ export default definePlugin({
     const check: Task<HealthReport> = {
       title: 'health checks',
       run: async (ctx, io) => {
+        io.output('running the health checks…')
         const report = await runHealth(ctx, options)
         if (options.prometheus.textfile) await writeTextfile(path.resolve(api.configDir, options.prometheus.textfile), renderPrometheus(report))
-        io.output(summarizeReport(report))
         if (fails(report.status, options.failOn)) {
           const bad = report.checks.filter((r) => r.status === 'critical' || (options.failOn === 'warning' && r.status !== 'ok' && r.status !== 'skipped'))
           throw new DbopsError('HEALTH_CRITICAL', `health: ${summarizeReport(report)}\n${bad.map((r) => `  ${r.status.toUpperCase()} ${r.check}: ${r.message}`).join('\n')}`, {

@@ -27,7 +27,7 @@ export const connectionsCheck = defineCheck({
     return {
       value: pct,
       message: `${row!.used} of ${usable} usable connections in use (max_connections ${row!.max_connections}, ${row!.reserved} reserved)`,
-      findings: top.map((t) => ({ object: `${t.usename}@${t.datname}`, value: null, status: 'ok' as const, detail: `${t.n} connections` })),
+      findings: top.map((t) => ({ object: `${t.usename}@${t.datname}`, value: null, status: 'ok' as const, detail: `${t.n} connection${t.n === 1 ? '' : 's'}` })),
       total: top.length,
     }
   },
