@@ -25,9 +25,11 @@ export default definePlugin({
         if (options.prometheus.textfile) await writeTextfile(path.resolve(api.configDir, options.prometheus.textfile), renderPrometheus(report))
         if (fails(report.status, options.failOn)) {
           const bad = report.checks.filter((r) => r.status === 'critical' || (options.failOn === 'warning' && r.status !== 'ok' && r.status !== 'skipped'))
-          throw new DbopsError('HEALTH_CRITICAL', `health: ${summarizeReport(report)}\n${bad.map((r) => `  ${r.status.toUpperCase()} ${r.check}: ${r.message}`).join('\n')}`, {
+          const error = new DbopsError('HEALTH_CRITICAL', `health: ${summarizeReport(report)}\n${bad.map((r) => `  ${r.status.toUpperCase()} ${r.check}: ${r.message}`).join('\n')}`, {
             hint: 'Run `dbops health` for the objects concerned and a hint for each check.',
           })
+          // The run report keeps the whole health report as the failed step's result.
+          throw Object.assign(error, { result: report })
         }
         return report
       },

@@ -136,6 +136,9 @@ test('health:check in a pipeline: its result is the report; a critical finding f
   assert.is(run.steps[0].status, 'failed')
   assert.is(run.steps[0].error.code, 'HEALTH_CRITICAL')
   assert.match(run.steps[0].error.message, /CRITICAL disabled_triggers: 1 disabled trigger\(s\): trg\.t_noop/)
+  // the failed step still carries the whole report
+  assert.is(run.steps[0].result.status, 'critical')
+  assert.ok(run.steps[0].result.checks.some((c: { check: string; findings: { object: string }[] }) => c.check === 'disabled_triggers' && c.findings[0]!.object === 'trg.t_noop'))
 
   await db.query('alter table trg enable trigger t_noop')
   const passing = await cli(['run', 'health', '--json'])

@@ -88,6 +88,10 @@ export async function runPlan(ctx: Context, names: string[], plan: PlanNode[], o
           const reason = aborted ? ctx.signal.reason : error
           report.error = errorReport(reason instanceof DbopsError || !aborted ? reason : error)
           report.error.message = clean(report.error.message)
+          // A task may fail with a result worth keeping (health:check fails on a critical
+          // finding, and its report says which): an error carrying `result` keeps it.
+          const partial = (error as { result?: unknown } | null)?.result
+          if (!aborted && partial !== undefined) report.result = redact(partial)
           throw new Error(clean(report.error.message + (report.error.hint ? `\n${report.error.hint}` : '')))
         } finally {
           report.durationMs = Date.now() - began
