@@ -8,6 +8,10 @@
  * inserting and updating rows of that table in autocommit; its slowest statement is how
  * long the tool blocked writes.
  *
+ * Installing postgresql-15-repack as root also brings postgresql-15, its client and libpq to the
+ * same Debian security release (15.18 → 15.20 on the reference machine): a minor upgrade, but a
+ * change to the machine; install it yourself beforehand if that matters.
+ *
  *   node --import tsx bench/reindex.ts [--rows 4000000]
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
@@ -40,7 +44,7 @@ function ensurePgRepack(binDir: string): string | null {
   const found = () => candidates.find((c) => existsSync(c)) ?? null
   if (found()) return found()
   if (process.getuid?.() !== 0) return null
-  process.stdout.write('installing postgresql-15-repack from Debian for the pg_repack baseline...\n')
+  process.stdout.write('installing postgresql-15-repack from Debian for the pg_repack baseline (apt may also upgrade postgresql-15 to the same security release)...\n')
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env })
   spawnSync('apt-get', ['install', '-y', '-qq', 'postgresql-15-repack'], { stdio: 'ignore', env })
@@ -66,6 +70,8 @@ function startWriter(url: string, schema: string) {
   const client = new pg.Client({ connectionString: url })
   const latencies: number[] = []
   let running = true
+  let failure: unknown
+  // Errors are kept, not thrown here: an unhandled rejection would exit before the cluster is stopped.
   const done = (async () => {
     await client.connect()
     let id = ROWS + 1
@@ -75,12 +81,14 @@ function startWriter(url: string, schema: string) {
       await client.query(`update ${schema}.events set n = n + 1 where id = $1`, [KEEP_EVERY * (1 + (id % 1000))])
       latencies.push(performance.now() - t)
     }
-    await client.end()
   })()
+    .catch((error) => (failure = error))
+    .finally(() => client.end().catch(() => {}))
   return {
     async stop() {
       running = false
       await done
+      if (failure) throw new Error(`the concurrent writer failed: ${(failure as Error).message}`)
       const sorted = [...latencies].sort((a, b) => a - b)
       return { writes: latencies.length, max: sorted.at(-1) ?? 0, p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0 }
     },
