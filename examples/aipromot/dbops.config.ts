@@ -7,11 +7,17 @@ import pgdump from '@dbops/backup-pgdump'
 import migrate from '@dbops/migrate-sql'
 import health from '@dbops/health'
 import reindex from '@dbops/reindex'
+import s3 from '@dbops/storage-s3'
 import manual from './manual-migration.ts'
 
 const production = process.env.NODE_ENV === 'production'
 // Backups leave the machine encrypted: required in production, optional on a laptop.
 const ageRecipient = production ? env('BACKUP_AGE_RECIPIENT') : env.optional('BACKUP_AGE_RECIPIENT')
+// The offsite copy: required in production. Credentials come from the standard AWS chain
+// (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, or the instance's role), never from here.
+const s3Bucket = production ? env('BACKUP_S3_BUCKET') : env.optional('BACKUP_S3_BUCKET')
+// Only for S3-compatibles (MinIO, R2): their endpoint, addressed path-style.
+const s3Endpoint = env.optional('BACKUP_S3_ENDPOINT')
 const alertWebhook = env.optional('ALERT_WEBHOOK_URL')
 
 export default defineConfig({
@@ -26,9 +32,12 @@ export default defineConfig({
   // `pool` is left out: dbops reads DB_CONNECTION_LIMIT (20), DB_MAX_IDLE_TIME (30000),
   // DB_MAX_LIFE_TIME (1800000) and DB_QUERY_TIMEOUT (20000), the app's own settings.
 
-  // A backup goes to every destination. BACKUP_DIR fills the local directory.
+  // A backup goes to every destination: the local directory (BACKUP_DIR) and the bucket.
   storage: {
     local: { dir: process.env.BACKUP_DIR || './backups' },
+    ...(s3Bucket
+      ? { offsite: s3({ bucket: s3Bucket, prefix: 'database-backups/', storageClass: 'STANDARD_IA', endpoint: s3Endpoint, forcePathStyle: s3Endpoint !== undefined }) }
+      : {}),
   },
 
   plugins: [

@@ -11,13 +11,14 @@ import { generateX25519Identity, identityToRecipient } from 'age-encryption'
 import pg from 'pg'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, REPO_ROOT, runCli, TEST_PASSWORD, type CliResult, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, REPO_ROOT, runCli, startS3, TEST_PASSWORD, type CliResult, type TestDatabase, type TestS3 } from '../../../test/harness/index.ts'
 import { countRows, generateData } from '../scripts/generate-data.ts'
 import { applyPrismaMigrations, describeSchema, EXAMPLE_DIR, indexNames, NAMED_INDEXES, PARTIAL_INDEXES } from './_schema.ts'
 
 const scripts = (JSON.parse(readFileSync(path.join(EXAMPLE_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
 
 let db: TestDatabase
+let bucket: TestS3
 let backupDir: string
 let env: Record<string, string>
 const outputs: string[] = []
@@ -53,6 +54,7 @@ function otherDatabase(suffix: string): { name: string; client: pg.Client } {
 
 test.before(async () => {
   db = await createTestDatabase('aipromot_e2e')
+  bucket = await startS3(['aipromot-backups'])
   backupDir = await mkdtemp(path.join(REPO_ROOT, '.tmp', 'aipromot-backups-'))
   const identity = await generateX25519Identity()
   env = {
@@ -60,6 +62,11 @@ test.before(async () => {
     BACKUP_DIR: backupDir,
     BACKUP_AGE_RECIPIENT: await identityToRecipient(identity),
     DBOPS_AGE_IDENTITY: identity,
+    BACKUP_S3_BUCKET: 'aipromot-backups',
+    BACKUP_S3_ENDPOINT: bucket.endpoint,
+    AWS_ACCESS_KEY_ID: bucket.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: bucket.secretAccessKey,
+    AWS_REGION: bucket.region,
   }
 })
 
@@ -69,6 +76,7 @@ test.after(async () => {
   for (const name of extraDatabases) await admin.query(`drop database if exists "${name}" with (force)`).catch(() => {})
   await admin.end()
   await rm(backupDir, { recursive: true, force: true })
+  await bucket?.stop()
   await db?.drop()
 })
 
@@ -89,17 +97,22 @@ test('a fresh database: dbops applies the Prisma migrations and records them in 
   ok(status, 'migrate status')
 })
 
-test('data, then db:backup: one encrypted, compressed, verified set', async () => {
+test('data, then db:backup: one encrypted, compressed, verified set, locally and in S3', async () => {
   const counts = await generateData(db)
   assert.ok(counts.analytics >= 10_000, `tens of thousands of analytics rows, got ${counts.analytics}`)
   ok(await script('db:backup'), 'db:backup')
   const list = await dbops(['backups', 'list', '--json'])
   ok(list, 'backups list')
   const { backups } = JSON.parse(list.stdout) as { backups: { id: string; encrypted: boolean; verified: boolean; compression: string; destination: string }[] }
-  assert.is(backups.length, 1)
-  assert.ok(backups[0]!.encrypted, 'the set is encrypted')
-  assert.ok(backups[0]!.verified, 'the set is verified')
-  assert.ok(['zstd', 'gzip'].includes(backups[0]!.compression), `compressed, got ${backups[0]!.compression}`)
+  assert.equal(backups.map((b) => b.destination).sort(), ['local', 'offsite'])
+  assert.is(new Set(backups.map((b) => b.id)).size, 1, 'one set, in both destinations')
+  for (const b of backups) {
+    assert.ok(b.encrypted, `the set is encrypted in ${b.destination}`)
+    assert.ok(['zstd', 'gzip'].includes(b.compression), `compressed, got ${b.compression}`)
+  }
+  assert.ok(backups.find((b) => b.destination === 'local')!.verified, 'the set is verified')
+  const stored = await readdir(bucket.dir, { recursive: true })
+  assert.ok(stored.some((f) => f.includes('database-backups')), `objects under database-backups/ in the bucket: ${stored.join(', ')}`)
   // The dump on disk is an age file for the team's key: nothing in it is readable without the identity.
   const files = await readdir(backupDir, { recursive: true })
   const dump = files.find((f) => /dump/.test(f))
@@ -148,6 +161,22 @@ test('restore into a new database: the same rows, the same schema', async () => 
     assert.equal(restored.columns, original.columns)
   } finally {
     await target.client.end()
+  }
+})
+
+test('the server\'s disk is lost: restore from S3 alone', async () => {
+  await rm(backupDir, { recursive: true, force: true })
+  const list = await dbops(['backups', 'list', '--json'])
+  ok(list, 'backups list without the local copies')
+  const { backups } = JSON.parse(list.stdout) as { backups: { id: string; destination: string }[] }
+  assert.equal(backups.map((b) => b.destination), ['offsite'])
+  const target = otherDatabase('from_s3')
+  try {
+    ok(await dbops(['backups', 'restore', 'latest', '--from', 'offsite', '--target-db', target.name, '--create']), 'restore --from offsite')
+    await target.client.connect()
+    assert.equal(await countRows(target.client), await countRows(db))
+  } finally {
+    await target.client.end().catch(() => {})
   }
 })
 
