@@ -102,6 +102,16 @@ test('a check slower than its statement_timeout is UNKNOWN with the reason; the 
   }
 })
 
+test('the run has a budget: checks not started in time are UNKNOWN, the run still reports', async () => {
+  const p = await project(`{ runTimeoutMs: 1 }`)
+  const { report, code } = await healthJson(p.dir, db.url, ['--only', 'invalid_indexes,sequences,disabled_triggers'])
+  assert.is(code, 0)
+  for (const id of ['invalid_indexes', 'sequences', 'disabled_triggers']) {
+    assert.is(result(report, id).status, 'unknown', id)
+    assert.match(result(report, id).reason!, /the run's time budget \(1 ms\) was spent/)
+  }
+})
+
 test('a role without pg_monitor: what it cannot see is UNKNOWN with the reason, never OK', async () => {
   const other = await session(db)
   sessions.push(other)
