@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { PassThrough, type Duplex, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { Db, DbopsError, backupSetPrefix, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops'
+import { Db, DbopsError, backupSetPrefix, cancelBackend, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops'
 import { assertDumpCompatible, findTool, serverVersionOf, type ToolVersion } from './binaries.ts'
 import { childOutput, spawnChild } from './_child.ts'
 import { compressor, defaultLevel, resolveAlgorithm, type Algorithm } from './compression.ts'
@@ -78,7 +78,7 @@ interface DumpJob {
 async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: string, job: DumpJob): Promise<DumpedSet> {
   const started = new Date()
   const own = job.database !== ctx.db.target.database
-  const db = own ? new Db({ ...ctx.config.connection, database: job.database, readReplicaUrl: undefined }, { ...ctx.config.pool, max: 1, queryTimeoutMs: 0 }) : ctx.db
+  const db = own ? new Db({ ...ctx.config.connection, database: job.database, readReplicaUrl: undefined }, { ...ctx.config.pool, max: 2, queryTimeoutMs: 0 }) : ctx.db
   const secrets = [db.target.password].filter((s): s is string => !!s)
   const client = await db.connect().catch(async (error) => {
     if (own) await db.close()
@@ -169,7 +169,10 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
     job.io.output(`${job.database}: ${formatBytes(bytes)} to ${stored.join(', ')}`)
     return { database: job.database, id: job.id, prefix, destinations: stored, objects, bytes, durationMs: Date.now() - started.getTime() }
   } catch (error) {
-    if (inTransaction) await client.query('rollback').catch(() => {})
+    if (inTransaction) {
+      await cancelBackend(db, client) // a row count may still be running in the snapshot
+      await client.query('rollback').catch(() => {})
+    }
     // No manifest, no set: remove what this run stored where it did not complete.
     await removePartial(destinations.filter((d) => !stored.includes(d.name)), prefix, objects)
     throw error
@@ -220,9 +223,12 @@ async function storeObject(
     const input = await source()
     await pipeline([input, checkOutput(outputCheck(role, options.format)), ...stages, hash, fanOut(branches)], { signal: ctx.signal })
   } catch (error) {
+    // Only uploads that failed on their own make this a storage failure; the rest are ours to abort.
+    const storageFailures = branches.every((b) => b.failed)
     for (const b of branches) if (!b.stream.destroyed) b.stream.destroy(error as Error)
     await Promise.allSettled(puts)
-    for (const d of live) failed.set(d.name, error as Error)
+    for (const b of branches) failed.set(b.name, b.failed ?? (error as Error))
+    if (storageFailures && !ctx.signal.aborted) throw nowhere(job.database, branches.map((b) => [b.name, b.failed!]))
     throw error
   }
   const settled = await Promise.allSettled(puts)
@@ -232,10 +238,14 @@ async function storeObject(
     if (outcome.status === 'rejected') failed.set(name, outcome.reason as Error)
     else if (outcome.value.sha256 !== sha256 || outcome.value.size !== size) failed.set(name, new Error(`stored ${outcome.value.size} bytes with sha256 ${outcome.value.sha256}, sent ${size} bytes with ${sha256}`))
   })
-  if (live.every((d) => failed.has(d.name))) {
-    throw new DbopsError('BACKUP_DESTINATION_FAILED', `the backup of ${job.database} could not be stored anywhere: ${live.map((d) => `${d.name}: ${messageOf(failed.get(d.name))}`).join('; ')}`)
-  }
+  if (live.every((d) => failed.has(d.name))) throw nowhere(job.database, live.map((d) => [d.name, failed.get(d.name)!]))
   return { size, sha256 }
+}
+
+function nowhere(database: string, failures: [string, Error][]): DbopsError {
+  return new DbopsError('BACKUP_DESTINATION_FAILED', `the backup of ${database} could not be stored anywhere: ${failures.map(([name, e]) => `${name}: ${messageOf(e)}`).join('; ')}`, {
+    hint: 'Check that each destination exists and is writable (directory permissions, disk space, bucket and credentials); earlier backups are untouched.',
+  })
 }
 
 export function pgDumpArgs(options: PgdumpOptions, algorithm: Algorithm, snapshot: string | undefined): string[] {

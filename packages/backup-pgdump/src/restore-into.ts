@@ -95,7 +95,7 @@ export async function restoreGlobals(storage: Storage, prefix: string, manifest:
  * (what pg_restore said) wins over the broken pipe; when the stream fails (checksum,
  * decryption), the child is stopped before it can finish.
  */
-async function streamInto(source: Readable, stages: Duplex[], child: Child): Promise<void> {
+export async function streamInto(source: Readable, stages: Duplex[], child: Child): Promise<void> {
   try {
     await pipeline([source, ...stages, childInput(child)])
   } catch (error) {

@@ -12,7 +12,7 @@ import { checkOutput } from './_streams.ts'
 import { outputCheck } from './_formats.ts'
 import { assertRestoreCompatible, findTool } from './binaries.ts'
 import { assertIdentityMatches, loadIdentity } from './encryption.ts'
-import { restoreInto } from './restore-into.ts'
+import { restoreInto, streamInto } from './restore-into.ts'
 import { compareCounts, quoteIdent } from './tables.ts'
 import type { PgdumpOptions } from './options.ts'
 
@@ -123,8 +123,7 @@ async function archiveCheck(ctx: Context, options: PgdumpOptions, configDir: str
         const dir = path.join(scratch, 'dump')
         await mkdir(dir, { mode: 0o700 })
         const tar = spawnChild('tar', ['-C', dir, '-xf', '-'], ['pipe', 'ignore'], { signal: ctx.signal })
-        await pipeline([source, ...stages, tar.process.stdin!], { signal: ctx.signal })
-        await tar.done
+        await streamInto(source, stages, tar)
         listing = await list(pgRestore.path, [dir], undefined, ctx.signal)
       } finally {
         await rm(scratch, { recursive: true, force: true })
@@ -163,7 +162,13 @@ async function list(pgRestore: string, args: string[], stream: { source: import(
         done()
       },
     })
-    await pipeline([stream.source, ...stream.stages, tee], { signal })
+    try {
+      await pipeline([stream.source, ...stream.stages, tee], { signal })
+    } catch (error) {
+      child.process.kill('SIGTERM')
+      await child.done.catch(() => {})
+      throw error
+    }
   }
   await child.done.catch((error) => {
     throw new DbopsError('BACKUP_CORRUPT', `pg_restore could not read the archive: ${messageOf(error)}`)
