@@ -1,3 +1,4 @@
+-- dbops:no-transaction
 -- aipromot: add e-mail verification and optimize indexes, on an existing database.
 --
 -- The same end state as prisma/migrations/20250602143000_add_email_verification_and_optimize_indexes,
