@@ -51,7 +51,8 @@ export async function startReplicaPair(): Promise<ReplicaPair> {
   try {
     // --auth=trust also trusts replication connections from 127.0.0.1
     await run(path.join(bin, 'initdb'), ['-D', primary, '-U', 'postgres', '--auth=trust', '--no-sync'], asUser)
-    await run(path.join(bin, 'pg_ctl'), ['-D', primary, '-w', '-l', path.join(dir, 'primary.log'), '-o', opts(pport), 'start'], asUser)
+    // The primary archives with a command that always fails, for the archiver check.
+    await run(path.join(bin, 'pg_ctl'), ['-D', primary, '-w', '-l', path.join(dir, 'primary.log'), '-o', `${opts(pport)} -c archive_mode=on -c archive_command=false`, 'start'], asUser)
     await run(path.join(bin, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(pport), '-U', 'postgres', '-D', standby, '-R', '-X', 'stream', '--no-sync', '-c', 'fast'], asUser)
     await run(path.join(bin, 'pg_ctl'), ['-D', standby, '-w', '-l', path.join(dir, 'standby.log'), '-o', opts(sport), 'start'], asUser)
   } catch (error) {

@@ -61,4 +61,16 @@ test('a standby whose replay is paused: lag on the replica, bytes behind on the 
   }
 })
 
+test('a failing archive_command is critical, with the failing segment and the backlog', async () => {
+  await primary.query('insert into ticks default values')
+  await primary.query('select pg_switch_wal()')
+  await waitFor(async () => (await primary.query('select failed_count from pg_stat_archiver')).rows[0].failed_count > 0, 'an archive failure', 15_000)
+  const { report, code } = await healthJson(project.dir, pair.primaryUrl, ['--only', 'archiver'])
+  assert.is(code, 1)
+  const r = result(report, 'archiver')
+  assert.is(r.status, 'critical')
+  assert.match(r.message, /^archiving fails since \S+ \(last failed [0-9A-F]{24}, \d+ failures\); \d+ segments waiting$/)
+  assert.ok(r.value! >= 1)
+})
+
 test.run()
