@@ -39,7 +39,7 @@ export const s3OptionsSchema = z
     /** KMS key id or ARN for `serverSideEncryption: 'aws:kms'`; left out, the account's default key. */
     kmsKeyId: z.string().min(1).optional(),
     /** Multipart part size. Objects can have 10,000 parts, so this caps an object at 10,000 × partSizeMb. */
-    partSizeMb: z.number().int().min(5, 'S3 parts are at least 5 MB').max(5120, 'S3 parts are at most 5120 MB').default(16),
+    partSizeMb: z.number().int().min(5, 'S3 parts are at least 5 MB').max(5120, 'S3 parts are at most 5120 MB').default(8),
     /** Parts uploaded at once. Memory held by an upload is about (queueSize + 1) × partSizeMb. */
     queueSize: z.number().int().min(1).max(64).default(4),
   })

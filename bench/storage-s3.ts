@@ -1,0 +1,88 @@
+/**
+ * bench/storage-s3.ts — uploading a ~200 MB stream of unknown length (what pg_dump | zstd |
+ * age produces) to S3, dbops vs what a backup script does, side by side against s3rver:
+ *
+ *   dbops         `@dbops/storage-s3` put(): multipart streaming (8 MiB parts, 4 at once),
+ *                 sha256 on the way, no temp file.
+ *   script        the usual backup script: write the dump to a temp file, read it into a
+ *                 Buffer, PutObject it (aws-sdk v3), delete the temp file.
+ *   script+stream the careful script: temp file, then PutObject of a file stream with its
+ *                 ContentLength (flat memory, but the whole dump touches the disk first).
+ *
+ * Each run is its own Node process (peak RSS = its maxRSS); the sides alternate, and the
+ * median of the runs is printed. The S3 server (s3rver, in this process) is the same for all.
+ *
+ *   node --import tsx bench/storage-s3.ts [--mb 200] [--runs 3]
+ */
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startS3 } from '../test/harness/index.ts'
+import { BUCKET, SIDES, type Measured, type Side } from '../packages/storage-s3/test/_bench-sides.ts'
+import { recordingProxy } from '../packages/storage-s3/test/_proxy.ts'
+
+const SIDES_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), '../packages/storage-s3/test/_bench-sides.ts')
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name)
+  return i > 0 ? Number(process.argv[i + 1]) : fallback
+}
+
+function runChild(side: Side, endpoint: string, mb: number): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', SIDES_FILE, side, endpoint, String(mb)], {
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    proc.stdout.on('data', (d) => (out += d))
+    proc.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`${side} exited ${code}`))))
+  })
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+async function main(): Promise<void> {
+  const mb = arg('--mb', 200)
+  const runs = arg('--runs', 3)
+  const s3 = await startS3([BUCKET])
+  const results: Measured[] = []
+  let assembly: { completeMs: number; totalMs: number } | undefined
+  try {
+    process.stdout.write(`uploading a ${mb} MiB stream of unknown length to s3rver, ${runs} runs per side, alternating\n`)
+    for (let run = 0; run < runs; run++) {
+      for (const side of run % 2 === 0 ? SIDES : [...SIDES].reverse()) results.push(await runChild(side, s3.endpoint, mb))
+    }
+    // One more dbops run through a recording proxy, to see how much of its time is s3rver
+    // assembling the parts on CompleteMultipartUpload (it copies them all into one file).
+    const proxy = await recordingProxy(s3.endpoint)
+    const startedAt = new Map<object, number>()
+    const push = proxy.seen.push.bind(proxy.seen)
+    proxy.seen.push = (...items) => (items.forEach((item) => startedAt.set(item, performance.now())), push(...items))
+    const traced = await runChild('dbops', proxy.endpoint, mb)
+    const complete = proxy.seen.find((r) => r.method === 'POST' && r.url.includes('uploadId='))
+    const tagging = proxy.seen.find((r) => r.url.includes('tagging'))
+    if (complete && tagging) assembly = { completeMs: startedAt.get(tagging)! - startedAt.get(complete)!, totalMs: traced.ms }
+    await proxy.close()
+  } finally {
+    await s3.stop()
+  }
+  const rows = SIDES.map((side) => {
+    const mine = results.filter((r) => r.side === side)
+    return { side, ms: median(mine.map((r) => r.ms)), rss: median(mine.map((r) => r.rssMb)), temp: mine[0]!.tempFileMb, size: mine[0]!.size }
+  })
+  const base = rows.find((r) => r.side === 'script')!
+  process.stdout.write(`\n${'side'.padEnd(15)}${'wall (median)'.padStart(14)}${'peak RSS'.padStart(11)}${'temp file'.padStart(11)}${'vs script'.padStart(11)}\n`)
+  for (const r of rows) {
+    process.stdout.write(
+      `${r.side.padEnd(15)}${`${(r.ms / 1000).toFixed(2)} s`.padStart(14)}${`${r.rss.toFixed(0)} MB`.padStart(11)}${`${r.temp.toFixed(0)} MB`.padStart(11)}${`${(r.ms / base.ms).toFixed(2)}× / ${(r.rss / base.rss).toFixed(2)}×`.padStart(15)}\n`,
+    )
+  }
+  if (new Set(rows.map((r) => r.size)).size !== 1) throw new Error(`the sides uploaded different sizes: ${rows.map((r) => r.size)}`)
+  if (assembly) {
+    process.stdout.write(`\nof a dbops upload (${(assembly.totalMs / 1000).toFixed(2)} s through a proxy), s3rver's CompleteMultipartUpload took ${(assembly.completeMs / 1000).toFixed(2)} s: it copies every part into the object; S3 assembles server-side.\n`)
+  }
+  process.stdout.write(`\n(wall: from the first byte of the dump to the object stored, in-process; RSS: each side's own process)\n`)
+}
+
+await main()

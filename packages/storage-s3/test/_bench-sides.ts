@@ -1,0 +1,84 @@
+/**
+ * The sides of bench/storage-s3.ts, each run in its own process so that its peak RSS is its
+ * own. Lives in the package because the baselines need the package's @aws-sdk dependency.
+ *
+ *   node --import tsx packages/storage-s3/test/_bench-sides.ts <side> <endpoint> <mb>
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { readFile, rm, stat } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { createS3Storage, s3OptionsSchema, type S3Options } from '../src/index.ts'
+
+export const SIDES = ['dbops', 'script', 'script+stream'] as const
+export type Side = (typeof SIDES)[number]
+export const BUCKET = 'dbops-bench'
+
+/** ~`mb` MiB in 1 MiB chunks of incompressible bytes (a random block, stamped with its index). */
+function dumpStream(mb: number): Readable {
+  const block = randomBytes(1024 * 1024)
+  let i = 0
+  return new Readable({
+    read() {
+      if (i === mb) return void this.push(null)
+      const chunk = Buffer.from(block)
+      chunk.writeUInt32BE(i++, 0)
+      this.push(chunk)
+    },
+  })
+}
+
+export interface Measured {
+  side: Side
+  ms: number
+  rssMb: number
+  size: number
+  tempFileMb: number
+}
+
+export async function child(side: Side, endpoint: string, mb: number): Promise<void> {
+  const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }
+  const key = `bench/${side}-${process.pid}.bin`
+  const started = performance.now()
+  let size = 0
+  let tempFileMb = 0
+  if (side === 'dbops') {
+    const options = s3OptionsSchema.parse({ bucket: BUCKET, endpoint, forcePathStyle: true, region: 'us-east-1', ...credentials, ...(process.env.PART ? { partSizeMb: Number(process.env.PART), queueSize: Number(process.env.QUEUE) } : {}) }) as S3Options
+    const storage = createS3Storage(options, 'bench')
+    size = (await storage.put(key, dumpStream(mb))).size
+    await storage.close?.()
+  } else {
+    const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials })
+    const temp = path.join(os.tmpdir(), `dbops-bench-${process.pid}.dump`)
+    const hash = createHash('sha256')
+    const source = dumpStream(mb)
+    source.on('data', (chunk: Buffer) => hash.update(chunk))
+    await pipeline(source, createWriteStream(temp))
+    tempFileMb = (await stat(temp)).size / 2 ** 20
+    if (side === 'script') {
+      const body = await readFile(temp)
+      size = body.length
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, Metadata: { sha256: hash.digest('hex') } }))
+    } else {
+      size = (await stat(temp)).size
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: createReadStream(temp), ContentLength: size, Metadata: { sha256: hash.digest('hex') } }))
+    }
+    await rm(temp, { force: true })
+    client.destroy()
+  }
+  const ms = performance.now() - started
+  const cleanup = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials })
+  await cleanup.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }))
+  cleanup.destroy()
+  const result: Measured = { side, ms, rssMb: process.resourceUsage().maxRSS / 1024, size, tempFileMb }
+  process.stdout.write(JSON.stringify(result) + '\n')
+}
+
+
+if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+  await child(process.argv[2] as Side, process.argv[3]!, Number(process.argv[4] ?? 200))
+}
