@@ -93,8 +93,6 @@ test('a fresh database: dbops applies the Prisma migrations and records them in 
   for (const name of [...NAMED_INDEXES, ...PARTIAL_INDEXES]) assert.ok(names.includes(name), `missing index ${name}`)
   const { rows } = await db.query<{ migration_name: string }>(`select migration_name from _prisma_migrations where finished_at is not null order by 1`)
   assert.equal(rows.map((r) => r.migration_name), ['20250310091500_init', '20250602143000_add_email_verification_and_optimize_indexes'])
-  const status = await dbops(['migrate', 'status'])
-  ok(status, 'migrate status')
 })
 
 test('data, then db:backup: one encrypted, compressed, verified set, locally and in S3', async () => {
@@ -130,9 +128,8 @@ test('the backup restores: verify --level restore compares every table in a scra
 })
 
 test('db:health runs every check; it flags the redundant token index the team added', async () => {
-  ok(await script('db:health'), 'db:health')
-  const json = await dbops(['health', '--format', 'json'])
-  ok(json, 'health --format json')
+  const json = await script('db:health', ['--format', 'json'])
+  ok(json, 'db:health --format json')
   const report = JSON.parse(json.stdout) as { status: string; checks: { check: string; status: string; findings?: { object: string }[] }[] }
   assert.ok(['ok', 'warning'].includes(report.status), `status ${report.status}`)
   const duplicate = report.checks.find((c) => c.check === 'duplicate_indexes')
@@ -203,8 +200,6 @@ test('an existing database: db:migrate:manual backs up, then upgrades it in plac
     const manual = await dbops(scripts['db:migrate:manual']!.split(' ').slice(1), { env: existingEnv })
     ok(manual, 'db:migrate:manual')
     assert.match(manual.stdout + manual.stderr, /back up with pg_dump[\s\S]*manual_add_email_verification_and_optimize_indexes\.sql/)
-    // Twice is safe.
-    ok(await dbops(['run', 'manual:apply'], { env: existingEnv }), 'manual:apply again')
     assert.equal((await describeSchema(existing.client)).indexes, (await describeSchema(db)).indexes)
     assert.equal((await describeSchema(existing.client)).columns, (await describeSchema(db)).columns)
     const { rows } = await existing.client.query(`select email from users`)
