@@ -8,7 +8,6 @@ import { DbopsError, messageOf } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { planRun } from '../runner/plan.ts'
 import type { RunReport } from '../runner/report.ts'
-import { runPlan } from '../runner/run.ts'
 import { claimTick, ensureSchema, finishRun, latestClaimedTick, markLost, previousOutcome, pruneHistory, startQueued, type LostRun, type WatcherIdentity } from './claim.ts'
 import { DbState } from './db-state.ts'
 import { createEventLog } from './event-log.ts'
@@ -289,6 +288,8 @@ export class Watcher {
       loaded.notifier.ping(s.config.ping, 'start')
       const ctx: Context = { ...loaded.base, signal: controller.signal, runId, tags: s.config.tags, results: {} }
       try {
+        // The runner (and listr2) loads with the first run: an idle watcher does not carry it.
+        const { runPlan } = await import('../runner/run.ts')
         report = await runPlan(ctx, pipelines, planRun(loaded.session.config, pipelines), { renderer: this.options.json ? 'silent' : 'simple', secrets: loaded.session.secrets })
       } catch (error) {
         report = reportWithoutSteps(runId, pipelines, s.config.tags, startedAt, error, controller.signal.aborted)
