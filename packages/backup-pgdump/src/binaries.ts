@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
-import { execa } from 'execa'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { DbopsError } from 'dbops'
 import type { PgdumpOptions } from './options.ts'
 
@@ -45,7 +46,7 @@ function installedVersions(tool: PgTool): { path: string; major: number }[] {
 export async function toolVersion(file: string, tool: PgTool): Promise<ToolVersion> {
   let stdout: string
   try {
-    stdout = (await execa(file, ['--version'], { timeout: 10_000 })).stdout
+    stdout = (await promisify(execFile)(file, ['--version'], { timeout: 10_000 })).stdout
   } catch (error) {
     const code = (error as { code?: string }).code
     throw new DbopsError('PG_TOOL_NOT_FOUND', code === 'ENOENT' ? `${tool} was not found at ${file}` : `${file} --version failed: ${(error as Error).message.split('\n')[0]}`, {

@@ -4,7 +4,6 @@ import path from 'node:path'
 import { PassThrough, Readable, type Duplex, Duplex as DuplexClass } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { DbopsError } from 'dbops'
-import { Decrypter, Encrypter, identityToRecipient } from 'age-encryption'
 import { childFilter } from './_child.ts'
 
 export type AgeEngine = 'auto' | 'cli' | 'library'
@@ -25,6 +24,7 @@ async function useCli(engine: AgeEngine): Promise<boolean> {
 /** A stream that encrypts to the recipients in the standard age format (`age -d -i key.txt` reads it). */
 export async function encryptor(recipients: string[], engine: AgeEngine, signal?: AbortSignal): Promise<Duplex> {
   if (await useCli(engine)) return childFilter('age', recipients.flatMap((r) => ['-r', r]), { signal })
+  const { Encrypter } = await import('age-encryption') // loaded only when the age CLI is not used
   const encrypter = new Encrypter()
   for (const r of recipients) encrypter.addRecipient(r)
   return webTransform((input) => encrypter.encrypt(input))
@@ -60,6 +60,7 @@ export async function loadIdentity(identityFile: string | undefined, configDir: 
  * was encrypted to: a wrong key stops a restore before the target is touched.
  */
 export async function assertIdentityMatches(keys: string[], recipients: string[], source: string): Promise<void> {
+  const { identityToRecipient } = await import('age-encryption')
   const mine = await Promise.all(keys.map((k) => identityToRecipient(k).catch(() => undefined)))
   if (mine.some((r) => r !== undefined && recipients.includes(r))) return
   throw new DbopsError('AGE_IDENTITY_MISMATCH', `the age identity from ${source} does not match any recipient of this backup (${recipients.join(', ')})`, {
@@ -83,6 +84,7 @@ export async function decryptor(keys: string[], engine: AgeEngine, signal?: Abor
       },
     })
   }
+  const { Decrypter } = await import('age-encryption')
   const decrypter = new Decrypter()
   for (const k of keys) decrypter.addIdentity(k)
   return webTransform(async (input) => {
