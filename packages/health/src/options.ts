@@ -1,17 +1,30 @@
 import { z } from 'zod'
 import { CATALOG, CHECK_IDS } from './checks/index.ts'
-import { thresholdSchema } from './thresholds.ts'
+import { formatValue, thresholdSchema } from './thresholds.ts'
 import type { ThresholdOptions } from './types.ts'
 
 function checkSchema(check: (typeof CATALOG)[number]) {
-  return z.strictObject({
-    enabled: z.boolean().default(true),
-    warning: thresholdSchema(check.unit).default(check.defaults.warning),
-    critical: thresholdSchema(check.unit).default(check.defaults.critical),
-    /** This check's statement_timeout (default: statementTimeoutMs). */
-    timeoutMs: z.number().int().positive().optional(),
-    ...(check.options ?? {}),
-  })
+  const below = check.direction === 'below'
+  return z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      warning: thresholdSchema(check.unit).default(check.defaults.warning),
+      critical: thresholdSchema(check.unit).default(check.defaults.critical),
+      /** This check's statement_timeout (default: statementTimeoutMs). */
+      timeoutMs: z.number().int().positive().optional(),
+      ...(check.options ?? {}),
+    })
+    .superRefine((o, ctx) => {
+      const { warning, critical } = o as { warning: number | null; critical: number | null }
+      if (warning === null || critical === null) return
+      if (below ? warning < critical : warning > critical) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['warning'],
+          message: `warning (${formatValue(warning, check.unit)}) must not be ${below ? 'below' : 'above'} critical (${formatValue(critical, check.unit)})${below ? ': lower values are worse for this check' : ''}; when you move one level past the other's default, set both`,
+        })
+      }
+    })
 }
 
 const checkNames = z.array(z.string()).superRefine((names, ctx) => {

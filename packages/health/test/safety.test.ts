@@ -88,7 +88,7 @@ test('a check whose statement waits for a lock is UNKNOWN after lock_timeout, an
 })
 
 test('a check slower than its statement_timeout is UNKNOWN with the reason; the others are unaffected', async () => {
-  await db.query(`do $$ begin for i in 1..3000 loop execute format('create sequence many_%s', i); end loop; end $$`)
+  await db.query(`do $$ begin for i in 1..1500 loop execute format('create sequence many_%s', i); end loop; end $$`)
   try {
     const p = await project(`{ checks: { sequences: { timeoutMs: 5 } } }`)
     const { report, code } = await healthJson(p.dir, db.url, ['--only', 'sequences,disabled_triggers'])
@@ -98,7 +98,7 @@ test('a check slower than its statement_timeout is UNKNOWN with the reason; the 
     assert.match(seq.reason!, /timed out after 5 ms \(statement_timeout\)/)
     assert.is(result(report, 'disabled_triggers').status, 'ok')
   } finally {
-    await db.query(`do $$ begin for i in 1..3000 loop execute format('drop sequence many_%s', i); end loop; end $$`)
+    await db.query(`do $$ begin for i in 1..1500 loop execute format('drop sequence many_%s', i); end loop; end $$`)
   }
 })
 
@@ -118,7 +118,7 @@ test('a role without pg_monitor: what it cannot see is UNKNOWN with the reason, 
   await other.query('begin')
   await other.query('select 1')
   const url = `postgres://${role}:${encodeURIComponent(rolePassword)}@127.0.0.1:${db.cluster.port}/${db.name}`
-  const p = await project(`{ checks: { idle_in_transaction: { warning: '1h' } } }`)
+  const p = await project(`{ checks: { idle_in_transaction: { warning: '1h', critical: '2h' } } }`)
   await waitFor(async () => (await db.query(`select 1 from pg_stat_activity where state = 'idle in transaction' and datname = current_database()`)).rowCount! > 0, 'the idle session')
   const { report, code } = await healthJson(p.dir, url, ['--only', 'idle_in_transaction,sequences,amcheck,connection'])
   assert.is(code, 0) // unknown is not critical
@@ -175,13 +175,15 @@ test('an unknown check name in --only or --skip: exit 2 with a suggestion, nothi
 })
 
 test('thresholds that do not parse: every problem reported at once, exit 2, before connecting', async () => {
-  const p = await project(`{ checks: { long_queries: { warning: '5 minuts' }, connections: { critical: '120%' }, table_bloat: { warning: 'big' } }, skip: ['nope'] }`)
+  const p = await project(`{ checks: { long_queries: { warning: '5 minuts' }, connections: { critical: '120%' }, table_bloat: { warning: 'big' }, idle_in_transaction: { warning: '10m', critical: '5m' }, cache_hit_ratio: { warning: 90, critical: 95 } }, skip: ['nope'] }`)
   const r = await runCli(['health'], { cwd: p.dir, env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/none' } })
   assert.is(r.code, 2, r.stderr)
   assert.match(r.stderr, /checks\.long_queries\.warning: '5 minuts' is not a duration \(write 500ms, 90s, 5m, 2h or 1d\)/)
   assert.match(r.stderr, /checks\.connections\.critical: '120%' is more than 100%/)
   assert.match(r.stderr, /checks\.table_bloat\.warning: 'big' is not a size/)
   assert.match(r.stderr, /skip.*unknown check 'nope'/)
+  assert.match(r.stderr, /checks\.idle_in_transaction\.warning: warning \(10m\) must not be above critical \(5m\)/)
+  assert.match(r.stderr, /checks\.cache_hit_ratio\.warning: warning \(90%\) must not be below critical \(95%\): lower values are worse/)
   assert.not.match(r.stderr, /nothing accepts connections/)
 })
 
