@@ -12,7 +12,10 @@
  * Each run is its own Node process (peak RSS = its maxRSS); the sides alternate, and the
  * median of the runs is printed. The S3 server (s3rver, in this process) is the same for all.
  *
- *   node --import tsx bench/storage-s3.ts [--mb 200] [--runs 3]
+ * A second scenario paces the source like a dump being produced: the scripts can only start
+ * uploading when it is complete, dbops uploads while it is produced.
+ *
+ *   node --import tsx bench/storage-s3.ts [--mb 200] [--runs 3] [--mbps 50]
  */
 import { spawn } from 'node:child_process'
 import path from 'node:path'
@@ -28,9 +31,9 @@ const arg = (name: string, fallback: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback
 }
 
-function runChild(side: Side, endpoint: string, mb: number): Promise<Measured> {
+function runChild(side: Side, endpoint: string, mb: number, mbps = 0): Promise<Measured> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', SIDES_FILE, side, endpoint, String(mb)], {
+    const proc = spawn(process.execPath, ['--import', 'tsx', SIDES_FILE, side, endpoint, String(mb), String(mbps)], {
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       stdio: ['ignore', 'pipe', 'inherit'],
     })
@@ -42,47 +45,54 @@ function runChild(side: Side, endpoint: string, mb: number): Promise<Measured> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-async function main(): Promise<void> {
-  const mb = arg('--mb', 200)
-  const runs = arg('--runs', 3)
-  const s3 = await startS3([BUCKET])
+async function scenario(title: string, endpoint: string, mb: number, runs: number, mbps: number): Promise<void> {
+  process.stdout.write(`\n${title}: ${mb} MiB, unknown length, ${runs} run(s) per side, alternating\n`)
   const results: Measured[] = []
-  let assembly: { completeMs: number; totalMs: number } | undefined
-  try {
-    process.stdout.write(`uploading a ${mb} MiB stream of unknown length to s3rver, ${runs} runs per side, alternating\n`)
-    for (let run = 0; run < runs; run++) {
-      for (const side of run % 2 === 0 ? SIDES : [...SIDES].reverse()) results.push(await runChild(side, s3.endpoint, mb))
-    }
-    // One more dbops run through a recording proxy, to see how much of its time is s3rver
-    // assembling the parts on CompleteMultipartUpload (it copies them all into one file).
-    const proxy = await recordingProxy(s3.endpoint)
-    const startedAt = new Map<object, number>()
-    const push = proxy.seen.push.bind(proxy.seen)
-    proxy.seen.push = (...items) => (items.forEach((item) => startedAt.set(item, performance.now())), push(...items))
-    const traced = await runChild('dbops', proxy.endpoint, mb)
-    const complete = proxy.seen.find((r) => r.method === 'POST' && r.url.includes('uploadId='))
-    const tagging = proxy.seen.find((r) => r.url.includes('tagging'))
-    if (complete && tagging) assembly = { completeMs: startedAt.get(tagging)! - startedAt.get(complete)!, totalMs: traced.ms }
-    await proxy.close()
-  } finally {
-    await s3.stop()
+  for (let run = 0; run < runs; run++) {
+    for (const side of run % 2 === 0 ? SIDES : [...SIDES].reverse()) results.push(await runChild(side, endpoint, mb, mbps))
   }
   const rows = SIDES.map((side) => {
     const mine = results.filter((r) => r.side === side)
-    return { side, ms: median(mine.map((r) => r.ms)), rss: median(mine.map((r) => r.rssMb)), temp: mine[0]!.tempFileMb, size: mine[0]!.size }
+    return { side, ms: median(mine.map((r) => r.ms)), rss: median(mine.map((r) => r.rssMb)), cpu: median(mine.map((r) => r.cpuS)), temp: mine[0]!.tempFileMb, size: mine[0]!.size }
   })
   const base = rows.find((r) => r.side === 'script')!
-  process.stdout.write(`\n${'side'.padEnd(15)}${'wall (median)'.padStart(14)}${'peak RSS'.padStart(11)}${'temp file'.padStart(11)}${'vs script'.padStart(11)}\n`)
+  process.stdout.write(`${'side'.padEnd(15)}${'wall (median)'.padStart(14)}${'peak RSS'.padStart(11)}${'CPU'.padStart(9)}${'temp file'.padStart(11)}   vs script (wall / RSS)\n`)
   for (const r of rows) {
     process.stdout.write(
-      `${r.side.padEnd(15)}${`${(r.ms / 1000).toFixed(2)} s`.padStart(14)}${`${r.rss.toFixed(0)} MB`.padStart(11)}${`${r.temp.toFixed(0)} MB`.padStart(11)}${`${(r.ms / base.ms).toFixed(2)}× / ${(r.rss / base.rss).toFixed(2)}×`.padStart(15)}\n`,
+      `${r.side.padEnd(15)}${`${(r.ms / 1000).toFixed(2)} s`.padStart(14)}${`${r.rss.toFixed(0)} MB`.padStart(11)}${`${r.cpu.toFixed(2)} s`.padStart(9)}${`${r.temp.toFixed(0)} MB`.padStart(11)}   ${(r.ms / base.ms).toFixed(2)}× / ${(r.rss / base.rss).toFixed(2)}×\n`,
     )
   }
   if (new Set(rows.map((r) => r.size)).size !== 1) throw new Error(`the sides uploaded different sizes: ${rows.map((r) => r.size)}`)
-  if (assembly) {
-    process.stdout.write(`\nof a dbops upload (${(assembly.totalMs / 1000).toFixed(2)} s through a proxy), s3rver's CompleteMultipartUpload took ${(assembly.completeMs / 1000).toFixed(2)} s: it copies every part into the object; S3 assembles server-side.\n`)
+}
+
+/** One more dbops run through a recording proxy: how much of it is s3rver assembling the parts. */
+async function assemblyShare(endpoint: string, mb: number): Promise<void> {
+  const proxy = await recordingProxy(endpoint)
+  const startedAt = new Map<object, number>()
+  const push = proxy.seen.push.bind(proxy.seen)
+  proxy.seen.push = (...items) => (items.forEach((item) => startedAt.set(item, performance.now())), push(...items))
+  const traced = await runChild('dbops', proxy.endpoint, mb)
+  await proxy.close()
+  const complete = proxy.seen.find((r) => r.method === 'POST' && r.url.includes('uploadId='))
+  const tagging = proxy.seen.find((r) => r.url.includes('tagging'))
+  if (!complete || !tagging) return
+  const ms = startedAt.get(tagging)! - startedAt.get(complete)!
+  process.stdout.write(`\nof one dbops upload (${(traced.ms / 1000).toFixed(2)} s, through a proxy), ${(ms / 1000).toFixed(2)} s was s3rver's CompleteMultipartUpload: it copies every part into one file, which S3 does not make the client wait for.\n`)
+}
+
+async function main(): Promise<void> {
+  const mb = arg('--mb', 200)
+  const runs = arg('--runs', 3)
+  const mbps = arg('--mbps', 50)
+  const s3 = await startS3([BUCKET])
+  try {
+    await scenario('source as fast as it is read', s3.endpoint, mb, runs, 0)
+    await scenario(`source at ${mbps} MiB/s, like pg_dump | zstd | age producing a dump`, s3.endpoint, mb, Math.max(1, Math.floor(runs / 2)), mbps)
+    await assemblyShare(s3.endpoint, mb)
+  } finally {
+    await s3.stop()
   }
-  process.stdout.write(`\n(wall: from the first byte of the dump to the object stored, in-process; RSS: each side's own process)\n`)
+  process.stdout.write(`\n(wall: from the first byte of the dump to the object stored, in-process; peak RSS and CPU: each side's own process, whole run)\n`)
 }
 
 await main()

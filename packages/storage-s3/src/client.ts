@@ -24,6 +24,10 @@ export function clientConfig(options: S3Options): S3ClientConfig {
 }
 
 export function createClient(options: S3Options): S3Client {
+  // dbops pins an SDK release that supports Node 20; its multi-line notice that later
+  // releases will need Node 22 would otherwise open every run's output. Set the variable
+  // to 'false' to see it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   return new S3Client(clientConfig(options))
 }
 

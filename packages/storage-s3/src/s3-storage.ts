@@ -23,6 +23,10 @@ export function createS3Storage(options: S3Options, name: string, tuning: { list
     }
     return prefix + key
   }
+  const taggedSha256 = async (k: string) => {
+    const tags = await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: k })).catch(() => undefined)
+    return tags?.TagSet?.find((t) => t.Key === SHA256_KEY)?.Value
+  }
   let bucketSeen = false
   /** HEAD answers a missing bucket like a missing key (a bare 404); tell them apart once. */
   const ensureBucket = async (action: string, key: string) => {
@@ -79,7 +83,9 @@ export function createS3Storage(options: S3Options, name: string, tuning: { list
         if ((error as { name?: string }).name === 'NoSuchKey') throw new DbopsError('STORAGE_NOT_FOUND', `no object "${key}" in ${location}`)
         throw s3Error(error, call('download', k))
       }
-      const verified = verifying(response.Body as Readable, { key, location, size: response.ContentLength, sha256: response.Metadata?.[SHA256_KEY] })
+      // A multipart object's sha256 is in its tag; without s3:GetObjectTagging only the size is checked.
+      const sha256 = response.Metadata?.[SHA256_KEY] ?? (await taggedSha256(k))
+      const verified = verifying(response.Body as Readable, { key, location, size: response.ContentLength, sha256 })
       return get.signal ? addAbortSignal(get.signal, verified) : verified
     },
 
@@ -98,12 +104,8 @@ export function createS3Storage(options: S3Options, name: string, tuning: { list
       }
       bucketSeen = true
       const { [SHA256_KEY]: stored, ...metadata } = response.Metadata ?? {}
-      let sha256 = stored
-      if (!sha256) {
-        // Multipart objects carry their full sha256 as a tag (metadata is fixed before the first byte).
-        const tags = await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: k })).catch(() => undefined)
-        sha256 = tags?.TagSet?.find((t) => t.Key === SHA256_KEY)?.Value
-      }
+      // Multipart objects carry their full sha256 as a tag (metadata is fixed before the first byte).
+      const sha256 = stored ?? (await taggedSha256(k))
       return { key, size: response.ContentLength ?? 0, modifiedAt: response.LastModified ?? new Date(0), ...(sha256 ? { sha256 } : {}), metadata }
     },
 

@@ -2,7 +2,7 @@
  * The sides of bench/storage-s3.ts, each run in its own process so that its peak RSS is its
  * own. Lives in the package because the baselines need the package's @aws-sdk dependency.
  *
- *   node --import tsx packages/storage-s3/test/_bench-sides.ts <side> <endpoint> <mb>
+ *   node --import tsx packages/storage-s3/test/_bench-sides.ts <side> <endpoint> <mb> [<MiB/s>]
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
@@ -18,16 +18,22 @@ export const SIDES = ['dbops', 'script', 'script+stream'] as const
 export type Side = (typeof SIDES)[number]
 export const BUCKET = 'dbops-bench'
 
-/** ~`mb` MiB in 1 MiB chunks of incompressible bytes (a random block, stamped with its index). */
-function dumpStream(mb: number): Readable {
+/**
+ * ~`mb` MiB in 1 MiB chunks of incompressible bytes (a random block, stamped with its index),
+ * as fast as it is read, or at `mbps` MiB/s like a dump being produced.
+ */
+function dumpStream(mb: number, mbps = 0): Readable {
   const block = randomBytes(1024 * 1024)
+  const started = performance.now()
   let i = 0
   return new Readable({
     read() {
       if (i === mb) return void this.push(null)
       const chunk = Buffer.from(block)
       chunk.writeUInt32BE(i++, 0)
-      this.push(chunk)
+      const due = mbps > 0 ? started + (i * 1000) / mbps - performance.now() : 0
+      if (due > 1) setTimeout(() => this.push(chunk), due)
+      else this.push(chunk)
     },
   })
 }
@@ -38,24 +44,25 @@ export interface Measured {
   rssMb: number
   size: number
   tempFileMb: number
+  cpuS: number
 }
 
-export async function child(side: Side, endpoint: string, mb: number): Promise<void> {
+export async function child(side: Side, endpoint: string, mb: number, mbps: number): Promise<void> {
   const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }
   const key = `bench/${side}-${process.pid}.bin`
   const started = performance.now()
   let size = 0
   let tempFileMb = 0
   if (side === 'dbops') {
-    const options = s3OptionsSchema.parse({ bucket: BUCKET, endpoint, forcePathStyle: true, region: 'us-east-1', ...credentials, ...(process.env.PART ? { partSizeMb: Number(process.env.PART), queueSize: Number(process.env.QUEUE) } : {}) }) as S3Options
+    const options = s3OptionsSchema.parse({ bucket: BUCKET, endpoint, forcePathStyle: true, region: 'us-east-1', ...credentials }) as S3Options
     const storage = createS3Storage(options, 'bench')
-    size = (await storage.put(key, dumpStream(mb))).size
+    size = (await storage.put(key, dumpStream(mb, mbps))).size
     await storage.close?.()
   } else {
     const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials })
     const temp = path.join(os.tmpdir(), `dbops-bench-${process.pid}.dump`)
     const hash = createHash('sha256')
-    const source = dumpStream(mb)
+    const source = dumpStream(mb, mbps)
     source.on('data', (chunk: Buffer) => hash.update(chunk))
     await pipeline(source, createWriteStream(temp))
     tempFileMb = (await stat(temp)).size / 2 ** 20
@@ -74,11 +81,12 @@ export async function child(side: Side, endpoint: string, mb: number): Promise<v
   const cleanup = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials })
   await cleanup.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }))
   cleanup.destroy()
-  const result: Measured = { side, ms, rssMb: process.resourceUsage().maxRSS / 1024, size, tempFileMb }
+  const cpu = process.cpuUsage()
+  const result: Measured = { side, ms, rssMb: process.resourceUsage().maxRSS / 1024, size, tempFileMb, cpuS: (cpu.user + cpu.system) / 1e6 }
   process.stdout.write(JSON.stringify(result) + '\n')
 }
 
 
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
-  await child(process.argv[2] as Side, process.argv[3]!, Number(process.argv[4] ?? 200))
+  await child(process.argv[2] as Side, process.argv[3]!, Number(process.argv[4] ?? 200), Number(process.argv[5] ?? 0))
 }
