@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert'
 import { REPO_ROOT } from './harness/cli.ts'
 
 interface DemoRun {
+  pid: number
   code: number | null
   stdout: string
   stderr: string
@@ -20,6 +21,9 @@ function runDemo(env: Record<string, string>, interruptWhen?: RegExp): Promise<D
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so that an interrupt reaches the demo and the dbops it runs
+      // at once, as Ctrl-C in a terminal does.
+      detached: true,
     })
     let stdout = ''
     let stderr = ''
@@ -28,12 +32,12 @@ function runDemo(env: Record<string, string>, interruptWhen?: RegExp): Promise<D
       stdout += d
       if (interruptWhen && !interrupted && interruptWhen.test(stdout)) {
         interrupted = true
-        child.kill('SIGINT')
+        process.kill(-child.pid!, 'SIGINT')
       }
     })
     child.stderr.on('data', (d) => (stderr += d))
     child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
+    child.on('close', (code) => resolve({ pid: child.pid!, code, stdout, stderr }))
   })
 }
 
@@ -43,6 +47,16 @@ function portAccepts(port: number): Promise<boolean> {
     socket.once('connect', () => (socket.destroy(), resolve(true)))
     socket.once('error', () => resolve(false))
   })
+}
+
+/** True while any process of the group is alive: the demo, a dbops it ran, pg_dump, postgres. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0)
+    return true
+  } catch {
+    return false
+  }
 }
 
 const portOf = (stdout: string) => Number(/listening on 127\.0\.0\.1:(\d+)/.exec(stdout)?.[1])
@@ -84,6 +98,8 @@ test('Ctrl-C during the demo stops it with 130 and leaves no database running', 
   const port = portOf(run.stdout)
   assert.ok(port > 0)
   assert.not.ok(await portAccepts(port), 'the throwaway PostgreSQL is stopped')
+  for (let i = 0; i < 30 && groupAlive(run.pid); i++) await new Promise((resolve) => setTimeout(resolve, 100))
+  assert.not.ok(groupAlive(run.pid), 'no process of the demo is left running')
 })
 
 test.run()

@@ -145,14 +145,19 @@ function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} kB`
 }
 
-async function stop(demo: Demo): Promise<void> {
+async function stop(demo: Demo, signal?: NodeJS.Signals): Promise<void> {
   if (demo.stopping) return
   demo.stopping = true
-  if (demo.child) {
-    const child = demo.child
+  const child = demo.child
+  if (child && child.exitCode === null) {
     const exited = new Promise((resolve) => child.once('close', resolve))
-    child.kill('SIGINT')
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))])
+    const within = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))])
+    // Ctrl-C in a terminal reaches dbops too and it stops on its own; a signal sent to the
+    // demo alone is passed on. Either way dbops gets the chance to clean up after itself.
+    if (!(await within(signal ? 1000 : 0))) {
+      child.kill(signal ?? 'SIGINT')
+      if (!(await within(10_000))) child.kill('SIGKILL')
+    }
   }
   if (demo.cluster) {
     await demo.cluster.stop()
@@ -166,7 +171,7 @@ const onSignal = (signal: NodeJS.Signals) => {
   if (exitCode === 130) return
   exitCode = 130
   say(`\n${signal}: stopping the demo`)
-  void stop(demo).then(() => process.exit(130))
+  void stop(demo, signal).then(() => process.exit(130))
 }
 process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)

@@ -1,10 +1,24 @@
 // The aipromot schema has two routes: Prisma's migrations folder on a new database, and the
 // team's idempotent manual script on an existing one. Both must end in the same schema.
+import { execFile } from 'node:child_process'
+import path from 'node:path'
+import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createTestDatabase, type TestDatabase } from '../../../test/harness/index.ts'
 import { countRows, generateData, volumeFor } from '../scripts/generate-data.ts'
-import { applyPrismaMigrations, describeSchema, indexNames, NAMED_INDEXES, PARTIAL_INDEXES, runManualScriptWithPsql } from './_schema.ts'
+import { applyPrismaMigrations, describeSchema, EXAMPLE_DIR, indexNames, NAMED_INDEXES, PARTIAL_INDEXES, runManualScriptWithPsql } from './_schema.ts'
+
+/** `pnpm db:seed ...` as the team runs it. */
+async function seed(args: string[], env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  try {
+    const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(EXAMPLE_DIR, 'scripts/generate-data.ts'), ...args], { cwd: EXAMPLE_DIR, env: { PATH: process.env.PATH ?? '', ...env } })
+    return { code: 0, stderr }
+  } catch (error) {
+    const e = error as { code: number; stderr: string }
+    return { code: e.code, stderr: e.stderr }
+  }
+}
 
 let prismaDb: TestDatabase
 let manualDb: TestDatabase
@@ -87,6 +101,25 @@ test('the generator fills the schema with the requested volume, and refuses to d
   assert.equal(await countRows(prismaDb), counts)
   const again = await generateData(prismaDb, volumeFor(0.05), { reset: true })
   assert.is(again.analytics, 2500)
+})
+
+test('db:seed: bad options and a missing DATABASE_URL are a sentence and exit 2; good ones report each table', async () => {
+  const bad = await seed(['--analytics', 'lots'], { DATABASE_URL: prismaDb.url })
+  assert.is(bad.code, 2)
+  assert.match(bad.stderr, /--analytics needs a number/)
+  const unknown = await seed(['--rows', '5'], { DATABASE_URL: prismaDb.url })
+  assert.is(unknown.code, 2)
+  assert.match(unknown.stderr, /unknown option --rows/)
+  const noUrl = await seed([], {})
+  assert.is(noUrl.code, 2)
+  assert.match(noUrl.stderr, /DATABASE_URL is not set/)
+  const refused = await seed([], { DATABASE_URL: prismaDb.url })
+  assert.is(refused.code, 1)
+  assert.match(refused.stderr, /already has aipromot data: pass --reset/)
+  const ok = await seed(['--scale', '0.05', '--reset'], { DATABASE_URL: prismaDb.url })
+  assert.is(ok.code, 0, ok.stderr)
+  assert.match(ok.stderr, /analytics\s+2500 rows/)
+  assert.match(ok.stderr, /generated 3355 rows in/)
 })
 
 test('generated rows are consistent: authors and posts belong to their organization', async () => {
