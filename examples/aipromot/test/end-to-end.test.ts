@@ -5,6 +5,8 @@
 // scheduler. Everything through the real CLI, with a password-protected role so that a
 // leaked secret would show.
 import { readFileSync } from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { generateX25519Identity, identityToRecipient } from 'age-encryption'
@@ -84,6 +86,14 @@ test('every old npm script is now one dbops command', () => {
   for (const name of ['db:migrate', 'db:migrate:manual', 'db:backup', 'db:backup:schedule', 'db:health', 'db:optimize']) {
     assert.match(scripts[name] ?? '', /^dbops [a-z]/, name)
   }
+})
+
+test('production requires encryption and the offsite copy: both missing variables named, exit 2, nothing run', async () => {
+  const result = await dbops(['run', 'backup'], { env: { NODE_ENV: 'production', BACKUP_AGE_RECIPIENT: '', BACKUP_S3_BUCKET: '' } })
+  assert.is(result.code, 2, result.stderr)
+  assert.match(result.stderr, /BACKUP_AGE_RECIPIENT/)
+  assert.match(result.stderr, /BACKUP_S3_BUCKET/)
+  assert.equal(await readdir(backupDir), [])
 })
 
 test('a fresh database: dbops applies the Prisma migrations and records them in _prisma_migrations', async () => {
@@ -220,6 +230,30 @@ test('db:backup:schedule runs the scheduler with the five schedules, and stops c
   ok(result, 'db:backup:schedule (stopped by SIGTERM)')
   const log = result.stdout + result.stderr
   for (const name of ['daily', 'weekly', 'cleanup', 'optimize', 'health']) assert.match(log, new RegExp(`"${name}"`), `schedule ${name} in:\n${log}`)
+})
+
+test('a failed backup alerts the team (ALERT_WEBHOOK_URL), without the password', async () => {
+  const received: string[] = []
+  const server = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (d) => (body += d))
+    req.on('end', () => (received.push(body), res.end('ok')))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const webhook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/dbops`
+    const gone = db.passwordUrl.replace(`/${db.name}`, `/${db.name}_gone`)
+    const result = await dbops(['run', 'backup'], { env: { DATABASE_URL: gone, ALERT_WEBHOOK_URL: webhook } })
+    assert.is(result.code, 1)
+    assert.is(received.length, 1, 'one alert')
+    const alert = JSON.parse(received[0]!) as { event: string; text: string; run: { status: string; pipelines: string[] } }
+    assert.is(alert.event, 'failure')
+    assert.equal(alert.run.pipelines, ['backup'])
+    assert.match(alert.text, /backup FAILED/)
+    assert.not.ok(received[0]!.includes(TEST_PASSWORD))
+  } finally {
+    server.close()
+  }
 })
 
 test('no output of any command contains the database password', () => {
