@@ -6,7 +6,7 @@ import pg from 'pg'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createTestDatabase, makeWorkdir, type TestDatabase } from '../../../test/harness/index.ts'
-import { resetDatabase, spawnWatch, until } from './watch-helpers.ts'
+import { freePort, resetDatabase, spawnWatch, until } from './watch-helpers.ts'
 
 let db: TestDatabase
 test.before(async () => {
@@ -33,13 +33,17 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((e) => (statSync(path.join(dir, e)).isDirectory() ? filesUnder(path.join(dir, e)).map((f) => path.join(e, f)) : [e]))
 }
 
-test("a scheduled backup carries the schedule's tags into its manifest", async () => {
+test("a scheduled backup carries the schedule's tags into its manifest; its size is a metric", async () => {
   await resetDatabase(db)
   const work = await makeWorkdir({ 'dbops.config.ts': CONFIG })
-  const w = spawnWatch([], { cwd: work.dir, env: { DATABASE_URL: db.url } })
+  const port = await freePort()
+  const w = spawnWatch(['--metrics-port', String(port)], { cwd: work.dir, env: { DATABASE_URL: db.url } })
   try {
     const done = await w.waitFor((e) => e.event === 'run.finished', 15_000)
     assert.is(done.status, 'success', done.error)
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    const bytes = Number(/^dbops_task_bytes\{schedule="weekly",task="pgdump:dump"\} (\d+)$/m.exec(metrics)?.[1])
+    assert.ok(bytes > 1000, metrics.split('\n').filter((l) => l.startsWith('dbops_task')).join('\n'))
     w.kill('SIGTERM')
     assert.is((await w.exited).code, 0, w.output())
     const manifests = filesUnder(path.join(work.dir, 'backups')).filter((f) => f.endsWith('manifest.json'))

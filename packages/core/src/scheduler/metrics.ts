@@ -15,7 +15,7 @@ export interface WatchMetrics {
 /**
  * prom-client metrics of a watcher: per schedule and pipeline the last start, success and
  * failure times, durations, run counts by status; tick outcomes; bytes written by tasks that
- * report them (`bytes`/`size` in their result: backups); health check status per check
+ * report them (`bytes`, `size` or `sets[].bytes` in their result: backups); health check status per check
  * (a result with `checks: [{ name, status }]`); pool stats; Node's default process metrics.
  */
 export async function createWatchMetrics(poolStats: () => PoolStats): Promise<WatchMetrics> {
@@ -72,9 +72,9 @@ export async function createWatchMetrics(poolStats: () => PoolStats): Promise<Wa
         failures.inc({ schedule, pipeline })
       }
       for (const step of steps) {
-        const result = step.result as { bytes?: unknown; size?: unknown; checks?: unknown } | undefined
+        const result = step.result as { bytes?: unknown; size?: unknown; sets?: unknown; checks?: unknown } | undefined
         if (!result || typeof result !== 'object') continue
-        const n = typeof result.bytes === 'number' ? result.bytes : typeof result.size === 'number' ? result.size : undefined
+        const n = typeof result.bytes === 'number' ? result.bytes : typeof result.size === 'number' ? result.size : bytesOfSets(result.sets)
         if (n !== undefined) bytes.set({ schedule, task: step.id }, n)
         if (Array.isArray(result.checks)) {
           for (const check of result.checks as { name?: unknown; id?: unknown; status?: unknown }[]) {
@@ -94,6 +94,13 @@ export async function createWatchMetrics(poolStats: () => PoolStats): Promise<Wa
       return { contentType: register.contentType, body: await register.metrics() }
     },
   }
+}
+
+/** A backup task's result: `{ sets: [{ bytes }] }`, one set per database. */
+function bytesOfSets(sets: unknown): number | undefined {
+  if (!Array.isArray(sets)) return undefined
+  const sizes = sets.map((s: { bytes?: unknown }) => s?.bytes).filter((b): b is number => typeof b === 'number')
+  return sizes.length ? sizes.reduce((a, b) => a + b, 0) : undefined
 }
 
 const HEALTH_LEVEL: Record<string, number> = { ok: 0, pass: 0, passed: 0, warning: 1, warn: 1, critical: 2, fail: 2, failed: 2, error: 2 }

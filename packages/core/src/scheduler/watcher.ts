@@ -54,6 +54,9 @@ const MAX_SLEEP_MS = 60_000 // re-check the wall clock at least this often (cloc
 const CLAIM_BACKOFF_MS = [250, 500, 1000, 2000, 5000, 10_000, 30_000]
 const CONNECT_BACKOFF_MS = [1000, 2000, 4000, 8000, 15_000, 30_000]
 const PRUNE_EVERY_MS = 3_600_000
+// Lost runs of other schedules are also found at each of their ticks; this sweep only makes
+// their alert timely for schedules that tick rarely.
+const SWEEP_EVERY_MS = 300_000
 
 /**
  * `dbops watch`: runs the config's schedules until stopped. One timer for the earliest
@@ -350,7 +353,7 @@ export class Watcher {
     if (this.stopping) return
     this.schemaReady = true
     await this.catchUp()
-    this.housekeeping = setInterval(() => this.track(this.sweep()), Math.max(this.options.leaseMs, 60_000))
+    this.housekeeping = setInterval(() => this.track(this.sweep()), Math.max(this.options.leaseMs, SWEEP_EVERY_MS))
   }
 
   /** catchUp: 'latest' — a tick missed while no watcher ran is run once, when the schedule ran before. */
