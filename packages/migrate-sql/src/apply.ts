@@ -74,11 +74,19 @@ export async function applyMigrations(ctx: Context, options: MigrateOptions, fla
         hint: 'Follow each fix, or mark a deliberate exception with `-- dbops:lint-ignore <rule>` above the statement.',
       })
     }
-    for (const w of work) {
+    for (const batch of batches(work)) {
       ctx.signal.throwIfAborted()
-      progress?.(`${w.file.display} (${result.applied.length + 1}/${work.length})`)
-      const done = w.transactional ? await applyTransactional(session, ledger, w, options, ctx, result.applied.length) : await applyStatementByStatement(session, ledger, w, options, ctx)
-      result.applied.push(done)
+      progress?.(`${batch[0]!.file.display}${batch.length > 1 ? ` .. ${batch.at(-1)!.file.display}` : ''} (${result.applied.length + batch.length}/${work.length})`)
+      if (batch.length > 1) {
+        const done = await applyBatch(session, ledger, batch, options, ctx)
+        result.applied.push(...done)
+        if (done.length === batch.length) continue
+        batch.splice(0, done.length)
+      }
+      for (const w of batch) {
+        const done = w.transactional ? await applyTransactional(session, ledger, w, options, ctx, result.applied.length) : await applyStatementByStatement(session, ledger, w, options, ctx)
+        result.applied.push(done)
+      }
     }
     result.durationMs = Math.round(performance.now() - started)
     return result
@@ -156,7 +164,8 @@ function planLines(work: Work[], findings: Finding[]): string[] {
 }
 
 function settingsSql(options: MigrateOptions, local: boolean): string {
-  return `select set_config('lock_timeout', ${literal(`${Math.round(options.lockTimeout)}ms`)}, ${local}), set_config('statement_timeout', ${literal(`${Math.round(options.statementTimeout)}ms`)}, ${local})`
+  const scope = local ? 'set local' : 'set'
+  return `${scope} lock_timeout = ${literal(`${Math.round(options.lockTimeout)}ms`)}; ${scope} statement_timeout = ${literal(`${Math.round(options.statementTimeout)}ms`)}`
 }
 
 const LOCK_NOT_AVAILABLE = '55P03'
@@ -165,33 +174,132 @@ function backoffMs(options: MigrateOptions, attempt: number): number {
   return Math.round(options.retryBackoff * 2 ** attempt * (0.75 + Math.random() / 2))
 }
 
+const BATCH_FILES = 100
+const BATCH_BYTES = 512 * 1024
+
+/** Consecutive transactional files, grouped for one message each; other files alone. */
+function batches(work: Work[]): Work[][] {
+  const out: Work[][] = []
+  let current: Work[] = []
+  let bytes = 0
+  for (const w of work) {
+    const size = w.file.up.text.length
+    if (!w.transactional || current.length >= BATCH_FILES || (current.length && bytes + size > BATCH_BYTES)) {
+      if (current.length) out.push(current)
+      current = []
+      bytes = 0
+    }
+    if (!w.transactional) {
+      out.push([w])
+      continue
+    }
+    current.push(w)
+    bytes += size
+  }
+  if (current.length) out.push(current)
+  return out
+}
+
+function transactionText(w: Work, ledger: Ledger, options: MigrateOptions): { text: string; starts: number[] } {
+  const starts: number[] = []
+  let text = `begin;\n${settingsSql(options, true)};\n`
+  for (const s of w.section.statements) {
+    starts.push(text.length)
+    text += `${s.sql};\n`
+  }
+  text += `${ledger.recordSql(w.file, w.section.statements.length)};\ncommit`
+  return { text, starts }
+}
+
 /**
- * A transactional file in one round trip: BEGIN, the settings, each statement, the ledger
- * record and COMMIT are written at once (pipelined), and the first error names its
- * statement. A lock timeout rolls the file back and retries it with backoff.
+ * Several transactional files in one message, each still in its own BEGIN ... COMMIT:
+ * Postgres commits them one by one and stops at the first error, abandoning the rest of
+ * the message. On an error, the files that committed are read back from the ledger and
+ * the rest go through the one-file path, which retries lock timeouts and names the
+ * failing statement. Returns the files applied, in order.
+ */
+async function applyBatch(session: MigrationSession, ledger: Ledger, batch: Work[], options: MigrateOptions, ctx: Context): Promise<AppliedFile[]> {
+  const t0 = performance.now()
+  const text = batch.map((w) => transactionText(w, ledger, options).text).join(';\n')
+  const applied = (w: Work, ms: number): AppliedFile => ({ file: w.file.display, version: w.file.version, kind: w.file.kind, transactional: true, statements: w.section.statements.length, durationMs: ms, retries: 0 })
+  try {
+    await session.run(text)
+    const each = Math.round((performance.now() - t0) / batch.length)
+    return batch.map((w) => applied(w, each))
+  } catch (error) {
+    if (ctx.signal.aborted || error instanceof DbopsError) throw error
+    await session.run('rollback').catch(() => {})
+    const rows = await ledger.load(session)
+    const byName = new Map(rows.map((r) => [r.name, r]))
+    const committed: AppliedFile[] = []
+    for (const w of batch) {
+      const row = byName.get(w.file.ledgerName)
+      if (!row?.finished || !ledger.matches(row, w.file)) break
+      committed.push(applied(w, 0))
+    }
+    return committed
+  }
+}
+
+/**
+ * A transactional file in one round trip: BEGIN, the settings, the file's statements, the
+ * ledger record and COMMIT go to the server as one simple-query message. When it fails, the
+ * error's position (or, for errors without one, a diagnosis run of the statements one by
+ * one in a transaction that is rolled back) names the statement. A lock timeout rolls the
+ * file back and retries it with backoff.
  */
 async function applyTransactional(session: MigrationSession, ledger: Ledger, w: Work, options: MigrateOptions, ctx: Context, appliedBefore: number): Promise<AppliedFile> {
   const statements = w.section.statements
-  const texts = [`begin; ${settingsSql(options, true)}`, ...statements.map((s) => s.sql), ledger.recordSql(w.file, statements.length), 'commit']
+  // Where each statement starts in the message, to map an error position back to it.
+  const { text, starts } = transactionText(w, ledger, options)
   for (let attempt = 0; ; attempt++) {
     const t0 = performance.now()
-    const { failedAt, error, results } = await session.pipeline(texts)
-    if (failedAt === -1) {
-      const last = results[results.length - 1] as { command?: string } | undefined
-      if (last?.command && last.command !== 'COMMIT') throw new DbopsError('MIGRATION_FAILED', `${w.file.display}: the transaction ended with ${last.command} instead of COMMIT; nothing of this file was applied`)
+    let error: PgError
+    try {
+      await session.run(text)
       return { file: w.file.display, version: w.file.version, kind: w.file.kind, transactional: true, statements: statements.length, durationMs: Math.round(performance.now() - t0), retries: attempt }
+    } catch (e) {
+      if (ctx.signal.aborted || e instanceof DbopsError) throw e
+      error = e as PgError
     }
-    // The COMMIT of an aborted transaction rolls it back; make sure nothing stays open.
     await session.run('rollback').catch(() => {})
-    if (error?.code === LOCK_NOT_AVAILABLE && attempt < options.lockRetries) {
+    if (error.code === LOCK_NOT_AVAILABLE && attempt < options.lockRetries) {
       const wait = backoffMs(options, attempt)
       ctx.logger.warn(`${w.file.display}: lock timeout (${error.message}); rolled back, retry ${attempt + 1}/${options.lockRetries} in ${wait}ms`)
       await sleep(wait, ctx.signal)
       continue
     }
-    const index = failedAt - 1
-    const statement = statements[index]
-    throw failure(w, statement, error!, `the file was rolled back${appliedBefore ? `; the ${appliedBefore} file(s) before it in this run stay applied` : ''}`, attempt)
+    let located: { statement: PreparedStatement | undefined; error: PgError }
+    const position = Number(error.position ?? 0)
+    if (position > 0) {
+      let index = -1
+      for (let i = 0; i < starts.length; i++) if (starts[i]! <= position - 1) index = i
+      const statement = statements[index]
+      located = { statement, error: statement ? { ...error, message: error.message, position: String(position - starts[index]!) } as PgError : error }
+    } else {
+      located = await diagnose(session, statements, options, error)
+    }
+    throw failure(w, located.statement, located.error, `the file was rolled back${appliedBefore ? `; the ${appliedBefore} file(s) before it in this run stay applied` : ''}`, attempt)
+  }
+}
+
+/** Runs the statements one by one in a transaction that is rolled back, to find the one that fails. */
+async function diagnose(session: MigrationSession, statements: PreparedStatement[], options: MigrateOptions, original: PgError): Promise<{ statement: PreparedStatement | undefined; error: PgError }> {
+  try {
+    await session.run(`begin; ${settingsSql(options, true)}`)
+    for (const s of statements) {
+      try {
+        await session.run(s.sql)
+      } catch (e) {
+        const error = e as PgError
+        return { statement: s, error: error.code === original.code ? error : original }
+      }
+    }
+    return { statement: undefined, error: original }
+  } catch {
+    return { statement: undefined, error: original }
+  } finally {
+    await session.run('rollback').catch(() => {})
   }
 }
 
@@ -233,7 +341,7 @@ async function applyStatementByStatement(session: MigrationSession, ledger: Ledg
             await sleep(wait, ctx.signal)
             continue
           }
-          if (ctx.signal.aborted) throw error
+          if (ctx.signal.aborted || error instanceof DbopsError) throw error
           const err = failure(w, s, e, `${i} of ${statements.length} statements of this no-transaction file are applied; the next run resumes at statement ${i + 1}`, attempt)
           await ledger.failed(session, w.file, err.message).catch(() => {})
           throw err

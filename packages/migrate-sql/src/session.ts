@@ -59,9 +59,10 @@ export class MigrationSession {
     return new MigrationSession(sql, conn, signal, notices)
   }
 
-  /** Runs one simple-protocol query; aborting cancels it on the server. */
+  /** Runs one simple-protocol query; aborting cancels it on the server. A lost connection becomes DB_CONNECTION_LOST. */
   async run<T extends readonly object[] = postgres.Row[]>(text: string): Promise<postgres.RowList<T>> {
     this.signal.throwIfAborted()
+    if (this.lost) throw new DbopsError('DB_CONNECTION_LOST', 'the connection to the database was lost')
     const query = this.conn.unsafe(text)
     const cancel = () => void query.cancel()
     this.signal.addEventListener('abort', cancel, { once: true })
@@ -69,11 +70,20 @@ export class MigrationSession {
       return (await query) as unknown as postgres.RowList<T>
     } catch (error) {
       if (this.signal.aborted) throw this.signal.reason
+      if (this.lost || isConnectionLost(error)) {
+        this.lost = true
+        throw new DbopsError('DB_CONNECTION_LOST', `the connection to the database was lost: ${(error as Error).message}`, {
+          hint: 'A transactional file in flight was rolled back by the server; run again to go on (applied files are skipped, a no-transaction file resumes).',
+          cause: error,
+        })
+      }
       throw error
     } finally {
       this.signal.removeEventListener('abort', cancel)
     }
   }
+
+  private lost = false
 
   /**
    * Sends several queries at once (pipelined: one network round trip) and waits for all.
@@ -104,6 +114,12 @@ export class MigrationSession {
     } catch {}
     await this.sql.end({ timeout: 1 }).catch(() => {})
   }
+}
+
+/** Errors after which the session is gone: nothing more may be sent on it. */
+export function isConnectionLost(error: unknown): boolean {
+  const code = String((error as { code?: unknown })?.code ?? '')
+  return /^(08|57P0[123])/.test(code) || ['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)
 }
 
 const HOLDER = (key: bigint) => `
@@ -152,5 +168,5 @@ export async function describeHolder(session: MigrationSession, key: bigint): Pr
 }
 
 export async function releaseMigrationLock(session: MigrationSession, key: bigint): Promise<void> {
-  await session.conn.unsafe(`select pg_advisory_unlock(${key}::bigint)`).catch(() => {})
+  await session.run(`select pg_advisory_unlock(${key}::bigint)`).catch(() => {})
 }

@@ -62,8 +62,11 @@ export function hasNoTransactionDirective(text: string): boolean {
  * does not either, since it is not what was applied.
  */
 export function migrationChecksum(file: Pick<MigrationFile, 'up' | 'noTransaction'>): string {
-  return tokenChecksum(file.up.text, file.noTransaction ? 'no-transaction' : '')
+  let sum = checksums.get(file)
+  if (sum === undefined) checksums.set(file, (sum = tokenChecksum(file.up.text, file.noTransaction ? 'no-transaction' : '')))
+  return sum
 }
+const checksums = new WeakMap<object, string>()
 
 export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex')

@@ -24,12 +24,14 @@ export function dbopsLedger(schema: string, table: string, dbopsVersion: string)
       error              text,
       dbops_version      text
     )`
-  const upsert = (file: MigrationFile, values: string) => `
-    insert into ${t} (version, name, kind, checksum, content_sha256, applied_at, finished_at, duration_ms, statements_total, statements_applied, error, dbops_version)
-    values (${literal(file.version)}, ${literal(file.ledgerName)}, ${literal(file.kind)}, ${literal(migrationChecksum(file))}, ${literal(file.contentSha256)}, ${values}, ${literal(dbopsVersion)})
+  const onConflict = `
     on conflict (version) do update set name = excluded.name, kind = excluded.kind, checksum = excluded.checksum, content_sha256 = excluded.content_sha256,
       applied_at = excluded.applied_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, applied_by = current_user,
       statements_total = excluded.statements_total, statements_applied = excluded.statements_applied, error = excluded.error, dbops_version = excluded.dbops_version`
+  // A versioned file is recorded once, so its insert needs no upsert (a lost race fails on the key, as it should).
+  const upsert = (file: MigrationFile, values: string, mayExist = true) => `
+    insert into ${t} (version, name, kind, checksum, content_sha256, applied_at, finished_at, duration_ms, statements_total, statements_applied, error, dbops_version)
+    values (${literal(file.version)}, ${literal(file.ledgerName)}, ${literal(file.kind)}, ${literal(migrationChecksum(file))}, ${literal(file.contentSha256)}, ${values}, ${literal(dbopsVersion)})${mayExist || file.kind !== 'versioned' ? onConflict : ''}`
   const where = (file: MigrationFile) => `where version = ${literal(file.version)}`
 
   return {
@@ -67,7 +69,7 @@ export function dbopsLedger(schema: string, table: string, dbopsVersion: string)
       return row.checksum === migrationChecksum(file)
     },
     recordSql(file, statements) {
-      return upsert(file, `now(), clock_timestamp(), (extract(epoch from clock_timestamp() - now()) * 1000)::int, ${statements}, ${statements}, null`)
+      return upsert(file, `now(), clock_timestamp(), (extract(epoch from clock_timestamp() - now()) * 1000)::int, ${statements}, ${statements}, null`, false)
     },
     async started(session, file, statements, resumeAt) {
       await session.run(upsert(file, `now(), null, null, ${statements}, ${resumeAt}, null`))

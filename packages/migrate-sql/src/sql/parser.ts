@@ -61,26 +61,40 @@ export function splitStatements(text: string): Statement[] {
   const stmts = tree.stmts ?? []
   if (stmts.length === 0) return []
   const bytes = Buffer.from(text, 'utf8')
-  const tokens = scanTokens(text, bytes)
   const out: Statement[] = []
   for (const s of stmts) {
     const from = s.stmt_location ?? 0
     const to = s.stmt_len ? from + s.stmt_len : bytes.length
-    // The statement starts at its first real token (libpg_query may include leading comments).
-    const first = tokens.find((t) => t.start >= from && t.start < to && !COMMENT_TOKENS.has(t.tokenName))
-    const startByte = first ? first.start : from
-    let sql = bytes.subarray(startByte, to).toString('utf8').replace(/[\s;]+$/, '')
+    const raw = bytes.subarray(from, to).toString('utf8')
+    // The statement starts at its first real token: skip the whitespace and comments before it.
+    const lead = leadingTrivia(raw)
+    const sql = raw.slice(lead).replace(/[\s;]+$/, '')
     const type = Object.keys(s.stmt)[0] ?? 'Unknown'
-    out.push({ sql, start: bytes.subarray(0, startByte).toString('utf8').length, node: s.stmt, type })
+    const startChar = (bytes.length === text.length ? from : bytes.subarray(0, from).toString('utf8').length) + lead
+    out.push({ sql, start: startChar, node: s.stmt, type })
   }
   return out
 }
 
-function scanTokens(text: string, bytes?: Buffer): Token[] {
-  try {
-    return (scanSync(text) as { tokens: Token[] }).tokens
-  } catch {
-    return []
+/** Length of the whitespace and comments (`--`, nested block comments) at the start of `text`. */
+function leadingTrivia(text: string): number {
+  let i = 0
+  for (;;) {
+    while (i < text.length && /\s/.test(text[i]!)) i++
+    if (text.startsWith('--', i)) {
+      const nl = text.indexOf('\n', i)
+      i = nl === -1 ? text.length : nl + 1
+    } else if (text.startsWith('/*', i)) {
+      let depth = 0
+      while (i < text.length) {
+        if (text.startsWith('/*', i)) (depth++, (i += 2))
+        else if (text.startsWith('*/', i)) {
+          depth--
+          i += 2
+          if (depth === 0) break
+        } else i++
+      }
+    } else return i
   }
 }
 
