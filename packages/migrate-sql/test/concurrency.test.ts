@@ -91,7 +91,7 @@ test('lock_timeout: a file blocked by another transaction is rolled back and ret
   try {
     await blocker.query(`begin; lock table busy in access share mode`)
     const running = p.json(['migrate', 'apply'])
-    await waitFor('a retry', async () => (await db.query(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%alter table busy%' and pid <> pg_backend_pid()`)).rows[0]!.n > 0)
+    await waitFor('a retry', async () => Number((await db.query(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%alter table busy%' and pid <> pg_backend_pid()`)).rows[0]!.n) > 0)
     await new Promise((r) => setTimeout(r, 600))
     await blocker.query('commit')
     const r = await running
@@ -136,10 +136,10 @@ test('a runner killed mid-file: nothing of a transactional file is half-applied'
   })
   try {
     const run = spawnCli(['migrate', 'apply'], p.dir, { DATABASE_URL: db.url })
-    await waitFor('the sleep', async () => (await db.query(`select count(*)::int as n from pg_stat_activity where wait_event = 'PgSleep' and datname = current_database()`)).rows[0]!.n > 0)
+    await waitFor('the sleep', async () => Number((await db.query(`select count(*)::int as n from pg_stat_activity where wait_event = 'PgSleep' and datname = current_database()`)).rows[0]!.n) > 0)
     run.child.kill('SIGKILL')
     await run.done
-    await waitFor('the backend to notice', async () => (await db.query(`select count(*)::int as n from pg_stat_activity where wait_event = 'PgSleep' and datname = current_database()`)).rows[0]!.n === 0, 15_000)
+    await waitFor('the backend to notice', async () => Number((await db.query(`select count(*)::int as n from pg_stat_activity where wait_event = 'PgSleep' and datname = current_database()`)).rows[0]!.n) === 0, 15_000)
     assert.equal((await db.query(`select version from dbops_migrations`)).rows.map((r: any) => r.version), ['0001'])
     assert.is((await db.query(`select to_regclass('b') as t`)).rows[0]!.t, null)
     const status = await p.json(['migrate', 'status'])
@@ -158,10 +158,10 @@ test('a runner killed mid no-transaction file: its progress is reported and the 
   })
   try {
     const run = spawnCli(['migrate', 'apply'], p.dir, { DATABASE_URL: db.url })
-    await waitFor('the sleep', async () => (await db.query(`select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep(case%' and state = 'active' and pid <> pg_backend_pid()`)).rows[0]!.n > 0)
+    await waitFor('the sleep', async () => Number((await db.query(`select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep(case%' and state = 'active' and pid <> pg_backend_pid()`)).rows[0]!.n) > 0)
     run.child.kill('SIGKILL')
     await run.done
-    await waitFor('the backend to go', async () => (await db.query(`select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep(case%' and state = 'active' and pid <> pg_backend_pid()`)).rows[0]!.n === 0, 15_000)
+    await waitFor('the backend to go', async () => Number((await db.query(`select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep(case%' and state = 'active' and pid <> pg_backend_pid()`)).rows[0]!.n) === 0, 15_000)
     const status = await p.json(['migrate', 'status'])
     assert.is(status.code, 1)
     assert.equal(status.body.partial, [{ file: 'migrations/0001_notx.sql', statementsApplied: 1, statementsTotal: 3, error: null }])
