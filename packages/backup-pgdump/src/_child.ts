@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
-import { Duplex, PassThrough, Writable, type Readable } from 'node:stream'
+import { Duplex, PassThrough, Writable, Readable } from 'node:stream'
 import { DbopsError, scrub } from 'dbops'
 
 export interface ChildOptions {
@@ -28,12 +28,15 @@ function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Spawns a tool; its failure (non-zero exit, signal, missing binary) rejects `done` with a sentence. */
-export function spawnChild(file: string, args: string[], stdio: ['pipe' | 'ignore', 'pipe' | 'ignore'], options: ChildOptions = {}): Child {
+export function spawnChild(file: string, args: string[], stdio: ['pipe' | 'ignore' | Readable, 'pipe' | 'ignore'], options: ChildOptions = {}): Child {
   const name = path.basename(file)
   const child = spawn(file, args, {
     env: baseEnv(options.env),
     stdio: [stdio[0], stdio[1], 'pipe'],
   })
+  // Stdin handed over from another process's stdout: our copy of the pipe must close, or
+  // the writer would never see the reader go away.
+  if (typeof stdio[0] === 'object') stdio[0].destroy()
   let stderr = ''
   child.stderr!.setEncoding('utf8')
   child.stderr!.on('data', (d: string) => {
@@ -135,4 +138,49 @@ export function childInput(child: Child): Writable {
       cb(error)
     },
   })
+}
+
+/**
+ * `a | b` with an OS pipe between the processes (the data never passes through Node): the
+ * returned stream is b's stdout, and it ends only when every process exited 0.
+ */
+export function pipeChildren(first: Child, next: (stdin: Readable) => Child): Readable {
+  const second = next(first.process.stdout!)
+  const out = new PassThrough({ highWaterMark: 1 << 20 })
+  second.process.stdout!.pipe(out, { end: false })
+  const stdoutDone = new Promise<void>((resolve) => second.process.stdout!.once('end', resolve))
+  const stopAll = () => {
+    for (const c of [first, second]) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGTERM')
+  }
+  // The writer's failure explains more than the reader's (zstd just sees its input end).
+  Promise.all([first.done, second.done]).then(
+    async () => {
+      await stdoutDone
+      out.end()
+    },
+    async (error) => {
+      stopAll()
+      const firstError = await first.done.then(() => undefined, (e: unknown) => e)
+      out.destroy((firstError ?? error) as Error)
+    },
+  )
+  out.on('close', stopAll)
+  return out
+}
+
+/**
+ * `a | b` as one Child for writing: stdin is a's, `done` settles when both exited (b's
+ * failure first: what pg_restore says explains more than zstd's broken pipe).
+ */
+export function chainChildren(first: Child, second: Child): Child {
+  const done = Promise.allSettled([first.done, second.done]).then(([a, b]) => {
+    const corrupt = a.status === 'rejected' && (a.reason as { code?: string })?.code === 'BACKUP_CORRUPT'
+    if (corrupt) throw a.reason
+    if (b.status === 'rejected') throw b.reason
+    if (a.status === 'rejected') throw a.reason
+  })
+  done.catch(() => {})
+  const proxy = Object.create(first.process) as ChildProcess
+  Object.defineProperty(proxy, 'kill', { value: (signal?: NodeJS.Signals) => (first.process.kill(signal), second.process.kill(signal)) })
+  return { process: proxy, done, stderr: () => second.stderr() + first.stderr() }
 }

@@ -35,7 +35,7 @@ export interface Decoding {
 }
 
 /** The stages that turn a stored object back into pg_dump's output: checksum, decrypt, decompress. */
-export async function openObject(storage: Storage, prefix: string, object: BackupObject, manifest: BackupManifest, decoding: Decoding): Promise<{ source: Readable; stages: Duplex[] }> {
+export async function openObject(storage: Storage, prefix: string, object: BackupObject, manifest: BackupManifest, decoding: Decoding, options: { decompress?: boolean } = {}): Promise<{ source: Readable; stages: Duplex[] }> {
   const where = `${storage.name}:${prefix}${object.name}`
   let source: Readable
   try {
@@ -48,6 +48,6 @@ export async function openObject(storage: Storage, prefix: string, object: Backu
     if (!decoding.keys) throw new DbopsError('AGE_IDENTITY_MISSING', 'this backup is encrypted and no age identity is available to decrypt it')
     stages.push(await decryptor(decoding.keys, decoding.engine, decoding.signal, decoding.identityFile))
   }
-  stages.push(await decompressor(manifest.compression.algorithm, decoding.signal))
+  if (options.decompress !== false) stages.push(await decompressor(manifest.compression.algorithm, decoding.signal))
   return { source, stages }
 }

@@ -104,3 +104,39 @@ export function fanOut(branches: Branch[]): Writable {
     },
   })
 }
+
+/**
+ * The same header check for a stream that is already compressed (pg_dump piped straight
+ * into zstd, never through Node): the first compressed MiB is kept and, at the end, its
+ * decoded start must carry the format's magic bytes.
+ */
+export function checkCompressedOutput(check: OutputCheck, decodeHead: (head: Buffer, bytes: number) => Promise<Buffer>): Transform {
+  const limit = 1 << 20
+  const kept: Buffer[] = []
+  let held = 0
+  let total = 0
+  const fail = (why: string) => new DbopsError('DUMP_OUTPUT_INVALID', `the ${check.what} failed the sanity check: ${why}`)
+  return new Transform({
+    transform(chunk: Buffer, _e, done) {
+      total += chunk.length
+      if (held < limit) {
+        const part = chunk.subarray(0, limit - held)
+        kept.push(Buffer.from(part))
+        held += part.length
+      }
+      done(null, chunk)
+    },
+    flush(done) {
+      if (total === 0) return done(fail('it is empty'))
+      const need = check.magic ? check.magic.offset + check.magic.bytes.length : 1
+      decodeHead(Buffer.concat(kept), need).then(
+        (head) => {
+          if (head.length < need) return done(fail(`it decodes to only ${head.length} bytes`))
+          if (check.magic && head.subarray(check.magic.offset, need).toString('latin1') !== check.magic.bytes) return done(fail(`it does not start with the ${check.magic.bytes} header`))
+          done()
+        },
+        (error: Error) => done(fail(`its start could not be decoded (${error.message})`)),
+      )
+    },
+  })
+}

@@ -1,6 +1,6 @@
 import zlib from 'node:zlib'
 import { PassThrough, type Duplex } from 'node:stream'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { DbopsError } from 'dbops'
 import { childFilter } from './_child.ts'
 
@@ -37,7 +37,7 @@ export function compressor(algorithm: Algorithm, level: number | undefined, thre
   if (algorithm === 'none') return new PassThrough()
   if (algorithm === 'gzip') return zlib.createGzip({ level: defaultLevel('gzip', level), chunkSize: 256 * 1024 })
   // zstd: multi-threaded (-T0: one worker per core), content checksum on (the CLI default).
-  return childFilter('zstd', ['-q', '-c', `-${defaultLevel('zstd', level)}`, `-T${threads}`], { signal })
+  return childFilter('zstd', zstdArgs(level, threads), { signal })
 }
 
 export async function decompressor(algorithm: Algorithm, signal?: AbortSignal): Promise<Duplex> {
@@ -50,4 +50,33 @@ export async function decompressor(algorithm: Algorithm, signal?: AbortSignal): 
     signal,
     explain: (stderr) => new DbopsError('BACKUP_CORRUPT', `the backup could not be decompressed (zstd: ${stderr.split('\n').pop()}); the stored object is corrupt or truncated`),
   })
+}
+
+/** The first `bytes` of what a (possibly truncated) zstd stream decodes to. */
+export function zstdHead(compressed: Buffer, bytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('zstd', ['-q', '-d', '-c'], { stdio: ['pipe', 'pipe', 'ignore'] })
+    const parts: Buffer[] = []
+    let got = 0
+    let settled = false
+    const finish = () => {
+      if (settled) return
+      settled = true
+      child.kill('SIGTERM')
+      resolve(Buffer.concat(parts).subarray(0, bytes))
+    }
+    child.on('error', (e) => (settled ? undefined : ((settled = true), reject(e))))
+    child.stdout.on('data', (d: Buffer) => {
+      parts.push(d)
+      got += d.length
+      if (got >= bytes) finish()
+    })
+    child.stdout.on('end', finish)
+    child.stdin.on('error', () => {}) // it may stop reading once it has enough, or at the cut-off frame
+    child.stdin.end(compressed)
+  })
+}
+
+export function zstdArgs(level: number | undefined, threads: number): string[] {
+  return ['-q', '-c', `-${defaultLevel('zstd', level)}`, `-T${threads}`]
 }

@@ -7,11 +7,11 @@ import { PassThrough, type Duplex, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Db, DbopsError, backupSetPrefix, cancelBackend, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops'
 import { assertDumpCompatible, findTool, serverVersionOf, type ToolVersion } from './binaries.ts'
-import { childOutput, spawnChild } from './_child.ts'
-import { compressor, defaultLevel, resolveAlgorithm, type Algorithm } from './compression.ts'
+import { childOutput, pipeChildren, spawnChild, type Child } from './_child.ts'
+import { compressor, defaultLevel, resolveAlgorithm, zstdArgs, zstdHead, type Algorithm } from './compression.ts'
 import { encryptor } from './encryption.ts'
 import { objectName, outputCheck } from './_formats.ts'
-import { checkOutput, fanOut, measure, type Branch } from './_streams.ts'
+import { checkCompressedOutput, checkOutput, fanOut, measure, type Branch } from './_streams.ts'
 import { writeManifest } from './_sets.ts'
 import { countTables, EXPORT_SNAPSHOT_SQL } from './tables.ts'
 import type { PgdumpOptions } from './options.ts'
@@ -200,11 +200,10 @@ async function storeObject(
   failed: Map<string, Error>,
   key: string,
   role: 'dump' | 'globals',
-  source: () => Promise<Readable>,
+  source: () => Promise<Source>,
 ): Promise<{ size: number; sha256: string }> {
   const live = destinations.filter((d) => !failed.has(d.name))
-  const stages: Duplex[] = [compressor(job.algorithm, options.compressionLevel, options.compressionThreads, ctx.signal)]
-  if (options.encryption) stages.push(await encryptor(options.encryption.recipients, options.encryption.engine, ctx.signal))
+  const check = outputCheck(role, options.format)
   const hash = measure()
   const branches: Branch[] = live.map((d) => ({ name: d.name, stream: new PassThrough({ highWaterMark: 1 << 20 }) }))
   const puts = live.map((storage, i) => {
@@ -221,7 +220,11 @@ async function storeObject(
   puts.forEach((p) => p.catch(() => {}))
   try {
     const input = await source()
-    await pipeline([input, checkOutput(outputCheck(role, options.format)), ...stages, hash, fanOut(branches)], { signal: ctx.signal })
+    const stages: Duplex[] = input.compressed
+      ? [checkCompressedOutput(check, zstdHead)]
+      : [checkOutput(check), compressor(job.algorithm, options.compressionLevel, options.compressionThreads, ctx.signal)]
+    if (options.encryption) stages.push(await encryptor(options.encryption.recipients, options.encryption.engine, ctx.signal))
+    await pipeline([input.stream, ...stages, hash, fanOut(branches)], { signal: ctx.signal })
   } catch (error) {
     // Only uploads that failed on their own make this a storage failure; the rest are ours to abort.
     const storageFailures = branches.every((b) => b.failed)
@@ -274,11 +277,28 @@ const explainPgDump = (database: string) => (stderr: string, code: number | null
   })
 }
 
-async function pgDumpSource(ctx: Context, options: PgdumpOptions, pgDump: ToolVersion, db: Db, snapshot: string, job: DumpJob, secrets: string[]): Promise<Readable> {
+/** A tool's output, already zstd-compressed when the tool was piped straight into zstd. */
+interface Source {
+  stream: Readable
+  compressed: boolean
+}
+
+/**
+ * With zstd, the tool's stdout goes straight into zstd through an OS pipe: the uncompressed
+ * dump never passes through Node, which on a small machine leaves the cores to postgres,
+ * pg_dump and zstd. Otherwise Node reads it and compresses (gzip) or passes it on.
+ */
+function sourceOf(ctx: Context, options: PgdumpOptions, job: DumpJob, tool: Child): Source {
+  if (job.algorithm !== 'zstd' || options.format === 'plain') return { stream: childOutput(tool), compressed: false }
+  const zstd = (stdin: Readable) => spawnChild('zstd', zstdArgs(options.compressionLevel, options.compressionThreads), [stdin, 'pipe'], { signal: ctx.signal })
+  return { stream: pipeChildren(tool, zstd), compressed: true }
+}
+
+async function pgDumpSource(ctx: Context, options: PgdumpOptions, pgDump: ToolVersion, db: Db, snapshot: string, job: DumpJob, secrets: string[]): Promise<Source> {
   const env = db.libpqEnv()
   const args = pgDumpArgs(options, job.algorithm, snapshot)
   if (options.format !== 'directory') {
-    return childOutput(spawnChild(pgDump.path, args, ['ignore', 'pipe'], { env, signal: ctx.signal, secrets, explain: explainPgDump(job.database) }))
+    return sourceOf(ctx, options, job, spawnChild(pgDump.path, args, ['ignore', 'pipe'], { env, signal: ctx.signal, secrets, explain: explainPgDump(job.database) }))
   }
   // pg_dump writes the directory format (in parallel) only to a directory: dump there, then
   // stream it as one tar through the same pipeline, and remove it.
@@ -292,15 +312,15 @@ async function pgDumpSource(ctx: Context, options: PgdumpOptions, pgDump: ToolVe
     await rm(scratch, { recursive: true, force: true })
     throw error
   }
-  const out = childOutput(spawnChild('tar', ['-C', dir, '-cf', '-', '.'], ['ignore', 'pipe'], { signal: ctx.signal }))
-  out.once('close', () => void rm(scratch, { recursive: true, force: true }))
-  return out
+  const source = sourceOf(ctx, options, job, spawnChild('tar', ['-C', dir, '-cf', '-', '.'], ['ignore', 'pipe'], { signal: ctx.signal }))
+  source.stream.once('close', () => void rm(scratch, { recursive: true, force: true }))
+  return source
 }
 
-async function pgDumpAllSource(ctx: Context, options: PgdumpOptions, tool: ToolVersion, db: Db, database: string, secrets: string[]): Promise<Readable> {
+async function pgDumpAllSource(ctx: Context, options: PgdumpOptions, tool: ToolVersion, db: Db, database: string, secrets: string[]): Promise<Source> {
   const args = ['--globals-only', '--no-password', `--database=${database}`]
   if (options.noRolePasswords) args.push('--no-role-passwords')
-  return childOutput(spawnChild(tool.path, args, ['ignore', 'pipe'], { env: db.libpqEnv(), signal: ctx.signal, secrets, explain: explainPgDump(`globals (pg_dumpall)`) }))
+  return { stream: childOutput(spawnChild(tool.path, args, ['ignore', 'pipe'], { env: db.libpqEnv(), signal: ctx.signal, secrets, explain: explainPgDump(`globals (pg_dumpall)`) })), compressed: false }
 }
 
 export function formatBytes(n: number): string {

@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { Readable, Duplex } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { DbopsError, type BackupManifest, type Storage } from 'dbops'
-import { childInput, spawnChild, type Child } from './_child.ts'
+import { chainChildren, childInput, spawnChild, type Child } from './_child.ts'
 import { openObject, type Decoding } from './_read.ts'
 import type { ToolVersion } from './binaries.ts'
 
@@ -46,14 +46,24 @@ export async function restoreInto(
 ): Promise<void> {
   const dump = manifest.objects.find((o) => o.role === 'dump')
   if (!dump) throw new DbopsError('BACKUP_INVALID', `the manifest of ${manifest.id} lists no dump object`)
-  const { source, stages } = await openObject(storage, prefix, dump, manifest, decoding)
+  // zstd -d feeds pg_restore/psql through an OS pipe: the uncompressed dump never passes through Node.
+  const direct = manifest.compression.algorithm === 'zstd' && (manifest.format === 'plain' || (manifest.format === 'custom' && choices.jobs <= 1))
+  const { source, stages } = await openObject(storage, prefix, dump, manifest, decoding, { decompress: !direct })
   const baseArgs = ['--no-password', `--dbname=${target.database}`, '--exit-on-error']
   if (choices.noOwner) baseArgs.push('--no-owner', '--no-privileges')
   if (choices.clean) baseArgs.push('--clean', '--if-exists')
   for (const t of choices.tables) baseArgs.push(`--table=${t}`)
   for (const s of choices.schemas) baseArgs.push(`--schema=${s}`)
-  const run = (file: string, args: string[], stdin: boolean) =>
-    spawnChild(file, args, [stdin ? 'pipe' : 'ignore', 'ignore'], { env: target.env, signal: decoding.signal, secrets: target.secrets, explain: explainRestore(path.basename(file), target) })
+  const run = (file: string, args: string[], stdin: boolean) => {
+    const options = { env: target.env, signal: decoding.signal, secrets: target.secrets, explain: explainRestore(path.basename(file), target) }
+    if (!(stdin && direct)) return spawnChild(file, args, [stdin ? 'pipe' : 'ignore', 'ignore'], options)
+    const zstd = spawnChild('zstd', ['-q', '-d', '-c'], ['pipe', 'pipe'], {
+      signal: decoding.signal,
+      explain: (stderr) => new DbopsError('BACKUP_CORRUPT', `the backup could not be decompressed (zstd: ${stderr.split('\n').pop()}); the stored object is corrupt or truncated`),
+    })
+    const tool = spawnChild(file, args, [zstd.process.stdout!, 'ignore'], options)
+    return chainChildren(zstd, tool)
+  }
 
   if (manifest.format === 'plain') {
     if (choices.tables.length || choices.schemas.length || choices.clean) throw new DbopsError('RESTORE_OPTION_UNSUPPORTED', '--table, --schema and --clean need a custom or directory format backup; this one is plain SQL', { exitCode: 2 })
