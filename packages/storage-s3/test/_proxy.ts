@@ -17,6 +17,13 @@ export interface SeenRequest {
  * multipart upload, the storage-class header). `cut` drops matching requests' connections
  * before they reach the server: a network fault, not a fake S3 answer.
  */
+const open = new Set<{ close(): Promise<void> }>()
+
+/** Closes every proxy still open: for a suite's `after`, so a failed assertion cannot hang it. */
+export async function closeProxies(): Promise<void> {
+  for (const proxy of open) await proxy.close()
+}
+
 export async function recordingProxy(target: string, options: { cut?: (req: http.IncomingMessage) => boolean } = {}) {
   const seen: SeenRequest[] = []
   const upstream = new URL(target)
@@ -44,17 +51,20 @@ export async function recordingProxy(target: string, options: { cut?: (req: http
   })
   server.keepAliveTimeout = 1000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
+  const proxy = {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
     /** Requests whose query has `name` (e.g. 'uploads', 'uploadId'). */
     withQuery: (name: string) => seen.filter((r) => new URL(r.url, 'http://x').searchParams.has(name)),
     close: () =>
       new Promise<void>((resolve) => {
+        open.delete(proxy)
         server.closeAllConnections()
         server.close(() => resolve())
       }),
   }
+  open.add(proxy)
+  return proxy
 }
 
 /** The upload id in a CreateMultipartUpload answer. */

@@ -5,10 +5,11 @@ import net from 'node:net'
 import path from 'node:path'
 import { S3ServiceException } from '@aws-sdk/client-s3'
 import { startS3, type TestS3 } from '../../../test/harness/index.ts'
-import { createS3Storage } from '../src/index.ts'
+import { createS3Storage as openStorage } from '../src/index.ts'
+import type { Storage } from 'dbops'
 import { s3Error, type S3Call } from '../src/errors.ts'
-import { recordingProxy, uploadIdOf } from './_proxy.ts'
-import { bytes, failingStream, MiB, optionsFor, stallingStream, streamOf } from './_streams.ts'
+import { closeProxies, recordingProxy, uploadIdOf } from './_proxy.ts'
+import { bytes, failingStream, MiB, optionsFor, sha256, stallingStream, streamOf } from './_streams.ts'
 
 /**
  * What happens when an upload cannot finish. s3rver implements neither
@@ -18,10 +19,20 @@ import { bytes, failingStream, MiB, optionsFor, stallingStream, streamOf } from 
  */
 let s3: TestS3
 
+const storages: Storage[] = []
+/** Every destination a test opens is closed after the suite, even when an assertion failed. */
+const createS3Storage = (...args: Parameters<typeof openStorage>) => {
+  const storage = openStorage(...args)
+  storages.push(storage)
+  return storage
+}
+
 test.before(async () => {
   s3 = await startS3(['dbops-faults'])
 })
 test.after(async () => {
+  await closeProxies()
+  for (const storage of storages) await storage.close?.()
   await s3.stop()
 })
 
@@ -35,9 +46,9 @@ function assertAbortedAtServer(proxy: Proxy, key: string) {
   const aborts = proxy.seen.filter((r) => r.method === 'DELETE' && r.url.includes(`uploadId=${uploadId}`))
   assert.is(aborts.length, 1, 'AbortMultipartUpload of that upload reached the server')
   const abortAt = proxy.seen.indexOf(aborts[0]!)
-  const partsAfter = proxy.seen.slice(abortAt + 1).filter((r) => r.url.includes('partNumber='))
+  const partsAfter = proxy.seen.slice(abortAt + 1).filter((r) => r.url.includes('partNumber=') && r.url.includes(uploadId))
   assert.is(partsAfter.length, 0, 'no part was sent after the abort')
-  assert.is(proxy.seen.filter((r) => r.method === 'POST' && r.url.includes('uploadId=')).length, 0, 'the upload was never completed')
+  assert.is(proxy.seen.filter((r) => r.method === 'POST' && r.url.includes(`uploadId=${uploadId}`)).length, 0, 'the upload was never completed')
   return uploadId
 }
 
@@ -100,6 +111,23 @@ test('a part that cannot be sent fails the upload at once and aborts it', async 
   const parts = proxy.seen.filter((r) => r.url.includes('partNumber=')).map((r) => Number(/partNumber=(\d+)/.exec(r.url)?.[1]))
   assert.ok(Math.max(...parts) <= 3, `stopped instead of sending the rest of the 8 parts (sent ${[...new Set(parts)]})`)
   assert.is(await storage.head('fail/part.bin'), null)
+  await storage.close?.()
+  await proxy.close()
+})
+
+test('one failing upload does not disturb another running on the same destination', async () => {
+  const proxy = await recordingProxy(s3.endpoint)
+  const storage = createS3Storage(optionsFor(s3, { partSizeMb: 5, queueSize: 2 }, proxy.endpoint), 'offsite')
+  const data = bytes(16 * MiB)
+  const [failed, stored] = await Promise.allSettled([storage.put('both/failing.bin', failingStream(11 * MiB)), storage.put('both/good.bin', streamOf(data))])
+  assert.is(failed.status, 'rejected')
+  assert.is(stored.status, 'fulfilled')
+  assert.is((stored as PromiseFulfilledResult<{ sha256: string }>).value.sha256, sha256(data))
+  assertAbortedAtServer(proxy, 'both/failing.bin')
+  assert.is(proxy.seen.filter((r) => r.method === 'DELETE' && r.url.includes('both/good.bin')).length, 0, 'the good upload was not aborted')
+  assert.is((await storage.head('both/good.bin'))?.sha256, sha256(data))
+  assert.is(await storage.head('both/failing.bin'), null)
+  await storage.delete('both/good.bin')
   await storage.close?.()
   await proxy.close()
 })

@@ -1,19 +1,30 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3'
 import { startS3, type TestS3 } from '../../../test/harness/index.ts'
-import { createS3Storage } from '../src/index.ts'
-import { recordingProxy } from './_proxy.ts'
+import { createS3Storage as openStorage } from '../src/index.ts'
+import type { Storage } from 'dbops'
+import { closeProxies, recordingProxy } from './_proxy.ts'
 import { bytes, MiB, optionsFor, readAll, sha256, streamOf } from './_streams.ts'
 
 let s3: TestS3
 let raw: S3Client
+
+const storages: Storage[] = []
+/** Every destination a test opens is closed after the suite, even when an assertion failed. */
+const createS3Storage = (...args: Parameters<typeof openStorage>) => {
+  const storage = openStorage(...args)
+  storages.push(storage)
+  return storage
+}
 
 test.before(async () => {
   s3 = await startS3(['dbops-storage'])
   raw = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } })
 })
 test.after(async () => {
+  await closeProxies()
+  for (const storage of storages) await storage.close?.()
   raw.destroy()
   await s3.stop()
 })
@@ -132,6 +143,22 @@ test('get fails, instead of ending quietly, when the stored bytes do not match t
   assert.is((error as { code?: string }).code, 'STORAGE_CHECKSUM_MISMATCH')
   assert.match(error.message, /damaged\/dump\.bin/)
   await storage.delete('damaged/dump.bin')
+  await storage.close?.()
+})
+
+test('a 40 MiB object in 8 parts, 4 at a time, reads back identical; a wrong sha256 tag fails the read', async () => {
+  const storage = createS3Storage(optionsFor(s3, { partSizeMb: 5, queueSize: 4 }), 'offsite')
+  const data = bytes(40 * MiB + 7)
+  const put = await storage.put('large/dump.bin', streamOf(data, 1024 * 1024 + 3))
+  assert.is(put.size, data.length)
+  assert.is(put.sha256, sha256(data))
+  const read = await readAll(await storage.get('large/dump.bin'))
+  assert.ok(read.equals(data), 'the same bytes, in order')
+
+  await raw.send(new PutObjectTaggingCommand({ Bucket: 'dbops-storage', Key: 'large/dump.bin', Tagging: { TagSet: [{ Key: 'sha256', Value: sha256(Buffer.from('other')) }] } }))
+  const error = await readAll(await storage.get('large/dump.bin')).then(() => null, (e: { code?: string }) => e)
+  assert.is(error?.code, 'STORAGE_CHECKSUM_MISMATCH')
+  await storage.delete('large/dump.bin')
   await storage.close?.()
 })
 
