@@ -269,7 +269,10 @@ export class Watcher {
     const pipelines = [s.config.run].flat()
     const pipeline = pipelines.join(',')
     const controller = new AbortController()
-    const run: ActiveRun = { id: runId, schedule: s.name, phase: queued ? 'queued' : 'waiting', controller, loaded }
+    // A tick claimed without a wait ahead of it starts even if a stop signal came during the
+    // claim: the other watchers have already passed it over, so dropping it would lose it.
+    const phase = queued ? 'queued' : s.config.jitterMs > 0 ? 'waiting' : 'running'
+    const run: ActiveRun = { id: runId, schedule: s.name, phase, controller, loaded }
     // Stopping aborts runs that have not started; running ones get the shutdown timeout.
     const stopBeforeStart = () => run.phase !== 'running' && controller.abort(this.stopController.signal.reason)
     this.stopController.signal.addEventListener('abort', stopBeforeStart)
