@@ -38,13 +38,17 @@ export function localStorage(name: string, dir: string): Storage {
           done(null, chunk)
         },
       })
+      const out = createWriteStream(temp, { mode: 0o600 })
       try {
-        await pipeline(body, measure, createWriteStream(temp, { mode: 0o600 }), { signal: options.signal })
+        await pipeline(body, measure, out, { signal: options.signal })
         const handle = await open(temp, 'r')
         await handle.sync().finally(() => handle.close())
         await rename(temp, file)
         await syncDir(path.dirname(file))
       } catch (error) {
+        // A body that failed before the file was even opened: wait for the open (and close) to
+        // finish, or the temp file would be created after it was removed.
+        if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()))
         await rm(temp, { force: true })
         throw error
       }
