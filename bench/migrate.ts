@@ -31,20 +31,22 @@ const body = (i: number) => {
 interface Timed {
   ms: number
   rssKb: number
+  /** User + system CPU seconds of the process: steadier than wall time on a busy machine. */
+  cpuS: number
 }
 
 function timed(cmd: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn('/usr/bin/time', ['-f', '%M', cmd, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     child.on('error', reject)
     child.on('close', (code) => {
       const ms = performance.now() - started
       if (code !== 0) return reject(new Error(`${path.basename(cmd)} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`))
-      const rssKb = Number(stderr.trim().split('\n').pop())
-      resolve({ ms, rssKb })
+      const [rss, user, sys] = stderr.trim().split('\n').pop()!.split(' ').map(Number)
+      resolve({ ms, rssKb: rss!, cpuS: user! + sys! })
     })
   })
 }
@@ -117,15 +119,16 @@ try {
   const floor = median(results['psql (floor)']!.map((r) => r.ms))
   const npmMs = median(results['node-pg-migrate']!.map((r) => r.ms))
   console.log(`\nApply ${N} migrations (create table + create index each) to an empty database; median of ${RUNS}, alternating order`)
-  console.log(`${'tool'.padEnd(18)} ${'median'.padStart(9)} ${'min'.padStart(9)} ${'max'.padStart(9)} ${'vs floor'.padStart(9)} ${'peak RSS'.padStart(9)}`)
+  console.log(`${'tool'.padEnd(18)} ${'median'.padStart(9)} ${'min'.padStart(9)} ${'max'.padStart(9)} ${'vs floor'.padStart(9)} ${'peak RSS'.padStart(9)} ${'client CPU'.padStart(11)}`)
   for (const name of names) {
     const ms = results[name]!.map((r) => r.ms)
     const m = median(ms)
-    console.log(`${name.padEnd(18)} ${fmt(m).padStart(9)} ${fmt(Math.min(...ms)).padStart(9)} ${fmt(Math.max(...ms)).padStart(9)} ${(m / floor).toFixed(2).padStart(8)}x ${`${Math.round(median(results[name]!.map((r) => r.rssKb)) / 1024)} MB`.padStart(9)}`)
+    console.log(`${name.padEnd(18)} ${fmt(m).padStart(9)} ${fmt(Math.min(...ms)).padStart(9)} ${fmt(Math.max(...ms)).padStart(9)} ${(m / floor).toFixed(2).padStart(8)}x ${`${Math.round(median(results[name]!.map((r) => r.rssKb)) / 1024)} MB`.padStart(9)} ${`${median(results[name]!.map((r) => r.cpuS)).toFixed(2)} s`.padStart(11)}`)
   }
   const dbopsMs = median(results.dbops!.map((r) => r.ms))
   console.log(`\ndbops / node-pg-migrate: ${(dbopsMs / npmMs).toFixed(2)} (target <= 0.90)   dbops / floor: ${(dbopsMs / floor).toFixed(2)} (target <= 1.15)`)
-  console.log(`dbops migrate status on ${N} applied files: median ${fmt(median(status.map((s) => s.ms)))} (target < 1 s), peak RSS ${Math.round(median(status.map((s) => s.rssKb)) / 1024)} MB`)
+  console.log(`dbops migrate status on ${N} applied files: median ${fmt(median(status.map((s) => s.ms)))} (target < 1 s), client CPU ${median(status.map((s) => s.cpuS)).toFixed(2)} s, peak RSS ${Math.round(median(status.map((s) => s.rssKb)) / 1024)} MB`)
+  console.log(`load average during the run: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} CPUs (wall times are only comparable within one run)`)
   await work.remove()
 } finally {
   await admin.end().catch(() => {})

@@ -31,12 +31,14 @@ export async function withMigrationSession<T>(
   options: MigrateOptions,
   mode: { lock: boolean },
   fn: (s: { session: MigrationSession; ledger: Ledger; set: MigrationSet; lockWaitMs: number }) => Promise<T>,
-  check: { allowDuplicates?: boolean } = {},
+  check: { allowDuplicates?: boolean; lazyParser?: boolean } = {},
 ): Promise<T> {
-  const [set] = await Promise.all([readMigrations(options), loadParser()])
+  // The parser (WebAssembly) loads while the files are read and the connection opens.
+  const parser = check.lazyParser ? undefined : loadParser()
+  const set = await readMigrations(options)
   if (!check.allowDuplicates) assertNoDuplicates(set)
   const ledger = ledgerFor(options)
-  const session = await MigrationSession.open(ctx.db.target, ctx.signal, ctx.logger)
+  const [session] = await Promise.all([MigrationSession.open(ctx.db.target, ctx.signal, ctx.logger), parser])
   let locked = false
   try {
     let lockWaitMs = 0

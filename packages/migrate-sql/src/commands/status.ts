@@ -2,6 +2,7 @@ import type { CommandContext } from 'dbops'
 import type { MigrateOptions } from '../options.ts'
 import { withMigrationSession } from '../runner.ts'
 import { computeStatus } from '../status.ts'
+import { loadParser } from '../sql/parser.ts'
 
 export interface StatusReport {
   ledger: string
@@ -17,7 +18,11 @@ export interface StatusReport {
 /** `dbops migrate status`: exit 0 when up to date, 1 when something is pending, 2 on drift, missing files or duplicates. */
 export async function statusCommand(args: string[], ctx: CommandContext, options: MigrateOptions): Promise<number> {
   const report = await withMigrationSession(ctx, options, { lock: false }, async ({ session, ledger, set }) => {
-    const status = computeStatus(set, await ledger.load(session), ledger, options.ledger === 'prisma')
+    const rows = await ledger.load(session)
+    // Unchanged files match by their bytes' hash; only an edited one needs the parser for its token checksum.
+    const onDisk = new Set([...set.versioned, ...set.repeatable].map((f) => f.contentSha256))
+    if (rows.some((r) => !r.contentSha256 || !onDisk.has(r.contentSha256))) await loadParser()
+    const status = computeStatus(set, rows, ledger, options.ledger === 'prisma')
     const iso = (d: Date) => d.toISOString()
     const r: StatusReport = {
       ledger: ledger.display,
@@ -30,7 +35,7 @@ export async function statusCommand(args: string[], ctx: CommandContext, options
       duplicates: status.duplicates,
     }
     return r
-  }, { allowDuplicates: true })
+  }, { allowDuplicates: true, lazyParser: true })
   const problems = report.drifted.length + report.missing.length + report.duplicates.length
   const code = problems ? 2 : report.pending.length || report.partial.length || report.repeatable.some((r) => r.state === 'pending') ? 1 : 0
   if (ctx.json) {
