@@ -1,7 +1,7 @@
 import { Db, DbopsError, UsageError, type CommandContext } from 'dbops'
 import { assertRestoreCompatible, findTool } from './binaries.ts'
 import { findSet } from './_sets.ts'
-import { decodingFor, verifySet } from './verify.ts'
+import { checksumCheck, decodingFor } from './verify.ts'
 import { restoreGlobals, restoreInto, type RestoreTarget } from './restore-into.ts'
 import { compareCounts, quoteIdent } from './tables.ts'
 import type { PgdumpOptions } from './options.ts'
@@ -59,7 +59,7 @@ export async function restoreCommand(ctx: CommandContext, options: PgdumpOptions
   if (manifest.format === 'plain' && (req.tables.length || req.schemas.length || req.clean || req.jobs > 1)) {
     throw new UsageError('--table, --schema, --clean and --jobs need a custom or directory format backup; this one is plain SQL')
   }
-  await verifySet(ctx, options, configDir, manifest.id, 'checksum', set.storage.name).catch((error) => {
+  await checksumCheck(set, ctx.signal).catch((error) => {
     throw new DbopsError('RESTORE_REFUSED', `refusing to restore ${manifest.id}: ${(error as Error).message}`, { hint: 'Nothing was written to the target. Restore from another destination (--from) or an earlier set.' })
   })
 

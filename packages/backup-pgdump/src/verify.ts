@@ -88,7 +88,7 @@ async function record(storage: Storage, prefix: string, entry: BackupManifest['v
   await writeManifest(storage, prefix, manifest, signal)
 }
 
-async function checksumCheck(set: FoundSet, signal: AbortSignal): Promise<string> {
+export async function checksumCheck(set: FoundSet, signal: AbortSignal): Promise<string> {
   const { expectChecksum } = await import('./_read.ts')
   let bytes = 0
   for (const object of set.manifest.objects) {

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import pg from 'pg'
 import { TEST_PASSWORD } from '../../../test/harness/index.ts'
 import { ageKey, configFile, filesUnder, json, makeWorkdir, runCli, seededDatabase } from './_helpers.ts'
-import { cmdline, environ, waitForProcess } from './_procs.ts'
+import { cmdline, environ, findProcesses, waitForProcess } from './_procs.ts'
 
 const db = await seededDatabase('pgdump_faults')
 const work = await makeWorkdir()
@@ -47,6 +47,16 @@ dump('pg_dump older than the server: a clear sentence, exit 1, nothing stored', 
   assert.is(r.code, 1)
   assert.match(r.stderr, /pg_dump 11\.22 .* is older than the server \(PostgreSQL 15/)
   assert.match(r.stderr, /postgresql-client-15|\/usr\/lib\/postgresql\/15\/bin/)
+  assert.equal(filesUnder(path.join(w.dir, 'backups')), [])
+  await w.remove()
+})
+
+dump('pg_dump output that is not what the format promises fails the sanity check: exit 1, nothing stored', async () => {
+  // a real pg_dump, misconfigured: a later --format wins, so the "custom" archive is plain SQL
+  const w = await makeWorkdir({ 'dbops.config.ts': configFile(`{ extraArgs: ['--format=plain'] }`) })
+  const r = await runCli(['run', 'dump'], { cwd: w.dir, env })
+  assert.is(r.code, 1, r.stderr)
+  assert.match(r.stderr, /pg_dump custom archive failed the sanity check: it does not start with the PGDMP header/)
   assert.equal(filesUnder(path.join(w.dir, 'backups')), [])
   await w.remove()
 })
@@ -145,8 +155,10 @@ dump('interrupted (SIGINT) mid-dump: exit 130, nothing stored, pg_dump stopped',
   const before = digestOf(backups)
   const lock = await lockTable()
   try {
-    const run = runCli(['run', 'backup'], { cwd: work.dir, env, signalAfterMs: { signal: 'SIGINT', ms: 2500 } })
+    const run = runCli(['run', 'backup'], { cwd: work.dir, env })
     const pid = await waitForProcess('pg_dump', `PGDATABASE=${db.name}`)
+    // Ctrl-C reaches the dbops process (the one whose environment is this test's)
+    for (const cli of findProcesses('node', `DATABASE_URL=${db.passwordUrl}`)) process.kill(cli, 'SIGINT')
     const r = await run
     assert.is(r.code, 130, r.stderr)
     assert.not.ok(existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] !== 'Z', 'pg_dump still running')

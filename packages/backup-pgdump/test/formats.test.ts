@@ -17,7 +17,7 @@ await second.end()
 const env = { DATABASE_URL: db.passwordUrl }
 const dbUrl = (name: string) => db.url.replace(/\/[^/]+$/, `/${name}`)
 
-async function backupAndRestore(options: string, expectFiles: RegExp[], extraEnv: Record<string, string> = {}) {
+async function backupAndRestore(options: string, expectFiles: RegExp[], extraEnv: Record<string, string> = {}, level = 'restore') {
   const work = await makeWorkdir()
   const key = ageKey(work.dir)
   await work.write('dbops.config.ts', configFile(options.replace('RECIPIENT', JSON.stringify(key.recipient))))
@@ -26,7 +26,7 @@ async function backupAndRestore(options: string, expectFiles: RegExp[], extraEnv
   assert.is(r.code, 0, r.stderr + r.stdout)
   const files = filesUnder(path.join(work.dir, 'backups'))
   for (const re of expectFiles) assert.ok(files.some((f) => re.test(f)), `${re} not among ${files.join(', ')}`)
-  const v = await runCli(['backups', 'verify', 'latest', '--level', 'restore', '--json'], { cwd: work.dir, env: e })
+  const v = await runCli(['backups', 'verify', 'latest', '--level', level, '--json'], { cwd: work.dir, env: e })
   assert.is(v.code, 0, v.stderr + v.stdout)
   assert.is(json(v.stdout).status, 'verified')
   const target = `${db.name}_r${Math.random().toString(36).slice(2, 6)}`
@@ -58,7 +58,7 @@ test('plain SQL with gzip (node:zlib), no encryption', async () => {
 })
 
 test('BACKUP_COMPRESSION=false means no compression; the age library engine output decrypts with the age CLI', async () => {
-  const { work, key } = await backupAndRestore(`{ encryption: { recipients: [RECIPIENT], engine: 'library' } }`, [/dump\.pgdump\.age$/], { BACKUP_COMPRESSION: 'false' })
+  const { work, key } = await backupAndRestore(`{ encryption: { recipients: [RECIPIENT], engine: 'library' } }`, [/dump\.pgdump\.age$/], { BACKUP_COMPRESSION: 'false' }, 'archive')
   const file = filesUnder(path.join(work.dir, 'backups')).find((f) => f.endsWith('.age'))!
   const manifest = JSON.parse(readFileSync(path.join(work.dir, 'backups', path.dirname(file), 'manifest.json'), 'utf8'))
   assert.equal(manifest.compression, { algorithm: 'none' })
