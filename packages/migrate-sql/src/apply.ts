@@ -279,7 +279,8 @@ async function applyTransactional(session: MigrationSession, ledger: Ledger, w: 
     } else {
       located = await diagnose(session, statements, options, error)
     }
-    throw failure(w, located.statement, located.error, `the file was rolled back${appliedBefore ? `; the ${appliedBefore} file(s) before it in this run stay applied` : ''}`, attempt)
+    const blockers = error.code === LOCK_NOT_AVAILABLE ? await openTransactions(session) : ''
+    throw failure(w, located.statement, located.error, `the file was rolled back${appliedBefore ? `; the ${appliedBefore} file(s) before it in this run stay applied` : ''}${blockers}`, attempt)
   }
 }
 
@@ -342,7 +343,8 @@ async function applyStatementByStatement(session: MigrationSession, ledger: Ledg
             continue
           }
           if (ctx.signal.aborted || error instanceof DbopsError) throw error
-          const err = failure(w, s, e, `${i} of ${statements.length} statements of this no-transaction file are applied; the next run resumes at statement ${i + 1}`, attempt)
+          const blockers = e.code === LOCK_NOT_AVAILABLE ? await openTransactions(session) : ''
+          const err = failure(w, s, e, `${i} of ${statements.length} statements of this no-transaction file are applied; the next run resumes at statement ${i + 1}${blockers}`, attempt)
           await ledger.failed(session, w.file, err.message).catch(() => {})
           throw err
         }
@@ -364,6 +366,19 @@ async function applyStatementByStatement(session: MigrationSession, ledger: Ledg
     ...(w.resumeAt ? { resumedAt: w.resumeAt } : {}),
     ...(dropped.length ? { droppedInvalidIndexes: dropped } : {}),
   }
+}
+
+/** The oldest open transactions of the database: the likely holders of the lock a file could not get. */
+async function openTransactions(session: MigrationSession): Promise<string> {
+  const rows = await session
+    .run<Array<{ pid: number; application_name: string; state: string; xact_start: Date }>>(
+      `select pid, application_name, state, xact_start from pg_stat_activity
+        where pid <> pg_backend_pid() and datname = current_database() and xact_start is not null and backend_type = 'client backend'
+        order by xact_start limit 3`,
+    )
+    .catch(() => [])
+  if (!rows.length) return ''
+  return `. Open transactions that may hold it: ${rows.map((r) => `pid ${r.pid} ('${r.application_name}', ${r.state} since ${new Date(r.xact_start).toISOString()})`).join(', ')}`
 }
 
 async function indexState(session: MigrationSession, s: PreparedStatement): Promise<{ name: string; valid: boolean } | undefined> {

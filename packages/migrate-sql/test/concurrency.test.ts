@@ -120,6 +120,8 @@ test('lock_timeout: when the retries run out the file is rolled back and the err
     assert.is(r.code, 1)
     assert.match(r.stderr, 'migrations/0001_alter.sql:2:1: canceling statement due to lock timeout (SQLSTATE 55P03) after 2 attempts')
     assert.match(r.stderr, 'pg_stat_activity')
+    const blockerPid = (await blocker.query('select pg_backend_pid() as pid')).rows[0].pid
+    assert.match(r.stderr, new RegExp(`Open transactions that may hold it: pid ${blockerPid} \\('', idle in transaction since `))
     assert.is((await db.query(`select to_regclass('other') as t`)).rows[0]!.t, null)
   } finally {
     await blocker.end()
