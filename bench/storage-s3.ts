@@ -12,6 +12,9 @@
  * Each run is its own Node process (peak RSS = its maxRSS); the sides alternate, and the
  * median of the runs is printed. The S3 server (s3rver, in this process) is the same for all.
  *
+ * A third scenario uploads into an HTTP sink (answers like S3, stores nothing) to show the
+ * client's own cost, since on one machine s3rver is the bottleneck.
+ *
  * A second scenario paces the source like a dump being produced: the scripts can only start
  * uploading when it is complete, dbops uploads while it is produced.
  *
@@ -23,6 +26,7 @@ import { fileURLToPath } from 'node:url'
 import { startS3 } from '../test/harness/index.ts'
 import { BUCKET, SIDES, type Measured, type Side } from '../packages/storage-s3/test/_bench-sides.ts'
 import { recordingProxy } from '../packages/storage-s3/test/_proxy.ts'
+import { startSink } from '../packages/storage-s3/test/_sink.ts'
 
 const SIDES_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), '../packages/storage-s3/test/_bench-sides.ts')
 
@@ -91,6 +95,13 @@ async function main(): Promise<void> {
     await assemblyShare(s3.endpoint, mb)
   } finally {
     await s3.stop()
+  }
+  // The client's own cost: the same uploads into a server that discards the bytes.
+  const sink = await startSink()
+  try {
+    await scenario('into an HTTP sink that answers like S3 and discards the bytes (client cost only)', sink.endpoint, mb, runs, 0)
+  } finally {
+    await sink.close()
   }
   process.stdout.write(`\n(wall: from the first byte of the dump to the object stored, in-process; peak RSS and CPU: each side's own process, whole run)\n`)
 }
