@@ -11,7 +11,7 @@
  *
  * The window starts after a settle time, so start-up work (compiling, first GCs) is not counted.
  *
- *   node --import tsx bench/scheduler.ts [--window 60] [--settle 20]
+ *   node --import tsx bench/scheduler.ts [--window 60] [--settle 30]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -24,7 +24,7 @@ const arg = (name: string, fallback: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback
 }
 const WINDOW_S = arg('--window', 60)
-const SETTLE_S = arg('--settle', 20)
+const SETTLE_S = arg('--settle', 30)
 const CLK_TCK = 100
 
 const SCHEDULES = {
