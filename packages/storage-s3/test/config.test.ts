@@ -95,7 +95,7 @@ test('options that only make sense together are checked: bucket name, key pair, 
 })
 
 test('BACKUP_S3_BUCKET fills a bucket left out; without it the bucket is reported missing', async () => {
-  const work = await makeWorkdir({ 'dbops.config.ts': config(`{ prefix: 'db/' }`) })
+  const work = await makeWorkdir({ 'dbops.config.ts': config('') })
   try {
     const missing = await runCli(['config'], { cwd: work.dir, env: ENV })
     assert.is(missing.code, 2)
