@@ -69,4 +69,23 @@ test('schedule export --format k8s: CronJobs with Forbid, time zone, image, secr
   }
 })
 
+test('dbops config redacts webhook and ping URLs', async () => {
+  const work = await makeWorkdir({
+    'test-plugin.ts': TEST_PLUGIN,
+    'dbops.config.ts': configSource(`notify: [{ webhook: 'https://hooks.example.com/services/T0/B0/TOKEN-hook-11' }],
+  schedules: { daily: { cron: '0 2 * * *', run: 'insert', ping: 'https://hc-ping.com/TOKEN-ping-22' } },`),
+  })
+  try {
+    const r = await runCli(['config', '--json'], { cwd: work.dir, env })
+    assert.is(r.code, 0, r.stderr)
+    assert.not.match(r.stdout, 'TOKEN-')
+    const config = JSON.parse(r.stdout)
+    const found = JSON.stringify(config)
+    assert.match(found, /"ping":"\[redacted\]"/)
+    assert.match(found, /"webhook":"\[redacted\]"/)
+  } finally {
+    await work.remove()
+  }
+})
+
 test.run()
