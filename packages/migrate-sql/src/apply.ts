@@ -50,6 +50,8 @@ interface Work {
   section: PreparedSection
   transactional: boolean
   resumeAt: number
+  /** A no-transaction file a killed or failed run left part-way. */
+  resuming: boolean
 }
 
 /** `migrate:apply` and `dbops migrate apply`: everything pending, under the migration lock. */
@@ -125,11 +127,11 @@ function refuseUnsafeState(status: MigrationStatus, ledger: Ledger, options: Mig
 
 function prepareWork(status: MigrationStatus, options: MigrateOptions, flags: ApplyFlags): Work[] {
   const limit = flags.to ? BigInt(flags.to) : undefined
-  const versioned = [...status.partial.map((p) => ({ file: p.file, resumeAt: p.row.statementsApplied ?? 0 })), ...status.pending.map((file) => ({ file, resumeAt: 0 }))]
+  const versioned = [...status.partial.map((p) => ({ file: p.file, resumeAt: p.row.statementsApplied ?? 0, resuming: true })), ...status.pending.map((file) => ({ file, resumeAt: 0, resuming: false }))]
     .filter((w) => limit === undefined || w.file.order <= limit)
     .sort((a, b) => (a.file.order < b.file.order ? -1 : a.file.order > b.file.order ? 1 : 0))
-  const repeatable = limit === undefined ? status.repeatablePending.map((file) => ({ file, resumeAt: 0 })) : []
-  return [...versioned, ...repeatable].map(({ file, resumeAt }) => {
+  const repeatable = limit === undefined ? status.repeatablePending.map((file) => ({ file, resumeAt: 0, resuming: false })) : []
+  return [...versioned, ...repeatable].map(({ file, resumeAt, resuming }) => {
     const section = prepareSection(file, file.up, options.placeholders)
     const needsOut = section.statements.map((s) => [s, needsNoTransaction(s)] as const).find(([, why]) => why)
     // Prisma's own runner executes migration.sql statement by statement; keep that for its files.
@@ -147,7 +149,7 @@ function prepareWork(status: MigrationStatus, options: MigrateOptions, flags: Ap
         hint: 'Remove BEGIN/COMMIT from the file, or mark it `-- dbops:no-transaction`; nothing was applied.',
       })
     }
-    return { file, section, transactional, resumeAt }
+    return { file, section, transactional, resumeAt, resuming }
   })
 }
 
@@ -156,7 +158,7 @@ function planLines(work: Work[], findings: Finding[]): string[] {
   const lines = work.map((w) => {
     const n = w.section.statements.length
     const mode = w.transactional ? 'in one transaction' : 'statement by statement, no transaction'
-    const resume = w.resumeAt ? `, resuming at statement ${w.resumeAt + 1}` : ''
+    const resume = w.resuming ? `, resuming at statement ${w.resumeAt + 1}` : ''
     return `apply ${w.file.display}: ${n} statement${n === 1 ? '' : 's'} ${mode}${resume}${w.file.kind === 'repeatable' ? ' (repeatable, changed)' : ''}`
   })
   for (const f of findings.filter((f) => f.severity !== 'info')) lines.push(`lint ${f.severity}: ${f.file}:${f.line}:${f.column} ${f.rule}: ${f.message}`)
@@ -326,7 +328,7 @@ async function applyStatementByStatement(session: MigrationSession, ledger: Ledg
           ctx.logger.warn(`${w.file.display}: dropping invalid index ${index.name} left by an interrupted CREATE INDEX CONCURRENTLY`)
           await session.run(`drop index concurrently if exists ${index.name}`)
           dropped.push(index.name)
-        } else if (index?.valid && i === w.resumeAt && w.resumeAt > 0) {
+        } else if (index?.valid && i === w.resumeAt && w.resuming) {
           ctx.logger.info(`${w.file.display}: index ${index.name} of the interrupted statement ${i + 1} was completed; going on`)
           break
         }
@@ -363,7 +365,7 @@ async function applyStatementByStatement(session: MigrationSession, ledger: Ledg
     statements: statements.length,
     durationMs: Math.round(performance.now() - t0),
     retries,
-    ...(w.resumeAt ? { resumedAt: w.resumeAt } : {}),
+    ...(w.resuming ? { resumedAt: w.resumeAt } : {}),
     ...(dropped.length ? { droppedInvalidIndexes: dropped } : {}),
   }
 }

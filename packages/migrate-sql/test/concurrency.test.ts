@@ -1,9 +1,11 @@
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import pg from 'pg'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { lockKey } from 'dbops'
+import { readSections, sha256 } from '../src/files/migration-file.ts'
+import { loadParser, tokenChecksum } from '../src/sql/parser.ts'
 import { createTestDatabase, migrateProject, spawnCli, waitFor } from './_helpers.ts'
 
 /** Six files; each logs its own run into apply_log, so a double apply would show. */
@@ -200,6 +202,38 @@ test('a failed CREATE INDEX CONCURRENTLY leaves an invalid index: dbops drops it
     assert.is(again.code, 0, again.stdout)
     assert.equal(again.body.applied[0].droppedInvalidIndexes, ['users_email'])
     assert.is((await db.query(`select indisvalid from pg_index where indexrelid = 'users_email'::regclass`)).rows[0]!.indisvalid, true)
+  } finally {
+    await p.remove()
+    await db.drop()
+  }
+})
+
+test('an interrupted CREATE INDEX CONCURRENTLY that the server finished anyway counts as done on resume', async () => {
+  const db = await createTestDatabase('mig_cic_done')
+  await db.query(`create table users (id int, email text)`)
+  const p = await migrateProject(db, '{}', {
+    'migrations/0001_idx.sql': `-- dbops:no-transaction\ncreate index concurrently users_email on users (email);\ncreate index concurrently users_id on users (id);\n`,
+  })
+  try {
+    // What a runner killed during statement 1 leaves when the backend completed the build.
+    assert.is((await p.cli(['migrate', 'status'])).code, 1)
+    await db.query(`create index users_email on users (email)`)
+    await db.query(`create table dbops_migrations (version text primary key, name text not null, kind text not null, checksum text not null, content_sha256 text,
+      applied_at timestamptz not null default now(), finished_at timestamptz, duration_ms integer, applied_by text not null default current_user,
+      statements_total integer, statements_applied integer, error text, dbops_version text)`)
+    await loadParser()
+    const text = await readFile(path.join(p.dir, 'migrations/0001_idx.sql'), 'utf8')
+    await db.query(`insert into dbops_migrations (version, name, kind, checksum, content_sha256, statements_total, statements_applied) values ('0001', '0001_idx', 'versioned', $1, $2, 2, 0)`, [
+      tokenChecksum(readSections(text).up.text, 'no-transaction'),
+      sha256(text),
+    ])
+    const status = await p.json(['migrate', 'status'])
+    assert.equal(status.body.partial.map((x: any) => [x.file, x.statementsApplied]), [['migrations/0001_idx.sql', 0]])
+    const r = await p.json(['migrate', 'apply'])
+    assert.is(r.code, 0, r.stdout + r.stderr)
+    assert.is(r.body.applied[0].resumedAt, 0)
+    assert.match(r.stderr, 'index users_email of the interrupted statement 1 was completed')
+    assert.is((await db.query(`select count(*)::int as n from pg_indexes where tablename = 'users'`)).rows[0]!.n, 2)
   } finally {
     await p.remove()
     await db.drop()
