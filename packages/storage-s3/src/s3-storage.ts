@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import { addAbortSignal, pipeline, Transform, type Readable } from 'node:stream'
+import { addAbortSignal, Transform, type Readable } from 'node:stream'
 import { DeleteObjectCommand, GetObjectCommand, GetObjectTaggingCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
-import { DbopsError, redactUrl, type ObjectInfo, type PutOptions, type PutResult, type Storage } from 'dbops'
+import { DbopsError, isAbortError, redactUrl, type ObjectInfo, type PutOptions, type PutResult, type Storage } from 'dbops'
 import { clientConfig, createClient, secretsOf } from './client.ts'
 import { s3Error, type S3Call } from './errors.ts'
 import type { S3Options } from './options.ts'
@@ -167,7 +167,17 @@ function verifying(body: Readable, expected: { key: string; location: string; si
       done()
     },
   })
-  pipeline(body, check, () => {})
+  // A connection lost mid-object fails the stream with a sentence; stopping the reader stops the download.
+  body.on('error', (error) => {
+    if (check.destroyed) return
+    if (isAbortError(error)) return void check.destroy(error)
+    const of = expected.size !== undefined ? ` of ${expected.size}` : ''
+    check.destroy(new DbopsError('STORAGE_S3_READ_FAILED', `reading "${expected.key}" from ${expected.location} failed after ${size}${of} bytes: ${(error as Error).message || (error as { code?: string }).code}`, { hint: 'Run again; if it keeps failing, check the network to the endpoint.', cause: error }))
+  })
+  check.on('close', () => {
+    if (!body.destroyed) body.destroy()
+  })
+  body.pipe(check)
   return check
 }
 

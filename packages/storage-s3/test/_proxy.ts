@@ -15,7 +15,8 @@ export interface SeenRequest {
  * A pass-through HTTP proxy in front of the real test S3 server: it records every request
  * and the server's answer, so a test can prove what reached the server (the abort of a
  * multipart upload, the storage-class header). `cut` drops matching requests' connections
- * before they reach the server: a network fault, not a fake S3 answer.
+ * before they reach the server, `cutAnswerAfter` drops them after that many bytes of the
+ * server's answer: network faults, not fake S3 answers.
  */
 const open = new Set<{ close(): Promise<void> }>()
 
@@ -24,7 +25,7 @@ export async function closeProxies(): Promise<void> {
   for (const proxy of open) await proxy.close()
 }
 
-export async function recordingProxy(target: string, options: { cut?: (req: http.IncomingMessage) => boolean } = {}) {
+export async function recordingProxy(target: string, options: { cut?: (req: http.IncomingMessage) => boolean; cutAnswerAfter?: (req: http.IncomingMessage) => number | undefined } = {}) {
   const seen: SeenRequest[] = []
   const upstream = new URL(target)
   const server = http.createServer((req, res) => {
@@ -39,8 +40,15 @@ export async function recordingProxy(target: string, options: { cut?: (req: http
       (answer) => {
         entry.status = answer.statusCode
         res.writeHead(answer.statusCode ?? 502, answer.headers)
+        const limit = options.cutAnswerAfter?.(req)
+        let passed = 0
         answer.on('data', (chunk: Buffer) => {
           if (entry.body.length < 4096) entry.body += chunk.toString('utf8')
+          passed += chunk.length
+          if (limit !== undefined && passed >= limit) {
+            answer.destroy()
+            res.socket?.destroy() // the connection drops mid-answer
+          }
         })
         answer.pipe(res)
       },

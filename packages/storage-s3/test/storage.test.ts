@@ -162,6 +162,18 @@ test('a 40 MiB object in 8 parts, 4 at a time, reads back identical; a wrong sha
   await storage.close?.()
 })
 
+test('a connection lost in the middle of a download fails the read with a sentence, not a short object', async () => {
+  const writer = createS3Storage(optionsFor(s3), 'offsite')
+  await writer.put('cut/dump.bin', streamOf(bytes(6 * MiB)))
+  const proxy = await recordingProxy(s3.endpoint, { cutAnswerAfter: (req) => (req.method === 'GET' && (req.url ?? '').includes('/cut/dump.bin') && !(req.url ?? '').includes('tagging') ? 2 * MiB : undefined) })
+  const reader = createS3Storage(optionsFor(s3, {}, proxy.endpoint), 'offsite')
+  const error = await readAll(await reader.get('cut/dump.bin')).then(() => null, (e: Error & { code?: string }) => e)
+  assert.ok(error, 'the read fails')
+  assert.is(error.code, 'STORAGE_S3_READ_FAILED')
+  assert.match(error.message, /reading "cut\/dump\.bin" from s3:\/\/dbops-storage\/ at http:\/\/127\.0\.0\.1:\d+ failed after \d+ of 6291456 bytes/)
+  await writer.delete('cut/dump.bin')
+})
+
 test('get of a missing object says so; keys that climb out of the prefix are refused', async () => {
   const storage = createS3Storage(optionsFor(s3, { prefix: 'p/' }), 'offsite')
   const missing = await storage.get('no/such/key').then(() => null, (e: { code?: string; message: string }) => e)
