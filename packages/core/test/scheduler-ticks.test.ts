@@ -64,7 +64,10 @@ test('dbops watch refuses a bad schedule, no schedules and bad flags with exit 2
     assert.match(none.stderr, /the config has no schedules/)
 
     await work.write('dbops.config.ts', configSource(`schedules: { s: { cron: '* * * * * *', run: 'insert' } },`))
+    const taken = await import('node:net').then((net) => new Promise<import('node:net').Server>((resolve) => { const srv = net.createServer().listen(0, () => resolve(srv)) }))
+    const takenPort = (taken.address() as { port: number }).port
     for (const [args, message] of [
+      [['--metrics-port', String(takenPort)], /cannot serve metrics: listen EADDRINUSE/],
       [['--metrics-port', 'http'], /--metrics-port must be a whole number/],
       [['--shutdown-timeout', 'soon'], /--shutdown-timeout: 'soon' is not a duration/],
       [['--lease', '10ms'], /--lease must be at least 1s/],
@@ -75,6 +78,7 @@ test('dbops watch refuses a bad schedule, no schedules and bad flags with exit 2
       assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
       assert.match(r.stderr, message)
     }
+    taken.close()
   } finally {
     await work.remove()
   }

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createTestDatabase, TEST_PASSWORD, type TestDatabase } from '../../../test/harness/index.ts'
-import { configSource, spawnWatch, tcpProxy, watchProject, resetDatabase } from './watch-helpers.ts'
+import { configSource, resetDatabase, sleepMs, spawnWatch, tcpProxy, watchProject } from './watch-helpers.ts'
 
 let db: TestDatabase
 test.before(async () => {
@@ -91,6 +91,13 @@ test('SIGHUP reloads the config: an invalid one is refused with the reason and t
     assert.is(fast.status, 'success')
     const finished = await w.waitFor((e) => e.event === 'run.finished' && e.runId === inFlight.runId, 5000)
     assert.is(finished.status, 'success')
+
+    // A reload that removes every schedule: the watcher idles (and stays up) until told otherwise.
+    await project.write('dbops.config.ts', configSource(''))
+    w.kill('SIGHUP')
+    await w.waitFor((e) => e.event === 'config.no-schedules')
+    const stillUp = await Promise.race([w.exited.then(() => false), sleepMs(1200).then(() => true)])
+    assert.ok(stillUp, 'the watcher exited after its schedules were removed')
 
     w.kill('SIGTERM')
     assert.is((await w.exited).code, 0, w.output())

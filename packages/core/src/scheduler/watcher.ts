@@ -104,7 +104,7 @@ export class Watcher {
     this.current = await this.load()
     const names = Object.keys(this.current.session.config.schedules)
     if (names.length === 0) {
-      await this.current.session.close()
+      await closeLoaded(this.current)
       throw new DbopsError('WATCH_NO_SCHEDULES', 'the config has no schedules, so there is nothing to watch', { exitCode: 2, hint: "Add schedules: { nightly: { cron: '0 2 * * *', run: 'backup' } } to the config, or use `dbops run`." })
     }
     this.setSchedules(this.current.session.config.schedules)
@@ -112,7 +112,12 @@ export class Watcher {
       const base = () => this.current.base.db.stats()
       this.metrics = await this.options.createMetrics(base)
       for (const s of this.schedules.values()) this.metrics.nextTick(s.name, s.next)
-      this.metricsServer = await this.options.serveMetrics?.(this.metrics, () => this.health())
+      try {
+        this.metricsServer = await this.options.serveMetrics?.(this.metrics, () => this.health())
+      } catch (error) {
+        await closeLoaded(this.current)
+        throw new DbopsError('WATCH_METRICS_PORT', `cannot serve metrics: ${messageOf(error)}`, { exitCode: 2, hint: 'Choose a free port for --metrics-port.' })
+      }
     }
     const db = this.current.base.db.description
     this.log.info(`watching ${names.length} schedule${names.length === 1 ? '' : 's'} against ${db} as ${this.me.id}${this.metricsServer ? `; metrics on :${this.metricsServer.port}/metrics` : ''}`, {
@@ -175,6 +180,7 @@ export class Watcher {
       removed,
       changed,
     })
+    if (this.schedules.size === 0) this.log.warn('the reloaded config has no schedules: the watcher idles until the next reload or stop', { event: 'config.no-schedules' })
     for (const s of this.schedules.values()) this.metrics?.nextTick(s.name, s.next)
     this.arm()
   }
@@ -195,8 +201,9 @@ export class Watcher {
   /** One timer: until the earliest tick, at most a minute (then the clock is checked again). */
   private arm(): void {
     clearTimeout(this.timer)
-    if (this.stopping || this.schedules.size === 0) return
-    const earliest = Math.min(...[...this.schedules.values()].map((s) => s.next.getTime()))
+    if (this.stopping) return
+    // With no schedules (a reload removed them all) the timer still runs: it is what keeps the process alive.
+    const earliest = this.schedules.size ? Math.min(...[...this.schedules.values()].map((s) => s.next.getTime())) : Date.now() + MAX_SLEEP_MS
     this.timer = setTimeout(() => this.wake(), Math.max(0, Math.min(earliest - Date.now(), MAX_SLEEP_MS)))
   }
 
