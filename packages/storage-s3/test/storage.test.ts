@@ -130,6 +130,36 @@ test('storage class and server-side encryption reach the server on single and mu
   await proxy.close()
 })
 
+test('credentials: explicit ones with a session token, or the standard AWS chain when the config has none', async () => {
+  const proxy = await recordingProxy(s3.endpoint)
+  const explicit = createS3Storage(optionsFor(s3, { sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLETOKEN' }, proxy.endpoint), 'offsite')
+  await explicit.put('creds/explicit', streamOf(Buffer.from('x')))
+  const sent = proxy.seen.find((r) => r.method === 'PUT')!
+  assert.is(sent.headers['x-amz-security-token'], 'IQoJb3JpZ2luX2VjEXAMPLETOKEN')
+  assert.match(String(sent.headers.authorization), /Credential=S3RVER\//)
+
+  // No credentials in the config: the SDK's chain finds them in the environment.
+  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY }
+  process.env.AWS_ACCESS_KEY_ID = s3.accessKeyId
+  process.env.AWS_SECRET_ACCESS_KEY = s3.secretAccessKey
+  try {
+    const options = optionsFor(s3, {}, proxy.endpoint)
+    const fromChain = createS3Storage({ ...options, accessKeyId: undefined, secretAccessKey: undefined }, 'offsite')
+    proxy.seen.length = 0
+    await fromChain.put('creds/chain', streamOf(Buffer.from('y')))
+    assert.match(String(proxy.seen[0]?.headers.authorization), /Credential=S3RVER\//)
+    assert.is(proxy.seen[0]?.headers['x-amz-security-token'], undefined)
+    await fromChain.delete('creds/chain')
+  } finally {
+    process.env.AWS_ACCESS_KEY_ID = saved.id
+    process.env.AWS_SECRET_ACCESS_KEY = saved.secret
+    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID
+    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY
+  }
+  await explicit.delete('creds/explicit')
+  await proxy.close()
+})
+
 test('get fails, instead of ending quietly, when the stored bytes do not match the stored sha256', async () => {
   const storage = createS3Storage(optionsFor(s3), 'offsite')
   const data = bytes(200_000)
