@@ -36,7 +36,7 @@ export function createS3Storage(options: S3Options, name: string, tuning: { list
       bucketSeen = true
     } catch (error) {
       const e = error as { name?: string; $metadata?: { httpStatusCode?: number } }
-      throw s3Error(e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404 ? Object.assign(error as object, { name: 'NoSuchBucket' }) : error, call(action, key))
+      throw s3Error(e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404 ? Object.assign(error as object, { name: 'NoSuchBucket', Code: 'NoSuchBucket' }) : error, call(action, key))
     }
   }
 
