@@ -77,7 +77,7 @@ function lastLines(text: string): string {
  * otherwise: a pipeline reading it cannot complete when the tool failed.
  */
 export function childOutput(child: Child): Readable {
-  const out = new PassThrough({ highWaterMark: 1 << 20 })
+  const out = quiet(new PassThrough({ highWaterMark: 1 << 20 }))
   child.process.stdout!.pipe(out, { end: false })
   let stdoutEnded = false
   const stdoutDone = new Promise<void>((resolve) => child.process.stdout!.once('end', () => ((stdoutEnded = true), resolve())))
@@ -146,7 +146,7 @@ export function childInput(child: Child): Writable {
  */
 export function pipeChildren(first: Child, next: (stdin: Readable) => Child): Readable {
   const second = next(first.process.stdout!)
-  const out = new PassThrough({ highWaterMark: 1 << 20 })
+  const out = quiet(new PassThrough({ highWaterMark: 1 << 20 }))
   second.process.stdout!.pipe(out, { end: false })
   const stdoutDone = new Promise<void>((resolve) => second.process.stdout!.once('end', resolve))
   const stopAll = () => {
@@ -183,4 +183,13 @@ export function chainChildren(first: Child, second: Child): Child {
   const proxy = Object.create(first.process) as ChildProcess
   Object.defineProperty(proxy, 'kill', { value: (signal?: NodeJS.Signals) => (first.process.kill(signal), second.process.kill(signal)) })
   return { process: proxy, done, stderr: () => second.stderr() + first.stderr() }
+}
+
+/**
+ * A stream that may fail before anything consumes it (an abort while the pipeline is still
+ * being assembled): the error is kept for the pipeline, never thrown as an unhandled event.
+ */
+export function quiet<S extends NodeJS.EventEmitter>(stream: S): S {
+  stream.on('error', () => {})
+  return stream
 }

@@ -3,6 +3,7 @@ import { Transform, type Duplex, type Readable } from 'node:stream'
 import { DbopsError, type BackupManifest, type BackupObject, type Storage } from 'dbops'
 import { decompressor } from './compression.ts'
 import { decryptor, type AgeEngine } from './encryption.ts'
+import { quiet } from './_child.ts'
 
 /**
  * Fails the stream at its end when the bytes read differ from the manifest's size or
@@ -49,5 +50,5 @@ export async function openObject(storage: Storage, prefix: string, object: Backu
     stages.push(await decryptor(decoding.keys, decoding.engine, decoding.signal, decoding.identityFile))
   }
   if (options.decompress !== false) stages.push(await decompressor(manifest.compression.algorithm, decoding.signal))
-  return { source, stages }
+  return { source: quiet(source), stages: stages.map(quiet) }
 }

@@ -7,7 +7,7 @@ import { PassThrough, type Duplex, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Db, DbopsError, backupSetPrefix, cancelBackend, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops'
 import { assertDumpCompatible, findTool, serverVersionOf, type ToolVersion } from './binaries.ts'
-import { childOutput, pipeChildren, spawnChild, type Child } from './_child.ts'
+import { childOutput, pipeChildren, quiet, spawnChild, type Child } from './_child.ts'
 import { compressor, defaultLevel, resolveAlgorithm, zstdArgs, zstdHead, type Algorithm } from './compression.ts'
 import { encryptor } from './encryption.ts'
 import { objectName, outputCheck } from './_formats.ts'
@@ -205,7 +205,7 @@ async function storeObject(
   const live = destinations.filter((d) => !failed.has(d.name))
   const check = outputCheck(role, options.format)
   const hash = measure()
-  const branches: Branch[] = live.map((d) => ({ name: d.name, stream: new PassThrough({ highWaterMark: 1 << 20 }) }))
+  const branches: Branch[] = live.map((d) => ({ name: d.name, stream: quiet(new PassThrough({ highWaterMark: 1 << 20 })) }))
   const puts = live.map((storage, i) => {
     const branch = branches[i]!
     return storage.put(key, branch.stream, { signal: ctx.signal, metadata: { 'dbops-role': role } }).then(
@@ -218,14 +218,17 @@ async function storeObject(
     )
   })
   puts.forEach((p) => p.catch(() => {}))
+  const encrypt: Duplex[] = []
   try {
+    if (options.encryption) encrypt.push(quiet(await encryptor(options.encryption.recipients, options.encryption.engine, ctx.signal)))
+    ctx.signal.throwIfAborted()
     const input = await source()
     const stages: Duplex[] = input.compressed
       ? [checkCompressedOutput(check, zstdHead)]
       : [checkOutput(check), compressor(job.algorithm, options.compressionLevel, options.compressionThreads, ctx.signal)]
-    if (options.encryption) stages.push(await encryptor(options.encryption.recipients, options.encryption.engine, ctx.signal))
-    await pipeline([input.stream, ...stages, hash, fanOut(branches)], { signal: ctx.signal })
+    await pipeline([input.stream, ...stages, ...encrypt, hash, fanOut(branches)], { signal: ctx.signal })
   } catch (error) {
+    for (const stage of encrypt) stage.destroy() // stops the age process if the pipeline never started
     // Only uploads that failed on their own make this a storage failure; the rest are ours to abort.
     const storageFailures = branches.every((b) => b.failed)
     for (const b of branches) if (!b.stream.destroyed) b.stream.destroy(error as Error)

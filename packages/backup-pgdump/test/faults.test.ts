@@ -31,6 +31,11 @@ setup('a good backup to compare against', async () => {
 })
 setup.run()
 
+/** A crash (an unhandled error) is never an acceptable way for a run to fail. */
+function assertNoCrash(r: { stderr: string; stdout: string }) {
+  assert.not.match(r.stderr + r.stdout, /Unhandled 'error' event|node:internal|at process\.processTicksAndRejections/)
+}
+
 /** A failed run must leave exactly what was there before: no manifest, no partial object, no deletion. */
 async function assertNothingChanged(before: string) {
   assert.is(digestOf(backups), before, 'the backups directory changed')
@@ -117,6 +122,7 @@ dump('the password never reaches pg_dump argv (read from /proc while it runs); i
     assert.ok(environ(pid).includes(`PGPASSWORD=${TEST_PASSWORD}`))
     process.kill(pid, 'SIGKILL') // and: pg_dump killed mid-dump
     const r = await run
+    assertNoCrash(r)
     assert.is(r.code, 1)
     assert.match(r.stderr, /pg_dump of .* was killed by SIGKILL/)
     assert.not.ok(r.stderr.includes(TEST_PASSWORD))
@@ -141,6 +147,7 @@ dump('pg_dump killed mid-dump and the server connection lost mid-dump: exit 1, n
     }
     await admin.end()
     const r = await run
+    assertNoCrash(r)
     assert.is(r.code, 1, r.stdout)
     const step = json(r.stdout).steps[0]
     assert.is(step.error.code, 'PGDUMP_CONNECTION_LOST', step.error.message)
@@ -160,6 +167,7 @@ dump('interrupted (SIGINT) mid-dump: exit 130, nothing stored, pg_dump stopped',
     // Ctrl-C reaches the dbops process (the one whose environment is this test's)
     for (const cli of findProcesses('node', `DATABASE_URL=${db.passwordUrl}`)) process.kill(cli, 'SIGINT')
     const r = await run
+    assertNoCrash(r)
     assert.is(r.code, 130, r.stderr)
     assert.not.ok(existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] !== 'Z', 'pg_dump still running')
   } finally {
