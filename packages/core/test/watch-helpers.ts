@@ -30,6 +30,10 @@ export default definePlugin({
           return { slept: true }
         },
       },
+      checks: {
+        title: 'health-style checks',
+        run: async () => ({ status: 'warning', checks: [{ id: 'connections', status: 'ok' }, { id: 'bloat', status: 'warning' }, { id: 'replication', status: 'critical' }] }),
+      },
       fail: {
         title: 'a failing task',
         run: async () => {
@@ -71,6 +75,7 @@ export default defineConfig({
     slow: ['t:slow'],
     fail: ['t:fail'],
     flaky: ['t:flaky'],
+    checks: ['t:checks'],
   },
 ${body}
 })

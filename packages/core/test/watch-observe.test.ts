@@ -34,12 +34,13 @@ test('--metrics-port: Prometheus metrics per schedule and /healthz; dbops runs l
   const project = await watchProject(`schedules: {
     every: { cron: '* * * * * *', run: 'insert' },
     broken: { cron: '* * * * * *', run: 'fail' },
+    health: { cron: '* * * * * *', run: 'checks' },
   },`)
   const w = spawnWatch(['--metrics-port', String(port)], { cwd: project.dir, env: { DATABASE_URL: db.url } })
   try {
     const started = await w.waitFor((e) => e.event === 'watch.started')
     assert.is(started.metricsPort, port)
-    await w.waitFor(() => w.events().filter((e) => e.event === 'run.finished').length >= 4)
+    await w.waitFor(() => ['every', 'broken', 'health'].every((name) => w.events().some((e) => e.event === 'run.finished' && e.schedule === name)) && w.events().filter((e) => e.event === 'run.finished').length >= 4)
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
     const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1])
     assert.ok(value(/^dbops_schedule_runs_total\{schedule="every",pipeline="insert",status="success"\} (\d+)$/m) >= 1, metrics)
@@ -52,6 +53,9 @@ test('--metrics-port: Prometheus metrics per schedule and /healthz; dbops runs l
     assert.is(value(/^dbops_task_bytes\{schedule="every",task="t:insert"\} (\d+)$/m), 123)
     assert.ok(value(/^dbops_schedule_next_tick_timestamp_seconds\{schedule="every"\} ([\d.]+)$/m) > Date.now() / 1000 - 2)
     assert.is(value(/^dbops_watcher_database_up (\d)$/m), 1)
+    assert.is(value(/^dbops_health_check_status\{schedule="health",check="connections"\} (\d)$/m), 0)
+    assert.is(value(/^dbops_health_check_status\{schedule="health",check="bloat"\} (\d)$/m), 1)
+    assert.is(value(/^dbops_health_check_status\{schedule="health",check="replication"\} (\d)$/m), 2)
     assert.match(metrics, /^dbops_pool_connections\{state="max"\} 4$/m)
     assert.match(metrics, /^process_resident_memory_bytes \d+/m)
 
