@@ -59,6 +59,15 @@ function groupAlive(pid: number): boolean {
   }
 }
 
+/** Whether the port still accepts after a few seconds' grace for a shutdown in progress. */
+async function stillListening(port: number): Promise<boolean> {
+  for (let i = 0; i < 20; i++) {
+    if (!(await portAccepts(port))) return false
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  return true
+}
+
 const portOf = (stdout: string) => Number(/listening on 127\.0\.0\.1:(\d+)/.exec(stdout)?.[1])
 
 let backupDir: string
@@ -88,7 +97,7 @@ test('pnpm demo: migrate, data, backup, health, optimize, restore, all matching;
   assert.not.ok(run.stdout.includes('secret') || run.stderr.includes('secret'))
   const port = portOf(run.stdout)
   assert.ok(port > 0)
-  assert.not.ok(await portAccepts(port), 'the throwaway PostgreSQL is stopped')
+  assert.not.ok(await stillListening(port), `the throwaway PostgreSQL is stopped:\n${run.stdout}\n${run.stderr}`)
 })
 
 test('Ctrl-C during the demo stops it with 130 and leaves no database running', async () => {
@@ -97,7 +106,7 @@ test('Ctrl-C during the demo stops it with 130 and leaves no database running', 
   assert.match(run.stdout, /SIGINT: stopping the demo/)
   const port = portOf(run.stdout)
   assert.ok(port > 0)
-  assert.not.ok(await portAccepts(port), 'the throwaway PostgreSQL is stopped')
+  assert.not.ok(await stillListening(port), `the throwaway PostgreSQL is stopped:\n${run.stdout}\n${run.stderr}`)
   for (let i = 0; i < 30 && groupAlive(run.pid); i++) await new Promise((resolve) => setTimeout(resolve, 100))
   assert.not.ok(groupAlive(run.pid), 'no process of the demo is left running')
 })

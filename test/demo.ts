@@ -12,6 +12,7 @@
  *   DEMO_BACKUP_DIR=/tmp/b        keep the backups elsewhere (default .dbops/backups)
  */
 import { spawn } from 'node:child_process'
+import net from 'node:net'
 import path from 'node:path'
 import pg from 'pg'
 import { DBOPS_BIN, REPO_ROOT } from './harness/cli.ts'
@@ -32,6 +33,8 @@ interface Demo {
   cluster?: TestCluster
   child?: ReturnType<typeof spawn>
   stopping?: boolean
+  /** The server would not stop: the demo must not report success. */
+  leaked?: boolean
 }
 
 const backupDir = path.resolve(REPO_ROOT, process.env.DEMO_BACKUP_DIR || '.dbops/backups')
@@ -161,8 +164,26 @@ async function stop(demo: Demo, signal?: NodeJS.Signals): Promise<void> {
   }
   if (demo.cluster) {
     await demo.cluster.stop()
-    say(dim('(the throwaway PostgreSQL is stopped and its data directory removed)'))
+    if (await stillListening(demo.cluster.port)) {
+      process.stderr.write(`warning: the demo's PostgreSQL on port ${demo.cluster.port} did not stop; find it with: ps -ef | grep 'postgres.*-p ${demo.cluster.port}'\n`)
+      demo.leaked = true
+    } else say(dim('(the throwaway PostgreSQL is stopped and its data directory removed)'))
   }
+}
+
+/** Whether the server still accepts connections after a few seconds' grace to shut down. */
+async function stillListening(port: number): Promise<boolean> {
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1')
+      socket.once('connect', () => (socket.destroy(), resolve(true)))
+      socket.once('error', () => resolve(false))
+    })
+  for (let i = 0; i < 20; i++) {
+    if (!(await accepts())) return false
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  return true
 }
 
 const demo: Demo = {}
@@ -185,4 +206,4 @@ try {
 } finally {
   if (exitCode !== 130) await stop(demo)
 }
-process.exitCode = exitCode
+process.exitCode = exitCode === 0 && demo.leaked ? 1 : exitCode
