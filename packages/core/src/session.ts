@@ -59,7 +59,7 @@ export function collectSecrets(config: ResolvedConfig): string[] {
   walk(config.connection, 'connection', 0)
   walk(config.pluginOptions, '', 0)
   walk(config.notify, 'notify', 0)
-  for (const spec of Object.values(config.storage)) walk('input' in spec ? spec.input : spec, '', 0)
+  walk(config.storageOptions, '', 0)
   return out
 }
 

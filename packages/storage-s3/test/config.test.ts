@@ -102,6 +102,7 @@ test('BACKUP_S3_BUCKET fills a bucket left out; without it the bucket is reporte
     assert.match(missing.stdout + missing.stderr, /storage\.offsite\.bucket: required: set bucket, or the environment variable BACKUP_S3_BUCKET/)
     const filled = await runCli(['config', '--json'], { cwd: work.dir, env: { ...ENV, BACKUP_S3_BUCKET: 'env-bucket' } })
     assert.is(filled.code, 0, filled.stderr)
+    assert.is(JSON.parse(filled.stdout).storage.offsite.bucket, 'env-bucket', 'dbops config shows the validated options')
   } finally {
     await work.remove()
   }

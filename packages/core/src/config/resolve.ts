@@ -24,6 +24,8 @@ export interface ResolvedConfig extends CoreConfig {
   commands: ReadonlyMap<string, { plugin: string; command: Command }>
   /** Validated options of each plugin, by namespace. */
   pluginOptions: Readonly<Record<string, unknown>>
+  /** Validated options of each storage factory (`s3({...})`), by destination name. */
+  storageOptions: Readonly<Record<string, unknown>>
   /** Creates the configured destinations (one per name). */
   createStorage(): Map<string, Storage>
   /** Calls every plugin's close(). */
@@ -104,6 +106,7 @@ export function resolveConfig(loaded: LoadedConfig, source: NodeJS.ProcessEnv = 
     tasks,
     commands,
     pluginOptions,
+    storageOptions,
     createStorage() {
       const out = new Map<string, Storage>()
       for (const [name, spec] of Object.entries(config.storage)) {

@@ -17,7 +17,7 @@ export async function configCommand(args: GlobalArgs): Promise<number> {
       file: c.file,
       connection: { ...c.connection, target: describeTarget(resolveTarget(c.connection)) },
       pool: c.pool,
-      storage: Object.fromEntries(Object.entries(c.storage).map(([name, spec]) => [name, 'dir' in spec ? { type: 'local', dir: spec.dir } : { type: spec.type, ...(spec.input as object) }])),
+      storage: Object.fromEntries(Object.entries(c.storage).map(([name, spec]) => [name, 'dir' in spec ? { type: 'local', dir: spec.dir } : { type: spec.type, ...(c.storageOptions[name] as object) }])),
       retention: c.retention,
       schedules: c.schedules,
       pipelines: c.pipelines,
