@@ -286,4 +286,30 @@ test('baseline marks an existing database; an unknown placeholder is an error na
   }
 })
 
+test('statementTimeout cancels a runaway statement with its location; --to applies up to a version', async () => {
+  const db = await createTestDatabase('mig_stmt_timeout')
+  const p = await migrateProject(db, `{ statementTimeout: '300ms' }`, {
+    'migrations/0001_a.sql': `create table a (id int);\n`,
+    'migrations/0002_b.sql': `create table b (id int);\n`,
+    'migrations/0003_slow.sql': `create table c (id int);\n  select pg_sleep(5);\n`,
+  })
+  try {
+    const first = await p.json(['migrate', 'apply', '--to', '0002'])
+    assert.is(first.code, 0, first.stdout)
+    assert.equal(first.body.applied.map((a: any) => a.version), ['0001', '0002'])
+    const started = Date.now()
+    const r = await p.cli(['migrate', 'apply'])
+    assert.is(r.code, 1)
+    assert.match(r.stderr, 'migrations/0003_slow.sql:2:3: canceling statement due to statement timeout (SQLSTATE 57014)')
+    assert.ok(Date.now() - started < 4500, 'the sleep was cut short')
+    assert.is((await db.query(`select to_regclass('c') as t`)).rows[0]!.t, null)
+    const bad = await p.cli(['migrate', 'apply', '--to', 'latest'])
+    assert.is(bad.code, 2)
+    assert.match(bad.stderr, "--to: 'latest' is not a version")
+  } finally {
+    await p.remove()
+    await db.drop()
+  }
+})
+
 test.run()
