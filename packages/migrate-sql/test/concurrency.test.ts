@@ -154,6 +154,32 @@ test('a runner killed mid-file: nothing of a transactional file is half-applied'
   }
 })
 
+test('SIGINT mid-file: the statement is cancelled, the file rolled back, exit 130, and the lock is free for the next run', async () => {
+  const db = await createTestDatabase('mig_sigint')
+  await db.query(`create table slow_marker ()`)
+  const p = await migrateProject(db, '{}', {
+    'migrations/0001_a.sql': `create table a (id int);\n`,
+    'migrations/0002_b.sql': `create table b (id int);\nselect pg_sleep(case when to_regclass('slow_marker') is null then 0 else 30 end);\n`,
+  })
+  try {
+    const run = spawnCli(['migrate', 'apply'], p.dir, { DATABASE_URL: db.url })
+    await waitFor('the sleep', async () => Number((await db.query(`select count(*)::int as n from pg_stat_activity where wait_event = 'PgSleep' and datname = current_database()`)).rows[0]!.n) > 0)
+    const started = Date.now()
+    run.child.kill('SIGINT')
+    const done = await run.done
+    assert.is(done.code, 130, done.stderr)
+    assert.ok(Date.now() - started < 10_000, 'cancelled, not waited out')
+    assert.is((await db.query(`select to_regclass('b') as t`)).rows[0]!.t, null)
+    await db.query(`drop table slow_marker`)
+    const next = await p.json(['migrate', 'apply'])
+    assert.is(next.code, 0, next.stdout + next.stderr)
+    assert.equal(next.body.applied.map((a: any) => a.version), ['0002'])
+  } finally {
+    await p.remove()
+    await db.drop()
+  }
+})
+
 test('a runner killed mid no-transaction file: its progress is reported and the next run resumes there', async () => {
   const db = await createTestDatabase('mig_kill_notx')
   await db.query(`create table slow_marker ()`)
