@@ -88,6 +88,36 @@ test('every old npm script is now one dbops command', () => {
   }
 })
 
+test('the app\'s own environment names configure the pool, the replica, SSL and the destinations', async () => {
+  const result = await dbops(['config', '--json'], {
+    env: {
+      NODE_ENV: 'production',
+      DATABASE_READ_REPLICA_URL: db.passwordUrl.replace('127.0.0.1', 'replica.internal'),
+      // Not dbops' defaults, so that only reading the variables can produce them.
+      DB_CONNECTION_LIMIT: '12', DB_MAX_IDLE_TIME: '15000', DB_MAX_LIFE_TIME: '900000', DB_QUERY_TIMEOUT: '9000',
+      BACKUP_RETENTION_DAYS: '14',
+    },
+  })
+  ok(result, 'dbops config --json')
+  const config = JSON.parse(result.stdout) as {
+    connection: { readReplicaUrl: string; ssl: { rejectUnauthorized: boolean } }
+    pool: { max: number; idleTimeoutMs: number; maxLifetimeMs: number; queryTimeoutMs: number }
+    storage: Record<string, { type: string; dir?: string; bucket?: string; prefix?: string }>
+    retention: { maxAgeDays: number }
+    schedules: Record<string, { cron: string; run: string; tags: string[] }>
+  }
+  assert.equal(config.pool, { ...config.pool, max: 12, idleTimeoutMs: 15_000, maxLifetimeMs: 900_000, queryTimeoutMs: 9_000 })
+  assert.match(config.connection.readReplicaUrl, /replica\.internal/)
+  assert.equal(config.connection.ssl, { rejectUnauthorized: true })
+  assert.is(config.storage.local?.dir, backupDir)
+  assert.equal([config.storage.offsite?.type, config.storage.offsite?.bucket, config.storage.offsite?.prefix], ['s3', 'aipromot-backups', 'database-backups/'])
+  assert.is(config.retention.maxAgeDays, 14)
+  assert.equal(
+    Object.fromEntries(Object.entries(config.schedules).map(([name, s]) => [name, `${s.cron} ${s.run}${s.tags.length ? ` [${s.tags.join(',')}]` : ''}`])),
+    { daily: '0 2 * * * backup [daily]', weekly: '0 3 * * 0 backup [weekly]', cleanup: '0 4 * * * cleanup', optimize: '0 1 * * 6 optimize', health: '0 */6 * * * health' },
+  )
+})
+
 test('production requires encryption and the offsite copy: both missing variables named, exit 2, nothing run', async () => {
   const result = await dbops(['run', 'backup'], { env: { NODE_ENV: 'production', BACKUP_AGE_RECIPIENT: '', BACKUP_S3_BUCKET: '' } })
   assert.is(result.code, 2, result.stderr)
