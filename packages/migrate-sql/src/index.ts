@@ -2,6 +2,7 @@ import { definePlugin } from 'dbops'
 import { applyMigrations, type ApplyResult } from './apply.ts'
 import { migrateCommand } from './commands/index.ts'
 import { migrateOptionsSchema, type MigrateOptions } from './options.ts'
+import { loadParser, splitStatements as splitStatementsSync, tokenChecksum as tokenChecksumSync, type Statement } from './sql/parser.ts'
 
 /**
  * @dbops/migrate-sql: plain SQL migrations applied under a polled session advisory lock,
@@ -33,4 +34,16 @@ export { migrateOptionsSchema, type MigrateOptions, type MigrateOptionsInput } f
 export type { ApplyResult, AppliedFile } from './apply.ts'
 export type { Finding } from './lint/lint.ts'
 export { RULES } from './lint/rules.ts'
-export { tokenChecksum, splitStatements } from './sql/parser.ts'
+export type { Statement } from './sql/parser.ts'
+
+/** Splits SQL into statements with the PostgreSQL parser (loads its WebAssembly module on first use). */
+export async function splitStatements(text: string): Promise<Statement[]> {
+  await loadParser()
+  return splitStatementsSync(text)
+}
+
+/** The dbops ledger checksum of a script: sha256 of its token stream (comments and formatting do not count). */
+export async function tokenChecksum(text: string): Promise<string> {
+  await loadParser()
+  return tokenChecksumSync(text)
+}
