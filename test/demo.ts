@@ -112,7 +112,7 @@ async function run(demo: Demo): Promise<void> {
     generateData(c, volume, { onProgress: (table, rows, ms) => say(`   ${table.padEnd(16)} ${String(rows).padStart(8)} rows  ${dim(`${ms} ms`)}`) }),
   )
 
-  step(4, 'back up: pg_dump, compressed, to .dbops/backups; verified by restoring it into a scratch database')
+  step(4, `back up: pg_dump, compressed, to ${path.relative(process.cwd(), backupDir) || backupDir}; verified by restoring it into a scratch database`)
   await dbops(demo, url, ['run', 'backup'])
   const listed = JSON.parse(await dbops(demo, url, ['backups', 'list', '--json'], { capture: true })) as { backups: { id: string; location: string; size: number; verified: boolean }[] }
   const backup = listed.backups[0]
