@@ -141,7 +141,10 @@ export async function acquireMigrationLock(session: MigrationSession, key: bigin
   let told = false
   for (;;) {
     const rows = await session.run<Array<{ locked: boolean }>>(`select pg_try_advisory_lock(${key}::bigint) as locked`)
-    if (rows[0]?.locked) return Date.now() - started
+    if (rows[0]?.locked) {
+      await assertLockIsOurs(session, key)
+      return Date.now() - started
+    }
     const elapsed = Date.now() - started
     if (!told && onWait) {
       told = true
@@ -157,6 +160,22 @@ export async function acquireMigrationLock(session: MigrationSession, key: bigin
     await sleep(Math.min(pause * jitter, waitMs - elapsed + 1), signal)
     pause = Math.min(pause * 2, 1000)
   }
+}
+
+/**
+ * A session lock only protects anything if every later query runs on the session that holds
+ * it. Behind a transaction-mode pooler (PgBouncer) consecutive queries may land on other
+ * server connections: check from the next query that this backend holds the lock, and refuse
+ * to go on when it does not.
+ */
+async function assertLockIsOurs(session: MigrationSession, key: bigint): Promise<void> {
+  const rows = await session.run<Array<{ held: boolean }>>(`
+    select exists (select 1 from pg_locks where locktype = 'advisory' and granted and pid = pg_backend_pid() and objsubid = 1
+      and classid = ((${key}::bigint >> 32) & 4294967295)::oid and objid = (${key}::bigint & 4294967295)::oid) as held`)
+  if (rows[0]?.held) return
+  throw new DbopsError('MIGRATION_POOLER', 'the migration lock was taken on one server connection and the next query ran on another: the connection goes through a transaction-mode pooler', {
+    hint: 'Point dbops at the database directly (not through PgBouncer in transaction mode), e.g. a DIRECT_URL next to the pooled DATABASE_URL.',
+  })
 }
 
 export async function describeHolder(session: MigrationSession, key: bigint): Promise<string> {
