@@ -74,6 +74,7 @@ interface DumpJob extends SourceJob {
 
 async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: string, job: DumpJob): Promise<DumpedSet> {
   const started = new Date()
+  const phase = (what: string) => ctx.logger.debug(`dump ${job.database}: ${what} at ${Date.now() - started.getTime()} ms`)
   const own = job.database !== ctx.db.target.database
   const db = own ? new Db({ ...ctx.config.connection, database: job.database, readReplicaUrl: undefined }, { ...ctx.config.pool, max: 2, queryTimeoutMs: 0 }) : ctx.db
   const secrets = [db.target.password].filter((s): s is string => !!s)
@@ -91,6 +92,7 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
     const server = serverVersionOf(Number(info.rows[0]!.num))
     const pgDump = await findTool('pg_dump', options, configDir, server.major)
     assertDumpCompatible(pgDump, server)
+    phase(`connected, ${pgDump.path} ${pgDump.version} checked`)
 
     // pg_dump runs in a snapshot this session exports, so the row counts recorded in the
     // manifest are of exactly the data in the dump.
@@ -107,6 +109,7 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
     const dumpName = objectName('dump', options.format, job.algorithm, encrypted)
     const dump = await storeObject(ctx, options, job, destinations, failed, prefix + dumpName, 'dump', () => pgDumpSource(ctx, options, pgDump, db, snapshot, job, secrets))
     objects.push({ name: dumpName, role: 'dump', ...dump })
+    phase('dump stored')
 
     const withGlobals = options.globals ?? options.databases === 'all'
     if (withGlobals && failed.size < destinations.length) {
@@ -116,6 +119,7 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
       objects.push({ name: globalsName, role: 'globals', ...globals })
     }
     const tables = await counting
+    phase('row counts taken')
     await client.query('commit')
     inTransaction = false
 
@@ -162,6 +166,7 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
         hint: 'Fix the failed destination and run the backup again; the destinations listed as complete hold a valid set.',
       })
     }
+    phase('manifests written')
     const bytes = objects.reduce((n, o) => n + o.size, 0)
     job.io.output(`${job.database}: ${formatBytes(bytes)} to ${stored.join(', ')}`)
     return { database: job.database, id: job.id, prefix, destinations: stored, objects, bytes, durationMs: Date.now() - started.getTime() }

@@ -47,22 +47,27 @@ const USER_TABLES_SQL = `select count(*)::int as n from pg_class c join pg_names
  */
 export async function restoreCommand(ctx: CommandContext, options: PgdumpOptions, configDir: string, req: RestoreRequest): Promise<RestoreReport> {
   const started = Date.now()
+  const phase = (what: string) => ctx.logger.debug(`restore: ${what} at ${Date.now() - started} ms`)
   if (!req.targetUrl && !req.targetDb) throw new UsageError('restore needs a target: --to <postgres-url> or --target-db <name> (a database on the configured server)', 'Example: dbops backups restore latest --target-db myapp_restored --create')
   const set = await findSet(ctx, req.ref, { from: req.from, database: req.database })
   const manifest = set.manifest
 
-  // 1. Everything about the backup itself, before any connection to the target.
-  const decoding = await decodingFor(manifest, options, configDir, ctx.signal)
-  const major = Number(manifest.pgDumpVersion.split('.')[0])
-  const tools = { pgRestore: await findTool('pg_restore', options, configDir, major), psql: await findTool('psql', options, configDir) }
-  assertRestoreCompatible(tools.pgRestore, manifest.pgDumpVersion)
+  phase('set found')
+  // 1. Everything about the backup itself, before any connection to the target (in parallel:
+  // the key, the tools and a full read of the stored bytes are independent).
   if (manifest.format === 'plain' && (req.tables.length || req.schemas.length || req.clean || req.jobs > 1)) {
     throw new UsageError('--table, --schema, --clean and --jobs need a custom or directory format backup; this one is plain SQL')
   }
-  await checksumCheck(set, ctx.signal).catch((error) => {
+  const major = Number(manifest.pgDumpVersion.split('.')[0])
+  const checksum = checksumCheck(set, ctx.signal).catch((error) => {
     throw new DbopsError('RESTORE_REFUSED', `refusing to restore ${manifest.id}: ${(error as Error).message}`, { hint: 'Nothing was written to the target. Restore from another destination (--from) or an earlier set.' })
   })
-
+  checksum.catch(() => {})
+  const [decoding, pgRestore, psql] = await Promise.all([decodingFor(manifest, options, configDir, ctx.signal), findTool('pg_restore', options, configDir, major), findTool('psql', options, configDir)])
+  const tools = { pgRestore, psql }
+  assertRestoreCompatible(tools.pgRestore, manifest.pgDumpVersion)
+  await checksum
+  phase('identity, tools and checksum checked')
   // 2. The target.
   const conn = req.targetUrl ? { url: req.targetUrl, applicationName: 'dbops' } : { ...ctx.config.connection, readReplicaUrl: undefined, database: req.targetDb }
   const targetDb = new Db(conn, { ...ctx.config.pool, max: 1, queryTimeoutMs: 0 })
@@ -100,15 +105,18 @@ export async function restoreCommand(ctx: CommandContext, options: PgdumpOptions
       await admin.close()
     }
 
+    phase('target checked')
     // 3. Stream it in.
     const target: RestoreTarget = { database: t.database, env: targetDb.libpqEnv(), description: targetDb.description, secrets: [t.password].filter((s): s is string => !!s) }
     const scratch = options.scratchDir ? path.resolve(configDir, options.scratchDir) : os.tmpdir()
     if (req.globals) await restoreGlobals(set.storage, set.prefix, manifest, target, tools, decoding)
     await restoreInto(set.storage, set.prefix, manifest, target, { jobs: req.jobs, tables: req.tables, schemas: req.schemas, clean: req.clean, noOwner: req.noOwner }, tools, decoding, scratch)
 
+    phase('restored')
     // 4. Compare with what the backup recorded.
     const whole = !req.tables.length && !req.schemas.length && manifest.tables.length > 0
     const comparison = whole ? await targetDb.withClient((client) => compareCounts(client, manifest.tables)) : undefined
+    phase('row counts compared')
     return {
       id: manifest.id,
       database: manifest.database,
