@@ -4,11 +4,13 @@ import { runDump, formatBytes, databasesToDump, type DumpResult } from './dump.t
 import { pgdumpOptionsSchema, type PgdumpOptions } from './options.ts'
 import { verifySet, type VerifyOutcome } from './verify.ts'
 import { findSet } from './_sets.ts'
+import { retentionForDatabases, type DatabaseRetention } from './retention.ts'
 
 export { pgdumpOptionsSchema, type PgdumpOptions, type PgdumpOptionsInput } from './options.ts'
 export type { DumpResult, DumpedSet } from './dump.ts'
 export type { VerifyOutcome, VerifyLevel } from './verify.ts'
 export { backupsHelp } from './commands.ts'
+export type { DatabaseRetention } from './retention.ts'
 
 /** Sets made by `pgdump:dump` earlier in this run, else the newest set of the configured database. */
 async function setsToVerify(ctx: Context): Promise<string[]> {
@@ -48,6 +50,13 @@ export default definePlugin({
           },
           plan: () => [`would verify the new backup (${options.verify.level}) and record the result in its manifest`],
           summarize: (r: VerifyOutcome[]) => r.map((o) => `${o.id}: ${o.status} (${o.checks.map((c) => `${c.storage}: ${c.method}`).join(', ')})`).join('; '),
+        },
+        retention: {
+          title: 'apply the retention policy to every database backed up',
+          mutates: true,
+          run: (ctx) => retentionForDatabases(ctx, options, false),
+          plan: async (ctx) => (await retentionForDatabases(ctx, options, true)).flatMap((o) => Object.entries(o.why).map(([id, why]) => `${o.storage} ${o.database} ${id}: ${why}`)),
+          summarize: (r: DatabaseRetention[]) => r.map((o) => `${o.storage} ${o.database}: kept ${o.kept.length}, deleted ${o.deleted.length}`).join('; ') || 'nothing to do',
         },
       },
       commands: { backups: backupsCommand(options, api.configDir) },

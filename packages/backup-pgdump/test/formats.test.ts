@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -98,6 +98,38 @@ test('a list of databases with globals: one set per database, each with pg_dumpa
   assert.is(rr.code, 0, rr.stderr + rr.stdout)
   assert.is(json(rr.stdout).rowCounts, 'match')
   await db.query(`drop database "${target}" with (force)`)
+  await work.remove()
+})
+
+test('pgdump:retention applies core retention to every database of the list, per destination', async () => {
+  const work = await makeWorkdir()
+  await work.write(
+    'dbops.config.ts',
+    configFile(`{ databases: [${JSON.stringify(db.name)}, ${JSON.stringify(secondName)}], compression: 'gzip' }`, {
+      pipelines: `{ dump: ['pgdump:dump'], prune: ['pgdump:retention'] }`,
+      retention: `{ maxAgeDays: 30, keepLast: 0, minKeep: 1 }`,
+    }),
+  )
+  for (let i = 0; i < 2; i++) assert.is((await runCli(['run', 'dump'], { cwd: work.dir, env })).code, 0)
+  const manifests = () => filesUnder(path.join(work.dir, 'backups')).filter((f) => f.endsWith('manifest.json'))
+  assert.is(manifests().length, 4)
+  // the first set of each database is made 60 days old
+  const old = [db.name, secondName].map((name) => manifests().filter((f) => f.startsWith(name + '/')).sort()[0]!)
+  for (const f of old) {
+    const file = path.join(work.dir, 'backups', f)
+    const m = JSON.parse(readFileSync(file, 'utf8'))
+    m.startedAt = new Date(Date.now() - 60 * 86_400_000).toISOString()
+    writeFileSync(file, JSON.stringify(m))
+  }
+  const plan = await runCli(['run', 'prune', '--dry-run'], { cwd: work.dir, env })
+  assert.is(plan.code, 0, plan.stderr)
+  assert.is(manifests().length, 4, 'a dry run deleted something')
+  const r = await runCli(['run', 'prune', '--json'], { cwd: work.dir, env })
+  assert.is(r.code, 0, r.stderr + r.stdout)
+  const result = json(r.stdout).steps[0].result
+  assert.equal(result.map((o: any) => [o.database, o.deleted.length, o.kept.length]), [[db.name, 1, 1], [secondName, 1, 1]])
+  assert.equal(manifests().sort(), manifests().filter((f) => !old.includes(f)).sort())
+  assert.is(manifests().length, 2)
   await work.remove()
 })
 
