@@ -104,6 +104,21 @@ test('backups restore latest into a new database: identical row counts', async (
   await db.query(`drop database "${target}" with (force)`)
 })
 
+test('backups restore --to <url> --create: another connection, the database created through its server', async () => {
+  const target = `${db.name}_to_url`
+  const url = db.url.replace(/\/[^/]+$/, `/${target}`)
+  const r = await runCli(['backups', 'restore', id, '--to', url, '--create', '--json'], { cwd: work.dir, env: withKey })
+  assert.is(r.code, 0, r.stderr + r.stdout)
+  const out = json(r.stdout)
+  assert.is(out.rowCounts, 'match')
+  assert.match(out.target, new RegExp(`/${target}$`))
+  await db.query(`drop database "${target}" with (force)`)
+  // without --create, a missing target is refused with the flag to add
+  const missing = await runCli(['backups', 'restore', id, '--to', url], { cwd: work.dir, env: withKey })
+  assert.is(missing.code, 2)
+  assert.match(missing.stderr, /does not exist.*\n.*--create/)
+})
+
 test('restore refuses the configured primary unless --force names it', async () => {
   const r = await runCli(['backups', 'restore', id, '--target-db', db.name, '--clean'], { cwd: work.dir, env: withKey })
   assert.is(r.code, 2)

@@ -42,6 +42,7 @@ test('backups list shows both copies; the S3 copy is byte-identical and age-decr
   const rows = json(r.stdout).backups
   assert.equal(rows.map((b: any) => b.destination).sort(), ['local', 'offsite'])
   assert.ok(rows.every((b: any) => b.id === id && b.verified))
+  assert.not.ok(r.stdout.includes(SECRET), 'the S3 secret leaked into backups list')
   assert.match(rows.find((b: any) => b.destination === 'offsite').location, /^s3:\/\/dbops-backups\/pg\//)
   // the object as S3 holds it (s3rver keeps it as a file), decrypted by the age CLI
   const stored = filesUnder(s3.dir).find((f) => f.includes(`${id}/dump.pgdump.zst.age`) && f.endsWith('._S3rver_object'))
