@@ -2,6 +2,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { loadParser, lineColumn, splitStatements, tokenChecksum } from '../src/sql/parser.ts'
 import { substitutePlaceholders } from '../src/sql/placeholders.ts'
+import { sqlTokens } from '../src/sql/tokens.ts'
+import { scanSync } from 'libpg-query'
 import { readSections } from '../src/files/migration-file.ts'
 
 await loadParser()
@@ -46,6 +48,20 @@ test('token checksum ignores comments and whitespace outside literals, not real 
   assert.is.not(tokenChecksum(`create table t (id int, name text default 'a b');`), base, 'whitespace inside a literal counts')
   assert.is.not(tokenChecksum(`create table t (id bigint, name text default 'a  b');`), base)
   assert.is.not(tokenChecksum(`create table t (id int, name text default 'a  b');`, 'no-transaction'), base)
+})
+
+test('the checksum token stream is the PostgreSQL scanner\'s (comments dropped)', () => {
+  const samples = [
+    `create table "Odd ""name""" (id bigint primary key, j jsonb default '{}'::jsonb); -- trailing`,
+    `select j->>'k', j #> '{a,b}', a<=b, a<>b, x::text, $1, e'it\\'s' from t /* c /* nested */ */ where k = 'a''b'`,
+    `create function f() returns int as $fn$ select 1; $fn$ language sql; select $$x$$`,
+    `alter table t add constraint c check (x >= 0 and y != 2) not valid`,
+    `do $$ begin perform 1; end $$;`,
+  ]
+  for (const sql of samples) {
+    const scanned = (scanSync(sql) as { tokens: Array<{ text: string; tokenName: string }> }).tokens.filter((t) => !t.tokenName.endsWith('COMMENT')).map((t) => t.text)
+    assert.equal(sqlTokens(sql), scanned, sql)
+  }
 })
 
 test('placeholders map positions back to the original text', () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { loadModule, parseSync, scanSync } from 'libpg-query'
+import { loadModule, parseSync } from 'libpg-query'
+import { sqlTokens } from './tokens.ts'
 
 /**
  * The real PostgreSQL parser (libpg_query, compiled to WebAssembly) behind a small API in
@@ -32,14 +33,6 @@ export class SqlSyntaxError extends Error {
   }
 }
 
-interface Token {
-  start: number
-  end: number
-  text: string
-  tokenName: string
-}
-
-const COMMENT_TOKENS = new Set(['SQL_COMMENT', 'C_COMMENT'])
 
 /** Byte-offset → character-offset translation for one text (cheap for pure ASCII). */
 function byteMapper(text: string): (byteOffset: number) => number {
@@ -99,23 +92,12 @@ function leadingTrivia(text: string): number {
 }
 
 /**
- * sha256 of the script's token stream: comments and whitespace outside literals do not
- * count, every other character does. A script the scanner cannot read (an unterminated
- * quote) falls back to its text with line endings normalised.
+ * sha256 of the script's token stream (see tokens.ts): comments and whitespace outside
+ * literals do not count, every other character does.
  */
 export function tokenChecksum(text: string, extra = ''): string {
   const hash = createHash('sha256')
-  let tokens: Token[] | undefined
-  try {
-    tokens = (scanSync(text) as { tokens: Token[] }).tokens
-  } catch {
-    tokens = undefined
-  }
-  if (tokens) {
-    for (const t of tokens) if (!COMMENT_TOKENS.has(t.tokenName)) hash.update(t.text).update('\u0000')
-  } else {
-    hash.update('raw:').update(text.replace(/\r\n/g, '\n').trim())
-  }
+  for (const t of sqlTokens(text)) hash.update(t).update('\u0000')
   if (extra) hash.update('\u0001').update(extra)
   return hash.digest('hex')
 }
