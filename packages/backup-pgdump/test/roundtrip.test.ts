@@ -71,9 +71,9 @@ for (const level of ['checksum', 'archive', 'restore'] as const) {
     if (level === 'restore') assert.match(out.checks[0].detail, /3 tables, row counts match/)
     const manifest = JSON.parse(readFileSync(path.join(work.dir, 'backups', db.name, id, 'manifest.json'), 'utf8'))
     assert.is(manifest.verification.at(-1).method, out.checks[0].method)
-    // the scratch database is gone
-    const left = await db.query(`select datname from pg_database where datname like 'dbops_verify_%'`)
-    assert.is(left.rows.length, 0)
+    // this suite's scratch database is gone (other suites may be verifying at the same time)
+    const left = await db.query(`select datname from pg_database where starts_with(datname, $1)`, [`dbops_verify_${db.name.slice(0, 30)}_`])
+    assert.equal(left.rows, [], 'the scratch database was left behind')
     assert.not.ok((r.stdout + r.stderr).includes(TEST_PASSWORD))
   })
 }
