@@ -1,12 +1,15 @@
 import { definePlugin } from 'dbops'
-import { applyMigrations, type ApplyResult } from './apply.ts'
+import type { ApplyResult } from './apply.ts'
 import { migrateCommand } from './commands/index.ts'
 import { migrateOptionsSchema, type MigrateOptions } from './options.ts'
 import { loadParser, splitStatements as splitStatementsSync, tokenChecksum as tokenChecksumSync, type Statement } from './sql/parser.ts'
 
+// Loaded on first use: a config that includes this plugin costs nothing to commands that do not migrate.
+const applyMigrations: typeof import('./apply.ts').applyMigrations = async (...args) => (await import('./apply.ts')).applyMigrations(...args)
+
 /**
  * @dbops/migrate-sql: plain SQL migrations applied under a polled session advisory lock,
- * one round trip per transactional file, with a checksummed ledger (or Prisma's), lock
+ * each transactional file its own transaction, many per round trip, with a checksummed ledger (or Prisma's), lock
  * timeouts with retries, and a lint that weighs findings by real table sizes.
  */
 export default definePlugin({

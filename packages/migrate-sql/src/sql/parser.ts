@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { loadModule, parseSync } from 'libpg-query'
 import { sqlTokens } from './tokens.ts'
 
 /**
@@ -8,9 +7,19 @@ import { sqlTokens } from './tokens.ts'
  * count UTF-16 units.
  */
 let ready: Promise<void> | undefined
+let lib: typeof import('libpg-query') | undefined
+/** Loads the WebAssembly parser once; imported lazily so commands that never parse never pay for it. */
 export function loadParser(): Promise<void> {
-  ready ??= loadModule()
+  ready ??= import('libpg-query').then(async (m) => {
+    await m.loadModule()
+    lib = m
+  })
   return ready
+}
+
+function parseSync(text: string): unknown {
+  if (!lib) throw new Error('the SQL parser is not loaded: await loadParser() first')
+  return lib.parseSync(text)
 }
 
 export interface Statement {
