@@ -158,6 +158,56 @@ dump('pg_dump killed mid-dump and the server connection lost mid-dump: exit 1, n
   await assertNothingChanged(before)
 })
 
+dump('pg_dump killed while data is streaming: the partly written object is removed, no manifest', async () => {
+  // A destination that takes its time (a throttled local directory), so pg_dump is killed with
+  // data in flight; it drops a marker once the first bytes arrived.
+  const big = `${db.name}_big`
+  await db.query(`create database "${big}"`)
+  const bigDb = new pg.Client({ connectionString: db.url.replace(/\/[^/]+$/, `/${big}`) })
+  await bigDb.connect()
+  await bigDb.query(`create table blob as select g as id, md5(g::text) || md5((g + 1)::text) || md5((g + 2)::text) as body from generate_series(1, 300000) g`)
+  await bigDb.end()
+  const w = await makeWorkdir()
+  const marker = path.join(w.dir, 'first-bytes')
+  await w.write(
+    'dbops.config.ts',
+    configFile(`{ format: 'plain', compression: 'none' }`, {
+      imports: `import { defineStorage, localStorage } from 'dbops'
+import { z } from 'zod'
+import { Transform, pipeline } from 'node:stream'
+import { writeFileSync } from 'node:fs'
+const slow = defineStorage({
+  type: 'slow',
+  options: z.object({ dir: z.string() }),
+  create: (o, name) => {
+    const inner = localStorage(name, o.dir)
+    return {
+      ...inner,
+      put: (key, body, options) => {
+        const throttle = new Transform({ transform(chunk, _e, done) { writeFileSync(${JSON.stringify(marker)}, 'x'); setTimeout(() => done(null, chunk), 20) } })
+        pipeline(body, throttle, () => {})
+        return inner.put(key, throttle, options)
+      },
+    }
+  },
+})`,
+      storage: `{ slow: slow({ dir: ${JSON.stringify(path.join(w.dir, 'slow'))} }) }`,
+    }),
+  )
+  const run = runCli(['run', 'dump'], { cwd: w.dir, env: { DATABASE_URL: db.passwordUrl.replace(/\/[^/]+$/, `/${big}`) } })
+  const pid = await waitForProcess('pg_dump', `PGDATABASE=${big}`)
+  for (let i = 0; i < 300 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 20))
+  assert.ok(existsSync(marker), 'no data reached the destination')
+  process.kill(pid, 'SIGKILL')
+  const r = await run
+  assertNoCrash(r)
+  assert.is(r.code, 1, r.stderr)
+  assert.match(r.stderr, /pg_dump of .* was killed by SIGKILL/)
+  assert.equal(filesUnder(path.join(w.dir, 'slow')), [], 'a partial object or a manifest was left')
+  await w.remove()
+  await db.query(`drop database "${big}" with (force)`)
+})
+
 dump('interrupted (SIGINT) mid-dump: exit 130, nothing stored, pg_dump stopped', async () => {
   const before = digestOf(backups)
   const lock = await lockTable()
