@@ -135,7 +135,10 @@ async function archiveCheck(ctx: Context, options: PgdumpOptions, configDir: str
     }
     const entries = listing.split('\n').filter((l) => /^\d+;/.test(l))
     const data = entries.filter((l) => / TABLE DATA /.test(l)).length
-    if (entries.length === 0) throw new DbopsError('BACKUP_CORRUPT', `pg_restore --list found no entries in ${object.name}`)
+    // A database with nothing in it dumps to a valid archive with an empty table of contents;
+    // that is only suspicious when the manifest says there were tables to dump.
+    const emptyDatabase = set.manifest.tables.length === 0 && /^; Archive created at /m.test(listing)
+    if (entries.length === 0 && !emptyDatabase) throw new DbopsError('BACKUP_CORRUPT', `pg_restore --list found no entries in ${object.name}`)
     lines.push(`${object.name}: pg_restore --list read ${entries.length} entries (${data} with table data)`)
   }
   return lines.join('; ')

@@ -5,7 +5,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
 import { ageKey, configFile, filesUnder, json, makeWorkdir, rowCounts, runCli, seededDatabase } from './_helpers.ts'
-import { TEST_PASSWORD } from '../../../test/harness/index.ts'
+import { createTestDatabase, TEST_PASSWORD } from '../../../test/harness/index.ts'
 
 const db = await seededDatabase('pgdump_roundtrip')
 const work = await makeWorkdir()
@@ -129,6 +129,18 @@ test('restore refuses the configured primary unless --force names it', async () 
 test.after(async () => {
   await work.remove()
   await db.drop()
+})
+
+test('a brand-new empty database backs up and verifies (the first deploy: backup, then migrate)', async () => {
+  const empty = await createTestDatabase('pgdump_empty')
+  try {
+    const r = await runCli(['run', 'backup', '--json'], { cwd: work.dir, env: { ...withKey, DATABASE_URL: empty.passwordUrl } })
+    assert.is(r.code, 0, r.stderr + r.stdout)
+    const report = json(r.stdout)
+    assert.is(report.steps.find((s: any) => s.id === 'pgdump:verify').status, 'success')
+  } finally {
+    await empty.drop()
+  }
 })
 
 test.run()
