@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { ExitCode, UsageError } from '../errors.ts'
 import { closest } from '../config/closest.ts'
-import { openSession, processSignal } from '../session.ts'
 import type { CommandContext } from '../plugin/types.ts'
 import { parseGlobalArgs, type GlobalArgs } from './args.ts'
 import { err, out, reportError } from './output.ts'
@@ -66,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
 
 async function pluginCommandList(args: GlobalArgs): Promise<string> {
   try {
+    const { openSession } = await import('../session.ts')
     const session = await openSession({ configFile: args.config, env: { command: 'help', dryRun: false } })
     await session.close()
     const lines = [...session.config.commands].map(([name, { command, plugin }]) => `  ${name.padEnd(10)} ${command.summary} [${plugin}]`)
@@ -77,6 +77,7 @@ async function pluginCommandList(args: GlobalArgs): Promise<string> {
 
 async function runPluginCommand(args: GlobalArgs): Promise<number> {
   const name = args.command!
+  const { openSession, processSignal } = await import('../session.ts')
   const session = await openSession({ configFile: args.config, env: { command: name, dryRun: args.dryRun } })
   const abort = processSignal(args.timeoutMs)
   try {
