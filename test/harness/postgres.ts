@@ -40,7 +40,8 @@ export function pgBinDir(): string {
   return dir
 }
 
-function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer()
     server.unref()
@@ -52,7 +53,8 @@ function freePort(): Promise<number> {
   })
 }
 
-function run(cmd: string, args: string[], asUser: { uid: number; gid: number } | undefined): Promise<void> {
+/** Runs a PostgreSQL program (as `asUser` when given); rejects with its output on failure. */
+export function runPgProgram(cmd: string, args: string[], asUser: { uid: number; gid: number } | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(asUser ?? {}) })
     let out = ''
@@ -63,7 +65,8 @@ function run(cmd: string, args: string[], asUser: { uid: number; gid: number } |
   })
 }
 
-function postgresUser(): { uid: number; gid: number } | undefined {
+/** The `postgres` user to run server programs as when we are root (initdb refuses root). */
+export function postgresUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined
   const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim())
   const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim())
@@ -78,7 +81,7 @@ export async function startCluster(): Promise<TestCluster> {
   await chmod(dir, 0o700)
   const data = path.join(dir, 'data')
   const port = await freePort()
-  await run(path.join(binDir, 'initdb'), ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '--no-sync', '-E', 'UTF8', '--locale=C'], asUser)
+  await runPgProgram(path.join(binDir, 'initdb'), ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '--no-sync', '-E', 'UTF8', '--locale=C'], asUser)
   // TCP connections of the superuser are trusted; the test role must give its password;
   // the SSL role must come over SSL (a self-signed certificate), to test SSL settings.
   const hba = `local all all trust\nhost all postgres 127.0.0.1/32 trust\nhostssl all ${SSL_ROLE} 127.0.0.1/32 scram-sha-256\nhostnossl all ${SSL_ROLE} 127.0.0.1/32 reject\nhost all all 127.0.0.1/32 scram-sha-256\n`
@@ -87,7 +90,7 @@ export async function startCluster(): Promise<TestCluster> {
   await chmod(path.join(data, 'server.key'), 0o600)
   if (asUser) for (const f of ['pg_hba.conf', 'server.key', 'server.crt']) await chown(path.join(data, f), asUser.uid, asUser.gid)
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c max_prepared_transactions=10 -c ssl=on`
-  await run(path.join(binDir, 'pg_ctl'), ['-D', data, '-w', '-l', path.join(dir, 'log'), '-o', opts, 'start'], asUser)
+  await runPgProgram(path.join(binDir, 'pg_ctl'), ['-D', data, '-w', '-l', path.join(dir, 'log'), '-o', opts, 'start'], asUser)
   const cluster: TestCluster = {
     host: '127.0.0.1',
     port,
@@ -96,7 +99,7 @@ export async function startCluster(): Promise<TestCluster> {
     binDir,
     url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
     stop: async () => {
-      await run(path.join(binDir, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], asUser).catch(() => {})
+      await runPgProgram(path.join(binDir, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], asUser).catch(() => {})
       await rm(dir, { recursive: true, force: true })
     },
   }

@@ -1,6 +1,8 @@
 // The public face of `dbops`: config and plugin authoring, and the types plugins build on.
 export { defineConfig, type DbopsConfig, type ConfigEnv, type TypedStep } from './config/define.ts'
 export { env } from './config/env.ts'
+export { isTimeZone } from './config/schema.ts'
+export { closest } from './config/closest.ts'
 export type { CoreConfig, CoreConfigInput, ConnectionConfig, PoolConfig, RetentionPolicy, ScheduleConfig, Step } from './config/schema.ts'
 export type { ResolvedConfig, RegisteredTask } from './config/resolve.ts'
 export { definePlugin, defineStorage } from './plugin/define.ts'

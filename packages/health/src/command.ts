@@ -1,4 +1,4 @@
-import { UsageError, takeFlag, takeOption, type Command, type CommandContext } from 'dbops'
+import { UsageError, closest, takeFlag, takeOption, type Command, type CommandContext } from 'dbops'
 import { CHECK_IDS } from './checks/index.ts'
 import { runHealth } from './engine.ts'
 import type { HealthOptions } from './options.ts'
@@ -40,31 +40,6 @@ function checkList(value: string | undefined, flag: string): string[] | undefine
     }
   }
   return names
-}
-
-/** The closest name by edit distance, when close enough to be a typo. */
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined
-  let bestDistance = Infinity
-  for (const c of candidates) {
-    const d = distance(word, c)
-    if (d < bestDistance) [best, bestDistance] = [c, d]
-  }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = tmp
-    }
-  }
-  return row[b.length]!
 }
 
 export function healthCommand(options: HealthOptions): Command {

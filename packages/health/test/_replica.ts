@@ -1,32 +1,8 @@
 // A real primary with a streaming standby (pg_basebackup -R), for the replication checks.
-import { execFileSync, spawn } from 'node:child_process'
 import { chmod, chown, mkdtemp, rm } from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { pgBinDir } from '../../../test/harness/index.ts'
-
-function run(cmd: string, args: string[], asUser?: { uid: number; gid: number }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(asUser ?? {}) })
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (out += d))
-    child.on('error', reject)
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} exited ${code}: ${out}`))))
-  })
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
+import { freePort, pgBinDir, postgresUser, runPgProgram as run } from '../../../test/harness/index.ts'
 
 export interface ReplicaPair {
   primaryUrl: string
@@ -36,7 +12,7 @@ export interface ReplicaPair {
 
 export async function startReplicaPair(): Promise<ReplicaPair> {
   const bin = pgBinDir()
-  const asUser = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) } : undefined
+  const asUser = postgresUser()
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dbops-health-repl-'))
   if (asUser) await chown(dir, asUser.uid, asUser.gid)
   await chmod(dir, 0o700)

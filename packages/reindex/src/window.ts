@@ -1,3 +1,4 @@
+import { isTimeZone } from 'dbops'
 import { z } from 'zod'
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
@@ -20,15 +21,6 @@ export const windowSchema = z
   .refine((w) => isTimeZone(w.timezone), { message: 'unknown time zone (use an IANA name such as UTC or Europe/Berlin)', path: ['timezone'] })
 
 export type MaintenanceWindow = z.output<typeof windowSchema>
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz })
-    return true
-  } catch {
-    return false
-  }
-}
 
 function localClock(now: Date, timezone: string): { minutes: number; day: Day; text: string } {
   const parts = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hour12: false, hour: '2-digit', minute: '2-digit', weekday: 'short' }).formatToParts(now)

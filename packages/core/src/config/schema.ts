@@ -99,7 +99,8 @@ export const scheduleSchema = z
     }
   })
 
-function isTimeZone(tz: string): boolean {
+/** True for an IANA time zone name this Node knows (`Europe/Berlin`). */
+export function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz })
     return true
