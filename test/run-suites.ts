@@ -46,6 +46,10 @@ function runSuite(file: string, env: NodeJS.ProcessEnv): Promise<SuiteOutcome> {
 const filters = process.argv.slice(2)
 const suites = findSuites().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
 const cluster = await startCluster()
+// An interrupted run (Ctrl-C, a CI timeout) must not leave the cluster running.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => void cluster.stop().finally(() => process.exit(130)))
+}
 const env = { ...process.env, NO_COLOR: '1', DBOPS_TEST_PG: JSON.stringify({ port: cluster.port }), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
 const concurrency = Number(process.env.DBOPS_TEST_CONCURRENCY ?? 2)
 const outcomes: SuiteOutcome[] = []
