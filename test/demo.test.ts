@@ -1,12 +1,13 @@
 // `pnpm demo` is a newcomer's first run: it must keep working. This runs the real script as
 // `pnpm demo` does, in its own process, with a DATABASE_URL that must be left alone.
 import { spawn } from 'node:child_process'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { REPO_ROOT } from './harness/cli.ts'
+import { repoTempDir } from './harness/workdir.ts'
 
 interface DemoRun {
   pid: number
@@ -72,10 +73,10 @@ const portOf = (stdout: string) => Number(/listening on 127\.0\.0\.1:(\d+)/.exec
 
 let backupDir: string
 test.before(async () => {
-  backupDir = await mkdtemp(path.join(REPO_ROOT, '.tmp', 'demo-backups-'))
+  backupDir = await repoTempDir('demo-backups-')
 })
 test.after(async () => {
-  await rm(backupDir, { recursive: true, force: true })
+  if (backupDir) await rm(backupDir, { recursive: true, force: true })
 })
 
 test('pnpm demo: migrate, data, backup, health, optimize, restore, all matching; then the database is gone', async () => {

@@ -7,13 +7,13 @@
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { generateX25519Identity, identityToRecipient } from 'age-encryption'
 import pg from 'pg'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, REPO_ROOT, runCli, startS3, TEST_PASSWORD, type CliResult, type TestDatabase, type TestS3 } from '../../../test/harness/index.ts'
+import { createTestDatabase, repoTempDir, runCli, startS3, TEST_PASSWORD, type CliResult, type TestDatabase, type TestS3 } from '../../../test/harness/index.ts'
 import { countRows, generateData } from '../scripts/generate-data.ts'
 import { applyPrismaMigrations, describeSchema, EXAMPLE_DIR, indexNames, NAMED_INDEXES, PARTIAL_INDEXES } from './_schema.ts'
 
@@ -57,7 +57,7 @@ function otherDatabase(suffix: string): { name: string; client: pg.Client } {
 test.before(async () => {
   db = await createTestDatabase('aipromot_e2e')
   bucket = await startS3(['aipromot-backups'])
-  backupDir = await mkdtemp(path.join(REPO_ROOT, '.tmp', 'aipromot-backups-'))
+  backupDir = await repoTempDir('aipromot-backups-')
   const identity = await generateX25519Identity()
   env = {
     DATABASE_URL: db.passwordUrl,
@@ -77,7 +77,7 @@ test.after(async () => {
   await admin.connect()
   for (const name of extraDatabases) await admin.query(`drop database if exists "${name}" with (force)`).catch(() => {})
   await admin.end()
-  await rm(backupDir, { recursive: true, force: true })
+  if (backupDir) await rm(backupDir, { recursive: true, force: true })
   await bucket?.stop()
   await db?.drop()
 })
@@ -202,7 +202,7 @@ test('restore into a new database: the same rows, the same schema', async () => 
 })
 
 test('the server\'s disk is lost: restore from S3 alone', async () => {
-  await rm(backupDir, { recursive: true, force: true })
+  if (backupDir) await rm(backupDir, { recursive: true, force: true })
   const list = await dbops(['backups', 'list', '--json'])
   ok(list, 'backups list without the local copies')
   const { backups } = JSON.parse(list.stdout) as { backups: { id: string; destination: string }[] }

@@ -218,9 +218,11 @@ test('blocked query and who blocks it', () => {
   const update = r.findings.find((f) => /update blk set x = 3/.test(f.detail!))!
   const holderPid = (sessions[0] as unknown as { processID: number }).processID
   assert.match(update.detail!, new RegExp(`waits for transactionid lock, blocked by pid ${holderPid} \\(postgres, idle in transaction\\)`))
-  // the concurrent index build waits on the repeatable-read snapshot: also a blocked session
+  // The concurrent index build waits for older snapshots: also a blocked session. On the
+  // shared test cluster the snapshot it waits for first may be another suite's session, so
+  // only the kind of wait is asserted, not which session it names.
   const build = r.findings.find((f) => /create index concurrently building_x/.test(f.detail!))!
-  assert.match(build.detail!, /waits for virtualxid lock, blocked by pid \d+ \(postgres, idle in transaction\): select 1/)
+  assert.match(build.detail!, /waits for virtualxid lock, blocked by pid \d+ \(/)
 })
 
 test('long-running query and long transaction', () => {
