@@ -8,6 +8,19 @@ import { USER_SCHEMA, defineCheck, num } from './_define.ts'
  * catalogs); other roles go through pg_stats, which only shows columns they may read:
  * missing rows make an estimate untrustworthy, and the check says so.
  */
+/**
+ * The summary both estimates end with, over a `judged` CTE of (object, tbl, has_stats, fresh,
+ * bytes, wasted, pct): $1 minimum wasted bytes, $2 minimum percent, $3 how many to list.
+ */
+const SUMMARIZE_JUDGED = `select (select count(*) from judged)::int as candidates,
+       (select count(*) from judged where not has_stats)::int as no_stats,
+       (select min(object) from judged where not has_stats) as no_stats_example,
+       (select count(*) from judged where has_stats and not fresh)::int as stale,
+       (select min(object) from judged where has_stats and not fresh) as stale_example,
+       (select max(wasted) from judged where has_stats and fresh and pct >= $2)::float8 as worst,
+       (select count(*) from judged where has_stats and fresh and pct >= $2 and wasted >= $1)::int as over,
+       (select json_agg(j) from (select * from judged where has_stats and fresh and pct >= $2 and wasted >= $1 order by wasted desc limit $3) j) as top`
+
 export const STATS_FROM_PG_STATISTIC = `select starelid as relid, staattnum as attnum, stanullfrac::float8 as null_frac, stawidth::float8 as avg_width from pg_statistic where not stainherit`
 export const STATS_FROM_PG_STATS = `
 select c.oid as relid, a.attnum, s.null_frac::float8 as null_frac, s.avg_width::float8 as avg_width
@@ -70,14 +83,7 @@ judged as (
          (100 * greatest(relpages - expected_pages, 0) / relpages)::float8 as pct
   from bloat
 )
-select (select count(*) from judged)::int as candidates,
-       (select count(*) from judged where not has_stats)::int as no_stats,
-       (select min(object) from judged where not has_stats) as no_stats_example,
-       (select count(*) from judged where has_stats and not fresh)::int as stale,
-       (select min(object) from judged where has_stats and not fresh) as stale_example,
-       (select max(wasted) from judged where has_stats and fresh and pct >= $2)::float8 as worst,
-       (select count(*) from judged where has_stats and fresh and pct >= $2 and wasted >= $1)::int as over,
-       (select json_agg(j) from (select * from judged where has_stats and fresh and pct >= $2 and wasted >= $1 order by wasted desc limit $3) j) as top`
+${SUMMARIZE_JUDGED}`
 
 /**
  * Heap bloat estimate (ioguix table_bloat idea): expected pages from reltuples and the
@@ -119,14 +125,7 @@ judged as (
          (100 * greatest(relpages - expected_pages, 0) / relpages)::float8 as pct
   from bloat
 )
-select (select count(*) from judged)::int as candidates,
-       (select count(*) from judged where not has_stats)::int as no_stats,
-       (select min(object) from judged where not has_stats) as no_stats_example,
-       (select count(*) from judged where has_stats and not fresh)::int as stale,
-       (select min(object) from judged where has_stats and not fresh) as stale_example,
-       (select max(wasted) from judged where has_stats and fresh and pct >= $2)::float8 as worst,
-       (select count(*) from judged where has_stats and fresh and pct >= $2 and wasted >= $1)::int as over,
-       (select json_agg(j) from (select * from judged where has_stats and fresh and pct >= $2 and wasted >= $1 order by wasted desc limit $3) j) as top`
+${SUMMARIZE_JUDGED}`
 
 function bloatCheck(kind: 'index' | 'table') {
   return defineCheck({
