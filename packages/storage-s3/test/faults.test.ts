@@ -5,8 +5,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { S3ServiceException } from '@aws-sdk/client-s3'
 import { startS3, type TestS3 } from '../../../test/harness/index.ts'
-import { createS3Storage as openStorage } from '../src/index.ts'
-import type { Storage } from 'dbops'
+import { closeStorages, createS3Storage } from './_tracked.ts'
 import { s3Error, type S3Call } from '../src/errors.ts'
 import { closeProxies, recordingProxy, uploadIdOf } from './_proxy.ts'
 import { bytes, failingStream, MiB, optionsFor, sha256, stallingStream, streamOf } from './_streams.ts'
@@ -19,20 +18,12 @@ import { bytes, failingStream, MiB, optionsFor, sha256, stallingStream, streamOf
  */
 let s3: TestS3
 
-const storages: Storage[] = []
-/** Every destination a test opens is closed after the suite, even when an assertion failed. */
-const createS3Storage = (...args: Parameters<typeof openStorage>) => {
-  const storage = openStorage(...args)
-  storages.push(storage)
-  return storage
-}
-
 test.before(async () => {
   s3 = await startS3(['dbops-faults'])
 })
 test.after(async () => {
   await closeProxies()
-  for (const storage of storages) await storage.close?.()
+  await closeStorages()
   await s3.stop()
 })
 

@@ -2,21 +2,12 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3'
 import { startS3, type TestS3 } from '../../../test/harness/index.ts'
-import { createS3Storage as openStorage } from '../src/index.ts'
-import type { Storage } from 'dbops'
+import { closeStorages, createS3Storage } from './_tracked.ts'
 import { closeProxies, recordingProxy } from './_proxy.ts'
 import { bytes, MiB, optionsFor, readAll, sha256, streamOf } from './_streams.ts'
 
 let s3: TestS3
 let raw: S3Client
-
-const storages: Storage[] = []
-/** Every destination a test opens is closed after the suite, even when an assertion failed. */
-const createS3Storage = (...args: Parameters<typeof openStorage>) => {
-  const storage = openStorage(...args)
-  storages.push(storage)
-  return storage
-}
 
 test.before(async () => {
   s3 = await startS3(['dbops-storage'])
@@ -24,7 +15,7 @@ test.before(async () => {
 })
 test.after(async () => {
   await closeProxies()
-  for (const storage of storages) await storage.close?.()
+  await closeStorages()
   raw.destroy()
   await s3.stop()
 })
