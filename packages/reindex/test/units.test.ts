@@ -25,7 +25,7 @@ test('estimate with deduplication: equal keys stored once with a posting list, a
   assert.is(pages(), 276)
   assert.ok(Math.abs(pages(50_000) - 249) <= 3, `2 rows per key: ${pages(50_000)}`)
   assert.ok(Math.abs(pages(20_000) - 144) <= 3, `5 rows per key: ${pages(20_000)}`)
-  for (const [keys, real] of [[1000, 86], [3, 87]]) {
+  for (const [keys, real] of [[1000, 86], [3, 87]] as const) {
     const p = pages(keys)
     // never smaller than the real index (that would invent bloat), at most ~6% larger
     assert.ok(p >= real && p <= real * 1.06, `${100_000 / keys} rows per key: ${p} pages for a real ${real}`)
