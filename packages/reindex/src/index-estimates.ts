@@ -32,10 +32,9 @@ const USER_SCHEMAS = `n.nspname not in ('pg_catalog', 'information_schema') and 
 const EQUAL_IMAGE = (versionNum: number) =>
   versionNum < 130000
     ? 'false'
-    : `exists (select 1 from pg_opclass opc join pg_amproc p on p.amprocfamily = opc.opcfamily and p.amproclefttype = opc.opcintype
-                 and p.amprocrighttype = opc.opcintype and p.amprocnum = 4
-               where opc.oid = x.indclass[k.pos - 1])
-       and coalesce((select co.collisdeterministic from pg_collation co where co.oid = x.indcollation[k.pos - 1]), true)`
+    : `x.indclass[k.pos - 1] in (select opc.oid from pg_opclass opc join pg_amproc p on p.amprocfamily = opc.opcfamily
+                                  and p.amproclefttype = opc.opcintype and p.amprocrighttype = opc.opcintype and p.amprocnum = 4)
+       and x.indcollation[k.pos - 1] not in (select oid from pg_collation where not collisdeterministic)`
 
 /**
  * Every index of a user table ($1 schemas or null for all; $2 minimum size in bytes) with what

@@ -2,7 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createTestDatabase, runCli, type TestDatabase } from '../../../test/harness/index.ts'
-import { indexBytes, makeDedupTables, reindexProject, TEST_OPTIONS } from './_fixtures.ts'
+import { flushStats, indexBytes, makeDedupTables, reindexProject, TEST_OPTIONS } from './_fixtures.ts'
 
 let db: TestDatabase
 let project: Awaited<ReturnType<typeof reindexProject>>
@@ -83,6 +83,25 @@ test('apply rebuilds them: the deduplicated index shrinks by more than 30%, both
   // and a plan right after finds nothing left to rebuild
   const again = await plan()
   for (const name of ['posts_org_status_idx', 'posts_status_idx', 'posts_pkey']) assert.is(again[name]!.action, 'skip', `${name}: ${again[name]!.reason}`)
+})
+
+test('indexes a rebuild cannot deduplicate keep the one-tuple-per-row estimate', async () => {
+  await db.query(`create collation dbops_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`)
+  await db.query(`create table nodedup (i int not null, n numeric not null, f float8 not null, c text collate dbops_ci not null)`)
+  await db.query(`insert into nodedup select g % 10, g % 10, g % 10, 'v' || (g % 10) from generate_series(1, 50000) g`)
+  const indexes: Record<string, [string, boolean]> = {
+    nodedup_i: ['(i)', true],
+    nodedup_n: ['(n)', false], // numeric: no equalimage support function (display scale)
+    nodedup_f: ['(f)', false], // float8: -0 and +0 are equal but not the same image
+    nodedup_c: ['(c)', false], // a nondeterministic collation
+    nodedup_i_off: ['(i) with (deduplicate_items = off)', false],
+    nodedup_i_incl: ['(i) include (f)', false], // INCLUDE columns: never deduplicated
+  }
+  for (const [name, [definition]] of Object.entries(indexes)) await db.query(`create index ${name} on nodedup ${definition}`)
+  await flushStats(db)
+  await db.query('analyze nodedup')
+  const by = await plan()
+  for (const [name, [, deduplicated]] of Object.entries(indexes)) assert.is(by[name]?.deduplicated, deduplicated, name)
 })
 
 test.run()
