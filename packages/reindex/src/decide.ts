@@ -67,7 +67,7 @@ export function countsOnDedup(e: IndexEstimate, options: ReindexOptions): boolea
 }
 
 /** Whether pgstatindex should measure this index before it is rebuilt. */
-function shouldMeasure(e: IndexEstimate, row: IndexRow, sizeBytes: number, options: ReindexOptions): boolean {
+function shouldMeasure(e: IndexEstimate, sizeBytes: number, options: ReindexOptions): boolean {
   if (options.confirmWithPgstattuple === 'deduplicated') return e.trusted !== null && countsOnDedup(e, options)
   return options.confirmWithPgstattuple && (passes(e.figures, options) || (e.distrust !== null && sizeBytes >= options.minBloatSize))
 }
@@ -96,7 +96,7 @@ export async function decide(row: IndexRow, dc: DecideContext): Promise<IndexDec
   const dedupNote = e.rowsPerKey !== null ? `; the rebuilt index deduplicates ~${Math.round(e.rowsPerKey)} rows per key` : ''
   let figures: BloatFigures | undefined = e.trusted ?? undefined
   let source: IndexDecision['source'] = 'estimate'
-  if (dc.measure && shouldMeasure(e, row, sizeBytes, options)) {
+  if (dc.measure && shouldMeasure(e, sizeBytes, options)) {
     const measured = await dc.measure(row)
     if (typeof measured === 'string') return skip(`${measured}; not rebuilt unconfirmed`, figures)
     if (figures && !passes(measured, options)) {

@@ -20,7 +20,8 @@ export const STATS_FROM_PG_STATS = `select c.oid as relid, a.attnum, s.null_frac
   join pg_attribute a on a.attrelid = c.oid and a.attname = s.attname
  where not s.inherited`
 
-const USER_SCHEMAS = `n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast' and n.nspname !~ '^pg_temp_'`
+/** Schemas no user object lives in, as `n` (pg_namespace) sees them. */
+export const USER_SCHEMAS = `n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast' and n.nspname !~ '^pg_temp_'`
 
 /**
  * Whether a key column can be deduplicated: its operator family has an equalimage support

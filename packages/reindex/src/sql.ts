@@ -1,4 +1,6 @@
-// Every query of the plugin, one name each. Identifiers are quoted by `qualified()` only.
+// Every query of the plugin, one name each (the index listing of the estimate lives in
+// index-estimates.ts). Identifiers are quoted by `qualified()` only.
+import { USER_SCHEMAS } from './index-estimates.ts'
 
 /** `"schema"."name"`, quoted the way PostgreSQL's quote_ident would (always quoted). */
 export function qualified(schema: string, name: string): string {
@@ -9,7 +11,6 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`
 }
 
-const USER_SCHEMAS = `n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast' and n.nspname !~ '^pg_temp_'`
 
 export const SERVER_FACTS = `
 select current_setting('server_version_num')::int as version_num, current_setting('server_version') as version,
