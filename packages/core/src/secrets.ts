@@ -17,19 +17,33 @@ function redactSecretValue(value: unknown): string {
   return typeof value === 'string' && /^https?:\/\//i.test(value) ? redactEndpoint(value) : REDACTED
 }
 
-/** A deep copy of `value` with secret keys replaced and URL passwords removed. */
-export function redact(value: unknown, key = ''): unknown {
+export const CIRCULAR = '[circular]'
+const MAX_DEPTH = 64
+
+/**
+ * A deep copy of `value` with secret keys replaced and URL passwords removed, that
+ * JSON.stringify can always print: a reference back to an enclosing object becomes
+ * `[circular]` (a part shared by two branches is copied twice), bigints become strings,
+ * Maps and Sets plain objects and arrays, binary data its size.
+ */
+export function redact(value: unknown, key = '', ancestors: object[] = []): unknown {
   if (value === undefined || value === null) return value
   if (typeof value === 'string') return key && isSecretKey(key) && value !== '' ? redactSecretValue(value) : redactUrl(value)
-  if (Array.isArray(value)) return value.map((item) => redact(item, key))
+  if (typeof value === 'bigint') return value.toString()
   if (typeof value === 'function') return '[function]'
-  if (typeof value === 'object') {
-    if (value instanceof Date) return value.toISOString()
-    const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) out[k] = isSecretKey(k) && v !== undefined && typeof v !== 'object' ? redactSecretValue(v) : redact(v, k)
-    return out
-  }
-  return value
+  if (typeof value === 'symbol') return value.toString()
+  if (typeof value !== 'object') return value
+  if (ancestors.includes(value)) return CIRCULAR
+  if (ancestors.length >= MAX_DEPTH) return '[too deep]'
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString()
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`
+  const inner = [...ancestors, value]
+  if (Array.isArray(value)) return value.map((item) => redact(item, key, inner))
+  if (value instanceof Set) return [...value].map((item) => redact(item, key, inner))
+  const entries = value instanceof Map ? [...value].map(([k, v]) => [String(k), v] as const) : Object.entries(value)
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of entries) out[k] = isSecretKey(k) && v !== undefined && v !== null && typeof v !== 'object' ? redactSecretValue(v) : redact(v, k, inner)
+  return out
 }
 
 /**
