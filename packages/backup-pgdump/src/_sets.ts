@@ -49,8 +49,10 @@ export async function allSets(ctx: Pick<Context, 'storage'>, database?: string):
 /**
  * The set named `<id>` or `latest`, from `--from <destination>` or the first destination
  * holding it. With `latest`, the database is the configured one unless given. `latest` is
- * the newest sound set; an id naming a damaged set or an unreadable manifest fails with
- * what is wrong with it rather than "no such backup".
+ * the newest sound set. An id may name a set whose manifest is believable but whose
+ * objects are missing or of another size: the caller's own checks then fail on them (and
+ * verify records it). An id naming an untrustworthy manifest or an unreadable one fails
+ * with what is wrong with it rather than "no such backup".
  */
 export async function findSet(ctx: Pick<Context, 'storage' | 'db'>, ref: string, options: { from?: string; database?: string } = {}): Promise<FoundSet> {
   if (options.from && !ctx.storage.has(options.from)) {
@@ -59,7 +61,7 @@ export async function findSet(ctx: Pick<Context, 'storage' | 'db'>, ref: string,
   const scoped = { storage: options.from ? new Map([[options.from, ctx.storage.get(options.from)!]]) : ctx.storage }
   const database = ref === 'latest' ? (options.database ?? ctx.db.target.database) : options.database
   const listed = await allSets(scoped, database)
-  const found = ref === 'latest' ? listed.sets[0] : listed.sets.find((s) => s.manifest.id === ref)
+  const found = ref === 'latest' ? listed.sets[0] : (listed.sets.find((s) => s.manifest.id === ref) ?? listed.damaged.find((d) => d.manifestTrusted && d.manifest.id === ref))
   if (found) return found
   if (ref !== 'latest') throwIfUntrusted(listed, ref)
   const where = options.from ?? [...ctx.storage.keys()].join(', ')
@@ -69,12 +71,12 @@ export async function findSet(ctx: Pick<Context, 'storage' | 'db'>, ref: string,
   })
 }
 
-/** Fails, saying why, when `id` names only damaged sets or unreadable manifests. */
+/** Fails, saying why, when `id` names only untrustworthy or unreadable manifests. */
 export function throwIfUntrusted(listed: Pick<AllSets, 'damaged' | 'unreadable'>, id: string): void {
-  const damaged = listed.damaged.find((d) => d.manifest.id === id || d.prefix.split('/')[1] === id)
+  const damaged = listed.damaged.find((d) => !d.manifestTrusted && (d.manifest.id === id || d.prefix.split('/')[1] === id))
   if (damaged) {
     throw new DbopsError('BACKUP_DAMAGED', `backup ${id} of ${damaged.manifest.database} in ${damaged.storage.name} is damaged: ${damaged.problems.join('; ')}`, {
-      hint: 'dbops leaves damaged sets alone (retention neither counts nor deletes them). Restore another set; remove this one by hand once you have looked at it.',
+      hint: 'dbops does not trust this manifest, so it neither verifies nor restores the set, and retention neither counts nor deletes it. Use another set; fix or remove this one by hand once you have looked at it.',
     })
   }
   const unreadable = listed.unreadable.find((u) => u.id === id)

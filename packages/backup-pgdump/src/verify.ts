@@ -51,16 +51,18 @@ export async function decodingFor(manifest: BackupManifest, options: PgdumpOptio
  */
 export async function verifySet(ctx: Context, options: PgdumpOptions, configDir: string, id: string, level: VerifyLevel, from?: string): Promise<VerifyOutcome> {
   const listed = await allSets(ctx)
-  const copies = listed.sets.filter((s) => s.manifest.id === id)
+  // Copies whose manifest is believable are checked, even with objects missing: the checks
+  // fail on them and the failure is recorded.
+  const copies = [...listed.sets, ...listed.damaged.filter((d) => d.manifestTrusted)].filter((s) => s.manifest.id === id)
   const first = copies.find((s) => !from || s.storage.name === from)
   if (!first) {
     const inFrom = <T extends { storage: string | Storage }>(list: T[]) => list.filter((x) => !from || (typeof x.storage === 'string' ? x.storage : x.storage.name) === from)
     throwIfUntrusted({ damaged: inFrom(listed.damaged), unreadable: inFrom(listed.unreadable) }, id)
     throw new DbopsError('BACKUP_NOT_FOUND', `there is no backup with id ${id}${from ? ` in ${from}` : ''}`, { hint: 'List the backups with `dbops backups list`.' })
   }
-  // A damaged copy elsewhere fails the verification as it is; it is not read, nor written to.
+  // A copy whose manifest is not believable fails the verification as it is; it is not read, nor written to.
   const checks: DestinationCheck[] = listed.damaged
-    .filter((d) => d.prefix.split('/')[1] === id)
+    .filter((d) => !d.manifestTrusted && d.prefix.split('/')[1] === id)
     .map((d) => ({ storage: d.storage.name, method: 'checksum', status: 'failed', detail: `damaged: ${d.problems.join('; ')}` }))
   for (const copy of copies) {
     ctx.signal.throwIfAborted()

@@ -93,18 +93,29 @@ test('backups list shows the untrusted sets as damaged, with why, apart from the
 })
 
 test('verify of a damaged set says what is wrong with it; an invalid-JSON manifest is named unreadable, not missing', async () => {
+  // Its manifest is believable: the check runs, fails on the missing object, and says so.
   const missing = await runCli(['backups', 'verify', 'missing-dump', '--level', 'checksum'], { cwd: work.dir, env })
   assert.is(missing.code, 1, missing.stderr)
-  assert.match(missing.stderr, /backup missing-dump of pgdump_damaged\S* in local is damaged: dump\.pgdump\.zst is missing/)
+  assert.match(missing.stderr, /backup missing-dump of pgdump_damaged\S* failed verification on local \(checksum\): local:\S+\/missing-dump\/dump\.pgdump\.zst could not be read/)
+  const recorded = JSON.parse(await readFile(path.join(setsDir, 'missing-dump', 'manifest.json'), 'utf8'))
+  assert.is(recorded.verification.at(-1).status, 'failed')
 
   const badJson = await runCli(['backups', 'verify', 'bad-json', '--level', 'checksum'], { cwd: work.dir, env })
   assert.is(badJson.code, 1, badJson.stderr)
   assert.not.match(badJson.stderr, /there is no backup/)
   assert.match(badJson.stderr, /the manifest of backup bad-json in local is unreadable: .*manifest\.json is not valid JSON \(/)
 
+  // An untrustworthy manifest is neither read nor written to.
+  const futureManifest = path.join(setsDir, '20300101T000000Z-f000', 'manifest.json')
+  const before = await readFile(futureManifest, 'utf8')
   const future = await runCli(['backups', 'verify', '20300101T000000Z-f000', '--level', 'checksum'], { cwd: work.dir, env })
   assert.is(future.code, 1, future.stderr)
-  assert.match(future.stderr, /is damaged: startedAt 2030-01-01T00:00:00.000Z is in the future/)
+  assert.match(future.stderr, /backup 20300101T000000Z-f000 of \S+ in local is damaged: startedAt 2030-01-01T00:00:00.000Z is in the future/)
+  const restore = await runCli(['backups', 'restore', '20300101T000000Z-f000', '--target-db', `${db.name}_future`, '--create'], { cwd: work.dir, env })
+  assert.is(restore.code, 1, restore.stderr)
+  assert.match(restore.stderr, /is damaged: startedAt 2030/)
+  assert.is((await db.query('select 1 from pg_database where datname = $1', [`${db.name}_future`])).rowCount, 0, 'the target was created')
+  assert.is(await readFile(futureManifest, 'utf8'), before)
 
   const none = await runCli(['backups', 'verify', 'no-such-id', '--level', 'checksum'], { cwd: work.dir, env })
   assert.is(none.code, 1, none.stderr)

@@ -123,7 +123,7 @@ test('listing: sound sets newest first by time; damaged and unreadable sets apar
     assert.match(damaged['app/future/']!, /startedAt .* is in the future/)
     assert.match(damaged['app/nodate/']!, /startedAt "not a date" is not an ISO 8601 date-time/)
     assert.match(damaged['app/missing/']!, /^dump\.bin is missing$/)
-    assert.match(damaged['app/resized/']!, /^dump\.bin is 5 bytes, the manifest says 15$/)
+    assert.match(damaged['app/resized/']!, /^dump\.bin is 5 bytes, the manifest says 15: it is truncated or was replaced$/)
     assert.match(damaged['app/elsewhere/']!, /the manifest says app\/a but lives in app\/elsewhere\//)
     assert.equal(listed.unreadable.map((u) => [u.id, u.prefix]), [['badjson', 'app/badjson/']])
     assert.match(listed.unreadable[0]!.error, /app\/badjson\/manifest\.json is not valid JSON \(/)

@@ -13,6 +13,11 @@ export interface BackupSet {
 /** A readable manifest that cannot be trusted as a backup (see `manifestProblems`). */
 export interface DamagedSet extends BackupSet {
   problems: string[]
+  /**
+   * True when only the stored objects are wrong (missing, another size): the manifest is
+   * believable, so a check or restore named by id may read it and fail on its own terms.
+   */
+  manifestTrusted: boolean
 }
 
 export interface UnreadableSet {
@@ -62,8 +67,8 @@ export async function listBackupSets(storage: Storage, database?: string, now: D
       continue
     }
     const problems = manifestProblems(prefix, manifest, sizes, now)
-    if (problems.length) listed.damaged.push({ prefix, manifest, problems })
-    else listed.sets.push({ prefix, manifest })
+    if (problems.manifest.length + problems.objects.length === 0) listed.sets.push({ prefix, manifest })
+    else listed.damaged.push({ prefix, manifest, problems: [...problems.manifest, ...problems.objects], manifestTrusted: problems.manifest.length === 0 })
   }
   listed.sets.sort(newestFirst)
   return listed

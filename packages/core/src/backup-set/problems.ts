@@ -1,14 +1,22 @@
 import type { BackupManifest } from './manifest.ts'
 import { dateProblem, isoTime } from './dates.ts'
 
+export interface SetProblems {
+  /** The manifest itself is not believable: its dates, or the folder it claims. */
+  manifest: string[]
+  /** The manifest is believable but the storage does not hold what it describes. */
+  objects: string[]
+}
+
 /**
  * What makes a readable manifest untrustworthy as a backup, checked against the folder it
- * lives in and the objects the storage listed there (`stored`: key -> size). An empty
- * list means the set is sound. A set with problems is shown as damaged, never restored as
+ * lives in and the objects the storage listed there (`stored`: key -> size). No problems
+ * means the set is sound. A set with problems is shown as damaged, never restored as
  * `latest`, and left alone by retention.
  */
-export function manifestProblems(prefix: string, manifest: BackupManifest, stored: ReadonlyMap<string, number>, now: Date): string[] {
+export function manifestProblems(prefix: string, manifest: BackupManifest, stored: ReadonlyMap<string, number>, now: Date): SetProblems {
   const problems: string[] = []
+  const objects: string[] = []
   const [database, id] = prefix.split('/')
   if (manifest.database !== database || manifest.id !== id) problems.push(`the manifest says ${manifest.database}/${manifest.id} but lives in ${prefix}`)
   const started = dateProblem(manifest.startedAt, now)
@@ -22,8 +30,8 @@ export function manifestProblems(prefix: string, manifest: BackupManifest, store
   })
   for (const object of manifest.objects) {
     const size = stored.get(prefix + object.name)
-    if (size === undefined) problems.push(`${object.name} is missing`)
-    else if (size !== object.size) problems.push(`${object.name} is ${size} bytes, the manifest says ${object.size}`)
+    if (size === undefined) objects.push(`${object.name} is missing`)
+    else if (size !== object.size) objects.push(`${object.name} is ${size} bytes, the manifest says ${object.size}: it is truncated or was replaced`)
   }
-  return problems
+  return { manifest: problems, objects }
 }
