@@ -56,8 +56,7 @@ export async function verifySet(ctx: Context, options: PgdumpOptions, configDir:
   const copies = [...listed.sets, ...listed.damaged.filter((d) => d.manifestTrusted)].filter((s) => s.manifest.id === id)
   const first = copies.find((s) => !from || s.storage.name === from)
   if (!first) {
-    const inFrom = <T extends { storage: string | Storage }>(list: T[]) => list.filter((x) => !from || (typeof x.storage === 'string' ? x.storage : x.storage.name) === from)
-    throwIfUntrusted({ damaged: inFrom(listed.damaged), unreadable: inFrom(listed.unreadable) }, id)
+    throwIfUntrusted({ damaged: listed.damaged.filter((d) => !from || d.storage.name === from), unreadable: listed.unreadable.filter((u) => !from || u.storage === from) }, id)
     throw new DbopsError('BACKUP_NOT_FOUND', `there is no backup with id ${id}${from ? ` in ${from}` : ''}`, { hint: 'List the backups with `dbops backups list`.' })
   }
   // A copy whose manifest is not believable fails the verification as it is; it is not read, nor written to.
