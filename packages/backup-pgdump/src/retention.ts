@@ -7,6 +7,8 @@ export interface DatabaseRetention {
   storage: string
   kept: string[]
   deleted: string[]
+  /** Damaged sets and unreadable manifests (by folder id): reported, never deleted. */
+  leftAlone: string[]
   why: Record<string, string>
 }
 

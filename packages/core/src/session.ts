@@ -5,6 +5,7 @@ import { loadConfig } from './config/load.ts'
 import { resolveConfig, type ResolvedConfig } from './config/resolve.ts'
 import { Db } from './db/db.ts'
 import { createLogger, type Logger } from './logger.ts'
+import { timeoutReason } from './runner/abort.ts'
 import { isSecretKey } from './secrets.ts'
 
 export interface Session {
@@ -75,7 +76,7 @@ export function processSignal(timeoutMs?: number): { signal: AbortSignal; interr
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   const timer = timeoutMs
-    ? setTimeout(() => controller.abort(Object.assign(new Error(`the run exceeded --timeout (${Math.round(timeoutMs / 1000)}s) and was stopped`), { name: 'AbortError', code: 'TIMEOUT' })), timeoutMs)
+    ? setTimeout(() => controller.abort(timeoutReason(timeoutMs)), timeoutMs)
     : undefined
   timer?.unref()
   return {

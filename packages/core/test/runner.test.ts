@@ -98,7 +98,7 @@ test('SIGINT aborts the running query and child work: exit 130, the step is abor
 test('--timeout stops a run that takes too long: exit 1 with a sentence', async () => {
   const result = await cli(['run', 'slow', '--timeout', '2s'])
   assert.is(result.code, 1)
-  assert.match(result.stdout + result.stderr, /exceeded --timeout \(2s\)/)
+  assert.match(result.stdout + result.stderr, /the run reached its --timeout of 2s: steps:wait \(.*\) was stopped after/)
   assert.equal(await ran(), ['wait-start'])
 })
 

@@ -4,6 +4,7 @@ import { closest } from '../config/closest.ts'
 import type { CommandContext } from '../plugin/types.ts'
 import { parseGlobalArgs, type GlobalArgs } from './args.ts'
 import { err, out, reportError } from './output.ts'
+import { handleStrayRejections } from '../runner/stray-rejections.ts'
 
 interface CoreCommand {
   summary: string
@@ -44,6 +45,7 @@ Global options:
 Exit codes: 0 ok, 1 failed, 2 usage/config error, 130 interrupted.`
 
 export async function main(argv: string[]): Promise<number> {
+  handleStrayRejections()
   let args: GlobalArgs = { command: undefined, rest: [], json: argv.includes('--json'), dryRun: false, help: false, version: false }
   try {
     args = parseGlobalArgs(argv)
@@ -93,7 +95,8 @@ async function runPluginCommand(args: GlobalArgs): Promise<number> {
     if (abort.signal.aborted && abort.interrupted()) return ExitCode.interrupted
     return code ?? ExitCode.ok
   } catch (error) {
-    return reportError(error, { json: args.json, secrets: session.secrets })
+    const { abortedCommandError } = await import('../runner/abort.ts')
+    return reportError(abortedCommandError(abort.signal, error, `dbops ${name}`), { json: args.json, secrets: session.secrets })
   } finally {
     abort.dispose()
     await session.close()

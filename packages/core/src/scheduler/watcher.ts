@@ -420,7 +420,7 @@ export class Watcher {
   }
 
   private load(): Promise<Loaded> {
-    return loadForWatch({ configFile: this.options.configFile, cwd: this.options.cwd, json: this.options.json, log: this.log, notifyRetryDelaysMs: this.options.notifyRetryDelaysMs })
+    return loadForWatch({ configFile: this.options.configFile, cwd: this.options.cwd, json: this.options.json, log: this.log, notifyRetryDelaysMs: this.options.notifyRetryDelaysMs, onDelivery: (d) => this.metrics?.delivery(d) })
   }
 
   private async closeIfUnused(loaded: Loaded): Promise<void> {
