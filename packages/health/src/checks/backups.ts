@@ -51,11 +51,11 @@ export const backupFreshnessCheck = defineCheck({
         continue
       }
       try {
-        const { sets, unreadable, orphans } = await listBackupSets(storage, database)
+        const { sets, damaged, unreadable, orphans } = await listBackupSets(storage, database)
         const usable = options.requireVerified ? sets.filter((s) => s.manifest.verification.at(-1)?.status === 'verified') : sets
         const newest = usable[0]
         if (!newest) {
-          findings.push({ object: `${name} (${storage.location})`, ...noUsableSet(database, sets.length, unreadable.length + orphans.length) })
+          findings.push({ object: `${name} (${storage.location})`, ...noUsableSet(database, sets.length, damaged.length + unreadable.length + orphans.length) })
           continue
         }
         const age = (Date.now() - Date.parse(newest.manifest.finishedAt)) / 1000
