@@ -1,7 +1,7 @@
 // backup_freshness on a new install and on a destination whose backups never finished.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createTestDatabase, makeWorkdir, runCli, type TestDatabase } from '../../../test/harness/index.ts'
 import { healthJson, result } from './_setup.ts'
@@ -57,6 +57,20 @@ test('a destination holding only a backup that never finished (no manifest) is C
   const r = result(report, 'backup_freshness')
   assert.is(r.status, 'critical', r.message)
   assert.match(r.message, /no finished backup set of .*: 1 folder\(s\) of backups that never finished or cannot be read/)
+  assert.is(code, 1)
+})
+
+test('a destination whose only set is damaged (its dump deleted) is CRITICAL, not "no backup yet"', async () => {
+  const p = await newInstall()
+  const backup = await runCli(['run', 'backup'], { cwd: p.dir, env: { DATABASE_URL: db.url } })
+  assert.is(backup.code, 0, backup.stderr)
+  const setsDir = path.join(p.dir, 'backups', db.name)
+  const [set] = await readdir(setsDir)
+  for (const file of await readdir(path.join(setsDir, set!))) if (file !== 'manifest.json') await rm(path.join(setsDir, set!, file))
+  const { report, code } = await healthJson(p.dir, db.url, ['--only', 'backup_freshness'])
+  const r = result(report, 'backup_freshness')
+  assert.is(r.status, 'critical', r.message)
+  assert.not.match(r.message, /no backup yet/)
   assert.is(code, 1)
 })
 
