@@ -1,5 +1,5 @@
 // @dbops/reindex: find bloated btree indexes, rebuild them online, keep statistics fresh.
-import { definePlugin } from 'dbops'
+import { definePlugin } from 'dbops/plugin'
 import { reindexCommand } from './command.ts'
 import { reindexOptionsSchema } from './options.ts'
 import { reindexTasks } from './tasks.ts'

@@ -1,4 +1,4 @@
-import type { Db, Logger } from 'dbops'
+import type { Db, Logger } from 'dbops/plugin'
 import { distrustReason, estimateIndexBloat, measuredIndexBloat, type BloatFigures, type PgstatindexRow } from './estimate.ts'
 import { classifyInvalid, type InvalidIndex } from './leftovers.ts'
 import type { ReindexOptions } from './options.ts'

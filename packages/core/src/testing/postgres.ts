@@ -7,10 +7,12 @@ import path from 'node:path'
 import pg from 'pg'
 
 /**
- * A real, throwaway PostgreSQL for tests: Debian's binaries, initdb in a temp dir, a free
- * port on 127.0.0.1, run as the `postgres` user when we are root. `test/run-suites.ts` starts
- * one cluster for all suites and passes it in DBOPS_TEST_PG; a suite run on its own starts
- * its own. Each suite gets its own database, cloned from a template.
+ * A real, throwaway PostgreSQL for tests: the server binaries installed on the machine
+ * (PG_BINDIR, `pg_config --bindir` or Debian's /usr/lib/postgresql/<v>/bin), initdb in a
+ * temp dir, a free port on 127.0.0.1, run as the `postgres` user when we are root. A test
+ * runner may start one cluster for all suites and pass its port in DBOPS_TEST_PG (dbops's own
+ * `pnpm test` does); a suite run on its own starts its own. Each suite gets its own
+ * database, cloned from a template.
  */
 export interface TestCluster {
   host: string
