@@ -18,7 +18,7 @@ const exec = promisify(execFile)
 // The apps use the workspace's own TypeScript and Node types, as a user's app would have its own.
 const TYPESCRIPT = JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules/typescript/package.json'), 'utf8')).version as string
 const TYPES_NODE = JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules/@types/node/package.json'), 'utf8')).version as string
-const STRICT_TSCONFIG = { compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, skipLibCheck: true, noEmit: true, types: ['node'] }, include: ['dbops.config.ts'] }
+const STRICT_TSCONFIG = { compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, skipLibCheck: true, noEmit: true, types: ['node'] }, include: ['dbops.config.ts', 'health.test-helper.ts'] }
 
 /** The config a first-hour user ends up with: backups to ./backups and the health checks. */
 const CONFIG = `import { defineConfig, env } from 'dbops'
@@ -50,6 +50,33 @@ console.log(JSON.stringify({
   failed: ExitCode.failed,
   minutes: parseDuration('30m') / 60000,
 }))
+`
+
+/** A team's test, type-checked by the app's tsc and run by plain node: dbops/testing from the tarball. */
+const TESTING_TS = `import { defineConfig } from 'dbops'
+import health from '@dbops/health'
+import { createTestDatabase, runTask, type TestRunResult } from 'dbops/testing'
+
+export async function healthOfAFreshDatabase(): Promise<TestRunResult['report']['status']> {
+  const db = await createTestDatabase('app_test')
+  try {
+    const run = await runTask('health:check', { config: defineConfig({ connection: { url: db.url }, plugins: [health({ checks: { backup_freshness: { enabled: false } } })] }) })
+    return run.report.status
+  } finally {
+    await db.drop()
+  }
+}
+`
+const TESTING_MJS = `import { defineConfig } from 'dbops'
+import { createTestDatabase, runPipeline } from 'dbops/testing'
+const db = await createTestDatabase('app_test')
+try {
+  const { rows } = await db.query('select current_database() as name')
+  const run = await runPipeline('retention:apply', { config: defineConfig({ connection: { url: db.url }, storage: { local: { dir: './test-backups' } } }) })
+  console.log(JSON.stringify({ database: rows[0].name === db.name, status: run.report.status, steps: run.report.steps.map((s) => s.id) }))
+} finally {
+  await db.drop()
+}
 `
 
 interface App {
@@ -84,7 +111,9 @@ test.after(async () => {
 
 async function sh(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', CI: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    // The suite's cluster (DBOPS_TEST_PG) is passed on, for dbops/testing in the apps.
+    const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', CI: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...(process.env.DBOPS_TEST_PG ? { DBOPS_TEST_PG: process.env.DBOPS_TEST_PG } : {}) }
+    const child = spawn(cmd, args, { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -201,13 +230,18 @@ test('a pnpm app ("type": "module") with every package: init, tsc, backup, resto
   assert.is(imported.stdout.trim(), 'true', `plain node cannot import every package:\n${imported.stderr}`)
 })
 
-test('an app with its own strict tsconfig (NodeNext, strict, skipLibCheck): tsc -p over the generated config', async () => {
+test('an app with its own strict tsconfig (NodeNext, strict, skipLibCheck): tsc -p over the config and a dbops/testing helper; dbops/testing in plain node', async () => {
   const dir = path.join(outside, 'strict-tsconfig')
   await exec('mkdir', ['-p', dir])
   await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify(STRICT_TSCONFIG, null, 2))
+  await writeFile(path.join(dir, 'health.test-helper.ts'), TESTING_TS)
   await writeFile(path.join(dir, 'pnpm-workspace.yaml'), 'allowBuilds:\n  esbuild: false\n') // TODO(loader): as above
   const app = await makeApp('strict-tsconfig', 'pnpm', { name: 'strict-app', version: '1.0.0', private: true }, ['dbops', '@dbops/backup-pgdump', '@dbops/health'])
   await firstHour(app, ['--noEmit', '-p', 'tsconfig.json'])
+  await writeFile(path.join(app.dir, 'testing.mjs'), TESTING_MJS)
+  const testing = await sh(process.execPath, ['testing.mjs'], app.dir)
+  assert.is(testing.code, 0, `node testing.mjs (dbops/testing):\n${testing.stderr}`)
+  assert.equal(JSON.parse(testing.stdout), { database: true, status: 'success', steps: ['retention:apply'] })
 })
 
 test.run()
