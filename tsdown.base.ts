@@ -1,4 +1,20 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { defineConfig, type UserConfig } from 'tsdown'
+
+/**
+ * The declarations get no maps (they would point at src/, which is not shipped), but the
+ * bundler still ends each .d.ts with a sourceMappingURL comment: drop that dangling line.
+ */
+async function dropDeclarationMapComments(outDir: string): Promise<void> {
+  for (const file of await readdir(outDir)) {
+    if (!file.endsWith('.d.ts')) continue
+    const full = path.join(outDir, file)
+    const text = await readFile(full, 'utf8')
+    const kept = text.replace(/\n\/\/# sourceMappingURL=\S+\.d\.ts\.map\s*$/, '\n')
+    if (kept !== text) await writeFile(full, kept)
+  }
+}
 
 /**
  * The build of every package: ESM JavaScript, bundled `.d.ts` and source maps in `dist/`.
@@ -14,12 +30,14 @@ export function packageBuild(entry: Record<string, string>, options: Partial<Use
     platform: 'node',
     outDir: 'dist',
     fixedExtension: false,
-    dts: true,
+    // No declaration maps: they would point at src/, which is not shipped.
+    dts: { sourcemap: false },
     sourcemap: true,
     clean: true,
     report: false,
     // The dts plugin is most of the build's time, and that is expected: no warning each build.
     checks: { pluginTimings: false },
+    hooks: { 'build:done': async ({ options }) => dropDeclarationMapComments(options.outDir) },
     logLevel: 'warn',
     ...options,
   })
