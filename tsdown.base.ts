@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { defineConfig, type UserConfig } from 'tsdown'
@@ -16,6 +17,26 @@ async function dropDeclarationMapComments(outDir: string): Promise<void> {
   }
 }
 
+type ExportTarget = string | { 'dbops-source'?: string; types?: string }
+
+/**
+ * The entries of the package in the current directory, read from its `exports`: each subpath
+ * names its source (the workspace's `dbops-source` condition) and its built file
+ * (`types: ./dist/<name>.d.ts`). Adding a subpath export is an edit of package.json only.
+ */
+export function exportedEntries(): Record<string, string> {
+  const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { name: string; exports?: Record<string, ExportTarget> }
+  const entries: Record<string, string> = {}
+  for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
+    if (typeof target === 'string') continue
+    const source = target['dbops-source']
+    const name = /^\.\/dist\/(.+)\.d\.ts$/.exec(target.types ?? '')?.[1]
+    if (!source || !name) throw new Error(`${manifest.name}: exports["${subpath}"] needs "dbops-source": "./src/….ts" and "types": "./dist/<name>.d.ts"`)
+    entries[name] = source
+  }
+  return entries
+}
+
 /**
  * The build of every package: ESM JavaScript, bundled `.d.ts` and source maps in `dist/`.
  * Each package's entries are bundled together with code splitting, so a module shared by two
@@ -23,9 +44,9 @@ async function dropDeclarationMapComments(outDir: string): Promise<void> {
  * chunk (start-up loads only what a command needs). Dependencies and `dbops` itself are
  * never bundled: a plugin's `dbops/plugin` is the CLI's.
  */
-export function packageBuild(entry: Record<string, string>, options: Partial<UserConfig> = {}): UserConfig {
+export function packageBuild(extraEntries: Record<string, string> = {}, options: Partial<UserConfig> = {}): UserConfig {
   return defineConfig({
-    entry,
+    entry: { ...exportedEntries(), ...extraEntries },
     format: 'esm',
     platform: 'node',
     outDir: 'dist',

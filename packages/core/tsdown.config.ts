@@ -1,8 +1,4 @@
 import { packageBuild } from '../../tsdown.base.ts'
 
-export default packageBuild({
-  index: 'src/index.ts',
-  plugin: 'src/plugin-kit.ts',
-  testing: 'src/testing/index.ts',
-  bin: 'src/bin.ts',
-})
+// The exports (dbops, dbops/plugin, dbops/testing) come from package.json; the bin is not one.
+export default packageBuild({ bin: 'src/bin.ts' })

@@ -1,3 +1,4 @@
 import { packageBuild } from '../../tsdown.base.ts'
 
-export default packageBuild({ index: 'src/index.ts' })
+// The entries are the package.json exports.
+export default packageBuild()
