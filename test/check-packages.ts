@@ -19,7 +19,7 @@ const run = promisify(execFile)
 const ALLOWED = /^package\/(dist\/.+|README\.md|LICENSE|package\.json)$/
 const REQUIRED_FIELDS = ['description', 'repository', 'homepage', 'keywords', 'engines', 'license'] as const
 
-async function checkTarball(tarball: string): Promise<string[]> {
+async function checkTarball(tarball: string, ours: Set<string>): Promise<string[]> {
   const problems: string[] = []
   const { stdout: listing } = await run('tar', ['tzf', tarball])
   const files = listing.split('\n').filter(Boolean)
@@ -35,8 +35,12 @@ async function checkTarball(tarball: string): Promise<string[]> {
     const types = (target as { types?: string }).types
     if (!types || !files.includes(`package/${types.replace(/^\.\//, '')}`)) problems.push(`exports["${subpath}"] has no shipped types (run \`pnpm build\`, not build:js)`)
   }
-  const peer = manifest.peerDependencies?.dbops
-  if (peer !== undefined && !peer.startsWith('^')) problems.push(`peerDependencies.dbops is "${peer}", not a caret range`)
+  // Our packages depend on each other with caret ranges (workspace:^), never an exact pin.
+  for (const field of ['peerDependencies', 'dependencies'] as const) {
+    for (const [name, range] of Object.entries(manifest[field] ?? {})) {
+      if (ours.has(name) && !range.startsWith('^')) problems.push(`${field}["${name}"] is "${range}", not a caret range (use workspace:^)`)
+    }
+  }
   for (const [tool, args] of [
     ['publint', ['run', tarball, '--strict']],
     ['attw', [tarball, '--profile', 'esm-only', '--format', 'ascii']],
@@ -54,8 +58,9 @@ async function checkTarball(tarball: string): Promise<string[]> {
 const dest = await mkdtemp(path.join(os.tmpdir(), 'dbops-packs-'))
 let failed = 0
 try {
-  for (const [name, tarball] of await packAll(dest)) {
-    const problems = await checkTarball(tarball)
+  const tarballs = await packAll(dest)
+  for (const [name, tarball] of tarballs) {
+    const problems = await checkTarball(tarball, new Set(tarballs.keys()))
     failed += problems.length > 0 ? 1 : 0
     process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${name}\n${problems.map((p) => `    ${p}\n`).join('')}`)
   }
