@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { DbopsError, MANIFEST_FILE, listBackupSets, newestFirst, type BackupManifest, type BackupSet, type Context, type DamagedSet, type Storage } from 'dbops'
+import { DbopsError, MANIFEST_FILE, listBackupSets, newestFirst, type BackupManifest, type BackupSet, type Context, type DamagedSet, type Storage } from 'dbops/plugin'
 
 export interface FoundSet extends BackupSet {
   storage: Storage

@@ -1,4 +1,4 @@
-import { ExitCode, UsageError, isVerified, takeFlag, takeOption, type Command, type CommandContext } from 'dbops'
+import { ExitCode, UsageError, isVerified, takeFlag, takeOption, type Command, type CommandContext } from 'dbops/plugin'
 import { allSets, findSet, type FoundSet } from './_sets.ts'
 import { formatBytes } from './dump.ts'
 import { restoreCommand } from './restore.ts'

@@ -1,4 +1,4 @@
-import { Db, applyRetention, type Context } from 'dbops'
+import { Db, applyRetention, type Context } from 'dbops/plugin'
 import { databasesToDump } from './dump.ts'
 import type { PgdumpOptions } from './options.ts'
 

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeWorkdir, runCli } from '../../../test/harness/index.ts'
-import { decideRetention, deleteSet, listBackupSets, localStorage, type BackupManifest } from '../src/index.ts'
+import { decideRetention, deleteSet, listBackupSets, localStorage, type BackupManifest } from '../src/plugin-kit.ts'
 import { retentionSchema } from '../src/config/schema.ts'
 
 const DAY = 86_400_000

@@ -1,4 +1,4 @@
-import { cancelBackend, isAbortError, scrub, type Context } from 'dbops'
+import { cancelBackend, isAbortError, scrub, type Context } from 'dbops/plugin'
 import type pg from 'pg'
 import { CATALOG, CONNECTION_CHECK_ID } from './checks/index.ts'
 import type { HealthOptions } from './options.ts'

@@ -1,4 +1,4 @@
-import type { Context } from 'dbops'
+import type { Context } from 'dbops/plugin'
 import type pg from 'pg'
 import type { z } from 'zod'
 import type { Unit } from './thresholds.ts'

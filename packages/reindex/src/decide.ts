@@ -1,5 +1,5 @@
-import type { BloatFigures } from './estimate.ts'
-import { estimateIndex, type IndexEstimate, type IndexRow } from './index-estimates.ts'
+import type { BloatFigures } from 'dbops/plugin'
+import { estimateIndex, type IndexEstimate, type IndexRow } from 'dbops/plugin'
 import type { ReindexOptions } from './options.ts'
 import { formatBytes } from './units.ts'
 

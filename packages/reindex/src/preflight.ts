@@ -1,6 +1,6 @@
 import { readFile, statfs } from 'node:fs/promises'
 import path from 'node:path'
-import type { Queryable } from 'dbops'
+import type { Queryable } from 'dbops/plugin'
 import type { ReindexOptions } from './options.ts'
 import { DATA_DIRECTORY, OLD_TRANSACTIONS } from './sql.ts'
 import { formatBytes, formatDuration } from './units.ts'

@@ -1,6 +1,6 @@
 // Every query of the plugin, one name each (the index listing of the estimate lives in
-// index-estimates.ts). Identifiers are quoted by `qualified()` only.
-import { USER_SCHEMAS } from './index-estimates.ts'
+// dbops/plugin's catalog/index-bloat.ts). Identifiers are quoted by `qualified()` only.
+import { USER_SCHEMAS } from 'dbops/plugin'
 
 /** `"schema"."name"`, quoted the way PostgreSQL's quote_ident would (always quoted). */
 export function qualified(schema: string, name: string): string {

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
-import { lockKey } from 'dbops'
+import { lockKey } from 'dbops/plugin'
 import { createTestDatabase, runCli, type TestDatabase } from '../../../test/harness/index.ts'
 import { indexIdentity, invalidIndexes, makeBloatedTable, reindexProject, TEST_OPTIONS } from './_fixtures.ts'
 import { startStandby } from './_standby.ts'

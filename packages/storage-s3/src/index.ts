@@ -1,4 +1,4 @@
-import { defineStorage } from 'dbops'
+import { defineStorage } from 'dbops/plugin'
 import { s3OptionsSchema, type S3Options, type S3OptionsInput } from './options.ts'
 import { createS3Storage } from './s3-storage.ts'
 

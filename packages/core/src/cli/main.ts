@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { ExitCode, UsageError } from '../errors.ts'
 import { closest } from '../config/closest.ts'
 import type { CommandContext } from '../plugin/types.ts'
@@ -23,8 +23,9 @@ const CORE_COMMANDS: Record<string, CoreCommand> = {
   init: { summary: 'write a starter dbops.config.ts', help: async () => (await import('./commands/init.ts')).initHelp, run: async (a) => (await import('./commands/init.ts')).initCommand(a) },
 }
 
+// By package name, not a relative path: the built CLI is a bundle whose files sit elsewhere.
 function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  return (createRequire(import.meta.url)('dbops/package.json') as { version: string }).version
 }
 
 const USAGE = `dbops — config-as-code operations for PostgreSQL

@@ -84,8 +84,10 @@ export class Watcher {
   private metricsServer: { port: number; close(): Promise<void> } | undefined
   private reloading: Promise<void> | undefined
   readonly log: Logger
+  private readonly options: WatchOptions
 
-  constructor(private readonly options: WatchOptions) {
+  constructor(options: WatchOptions) {
+    this.options = options
     const host = os.hostname()
     this.me = { id: `${host}:${process.pid}:${randomBytes(3).toString('hex')}`, host, pid: process.pid }
     this.log = createEventLog({ json: options.json, secrets: () => this.secrets() })

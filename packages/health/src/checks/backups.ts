@@ -1,4 +1,4 @@
-import { listBackupSets } from 'dbops'
+import { listBackupSets } from 'dbops/plugin'
 import { z } from 'zod'
 import { formatDuration } from '../thresholds.ts'
 import { defineCheck } from './_define.ts'

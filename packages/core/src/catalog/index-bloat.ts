@@ -1,9 +1,9 @@
 // The one index bloat estimate of dbops: what `reindex:plan` decides on and what health's
 // index_bloat check reports. One query gathers the inputs, `estimateIndex` turns a row into
 // figures, so the two can never disagree.
-import { distrustReason, estimateIndexBloat, type BloatFigures, type Distrust } from './estimate.ts'
+import { distrustReason, estimateIndexBloat, type BloatFigures, type Distrust } from './btree-bloat.ts'
 
-export { STALE_FRACTION, type BloatFigures, type Distrust } from './estimate.ts'
+export { STALE_FRACTION, type BloatFigures, type Distrust } from './btree-bloat.ts'
 
 /**
  * Column statistics as (relid, attnum, null_frac, avg_width, n_distinct). A superuser reads
