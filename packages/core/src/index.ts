@@ -7,6 +7,7 @@ export type { CoreConfig, CoreConfigInput, ConnectionConfig, PoolConfig, Retenti
 export type { ResolvedConfig, RegisteredTask } from './config/resolve.ts'
 export { definePlugin, defineStorage } from './plugin/define.ts'
 export type { Task, TaskIO, Command, CommandContext, PluginApi, PluginInstance, PluginParts } from './plugin/types.ts'
+export type { HttpSurface, HttpSurfaceEnv, HttpHandler } from './plugin/http.ts'
 export type { Context } from './context.ts'
 export { Db, cancelBackend, type Queryable, type PoolStats, type QueryOptions } from './db/db.ts'
 export { describeTarget, resolveTarget, type ConnectionTarget } from './db/connection.ts'
