@@ -13,7 +13,7 @@ export { Db, cancelBackend, type Queryable, type PoolStats, type QueryOptions } 
 export { describeTarget, resolveTarget, type ConnectionTarget } from './db/connection.ts'
 export { lockKey, sleep, type LockOptions } from './db/lock.ts'
 export { DbopsError, ConfigError, UsageError, ExitCode, isAbortError, messageOf } from './errors.ts'
-export { redact, redactUrl, scrub, REDACTED } from './secrets.ts'
+export { redact, redactUrl, scrub, isSecretKey, REDACTED } from './secrets.ts'
 export type { Logger } from './logger.ts'
 export type { Storage, StorageSpec, ObjectInfo, PutOptions, PutResult, StorageRegistry } from './storage/types.ts'
 export { localStorage } from './storage/local.ts'
