@@ -222,7 +222,7 @@
           h('div', { class: 'card' }, h('div', { class: 'muted' }, 'Taken'), h('div', { class: 'big' }, ago(s.finishedAt)), h('div', { class: 'hint' }, when(s.startedAt) + ' · ' + duration(s.durationMs / 1000))),
           h('div', { class: 'card' }, h('div', { class: 'muted' }, 'Verified'), h('div', { class: 'big' }, level(s)), h('div', { class: 'hint' }, s.restoreProvenAt ? 'restore proven ' + ago(s.restoreProvenAt) : 'never restored'))),
         section('Copies', table(['destination', 'location', 'last verification'], d.copies.map(function (c) {
-          return h('tr', null, td(c.destination), td(c.location, 'mono'), td(c.lastVerification ? [pill(c.lastVerification.status), ' ', c.lastVerification.method + ' · ' + ago(c.lastVerification.at)] : 'never'))
+          return h('tr', null, td(c.destination), td([c.location, h('div', { class: 'hint' }, c.prefix)], 'mono'), td(c.lastVerification ? [pill(c.lastVerification.status), ' ', c.lastVerification.method + ' · ' + ago(c.lastVerification.at)] : 'never'))
         }))),
         section('Verification history', m.verification.length ? table(['when', 'status', 'proof', 'detail'], m.verification.slice().reverse().map(function (v) {
           return h('tr', { class: 'verification' }, td(when(v.at)), td(pill(v.status)), td(v.method), td(v.detail || ''))

@@ -62,8 +62,10 @@ export interface BackupRow {
   id: string
   database: string
   destination: string
-  /** `s3://bucket/prefix/<database>/<id>/`, `/var/backups/<database>/<id>/`: never credentials. */
+  /** Where the destination stores, as it describes itself (`s3://bucket/prefix/`, `/var/backups`): never credentials. */
   location: string
+  /** The set's folder in it: `<database>/<id>/`. */
+  prefix: string
   startedAt: string
   finishedAt: string
   durationMs: number

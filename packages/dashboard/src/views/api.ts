@@ -125,7 +125,7 @@ export function backups(env: ViewEnv, query: { since?: Date; database?: string; 
 export function backupSet(env: ViewEnv, destination: string, id: string) {
   const found = env.state.backups.get(destination)?.sets.find((s) => s.row.id === id)
   if (!found) return undefined
-  const copies = allSets(env.state).filter((r) => r.id === id && r.database === found.row.database).map((r) => ({ destination: r.destination, location: r.location, lastVerification: r.lastVerification }))
+  const copies = allSets(env.state).filter((r) => r.id === id && r.database === found.row.database).map((r) => ({ destination: r.destination, location: r.location, prefix: r.prefix, lastVerification: r.lastVerification }))
   return { ...meta(env), set: found.row, manifest: found.manifest, copies }
 }
 
