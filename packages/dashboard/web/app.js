@@ -134,7 +134,7 @@
       showMeta(o)
       var out = [h('h1', null, 'Now · ' + o.target)]
       out.push(h('div', { class: 'cards' }, [
-        h('div', { class: 'card', id: 'card-health' }, h('div', { class: 'muted' }, 'Health'),
+        h('div', { class: 'card', id: 'card-health', 'data-at': o.health ? o.health.at : '' }, h('div', { class: 'muted' }, 'Health'),
           o.health ? [h('div', { class: 'big' }, pill(o.health.status)), h('div', { class: 'hint' }, 'checked ' + ago(o.health.at) + ' · ' + Object.keys(o.health.counts).map(function (k) { return o.health.counts[k] + ' ' + k }).join(', '))]
             : h('div', { class: 'hint' }, o.sources.health.recorded ? 'no results yet' : 'no health history recorded: run the health:check task (a schedule)')),
         h('div', { class: 'card' }, h('div', { class: 'muted' }, 'Backups'), h('div', { class: 'big' }, String(o.lastBackups.length ? o.lastBackups.reduce(function (n, b) { return n + b.sets }, 0) : 0)),
