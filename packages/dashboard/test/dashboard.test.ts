@@ -43,6 +43,13 @@ test('watch --dashboard serves the page beside /metrics and /healthz, on 127.0.0
   assert.ok(started.metricsPort > 0)
 })
 
+test('watch: an option no plugin serves is refused with the surfaces there are', async () => {
+  const r = await project.cli(['watch', '--dashbord'])
+  assert.is(r.code, 2, r.stdout + r.stderr)
+  assert.match(r.stdout + r.stderr, /unknown option --dashbord/)
+  assert.match(r.stdout + r.stderr, /--dashboard/)
+})
+
 test('overview: health, the last backup per database and destination, schedules, failures, migrations', async () => {
   const { status, body: o } = await getJson(`${server.url}api/overview`)
   assert.is(status, 200)
