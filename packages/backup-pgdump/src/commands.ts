@@ -1,4 +1,4 @@
-import { ExitCode, UsageError, isVerified, takeFlag, takeOption, type Command, type CommandContext } from 'dbops'
+import { ExitCode, UsageError, bar, drawsPictures, isVerified, sparkline, takeFlag, takeOption, type Command, type CommandContext } from 'dbops'
 import { allSets, findSet } from './_sets.ts'
 import { formatBytes } from './dump.ts'
 import { restoreCommand } from './restore.ts'
@@ -75,13 +75,29 @@ async function list(ctx: CommandContext, args: string[]): Promise<number> {
   }
   if (rows.length === 0) ctx.print(`no backups${database ? ` of ${database}` : ''} in ${[...ctx.storage.keys()].join(', ')}`)
   else {
-    const table = [['ID', 'STARTED', 'DATABASE', 'SIZE', 'DESTINATION', 'VERIFIED', 'TAGS'], ...rows.map((r) => [r.id, r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), r.database, formatBytes(r.size), r.destination, r.lastVerification ? `${r.lastVerification.status === 'verified' ? 'yes' : 'FAILED'} (${r.lastVerification.method})` : 'no', r.tags.join(',')])]
+    const pictures = drawsPictures(ctx.json)
+    if (pictures) for (const line of backupTrends(sets)) ctx.print(line)
+    const largest = Math.max(...rows.map((r) => r.size))
+    const table = [['ID', 'STARTED', 'DATABASE', 'SIZE', ...(pictures ? [''] : []), 'DESTINATION', 'VERIFIED', 'TAGS'], ...rows.map((r) => [r.id, r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), r.database, formatBytes(r.size), ...(pictures ? [bar(r.size, largest, 8)] : []), r.destination, r.lastVerification ? `${r.lastVerification.status === 'verified' ? 'yes' : 'FAILED'} (${r.lastVerification.method})` : 'no', r.tags.join(',')])]
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
     for (const row of table) ctx.print(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
   }
   if (orphans.length) ctx.print(`\n${orphans.length} incomplete folder(s) without a manifest (failed or running backups; not restorable): ${orphans.map((o) => `${o.storage}:${o.prefix}`).join(', ')}`)
   for (const u of unreadable) ctx.print(`unreadable manifest ${u.storage}:${u.prefix}: ${u.error}`)
   return ExitCode.ok
+}
+
+/** On a terminal, per database: size and duration of its sets, oldest to newest (each set once, whatever its copies). */
+function backupTrends(sets: Awaited<ReturnType<typeof allSets>>['sets']): string[] {
+  const byDb = new Map<string, Map<string, (typeof sets)[number]['manifest']>>()
+  for (const s of sets) byDb.set(s.manifest.database, (byDb.get(s.manifest.database) ?? new Map()).set(s.manifest.id, s.manifest))
+  const width = Math.max(...[...byDb.keys()].map((d) => d.length))
+  const lines = [...byDb].map(([db, own]) => {
+    const list = [...own.values()].slice(0, 40).reverse()
+    const ms = (m: (typeof list)[number]) => Date.parse(m.finishedAt) - Date.parse(m.startedAt)
+    return `${db.padEnd(width)}  size ${sparkline(list.map((m) => m.objects.reduce((n, o) => n + o.size, 0)))}  duration ${sparkline(list.map(ms))}  ${list.length} set${list.length === 1 ? '' : 's'}`
+  })
+  return [...lines, '']
 }
 
 async function verify(ctx: CommandContext, args: string[], options: PgdumpOptions, configDir: string): Promise<number> {

@@ -22,3 +22,4 @@ export { listBackupSets, readManifest, type BackupSet } from './backup-set/list.
 export { decideRetention, type RetentionDecision, type RetentionCandidate } from './retention/decide.ts'
 export { applyRetention, deleteSet } from './retention/apply.ts'
 export { takeOption, takeFlag, parseDuration } from './cli/args.ts'
+export { sparkline, bar, drawsPictures } from './cli/sparkline.ts'

@@ -1,13 +1,14 @@
 // `dbops dashboard` through the CLI against the harness database and s3rver: the endpoints'
 // content, read-only answers, the 127.0.0.1 default, the token, no secret anywhere, and the
 // database stopped mid-session (a cluster of its own).
+import { execFile } from 'node:child_process'
 import os from 'node:os'
 import net from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
 import { Db } from 'dbops'
-import { startCluster } from '../../../test/harness/index.ts'
+import { DBOPS_BIN, startCluster } from '../../../test/harness/index.ts'
 import { readOnly } from '../src/collect/read-only.ts'
 import { configSource, DASHBOARD_TOKEN, getJson, makeProject, startDashboard, until, type Project, type Server } from './_project.ts'
 import { watchUntilRuns, type WatchRun } from './_watch.ts'
@@ -198,6 +199,27 @@ test('a public address needs a token: refused without one; 401 without it; the t
   }
   assert.not.ok(open.output().includes(DASHBOARD_TOKEN), open.output())
   assert.match(open.output(), /token required/)
+})
+
+test('sparklines and bars on a terminal; plain columns for pipes and --json', async () => {
+  // `script` gives the CLI a pseudo-terminal, as a person's shell would.
+  const tty = (args: string) => new Promise<string>((resolve, reject) => {
+    const env = { ...process.env, ...project.env, NO_COLOR: '1', CI: '1' }
+    delete (env as Record<string, string | undefined>).DBOPS_TEST_PG
+    execFile('script', ['-qec', `node ${DBOPS_BIN} ${args}`, '/dev/null'], { cwd: project.dir, env }, (error, stdout) => (error ? reject(new Error(`${error.message}\n${stdout}`)) : resolve(stdout)))
+  })
+  const pictures = /[▁▂▃▄▅▆▇█▏▎▍▌▋▊▉]/
+  const backups = await tty('backups list --all')
+  assert.match(backups, new RegExp(`${project.db.name}\\s+size \\S+\\s+duration \\S+\\s+1 set`))
+  assert.match(backups, pictures)
+  const runs = await tty('runs')
+  assert.match(runs, /nightly\s+\S+\s+\d+ runs?, \d+ failed/)
+  assert.match(runs, pictures)
+  for (const args of [['backups', 'list', '--all'], ['runs'], ['runs', '--json'], ['backups', 'list', '--json']]) {
+    const piped = await project.cli(args)
+    assert.is(piped.code, 0, piped.stderr)
+    assert.not.match(piped.stdout, pictures, args.join(' '))
+  }
 })
 
 test('the database stopped mid-session: the page says so and keeps what it last read', async () => {
