@@ -108,11 +108,13 @@ export class Collector {
   private clean = (text: string) => scrub(text, [...this.env.secrets, this.db.target.password])
 
   private async readAll(): Promise<void> {
+    const began = performance.now()
     const now = new Date()
     this.state.since = new Date(now.getTime() - parseSince(this.env.since))
     await Promise.all([this.readDatabase(now), ...[...this.storage.values()].map((s) => this.readStorage(s, now))])
     if (this.state.database.up && Date.now() - this.lastMigrations >= MIGRATIONS_EVERY_MS) await this.readMigrationStatus(new Date())
     this.state.refreshedAt = new Date().toISOString()
+    this.env.logger.debug(`dashboard: read every source in ${Math.round(performance.now() - began)} ms`)
     for (const l of this.listeners) l()
   }
 
