@@ -112,8 +112,8 @@ export default defineConfig({
   })
   const readyMs = performance.now() - started
   const firstRead = /read every source in (\d+) ms/.exec(stderr)?.[1]
-  const anyRun = (await (await fetch(`${base}api/runs?limit=1`)).json()).runs[0].id
-  const anySet = (await (await fetch(`${base}api/backups`)).json()).sets[0]
+  const anyRun = ((await (await fetch(`${base}api/runs?limit=1`)).json()) as any).runs[0].id
+  const anySet = ((await (await fetch(`${base}api/backups`)).json()) as any).sets[0]
   const endpoints = ['', 'api/overview', 'api/health', 'api/health/history', 'api/backups', 'api/runs?limit=20000', `api/runs/${anyRun}`, `api/backups/local/${anySet.id}`, 'api/reindex']
   const rows: [string, string, string, string][] = []
   for (const p of endpoints) {
