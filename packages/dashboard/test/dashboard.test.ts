@@ -251,6 +251,11 @@ test('the database stopped mid-session: the page says so and keeps what it last 
       assert.is(page.status, 200)
       const checks = (await getJson(`${dashboard.url}api/health`)).body
       assert.ok(checks.checks.length > 25)
+      // A report written now says it is partial, and exits 1.
+      const report = await own.cli(['report', '--html', 'partial.html'])
+      assert.is(report.code, 1, report.stdout + report.stderr)
+      assert.match(report.stderr, /part of it could not be read/)
+      assert.ok((await import('node:fs')).existsSync(`${own.dir}/partial.html`))
     } finally {
       await dashboard?.stop()
       await own.remove()

@@ -22,6 +22,8 @@ export interface DashboardState {
   since: Date
   target: string
   refreshedAt: string | null
+  /** Bumped after every read: views may cache what they derive per version. */
+  version: number
   database: { up: boolean | null; checkedAt: string | null; error?: string; downSince?: string; lastUpAt?: string }
   sources: { runs: SourceState; health: SourceState; migrations: SourceState; backups: Record<string, SourceState> }
   runs: Map<string, RunRow>
@@ -66,6 +68,7 @@ export class Collector {
       since: new Date(Date.now() - parseSince(env.since)),
       target: this.db.description,
       refreshedAt: null,
+      version: 0,
       database: { up: null, checkedAt: null },
       sources: { runs: fresh(), health: fresh(), migrations: fresh(), backups: Object.fromEntries([...this.storage.keys()].map((n) => [n, fresh()])) },
       runs: new Map(),
@@ -114,6 +117,7 @@ export class Collector {
     await Promise.all([this.readDatabase(now), ...[...this.storage.values()].map((s) => this.readStorage(s, now))])
     if (this.state.database.up && Date.now() - this.lastMigrations >= MIGRATIONS_EVERY_MS) await this.readMigrationStatus(new Date())
     this.state.refreshedAt = new Date().toISOString()
+    this.state.version++
     this.env.logger.debug(`dashboard: read every source in ${Math.round(performance.now() - began)} ms`)
     for (const l of this.listeners) l()
   }

@@ -50,7 +50,8 @@ export function dashboardCommand(options: DashboardOptions): Command {
         throw new UsageError(`cannot serve the dashboard on ${host}:${port}: ${(error as Error).message}`, 'Choose a free port with --port, or another --host.')
       }
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${server.port}/`
-      ctx.print(`dashboard of ${served.collector.state.target} on ${url}${token ? ' (token required: open it once as ?token=<your token>)' : ''}; read-only; Ctrl-C stops it`)
+      if (ctx.json) ctx.printJson({ status: 'serving', url, target: served.collector.state.target, tokenRequired: !!token })
+      else ctx.print(`dashboard of ${served.collector.state.target} on ${url}${token ? ' (token required: open it once as ?token=<your token>)' : ''}; read-only; Ctrl-C stops it`)
       if (open) openBrowser(url)
       await new Promise<void>((resolve) => (ctx.signal.aborted ? resolve() : ctx.signal.addEventListener('abort', () => resolve(), { once: true })))
       await server.close()

@@ -157,12 +157,28 @@ export function migrations(env: ViewEnv) {
   return { ...meta(env), migrations: env.state.migrations }
 }
 
+// Sorted once per read of the sources, not once per request.
+const sorted = new WeakMap<DashboardState, { version: number; sets: BackupRow[]; runs: RunRow[] }>()
+
+function derived(state: DashboardState) {
+  let d = sorted.get(state)
+  if (!d || d.version !== state.version) {
+    d = {
+      version: state.version,
+      sets: [...state.backups.values()].flatMap((b) => b.sets.map((s) => s.row)).sort((a, b) => b.startedAt.localeCompare(a.startedAt)),
+      runs: [...state.runs.values()].sort((a, b) => b.queuedAt.localeCompare(a.queuedAt)),
+    }
+    sorted.set(state, d)
+  }
+  return d
+}
+
 function allSets(state: DashboardState): BackupRow[] {
-  return [...state.backups.values()].flatMap((d) => d.sets.map((s) => s.row)).sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+  return derived(state).sets
 }
 
 function sortedRuns(state: DashboardState): RunRow[] {
-  return [...state.runs.values()].sort((a, b) => b.queuedAt.localeCompare(a.queuedAt))
+  return derived(state).runs
 }
 
 function strip(r: RunRow): Omit<RunRow, 'steps'> & { steps: number | null } {
