@@ -19,9 +19,20 @@ export default definePlugin({
   setup: () => ({
     tasks: {
       fail: { title: 'a step that fails', run: async () => { throw new DbopsError('TEST_FAILED', 'the nightly export failed on purpose') } },
-      reindexish: { title: 'reports figures', run: async () => ({ reclaimedBytes: 4096, rebuilt: 1 }) },
     },
   }),
+})
+`
+
+// Stands in for @dbops/reindex's apply step (same namespace, task and result figures) without
+// needing bloated indexes: the dashboard charts what reindex:apply steps reclaimed.
+const REINDEX_STANDIN = `import { definePlugin } from 'dbops'
+import { z } from 'zod'
+export default definePlugin({
+  name: 'reindex-standin',
+  namespace: 'reindex',
+  options: z.object({}).default({}),
+  setup: () => ({ tasks: { apply: { title: 'rebuild bloated indexes (stand-in)', run: async () => ({ status: 'done', rebuilt: 1, skipped: 0, failed: 0, reclaimedBytes: 4096, durationMs: 5 }) } } }),
 })
 `
 
@@ -45,6 +56,7 @@ import health from '@dbops/health'
 import migrate from '@dbops/migrate-sql'
 import dashboard from '@dbops/dashboard'
 import t from './test-plugin.ts'
+import reindex from './reindex-standin.ts'
 export default defineConfig({
   connection: { url: process.env.DATABASE_URL },
   pool: { max: 4 },
@@ -58,8 +70,9 @@ export default defineConfig({
     migrate({ dir: './migrations' }),
     dashboard(${options.dashboard ?? ''}),
     t(),
+    reindex(),
   ],
-  pipelines: { backup: ['pgdump:dump', 'pgdump:verify'], health: ['health:check'], nightly: ['t:fail'], tidy: ['t:reindexish'] },
+  pipelines: { backup: ['pgdump:dump', 'pgdump:verify'], health: ['health:check'], nightly: ['t:fail'], tidy: ['reindex:apply'] },
   schedules: ${options.schedules ?? `{ nightly: { cron: '0 2 * * *', run: 'backup' }, health: { cron: '*/15 * * * *', run: 'health' } }`},
   notify: [{ webhook: 'http://127.0.0.1:9/hooks/${WEBHOOK_TOKEN}', on: ['failure'] }],
 })
@@ -70,7 +83,7 @@ export default defineConfig({
 export async function makeProject(prefix: string, options: { s3?: boolean; db?: TestDatabase } = {}): Promise<Project> {
   const db = options.db ?? (await createTestDatabase(prefix))
   const s3 = options.s3 === false ? undefined : await startS3()
-  const work = await makeWorkdir({ 'test-plugin.ts': TEST_PLUGIN })
+  const work = await makeWorkdir({ 'test-plugin.ts': TEST_PLUGIN, 'reindex-standin.ts': REINDEX_STANDIN })
   execFileSync('age-keygen', ['-o', path.join(work.dir, 'key.txt')], { stdio: 'ignore' })
   const recipient = execFileSync('age-keygen', ['-y', path.join(work.dir, 'key.txt')], { encoding: 'utf8' }).trim()
   const identity = readFileSync(path.join(work.dir, 'key.txt'), 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))!
@@ -101,6 +114,22 @@ export async function makeProject(prefix: string, options: { s3?: boolean; db?: 
       await s3?.stop()
       if (!options.db) await db.drop()
     },
+  }
+}
+
+/** Runs the failing `nightly` and the succeeding `tidy` schedule once each through a real `dbops watch`. */
+export async function withScheduledRuns(project: Project, args: string[] = [], paths: string[] = []) {
+  const { watchUntilRuns } = await import('./_watch.ts')
+  const { readFile, writeFile } = await import('node:fs/promises')
+  const file = path.join(project.dir, 'dbops.config.ts')
+  const original = await readFile(file, 'utf8')
+  const recipient = /recipients: \['([^']+)'\]/.exec(original)![1]!
+  const s3 = /offsite: s3/.test(original) ? project.s3 : undefined
+  await writeFile(file, configSource({ s3, recipient, schedules: `{ nightly: { cron: '* * * * * *', run: 'nightly' }, tidy: { cron: '* * * * * *', run: 'tidy' } }` }))
+  try {
+    return await watchUntilRuns(project, ['nightly', 'tidy'], { args, paths })
+  } finally {
+    await writeFile(file, original)
   }
 }
 

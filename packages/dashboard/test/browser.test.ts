@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { REPO_ROOT, makeProject, startDashboard, type Project, type Server } from './_project.ts'
+import { REPO_ROOT, makeProject, startDashboard, withScheduledRuns, type Project, type Server } from './_project.ts'
 
 // The functions passed to page.evaluate run in the page; the tests' own lib has no DOM types.
 declare const document: any
@@ -36,6 +36,7 @@ test.before(async () => {
   // And a backup that never finished: a folder without a manifest.
   await mkdir(path.join(dir, '20260101T000000Z-dead'), { recursive: true })
   await writeFile(path.join(dir, '20260101T000000Z-dead', 'dump.pgdump.zst.age'), 'partial')
+  await withScheduledRuns(project)
   await mkdir(OUTPUT, { recursive: true })
   server = await startDashboard(project, ['--refresh', '1'])
   profile = await mkdtemp(path.join(os.tmpdir(), 'dbops-chromium-'))
@@ -82,6 +83,8 @@ async function checkPage(page: Page, base: string, label: string): Promise<void>
   const checks = await page.locator('#health-table tr.check').count()
   assert.ok(checks > 25, `${label}: ${checks} checks listed`)
   assert.is(await page.locator('#health-table tr[data-check="connection"] .pill').textContent(), 'ok')
+  // The failed scheduled run is listed with its error.
+  assert.match((await page.locator('tr.run-failed').first().textContent())!, /failed on purpose/)
   // The failed backup shows as failed; the unfinished one too.
   const last = page.locator('tr.last-backup', { hasText: 'local' })
   assert.match((await last.textContent())!, /FAILED \(checksum\)/)
@@ -102,6 +105,8 @@ async function checkPage(page: Page, base: string, label: string): Promise<void>
   await page.waitForSelector('.chart-health canvas')
   assert.ok((await inkedCanvases(page, '.chart-health canvas')) > 10, `${label}: health charts drew`)
   assert.ok((await inkedCanvases(page, '.chart-backup canvas')) >= 1, `${label}: the backup chart drew`)
+  assert.ok((await inkedCanvases(page, '.chart-runs canvas')) >= 2, `${label}: a run chart per schedule drew`)
+  assert.ok((await inkedCanvases(page, '.chart-reindex canvas')) >= 1, `${label}: the reindex chart drew`)
   await page.screenshot({ path: path.join(OUTPUT, `${label}-charts.png`), fullPage: true })
 }
 

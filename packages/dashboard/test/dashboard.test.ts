@@ -10,8 +10,8 @@ import pg from 'pg'
 import { Db } from 'dbops'
 import { DBOPS_BIN, startCluster } from '../../../test/harness/index.ts'
 import { readOnly } from '../src/collect/read-only.ts'
-import { configSource, DASHBOARD_TOKEN, getJson, makeProject, startDashboard, until, type Project, type Server } from './_project.ts'
-import { watchUntilRuns, type WatchRun } from './_watch.ts'
+import { DASHBOARD_TOKEN, getJson, makeProject, startDashboard, until, withScheduledRuns, type Project, type Server } from './_project.ts'
+import type { WatchRun } from './_watch.ts'
 
 let project: Project
 let server: Server
@@ -20,12 +20,7 @@ let watched: WatchRun
 test.before(async () => {
   project = await makeProject('dashboard')
   // Scheduled runs, through a real watcher that also serves the dashboard beside /metrics.
-  const recipient = /recipients: \['([^']+)'\]/.exec(await import('node:fs').then((fs) => fs.readFileSync(`${project.dir}/dbops.config.ts`, 'utf8')))![1]!
-  const fs = await import('node:fs/promises')
-  const original = await fs.readFile(`${project.dir}/dbops.config.ts`, 'utf8')
-  await fs.writeFile(`${project.dir}/dbops.config.ts`, configSource({ s3: project.s3, recipient, schedules: `{ nightly: { cron: '* * * * * *', run: 'nightly' }, tidy: { cron: '* * * * * *', run: 'tidy' } }` }))
-  watched = await watchUntilRuns(project, ['nightly', 'tidy'], { args: ['--dashboard', '--metrics-port', '0'], paths: ['/', '/api/overview', '/metrics', '/healthz'] })
-  await fs.writeFile(`${project.dir}/dbops.config.ts`, original)
+  watched = await withScheduledRuns(project, ['--dashboard', '--metrics-port', '0'], ['/', '/api/overview', '/metrics', '/healthz'])
   server = await startDashboard(project, ['--refresh', '0.5'])
 })
 
@@ -118,7 +113,10 @@ test('runs: the failed and the successful run with their steps; reindex-style fi
   assert.is(d.run.steps[0].status, 'failed')
   assert.match(d.run.steps[0].error, /failed on purpose/)
   const { body: t } = await getJson(`${server.url}api/runs/${tidy.id}`)
-  assert.equal(t.run.steps[0].figures, { reclaimedBytes: 4096, rebuilt: 1 })
+  assert.equal(t.run.steps[0].figures, { rebuilt: 1, skipped: 0, failed: 0, reclaimedBytes: 4096, durationMs: 5 })
+  const { body: rx } = await getJson(`${server.url}api/reindex`)
+  assert.ok(rx.runs.length >= 1)
+  assert.is(rx.runs[0].reclaimedBytes, 4096)
 })
 
 test('migrations: applied and pending files', async () => {
