@@ -13,12 +13,22 @@ export interface Assets {
   uplotCss: string
 }
 
+/** The page's script, in this order, joined into one function scope (no bundler, no module loader: it also runs inline in a report). */
+export const ASSET_ORDER = ['lib.js', 'views.js', 'charts.js', 'main.js']
+
+const SCRIPT_HEAD = `/*
+ * The dbops dashboard page: one script for the served page (it fetches /api/...) and for the
+ * self-contained report (its data is inline in #dbops-report). Plain DOM, text only through
+ * textContent, uPlot for the charts. Routes live in the hash: #/, #/charts, #/backups,
+ * #/backup/<destination>/<id>, #/runs, #/run/<id>, #/migrations.
+ */`
+
 let loaded: Assets | undefined
 
 export function loadAssets(): Assets {
   loaded ??= {
     html: readFileSync(new URL('index.html', WEB), 'utf8'),
-    appJs: readFileSync(new URL('app.js', WEB), 'utf8'),
+    appJs: `${SCRIPT_HEAD}\n;(function () {\n'use strict'\n${ASSET_ORDER.map((f) => readFileSync(new URL(f, WEB), 'utf8')).join('\n')}\n})()\n`,
     styleCss: readFileSync(new URL('style.css', WEB), 'utf8'),
     uplotJs: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
     uplotCss: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
