@@ -9,7 +9,7 @@ import type { Ledger } from './ledger/types.ts'
 import { formatFinding, lintMigrations, type Finding } from './lint/lint.ts'
 import type { MigrateOptions } from './options.ts'
 import { withMigrationSession } from './runner.ts'
-import { isTransactionControl, needsNoTransaction, prepareSection, type PreparedSection } from './sql/prepare.ts'
+import { isTransactionControl, needsNoTransaction, prepareSection, switchesClientEncoding, type PreparedSection } from './sql/prepare.ts'
 import { computeStatus, type MigrationStatus } from './status.ts'
 
 export type { AppliedFile }
@@ -132,6 +132,12 @@ async function prepareWork(status: MigrationStatus, ledger: Ledger, options: Mig
       throw new DbopsError('MIGRATION_NEEDS_NO_TRANSACTION', `${file.display}:${s.line}:${s.column}: ${why} cannot run inside a transaction, and this file runs in one`, {
         hint: 'Put `-- dbops:no-transaction` at the top of the file (and keep such statements in files of their own); nothing was applied.',
         exitCode: ExitCode.failed,
+      })
+    }
+    const encoding = section.statements.find(switchesClientEncoding)
+    if (encoding) {
+      throw new DbopsError('MIGRATION_CLIENT_ENCODING', `${file.display}:${encoding.line}:${encoding.column}: SET client_encoding would make the server read what dbops sends next (UTF-8) in another encoding`, {
+        hint: 'Remove it, and declare the file\'s own encoding with a `-- dbops:encoding latin1` line instead: dbops decodes the file and sends UTF-8. Nothing was applied.',
       })
     }
     const control = transactional ? section.statements.find(isTransactionControl) : undefined

@@ -40,6 +40,12 @@ test('a file that declares its encoding is decoded with it; an unknown encoding 
     const bad = await p.cli(['migrate', 'apply'])
     assert.is(bad.code, 1)
     assert.match(bad.stderr, "migrations/0002_odd.sql:1:1: unknown encoding 'klingon'")
+    // The psql way of declaring it would make the server misread what dbops sends (UTF-8).
+    await writeFile(path.join(p.dir, 'migrations/0002_odd.sql'), Buffer.concat([Buffer.from("-- dbops:encoding latin1\nSET client_encoding = 'LATIN1';\n"), LATIN1_INSERT.subarray(LATIN1_INSERT.indexOf('insert'))]))
+    const set = await p.cli(['migrate', 'apply'])
+    assert.is(set.code, 1)
+    assert.match(set.stderr, 'migrations/0002_odd.sql:2:1: SET client_encoding would make the server read')
+    assert.is((await db.query(`select count(*)::int as n from t`)).rows[0]!.n, 1, 'nothing applied')
   } finally {
     await p.remove()
     await db.drop()

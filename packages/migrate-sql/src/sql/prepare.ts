@@ -111,6 +111,14 @@ export function needsNoTransaction(s: Statement): string | undefined {
   return undefined
 }
 
+/** `SET client_encoding` / `SET NAMES` to anything but UTF-8: the rest of the session would be misread. */
+export function switchesClientEncoding(s: Statement): boolean {
+  const v = s.node.VariableSetStmt
+  if (v?.name !== 'client_encoding' || v.kind !== 'VAR_SET_VALUE') return false
+  const value = String(v.args?.[0]?.A_Const?.sval?.sval ?? '').toLowerCase().replace(/[-_]/g, '')
+  return value !== 'utf8' && value !== 'unicode'
+}
+
 export function isTransactionControl(s: Statement): boolean {
   return Boolean(s.node.TransactionStmt)
 }
