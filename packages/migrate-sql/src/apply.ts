@@ -112,6 +112,9 @@ function refuseUnsafeState(status: MigrationStatus, ledger: Ledger, options: Mig
 async function prepareWork(status: MigrationStatus, ledger: Ledger, options: MigrateOptions, flags: ApplyFlags, ctx: Context): Promise<Work[]> {
   const all = [...status.applied.map((a) => a.file), ...status.pending, ...status.partial.map((p) => p.file)]
   const upTo = flags.to === undefined ? undefined : new Set(filesUpTo(all, flags.to))
+  if (upTo && !upTo.size && !/^\d+$/.test(flags.to!)) {
+    throw new DbopsError('MIGRATION_TO_UNKNOWN', `--to: no migration is named '${flags.to}'`, { hint: 'Give a folder name from `dbops migrate status`, or a version (digits).', exitCode: ExitCode.usage })
+  }
   const versioned = [
     ...status.partial.map((p) => ({ file: p.file, resumeAt: p.row.statementsApplied ?? 0, resuming: true, partial: p })),
     ...status.pending.map((file) => ({ file, resumeAt: 0, resuming: false, partial: undefined })),

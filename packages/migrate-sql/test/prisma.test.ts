@@ -210,4 +210,27 @@ test('a generated Prisma history with every real shape is applied in Prisma\'s o
   }
 })
 
+test('Prisma ledger: --to takes a folder name (or a timestamp) and applies up to it in name order', async () => {
+  const db = await createTestDatabase('mig_prisma_to')
+  const p = await migrateProject(db, `{ dir: './prisma/migrations', ledger: 'prisma' }`, {
+    'prisma/migrations/20240101000000_init/migration.sql': INIT,
+    'prisma/migrations/20240102000000_posts/migration.sql': POSTS,
+    'prisma/migrations/20240102000000_posts copy/migration.sql': 'ALTER TABLE "Post" ADD COLUMN "copy" TEXT;\n',
+    'prisma/migrations/20240103000000_later/migration.sql': 'ALTER TABLE "Post" ADD COLUMN "later" TEXT;\n',
+  })
+  try {
+    const first = await p.json(['migrate', 'apply', '--to', '20240102000000_posts'])
+    assert.is(first.code, 0, first.stdout + first.stderr)
+    assert.equal(first.body.applied.map((a: any) => a.file), ['prisma/migrations/20240101000000_init/migration.sql', 'prisma/migrations/20240102000000_posts/migration.sql'])
+    const second = await p.json(['migrate', 'apply', '--to', '20240102000000'])
+    assert.equal(second.body.applied.map((a: any) => a.file), ['prisma/migrations/20240102000000_posts copy/migration.sql'])
+    const typo = await p.cli(['migrate', 'apply', '--to', '20240103000000_latr'])
+    assert.is(typo.code, 2)
+    assert.match(typo.stderr, "--to: no migration is named '20240103000000_latr'")
+  } finally {
+    await p.remove()
+    await db.drop()
+  }
+})
+
 test.run()
