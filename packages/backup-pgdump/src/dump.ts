@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { PassThrough, type Duplex } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { Db, DbopsError, backupSetPrefix, cancelBackend, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops/plugin'
+import { Db, DbopsError, backupSetPrefix, formatBytes, cancelBackend, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops/plugin'
 import { assertDumpCompatible, findTool, serverVersionOf } from './binaries.ts'
 import { quiet } from './_child.ts'
 import { compressor, defaultLevel, resolveAlgorithm, zstdHead, type Algorithm } from './compression.ts'
@@ -254,11 +254,4 @@ function nowhere(database: string, failures: [string, Error][]): DbopsError {
   return new DbopsError('BACKUP_DESTINATION_FAILED', `the backup of ${database} could not be stored anywhere: ${failures.map(([name, e]) => `${name}: ${messageOf(e)}`).join('; ')}`, {
     hint: 'Check that each destination exists and is writable (directory permissions, disk space, bucket and credentials); earlier backups are untouched.',
   })
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`
-  return `${(n / 1024 ** 3).toFixed(2)} GB`
 }

@@ -25,3 +25,4 @@ export { USER_SCHEMAS, STALE_FRACTION, STATS_FROM_PG_STATISTIC, STATS_FROM_PG_ST
 export { estimateIndexBloat, measuredIndexBloat, distrustReason, tupleBytesOf, type EstimateInput, type PgstatindexRow } from './catalog/btree-bloat.ts'
 export type { HttpSurface, HttpSurfaceEnv, HttpHandler } from './plugin/http.ts'
 export { sparkline, bar, drawsPictures } from './cli/sparkline.ts'
+export { formatBytes, formatDuration } from './format.ts'

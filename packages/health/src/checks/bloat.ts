@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { formatBytes, listingFloor } from '../thresholds.ts'
+import { formatBytes } from 'dbops/plugin'
+import { listingFloor } from '../thresholds.ts'
 import { estimateIndex, listIndexesSql, STALE_FRACTION, STATS_FROM_PG_STATISTIC, STATS_FROM_PG_STATS, type IndexRow } from 'dbops/plugin'
 import { USER_SCHEMA, defineCheck, num } from './_define.ts'
 import type { ServerInfo } from '../types.ts'

@@ -1,3 +1,4 @@
+import { formatBytes } from 'dbops/plugin'
 import { cooperate } from '../cooperate.ts'
 import type { MigrationFile } from '../files/migration-file.ts'
 import { isRowStatement } from '../sql/parser.ts'
@@ -105,16 +106,6 @@ async function tableSizes(session: MigrationSession, tables: TableRef[]): Promis
 }
 
 const key = (t: TableRef) => `${t.schema ?? ''}.${t.name}`.toLowerCase()
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB']
-  let i = 0
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024
-    i++
-  }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
-}
 
 export function formatFinding(f: Finding): string {
   return `${f.file}:${f.line}:${f.column}  ${f.severity}  ${f.rule}: ${f.message}\n    fix: ${f.fix}  (or \`-- dbops:lint-ignore ${f.rule}\` above the statement)`
