@@ -1,4 +1,4 @@
-import type { BackupManifest } from 'dbops/plugin'
+import { quoteIdent, type BackupManifest } from 'dbops/plugin'
 
 /** A client in a transaction: the snapshot's session (pg.PoolClient's shape, kept minimal). */
 export interface SqlClient {
@@ -6,8 +6,6 @@ export interface SqlClient {
 }
 
 export type TableCount = BackupManifest['tables'][number]
-
-export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`
 
 /** Ordinary tables and partitions (partitioned parents hold no rows of their own). */
 export const TABLE_ESTIMATES_SQL = `
