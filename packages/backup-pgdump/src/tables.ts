@@ -1,4 +1,4 @@
-import { quoteIdent, type BackupManifest } from 'dbops/plugin'
+import { USER_SCHEMAS, quoteIdent, type BackupManifest } from 'dbops/plugin'
 
 /** A client in a transaction: the snapshot's session (pg.PoolClient's shape, kept minimal). */
 export interface SqlClient {
@@ -12,7 +12,7 @@ export const TABLE_ESTIMATES_SQL = `
 select n.nspname as schema, c.relname as name, c.reltuples::float8 as estimate, pg_relation_size(c.oid)::float8 as bytes
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where c.relkind = 'r' and c.relpersistence <> 't'
-  and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp)'
+  and ${USER_SCHEMAS}
   and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
 order by 1, 2`
 

@@ -22,7 +22,7 @@ export { decideRetention, type RetentionDecision, type RetentionCandidate } from
 export { applyRetention, deleteSet } from './retention/apply.ts'
 export { takeOption, takeFlag, parseDuration } from './cli/args.ts'
 // The one btree bloat estimate (deduplication-aware): reindex plans on it, health reports it.
-export { USER_SCHEMAS, STALE_FRACTION, STATS_FROM_PG_STATISTIC, STATS_FROM_PG_STATS, listIndexesSql, estimateIndex, fillfactorOf, deduplicates, MIN_ROWS_PER_KEY, type IndexRow, type IndexEstimate, type BloatFigures, type Distrust } from './catalog/index-bloat.ts'
+export { USER_SCHEMAS, userSchemas, STALE_FRACTION, STATS_FROM_PG_STATISTIC, STATS_FROM_PG_STATS, listIndexesSql, estimateIndex, fillfactorOf, deduplicates, MIN_ROWS_PER_KEY, type IndexRow, type IndexEstimate, type BloatFigures, type Distrust } from './catalog/index-bloat.ts'
 export { estimateIndexBloat, measuredIndexBloat, distrustReason, tupleBytesOf, type EstimateInput, type PgstatindexRow } from './catalog/btree-bloat.ts'
 export type { HttpSurface, HttpSurfaceEnv, HttpHandler } from './plugin/http.ts'
 export { sparkline, bar, drawsPictures } from './cli/sparkline.ts'
