@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module'
 import { PassThrough, type Duplex } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { Db, DbopsError, backupSetPrefix, formatBytes, cancelBackend, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops/plugin'
+import { Db, DbopsError, backupSetPrefix, dbopsVersion, formatBytes, cancelBackend, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops/plugin'
 import { assertDumpCompatible, findTool, serverVersionOf } from './binaries.ts'
 import { quiet } from './_child.ts'
 import { compressor, defaultLevel, resolveAlgorithm, zstdHead, type Algorithm } from './compression.ts'
@@ -28,14 +27,6 @@ export interface DumpedSet {
 export interface DumpResult {
   sets: DumpedSet[]
 }
-
-const version = (() => {
-  try {
-    return (createRequire(import.meta.url)('dbops/package.json') as { version: string }).version
-  } catch {
-    return undefined
-  }
-})()
 
 const DATABASES_SQL = `select datname from pg_database where datallowconn and not datistemplate order by datname`
 
@@ -149,7 +140,7 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
       tags: ctx.tags,
       verification: [],
       host: `${db.target.host}:${db.target.port}`,
-      dbopsVersion: version,
+      dbopsVersion: dbopsVersion(),
     }
     for (const storage of destinations) {
       if (failed.has(storage.name)) continue

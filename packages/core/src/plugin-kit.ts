@@ -27,3 +27,4 @@ export { estimateIndexBloat, measuredIndexBloat, distrustReason, tupleBytesOf, t
 export type { HttpSurface, HttpSurfaceEnv, HttpHandler } from './plugin/http.ts'
 export { sparkline, bar, drawsPictures } from './cli/sparkline.ts'
 export { formatBytes, formatDuration } from './format.ts'
+export { dbopsVersion } from './version.ts'
