@@ -1,10 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { Transform, type Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { DbopsError } from '../errors.ts'
+import { measuringStream } from './measure.ts'
 import type { ObjectInfo, PutOptions, PutResult, Storage } from './types.ts'
 
 /**
@@ -29,15 +30,7 @@ export function localStorage(name: string, dir: string): Storage {
       const file = fileOf(key)
       await mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
       const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.partial`)
-      const hash = createHash('sha256')
-      let size = 0
-      const measure = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          hash.update(chunk)
-          size += chunk.length
-          done(null, chunk)
-        },
-      })
+      const measure = measuringStream()
       const out = createWriteStream(temp, { mode: 0o600 })
       try {
         await pipeline(body, measure, out, { signal: options.signal })
@@ -52,7 +45,7 @@ export function localStorage(name: string, dir: string): Storage {
         await rm(temp, { force: true })
         throw error
       }
-      return { key, size, sha256: hash.digest('hex') }
+      return { key, ...measure.result() }
     },
 
     async get(key: string, options?: { signal?: AbortSignal }): Promise<Readable> {
