@@ -1,4 +1,4 @@
-import { USER_SCHEMAS } from 'dbops/plugin'
+import { formatBytes, USER_SCHEMAS } from 'dbops/plugin'
 import { z } from 'zod'
 import { parseThreshold } from '../thresholds.ts'
 import { defineCheck, num } from './_define.ts'
@@ -108,7 +108,7 @@ export const duplicateIndexesCheck = defineCheck({
       findings: rows.map((r) => {
         const covering = definitions.get(String(r.covering_oid))
         const withheld = covering?.withheld ? `; ${covering.withheld}` : ''
-        return { object: String(r.index), value: 1, detail: `${r.exact ? 'same columns as' : 'a prefix of'} ${r.covered_by} (${covering?.text ?? '?'}); ${Math.round(num(r.bytes) / 1024)} kB to reclaim${withheld}` }
+        return { object: String(r.index), value: 1, detail: `${r.exact ? 'same columns as' : 'a prefix of'} ${r.covered_by} (${covering?.text ?? '?'}); ${formatBytes(num(r.bytes))} to reclaim${withheld}` }
       }),
       total,
       message: total ? `${total} redundant index(es): ${rows.map((r) => `${r.index} (covered by ${r.covered_by})`).slice(0, 3).join(', ')}` : 'no redundant index',
@@ -162,7 +162,7 @@ export const unusedIndexesCheck = defineCheck({
     const total = num(rows[0]?.total)
     return {
       value: total,
-      findings: rows.map((r) => ({ object: String(r.index), value: 1, detail: `on ${r.table}, ${Math.round(num(r.bytes) / 1024 / 1024)} MB, never scanned${r.supports_fk ? '; supports a foreign key' : ''}` })),
+      findings: rows.map((r) => ({ object: String(r.index), value: 1, detail: `on ${r.table}, ${formatBytes(num(r.bytes))}, never scanned${r.supports_fk ? '; supports a foreign key' : ''}` })),
       total,
       message: total ? `${total} index(es) of ${options.minSize} or more never scanned` : `no unused index of ${options.minSize} or more`,
     }
