@@ -17,7 +17,7 @@ export interface CliResult {
  * `env` is added to a clean environment (PATH, HOME) rather than the test's own, so a test
  * says exactly what the user has set.
  */
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; signalAfterMs?: { signal: NodeJS.Signals; ms: number }; input?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; signalAfterMs?: { signal: NodeJS.Signals; ms: number }; signalWhen?: SignalWhen; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', CI: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
     for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v
@@ -30,6 +30,24 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     if (options.input !== undefined) child.stdin.end(options.input)
     else child.stdin.end()
     if (options.signalAfterMs) setTimeout(() => child.kill(options.signalAfterMs!.signal), options.signalAfterMs.ms)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
+    let closed = false
+    if (options.signalWhen) void signalOnceTrue(options.signalWhen, () => closed, () => ({ stdout, stderr }), (signal) => child.kill(signal))
+    child.on('close', (code) => {
+      closed = true
+      resolve({ code, stdout, stderr })
+    })
   })
+}
+
+/** Send `signal` as soon as `when()` holds: a test interrupts at a state, never at a time. */
+export interface SignalWhen {
+  signal: NodeJS.Signals
+  when: (output: { stdout: string; stderr: string }) => boolean | Promise<boolean>
+}
+
+async function signalOnceTrue(spec: SignalWhen, closed: () => boolean, output: () => { stdout: string; stderr: string }, kill: (signal: NodeJS.Signals) => void): Promise<void> {
+  while (!closed()) {
+    if (await spec.when(output())) return void kill(spec.signal)
+    await new Promise((r) => setTimeout(r, 25))
+  }
 }
