@@ -44,6 +44,8 @@ export interface ServerInfo {
   database: string
   blockSize: number
   extensions: Set<string>
+  /** The session's own statement_timeout in ms (role, database or pool.statementTimeoutMs); 0: none. Checks run under health's. */
+  sessionStatementTimeoutMs: number
 }
 
 export interface CheckContext<O = Record<string, unknown>> {

@@ -19,10 +19,12 @@ export default definePlugin({
 })
 
 export { reindexOptionsSchema, type ReindexOptions, type ReindexOptionsInput } from './options.ts'
-export { planReindex, excludedBy, type ReindexPlan, type IndexDecision } from './plan.ts'
+export { planReindex, type ReindexPlan } from './plan.ts'
+export { excludedBy, type IndexDecision } from './decide.ts'
 export { applyReindex, type ApplyResult } from './apply.ts'
 export { analyzeTables, tablesToMaintain, type AnalyzeResult } from './analyze.ts'
 export { estimateIndexBloat, measuredIndexBloat, type BloatFigures } from './estimate.ts'
+export { estimateIndex, listIndexesSql, type IndexEstimate, type IndexRow } from './index-estimates.ts'
 export { leftoverOf, classifyInvalid, type InvalidIndex } from './leftovers.ts'
 export { versionRefusal, type Refusal } from './preflight.ts'
 export { outsideWindow, type MaintenanceWindow } from './window.ts'

@@ -18,6 +18,8 @@ export type ServerFacts = {
   version: string
   block_size: number
   in_recovery: boolean
+  /** Reads pg_statistic directly rather than through pg_stats. */
+  superuser: boolean
   has_pgstattuple: boolean
   has_amcheck: boolean
   pgstattuple_schema: string | null
