@@ -20,22 +20,6 @@ const TYPESCRIPT = JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules/
 const TYPES_NODE = JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules/@types/node/package.json'), 'utf8')).version as string
 const STRICT_TSCONFIG = { compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, skipLibCheck: true, noEmit: true, types: ['node'] }, include: ['dbops.config.ts', 'health.test-helper.ts'] }
 
-/** The config a first-hour user ends up with: backups to ./backups and the health checks. */
-const CONFIG = `import { defineConfig, env } from 'dbops'
-import pgdump from '@dbops/backup-pgdump'
-import health from '@dbops/health'
-
-export default defineConfig({
-  connection: { url: env('DATABASE_URL') },
-  storage: { local: { dir: './backups' } },
-  plugins: [pgdump(), health()],
-  pipelines: {
-    backup: ['pgdump:dump', 'pgdump:verify', 'retention:apply'],
-    health: ['health:check'],
-  },
-})
-`
-
 /** A plain Node script: no TypeScript, no loader, the packages' documented functions. */
 const PLAIN_SCRIPT = `import health from '@dbops/health'
 import { scrub, DbopsError, ExitCode, parseDuration } from 'dbops/plugin'
@@ -183,9 +167,11 @@ async function firstHour(app: App, tsc: string[]): Promise<void> {
   const init = await dbops(app, ['init'])
   assert.is(init.code, 0, `dbops init:\n${init.stdout}\n${init.stderr}`)
   const written = await readFile(path.join(app.dir, 'dbops.config.ts'), 'utf8')
-  // TODO(lead): remove once `dbops init` writes the backup and health pipelines for the
-  // installed @dbops/backup-pgdump and @dbops/health; then assert on what init wrote.
-  if (!/\bbackup\s*:/.test(written) || !/health\(/.test(written)) await writeFile(path.join(app.dir, 'dbops.config.ts'), CONFIG)
+  // init saw the installed plugins: the commands below run what it wrote, nothing else.
+  assert.match(written, /import pgdump from '@dbops\/backup-pgdump'/)
+  assert.match(written, /health\(\)/)
+  assert.match(written, /backup: \['pgdump:dump', 'pgdump:verify', 'retention:apply'\]/)
+  assert.match(init.stdout, /npx dbops run backup --dry-run/)
 
   const typecheck = await sh(path.join(app.dir, 'node_modules/.bin/tsc'), tsc, app.dir)
   assert.is(typecheck.code, 0, `the user's tsc ${tsc.join(' ')} reports errors:\n${typecheck.stdout}${typecheck.stderr}`)
