@@ -29,7 +29,10 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     child.on('error', reject)
     if (options.input !== undefined) child.stdin.end(options.input)
     else child.stdin.end()
-    if (options.signalAfterMs) setTimeout(() => child.kill(options.signalAfterMs!.signal), options.signalAfterMs.ms)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
+    const timer = options.signalAfterMs ? setTimeout(() => child.kill(options.signalAfterMs!.signal), options.signalAfterMs.ms) : undefined
+    child.on('close', (code) => {
+      clearTimeout(timer) // a safety-net kill must not keep the suite alive after the run ended
+      resolve({ code, stdout, stderr })
+    })
   })
 }

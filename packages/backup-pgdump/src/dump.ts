@@ -7,7 +7,7 @@ import { quiet } from './_child.ts'
 import { compressor, defaultLevel, resolveAlgorithm, zstdHead, type Algorithm } from './compression.ts'
 import { encryptor } from './encryption.ts'
 import { objectName, outputCheck } from './_formats.ts'
-import { checkCompressedOutput, checkOutput, fanOut, measure, type Branch } from './_streams.ts'
+import { ALL_DESTINATIONS_FAILED, checkCompressedOutput, checkOutput, fanOut, measure, type Branch } from './_streams.ts'
 import { writeManifest } from './_sets.ts'
 import { pgDumpAllSource, pgDumpSource, type Source, type SourceJob } from './_sources.ts'
 import { countTables, EXPORT_SNAPSHOT_SQL } from './tables.ts'
@@ -163,7 +163,7 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
     if (failed.size > 0) {
       const list = [...failed].map(([name, error]) => `${name}: ${messageOf(error)}`).join('; ')
       throw new DbopsError('BACKUP_DESTINATION_FAILED', `the backup of ${job.database} (${job.id}) failed on ${[...failed.keys()].join(', ')} (${list})${stored.length ? `; it is complete on ${stored.join(', ')}` : ''}`, {
-        hint: 'Fix the failed destination and run the backup again; the destinations listed as complete hold a valid set.',
+        hint: withHints(failed, 'Fix the failed destination and run the backup again; the destinations listed as complete hold a valid set.'),
       })
     }
     phase('manifests written')
@@ -210,13 +210,15 @@ async function storeObject(
   const branches: Branch[] = live.map((d) => ({ name: d.name, stream: quiet(new PassThrough({ highWaterMark: 1 << 20 })) }))
   const puts = live.map((storage, i) => {
     const branch = branches[i]!
+    const drop = (error: Error) => {
+      branch.failed = error
+      branch.stream.destroy() // the fan-out drops it at once and carries on with the others
+      throw error
+    }
     return storage.put(key, branch.stream, { signal: ctx.signal, metadata: { 'dbops-role': role } }).then(
-      (result) => result,
-      (error: Error) => {
-        branch.failed = error
-        branch.stream.destroy()
-        throw error
-      },
+      // A put that returns before reading everything would hold the other destinations back.
+      (result) => (branch.stream.readableEnded ? result : drop(new Error(`its storage returned before reading the whole object (${result.size} bytes)`))),
+      drop,
     )
   })
   puts.forEach((p) => p.catch(() => {}))
@@ -231,12 +233,14 @@ async function storeObject(
     await pipeline([input.stream, ...stages, ...encrypt, hash, fanOut(branches)], { signal: ctx.signal })
   } catch (error) {
     for (const stage of encrypt) stage.destroy() // stops the age process if the pipeline never started
-    // Only uploads that failed on their own make this a storage failure; the rest are ours to abort.
-    const storageFailures = branches.every((b) => b.failed)
     for (const b of branches) if (!b.stream.destroyed) b.stream.destroy(error as Error)
+    // Every put removes what it stored before it settles; each settles once its stream is gone.
     await Promise.allSettled(puts)
     for (const b of branches) failed.set(b.name, b.failed ?? (error as Error))
-    if (storageFailures && !ctx.signal.aborted) throw nowhere(job.database, branches.map((b) => [b.name, b.failed!]))
+    // The fan-out failing means every destination failed on its own (their puts say why);
+    // anything else (pg_dump, compression, the signal) is the error of the run.
+    const storageFailed = (error as { code?: string }).code === ALL_DESTINATIONS_FAILED
+    if (storageFailed && !ctx.signal.aborted) throw nowhere(job.database, branches.map((b) => [b.name, b.failed ?? (error as Error)]))
     throw error
   }
   const settled = await Promise.allSettled(puts)
@@ -252,8 +256,14 @@ async function storeObject(
 
 function nowhere(database: string, failures: [string, Error][]): DbopsError {
   return new DbopsError('BACKUP_DESTINATION_FAILED', `the backup of ${database} could not be stored anywhere: ${failures.map(([name, e]) => `${name}: ${messageOf(e)}`).join('; ')}`, {
-    hint: 'Check that each destination exists and is writable (directory permissions, disk space, bucket and credentials); earlier backups are untouched.',
+    hint: withHints(failures, 'Check that each destination exists and is writable (directory permissions, disk space, bucket and credentials); earlier backups are untouched.'),
   })
+}
+
+/** The failed destinations' own hints (what to free, which upload to abort), then ours. */
+function withHints(failures: Iterable<[string, Error]>, ours: string): string {
+  const theirs = [...failures].flatMap(([name, e]) => ((e as DbopsError).hint ? [`${name}: ${(e as DbopsError).hint}`] : []))
+  return [...new Set(theirs), ours].join('\n')
 }
 
 export function formatBytes(n: number): string {
