@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { PassThrough, type Duplex } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { Db, DbopsError, backupSetPrefix, cancelBackend, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops'
+import { Db, DbopsError, backupSetPrefix, cancelBackend, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type PutResult, type Storage, type TaskIO } from 'dbops'
 import { assertDumpCompatible, findTool, serverVersionOf } from './binaries.ts'
 import { quiet } from './_child.ts'
 import { compressor, defaultLevel, resolveAlgorithm, zstdHead, type Algorithm } from './compression.ts'
@@ -9,8 +9,9 @@ import { encryptor } from './encryption.ts'
 import { objectName, outputCheck } from './_formats.ts'
 import { ALL_DESTINATIONS_FAILED, checkCompressedOutput, checkOutput, fanOut, measure, type Branch } from './_streams.ts'
 import { writeManifest } from './_sets.ts'
-import { pgDumpAllSource, pgDumpSource, type Source, type SourceJob } from './_sources.ts'
+import { NO_TIMEOUTS_PGOPTIONS, pgDumpAllSource, pgDumpSource, type DumpSession, type Source, type SourceJob } from './_sources.ts'
 import { countTables, EXPORT_SNAPSHOT_SQL } from './tables.ts'
+import { explainSqlError } from './_sql-errors.ts'
 import type { PgdumpOptions } from './options.ts'
 
 export { pgDumpArgs } from './_sources.ts'
@@ -38,6 +39,15 @@ const version = (() => {
 })()
 
 const DATABASES_SQL = `select datname from pg_database where datallowconn and not datistemplate order by datname`
+
+/** The snapshot's transaction, with the session timeouts of the role or database turned off. */
+const BEGIN_SNAPSHOT_SQL = `begin isolation level repeatable read read only;
+set local statement_timeout = 0;
+set local idle_in_transaction_session_timeout = 0`
+
+/** The server version, and the statement_timeout a new session of this role gets (pg_dump's). */
+const SESSION_INFO_SQL = `select current_setting('server_version_num') as num,
+  (select reset_val from pg_settings where name = 'statement_timeout') as statement_timeout`
 
 /** The databases of this run: the configured one, the configured list, or every database. */
 export async function databasesToDump(ctx: Context, options: PgdumpOptions): Promise<string[]> {
@@ -87,27 +97,52 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
   const destinations = [...ctx.storage.values()]
   const objects: BackupObject[] = []
   const stored: string[] = []
+  // A session the server ends while it idles fails its next query with only "not queryable":
+  // the server's own error (pg_terminate_backend, a timeout) arrived as an event before.
+  let sessionLost: Error | undefined
+  const onSessionError = (error: Error) => void (sessionLost ??= error)
+  client.on('error', onSessionError)
+  const sql = async <R extends Record<string, unknown>>(text: string, doing: string) => {
+    try {
+      return (await client.query<R>(text)).rows
+    } catch (error) {
+      throw explainSqlError(sessionLost ?? error, doing)
+    }
+  }
   try {
-    const info = await client.query<{ num: string }>(`select current_setting('server_version_num') as num`)
-    const server = serverVersionOf(Number(info.rows[0]!.num))
+    // pg_dump runs in a snapshot this session exports, so the row counts recorded in the
+    // manifest are of exactly the data in the dump. The snapshot lives as long as this
+    // transaction: a role's statement_timeout or idle_in_transaction_session_timeout must
+    // not end it (pg_dump would fail with "could not import the requested snapshot").
+    await sql(BEGIN_SNAPSHOT_SQL, `starting the snapshot of ${job.database}`)
+    inTransaction = true
+    const [info] = await sql<{ num: string; statement_timeout: string }>(SESSION_INFO_SQL, `reading the server version of ${job.database}`)
+    const server = serverVersionOf(Number(info!.num))
     const pgDump = await findTool('pg_dump', options, configDir, server.major)
     assertDumpCompatible(pgDump, server)
     phase(`connected, ${pgDump.path} ${pgDump.version} checked`)
+    await removeStalePartials(ctx, destinations, job.database)
 
-    // pg_dump runs in a snapshot this session exports, so the row counts recorded in the
-    // manifest are of exactly the data in the dump.
-    await client.query('begin isolation level repeatable read read only')
-    inTransaction = true
-    const snapshot = String((await client.query(EXPORT_SNAPSHOT_SQL)).rows[0]!.snapshot)
+    const snapshot = String((await sql(EXPORT_SNAPSHOT_SQL, `exporting the snapshot of ${job.database}`))[0]!.snapshot)
+    // pg_dump turns statement_timeout off itself, but only after its first queries.
+    const session: DumpSession = { snapshot, pgOptions: info!.statement_timeout !== '0' ? NO_TIMEOUTS_PGOPTIONS : undefined }
     const filtered = [options.schemas, options.excludeSchemas, options.tables, options.excludeTables, options.excludeTableData].some((l) => l.length > 0) || options.extraArgs.length > 0
-    const counting = filtered ? Promise.resolve([]) : countTables(client, options.exactCountBelow, ctx.signal)
-    counting.catch(() => {})
+    let countingFailed: Error | undefined
+    const counting = filtered
+      ? Promise.resolve([])
+      : countTables(client, options.exactCountBelow, ctx.signal, (message) => ctx.logger.warn(`${job.database}: ${message}`)).catch((error) => {
+          throw sessionLost ? explainSqlError(sessionLost, `counting the rows of ${job.database}`) : error
+        })
+    counting.catch((error: Error) => (countingFailed = error))
 
     const failed = new Map<string, Error>()
     const encrypted = !!options.encryption
 
     const dumpName = objectName('dump', options.format, job.algorithm, encrypted)
-    const dump = await storeObject(ctx, options, job, destinations, failed, prefix + dumpName, 'dump', () => pgDumpSource(ctx, options, pgDump, db, snapshot, job, secrets))
+    // A failed count ends the snapshot's transaction: pg_dump's failure to import it says less.
+    const dump = await storeObject(ctx, options, job, destinations, failed, prefix + dumpName, 'dump', () => pgDumpSource(ctx, options, pgDump, db, session, job, secrets)).catch((error) => {
+      throw countingFailed ?? error
+    })
     objects.push({ name: dumpName, role: 'dump', ...dump })
     phase('dump stored')
 
@@ -115,12 +150,12 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
     if (withGlobals && failed.size < destinations.length) {
       const pgDumpAll = await findTool('pg_dumpall', options, configDir, server.major)
       const globalsName = objectName('globals', options.format, job.algorithm, encrypted)
-      const globals = await storeObject(ctx, options, job, destinations, failed, prefix + globalsName, 'globals', () => pgDumpAllSource(ctx, options, pgDumpAll, db, job.database, secrets))
+      const globals = await storeObject(ctx, options, job, destinations, failed, prefix + globalsName, 'globals', () => pgDumpAllSource(ctx, options, pgDumpAll, db, job.database, secrets, session.pgOptions))
       objects.push({ name: globalsName, role: 'globals', ...globals })
     }
     const tables = await counting
     phase('row counts taken')
-    await client.query('commit')
+    await sql('commit', `ending the snapshot of ${job.database}`)
     inTransaction = false
 
     // Confirm every object is there, whole, before the manifest makes the set exist.
@@ -179,8 +214,24 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
     await removePartial(destinations.filter((d) => !stored.includes(d.name)), prefix, objects)
     throw error
   } finally {
-    client.release()
+    client.off('error', onSessionError)
+    client.release(sessionLost)
     if (own) await db.close()
+  }
+}
+
+/**
+ * What interrupted backups of this database left behind (a `kill -9` mid-dump leaves a hidden
+ * temp file): removed before this one starts. A run still writing keeps its files.
+ */
+async function removeStalePartials(ctx: Context, destinations: Storage[], database: string): Promise<void> {
+  for (const storage of destinations) {
+    if (!storage.removeStalePartials) continue
+    const removed = await storage.removeStalePartials(`${database}/`).catch((error: Error) => {
+      ctx.logger.warn(`${storage.name}: the leftovers of interrupted backups could not be removed: ${messageOf(error)}`)
+      return []
+    })
+    for (const r of removed) ctx.logger.warn(`${storage.name}: removed ${r.key} (${formatBytes(r.size)}, ${r.modifiedAt.toISOString()}), left by an interrupted backup`)
   }
 }
 
@@ -235,15 +286,23 @@ async function storeObject(
     for (const stage of encrypt) stage.destroy() // stops the age process if the pipeline never started
     for (const b of branches) if (!b.stream.destroyed) b.stream.destroy(error as Error)
     // Every put removes what it stored before it settles; each settles once its stream is gone.
-    await Promise.allSettled(puts)
+    const stopped = await settlePuts(puts, ctx.signal, true)
+    stopped.forEach((outcome, i) => {
+      if (outcome.status === 'rejected') branches[i]!.failed ??= outcome.reason as Error
+    })
     for (const b of branches) failed.set(b.name, b.failed ?? (error as Error))
+    // Stopped by the run (Ctrl-C, --timeout): what a destination could not clean up is said
+    // now, since the run's error will be the interruption.
+    if (ctx.signal.aborted) {
+      for (const b of branches) if (b.failed instanceof DbopsError) ctx.logger.warn(`${b.name}: ${b.failed.message}${b.failed.hint ? `\n  ${b.failed.hint}` : ''}`)
+    }
     // The fan-out failing means every destination failed on its own (their puts say why);
     // anything else (pg_dump, compression, the signal) is the error of the run.
     const storageFailed = (error as { code?: string }).code === ALL_DESTINATIONS_FAILED
     if (storageFailed && !ctx.signal.aborted) throw nowhere(job.database, branches.map((b) => [b.name, b.failed ?? (error as Error)]))
     throw error
   }
-  const settled = await Promise.allSettled(puts)
+  const settled = await settlePuts(puts, ctx.signal, false)
   const { size, sha256 } = hash.result()
   settled.forEach((outcome, i) => {
     const name = live[i]!.name
@@ -252,6 +311,37 @@ async function storeObject(
   })
   if (live.every((d) => failed.has(d.name))) throw nowhere(job.database, live.map((d) => [d.name, failed.get(d.name)!]))
   return { size, sha256 }
+}
+
+/** How long a destination may take to stop once told to (its stream destroyed, the run aborted). */
+const STOP_GRACE_MS = 30_000
+
+/**
+ * The puts' outcomes. Once stopping (now, or when the signal aborts), a put still unsettled
+ * after STOP_GRACE_MS is given up on: a storage that ignores its signal cannot hold the run.
+ */
+async function settlePuts(puts: Promise<PutResult>[], signal: AbortSignal, stopping: boolean): Promise<PromiseSettledResult<PutResult>[]> {
+  let timer: NodeJS.Timeout | undefined
+  let giveUp!: () => void
+  const givenUp = new Promise<void>((resolve) => (giveUp = () => (timer ??= setTimeout(resolve, STOP_GRACE_MS))))
+  if (stopping || signal.aborted) giveUp()
+  else signal.addEventListener('abort', giveUp, { once: true })
+  const late = new DbopsError('STORAGE_DID_NOT_STOP', `its upload did not stop within ${STOP_GRACE_MS / 1000} s of being told to; what it stored of this object may remain`, {
+    hint: 'Check the destination for a partial object (the storage plugin should honour its abort signal).',
+  })
+  try {
+    return await Promise.all(
+      puts.map((put) =>
+        Promise.race([
+          put.then((value): PromiseSettledResult<PutResult> => ({ status: 'fulfilled', value }), (reason): PromiseSettledResult<PutResult> => ({ status: 'rejected', reason })),
+          givenUp.then((): PromiseSettledResult<PutResult> => ({ status: 'rejected', reason: late })),
+        ]),
+      ),
+    )
+  } finally {
+    clearTimeout(timer)
+    signal.removeEventListener('abort', giveUp)
+  }
 }
 
 function nowhere(database: string, failures: [string, Error][]): DbopsError {

@@ -178,6 +178,10 @@ s3('the network to S3 drops mid-upload and --timeout ends the run: no .partial l
   assert.ok(droppedAt, 'the upload never reached part 2')
   assert.ok(ended - droppedAt! < 8_000 + WITHIN_SECONDS, `the run ended ${ended - droppedAt!} ms after the network dropped`)
   assert.is(json(r.stdout).status, 'aborted')
+  // the abort of the upload could not get through either: the run says which upload is left open
+  const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(proxy.withQuery('uploads')[0]?.body ?? '')?.[1]
+  assert.match(r.stderr, new RegExp(`offsite: the upload of s3://dbops-dest-faults/pg/.* was stopped .*the multipart upload ${uploadId} could not be aborted`))
+  assert.match(r.stderr, /abort-multipart-upload .*--upload-id/)
   assert.equal(tree(path.join(w.dir, 'local')), [], 'something was left locally')
   assert.is(proxy.seen.filter((q) => q.method === 'POST' && q.url.includes('uploadId=')).length, 0, 'the upload was completed')
   await assertNothingRunning()
