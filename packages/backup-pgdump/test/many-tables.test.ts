@@ -8,11 +8,12 @@ import { explainSqlError } from '../src/_sql-errors.ts'
 import { configFile, json, makeWorkdir, runCli } from './_helpers.ts'
 
 /**
- * A database of 5,000 tables (each with a primary key and one more index) at the harness
- * cluster's default max_locks_per_transaction: pg_dump can back it up, so dbops must too.
- * Its own row counts used to hold a lock per table and per index in the snapshot's
- * transaction, about 15,000, more than the server's whole lock table (64 × 210 slots).
- * Run it alone on a shared cluster before that fix: it filled the lock table for everyone.
+ * A database of 5,000 tables at the harness cluster's default max_locks_per_transaction:
+ * pg_dump can back it up, so dbops must too. Its own row counts used to hold every lock a
+ * count(*) takes (the table and each of its indexes) until the snapshot's transaction ended.
+ * The lock table is sized for 64 × 210 locks; dynahash's slack lets one session hold about
+ * 24,000 here. Each table has 6 indexes, so counting them all in one transaction needs 35,000.
+ * (Run before the fix, this filled the lock table of the whole cluster for a moment.)
  */
 const TABLES = 5000
 const db = await createTestDatabase('pgdump_many')
@@ -25,7 +26,9 @@ test.before(async () => {
   for (let from = 1; from <= TABLES; from += 250) {
     await db.query(`do $$ begin
       for i in ${from}..${Math.min(TABLES, from + 249)} loop
-        execute format('create table t%s (id int primary key, v int); create index on t%s (v); insert into t%s values (1, %s)', i, i, i, i);
+        execute format('create table t%1$s (id int primary key, a int, b int, c int, d int, e int);
+          create index on t%1$s (a); create index on t%1$s (b); create index on t%1$s (c); create index on t%1$s (d); create index on t%1$s (e);
+          insert into t%1$s values (1, 1, 1, 1, 1, 1)', i);
       end loop;
     end $$`)
   }
