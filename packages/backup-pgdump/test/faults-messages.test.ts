@@ -149,6 +149,31 @@ messages('the snapshot session ended mid-backup: the error names the cause, in a
   assert.equal(filesUnder(path.join(w.dir, 'backups')), [], 'something was stored')
 })
 
+messages('a destination that ignores its abort signal cannot hold the run: --timeout ends it', async () => {
+  // A storage plugin whose put neither reads nor ever settles, whatever its signal says.
+  const w = await makeWorkdir()
+  await w.write(
+    'dbops.config.ts',
+    configFile(`{}`, {
+      imports: `import { defineStorage, localStorage } from 'dbops'
+import { z } from 'zod'
+const stuck = defineStorage({
+  type: 'stuck',
+  options: z.object({ dir: z.string() }),
+  create: (o, name) => ({ ...localStorage(name, o.dir), put: () => new Promise(() => {}) }),
+})`,
+      storage: `{ stuck: stuck({ dir: './backups' }) }`,
+    }),
+  )
+  const started = Date.now()
+  const r = await runCli(['run', 'dump', '--json', '--timeout', '3s'], { cwd: w.dir, env, signalAfterMs: SAFETY_NET })
+  await w.remove()
+  assert.is(r.code, 1, r.stderr + r.stdout)
+  assert.is(json(r.stdout).status, 'aborted')
+  assert.match(r.stderr + r.stdout, /stuck: its upload did not stop within 30 s of being told to/)
+  assert.ok(Date.now() - started < SAFETY_NET.ms, 'the run was killed by the safety net')
+})
+
 messages('a malformed age identity is called malformed, not a wrong key', async () => {
   const r0 = await runCli(['run', 'dump'], { cwd: work.dir, env })
   assert.is(r0.code, 0, r0.stderr)
