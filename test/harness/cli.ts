@@ -38,11 +38,12 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
     child.on('error', reject)
     if (options.input !== undefined) child.stdin.end(options.input)
     else child.stdin.end()
-    if (options.signalAfterMs) setTimeout(() => child.kill(options.signalAfterMs!.signal), options.signalAfterMs.ms)
+    const timer = options.signalAfterMs ? setTimeout(() => child.kill(options.signalAfterMs!.signal), options.signalAfterMs.ms) : undefined
     let closed = false
     if (options.signalWhen) void signalOnceTrue(options.signalWhen, () => closed, () => ({ stdout, stderr }), (signal) => child.kill(signal))
     child.on('close', (code) => {
       closed = true
+      clearTimeout(timer) // a safety-net kill must not keep the suite alive after the run ended
       resolve({ code, stdout, stderr })
     })
   })
