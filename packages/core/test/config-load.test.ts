@@ -52,6 +52,31 @@ test('every config extension and syntax loads whatever the app package.json says
   assert.equal(failures, [])
 })
 
+test('loading again (a SIGHUP reload) reads the config and the local files it imports afresh', async () => {
+  const cases: Record<string, Record<string, string>> = {
+    ts: {
+      'dbops.config.ts': `import { defineConfig } from 'dbops'\nimport extra from './extra.ts'\nexport default defineConfig({ connection: { url: '${URL_OF}' }, pool: { max: 7, ...extra } })\n`,
+      'extra.ts': 'export default { idleTimeoutMs: 1 }\n',
+    },
+    cjs: {
+      'dbops.config.cjs': `const extra = require('./extra.cjs')\nmodule.exports = { connection: { url: '${URL_OF}' }, pool: { max: 7, ...extra } }\n`,
+      'extra.cjs': 'module.exports = { idleTimeoutMs: 1 }\n',
+    },
+    // Node's own loader caches ES modules it imports: the config is re-read, its imports are not.
+    mjs: {
+      'dbops.config.mjs': `import extra from './extra.mjs'\nexport default { connection: { url: '${URL_OF}' }, pool: { max: 7, ...extra } }\n`,
+      'extra.mjs': 'export default { idleTimeoutMs: 1 }\n',
+    },
+  }
+  for (const [ext, files] of Object.entries(cases)) {
+    const dir = await makeApp('module', files)
+    const load = async () => (await loadConfig({ cwd: dir, env: { command: 'watch', dryRun: false } })).raw.pool
+    assert.equal(await load(), { max: 7, idleTimeoutMs: 1 }, ext)
+    for (const [file, content] of Object.entries(files)) await writeFile(path.join(dir, file), content.replace('max: 7', 'max: 8').replace('idleTimeoutMs: 1', 'idleTimeoutMs: 2'))
+    assert.equal(await load(), { max: 8, idleTimeoutMs: ext === 'mjs' ? 1 : 2 }, ext)
+  }
+})
+
 test('a CommonJS app (npm init -y) runs the TypeScript config dbops init writes', async () => {
   const dir = await makeApp('commonjs', { 'dbops.config.ts': ESM })
   const list = await runCli(['config', '--json'], { cwd: dir, env: { DATABASE_URL: URL_OF } })

@@ -18,7 +18,7 @@ export async function importConfig(file: string): Promise<unknown> {
   return configExport(await importModule(file))
 }
 
-const nativeEsm = new Set<string>()
+const loadedNatively = new Set<string>()
 let reloads = 0
 
 /**
@@ -29,19 +29,27 @@ let reloads = 0
  * fresh evaluation (no module cache), which is what a SIGHUP reload needs.
  */
 async function importModule(file: string): Promise<unknown> {
-  // An ES module that jiti handed to Node's own loader is cached there: bust it by URL.
-  if (nativeEsm.has(file)) return import(`${pathToFileURL(file).href}?dbops-reload=${++reloads}`)
-  delete createRequire(import.meta.url).cache[file] // the same for a CommonJS one
+  forgetCommonJs(path.dirname(file))
+  // A module jiti handed to Node's own loader is cached there: a new URL loads it again.
+  if (loadedNatively.has(file)) return import(`${pathToFileURL(file).href}?dbops-reload=${++reloads}`)
   const { createJiti } = await import('jiti')
   const jiti = createJiti(import.meta.url, { moduleCache: false })
   try {
     const mod = await jiti.import(file)
-    if (isNamespace(mod)) nativeEsm.add(file)
+    if (isNamespace(mod)) loadedNatively.add(file)
     return mod
   } catch (error) {
     // jiti 2.7's interop proxy fails on `export default null` when the promise checks `then`.
     if (error instanceof TypeError && error.message.includes("(reading 'then')") && /[\\/]jiti[\\/]/.test(error.stack?.split('\n')[1] ?? '')) return { default: null }
     throw error
+  }
+}
+
+/** The app's CommonJS files under `dir` (not its packages) are evaluated again on the next load. */
+function forgetCommonJs(dir: string): void {
+  const cache = createRequire(import.meta.url).cache
+  for (const key of Object.keys(cache)) {
+    if (key.startsWith(dir + path.sep) && !key.includes(`${path.sep}node_modules${path.sep}`)) delete cache[key]
   }
 }
 
