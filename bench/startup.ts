@@ -32,12 +32,14 @@ const GNU_TIME = existsSync('/usr/bin/time')
 
 interface Sample {
   ms: number
+  /** User + system CPU time: on a loaded machine, steadier than wall time. */
+  cpuMs: number | null
   rssKb: number | null
 }
 
-/** One whole process: wall time from spawn to exit, and peak RSS where GNU time exists. */
+/** One whole process: wall time from spawn to exit; CPU time and peak RSS where GNU time exists. */
 function timed(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Sample> {
-  const [bin, args] = GNU_TIME ? ['/usr/bin/time', ['-f', '__RSS_KB=%M', ...argv]] : [argv[0]!, argv.slice(1)]
+  const [bin, args] = GNU_TIME ? ['/usr/bin/time', ['-f', '__RSS_KB=%M __CPU_S=%U+%S', ...argv]] : [argv[0]!, argv.slice(1)]
   return new Promise((resolve, reject) => {
     const started = performance.now()
     const child = spawn(bin, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -49,8 +51,9 @@ function timed(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv })
     child.on('close', (code) => {
       const ms = performance.now() - started
       const rss = /__RSS_KB=(\d+)/.exec(stderr)
+      const cpu = /__CPU_S=([\d.]+)\+([\d.]+)/.exec(stderr)
       if (code !== 0) reject(new Error(`${argv.slice(1).join(' ')} exited ${code}:\n${stdout}${stderr}`))
-      else resolve({ ms, rssKb: rss ? Number(rss[1]) : null })
+      else resolve({ ms, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : null, rssKb: rss ? Number(rss[1]) : null })
     })
   })
 }
@@ -103,10 +106,11 @@ try {
   }
   const med = (name: string) => median(samples.get(name)!.map((s) => s.ms))
   const rss = (name: string) => median(samples.get(name)!.map((s) => s.rssKb ?? 0)) / 1024
-  process.stdout.write(`\n${'command'.padEnd(26)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)} ${'RSS'.padStart(8)}\n`)
+  const cpu = (name: string) => median(samples.get(name)!.map((s) => s.cpuMs ?? 0))
+  process.stdout.write(`\n${'command'.padEnd(26)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)} ${'CPU'.padStart(8)} ${'RSS'.padStart(8)}\n`)
   for (const c of cases) {
     const xs = samples.get(c.name)!.map((s) => s.ms)
-    process.stdout.write(`${c.name.padEnd(26)} ${ms(median(xs)).padStart(8)} ${ms(Math.min(...xs)).padStart(8)} ${ms(Math.max(...xs)).padStart(8)} ${`${Math.round(rss(c.name))} MB`.padStart(8)}\n`)
+    process.stdout.write(`${c.name.padEnd(26)} ${ms(median(xs)).padStart(8)} ${ms(Math.min(...xs)).padStart(8)} ${ms(Math.max(...xs)).padStart(8)} ${ms(cpu(c.name)).padStart(8)} ${`${Math.round(rss(c.name))} MB`.padStart(8)}\n`)
   }
 
   const floor = med('node -e 0')

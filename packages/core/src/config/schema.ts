@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module'
 import { z } from 'zod'
+import { cronParser } from './cron-parser.ts'
 import type { PluginInstance, StorageSpec } from '../plugin/types.ts'
 
 /** The one place core defaults live. Users write `z.input`, code reads `z.output`. */
@@ -98,10 +98,6 @@ export const scheduleSchema = z
       ctx.addIssue({ code: 'custom', path: ['cron'], message: `invalid cron expression '${s.cron}': ${(error as Error).message}` })
     }
   })
-
-// cron-parser (with luxon, ~20 modules) loads when a config has schedules, not for every command.
-const require = createRequire(import.meta.url)
-const cronParser = (): typeof import('cron-parser') => require('cron-parser') as typeof import('cron-parser')
 
 /** True for an IANA time zone name this Node knows (`Europe/Berlin`). */
 export function isTimeZone(tz: string): boolean {

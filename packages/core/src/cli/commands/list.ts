@@ -1,4 +1,4 @@
-import { CronExpressionParser } from 'cron-parser'
+import { cronParser } from '../../config/cron-parser.ts'
 import { openSession } from '../../session.ts'
 import type { GlobalArgs } from '../args.ts'
 import { out } from '../output.ts'
@@ -10,7 +10,7 @@ with its next run time in its time zone.`
 
 /** The next `count` run times of a schedule, as ISO strings with their offset. */
 export function nextRuns(cron: string, timezone: string | undefined, count = 1, from = new Date()): string[] {
-  const it = CronExpressionParser.parse(cron, { tz: timezone, currentDate: from })
+  const it = cronParser().CronExpressionParser.parse(cron, { tz: timezone, currentDate: from })
   return Array.from({ length: count }, () => it.next().toISOString() ?? '')
 }
 
