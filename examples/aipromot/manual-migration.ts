@@ -5,7 +5,7 @@
 // A local plugin: a file in the app's repo, typed like a published one.
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { Db, DbopsError, definePlugin } from 'dbops'
+import { Db, DbopsError, definePlugin } from 'dbops/plugin'
 import { splitStatements } from '@dbops/migrate-sql'
 import { z } from 'zod'
 

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-export const DBOPS_BIN = path.join(REPO_ROOT, 'packages/core/bin/dbops.mjs')
+export const DBOPS_BIN = path.join(REPO_ROOT, 'packages/core/dist/bin.js')
 
 export interface CliResult {
   code: number | null
@@ -17,7 +17,20 @@ export interface CliResult {
  * `env` is added to a clean environment (PATH, HOME) rather than the test's own, so a test
  * says exactly what the user has set.
  */
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; signalAfterMs?: { signal: NodeJS.Signals; ms: number }; input?: string } = {}): Promise<CliResult> {
+export interface RunCliOptions {
+  cwd?: string
+  env?: Record<string, string | undefined>
+  signalAfterMs?: { signal: NodeJS.Signals; ms: number }
+  /**
+   * Sends the signal once `ready()` resolves true (polled every 50 ms while the CLI runs):
+   * a test waits for the state it means to interrupt, not for a guess at how long start-up
+   * takes on a loaded machine.
+   */
+  signalWhen?: { signal: NodeJS.Signals; ready: () => Promise<boolean> }
+  input?: string
+}
+
+export function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', CI: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
     for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v
@@ -30,6 +43,15 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     if (options.input !== undefined) child.stdin.end(options.input)
     else child.stdin.end()
     if (options.signalAfterMs) setTimeout(() => child.kill(options.signalAfterMs!.signal), options.signalAfterMs.ms)
+    if (options.signalWhen) {
+      const { signal, ready } = options.signalWhen
+      const poll = async (): Promise<void> => {
+        if (child.exitCode !== null || child.signalCode !== null) return
+        if (await ready().catch(() => false)) child.kill(signal)
+        else setTimeout(poll, 50)
+      }
+      void poll()
+    }
     child.on('close', (code) => resolve({ code, stdout, stderr }))
   })
 }

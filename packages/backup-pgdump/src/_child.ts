@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { Duplex, PassThrough, Writable, Readable } from 'node:stream'
-import { DbopsError, scrub } from 'dbops'
+import { DbopsError, scrub } from 'dbops/plugin'
 
 export interface ChildOptions {
   /** Added to a minimal environment (PATH, HOME, LANG): libpq variables go here, never argv. */

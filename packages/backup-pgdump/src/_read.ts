@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { Transform, type Duplex, type Readable } from 'node:stream'
-import { DbopsError, type BackupManifest, type BackupObject, type Storage } from 'dbops'
+import { DbopsError, type BackupManifest, type BackupObject, type Storage } from 'dbops/plugin'
 import { decompressor } from './compression.ts'
 import { decryptor, type AgeEngine } from './encryption.ts'
 import { quiet } from './_child.ts'

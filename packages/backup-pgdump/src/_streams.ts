@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { PassThrough, Transform, Writable } from 'node:stream'
-import { DbopsError } from 'dbops'
+import { DbopsError } from 'dbops/plugin'
 
 /** Counts bytes and hashes them on the way through. */
 export function measure(): Transform & { result(): { size: number; sha256: string } } {

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { DbopsError } from 'dbops'
+import { DbopsError } from 'dbops/plugin'
 import type { PgdumpOptions } from './options.ts'
 
 export type PgTool = 'pg_dump' | 'pg_dumpall' | 'pg_restore' | 'psql'

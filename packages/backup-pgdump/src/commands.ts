@@ -1,5 +1,5 @@
-import { ExitCode, UsageError, isVerified, takeFlag, takeOption, type Command, type CommandContext } from 'dbops'
-import { allSets, findSet } from './_sets.ts'
+import { ExitCode, UsageError, isVerified, takeFlag, takeOption, type Command, type CommandContext } from 'dbops/plugin'
+import { allSets, findSet, type FoundSet } from './_sets.ts'
 import { formatBytes } from './dump.ts'
 import { restoreCommand } from './restore.ts'
 import { verifySet, type VerifyLevel } from './verify.ts'
@@ -54,8 +54,8 @@ async function list(ctx: CommandContext, args: string[]): Promise<number> {
   const all = takeFlag(args, '--all')
   const database = takeOption(args, '--database') ?? (all ? undefined : ctx.db.target.database)
   rejectLeftovers(args)
-  const { sets, orphans, unreadable } = await allSets(ctx, database)
-  const rows = sets.map((s) => ({
+  const { sets, damaged: damagedSets, orphans, unreadable } = await allSets(ctx, database)
+  const rowOf = (s: FoundSet) => ({
     id: s.manifest.id,
     startedAt: s.manifest.startedAt,
     database: s.manifest.database,
@@ -68,19 +68,41 @@ async function list(ctx: CommandContext, args: string[]): Promise<number> {
     verified: isVerified(s.manifest),
     lastVerification: s.manifest.verification.at(-1) ?? null,
     tags: s.manifest.tags,
-  }))
+  })
+  const rows = sets.map(rowOf)
+  // Damaged sets are listed under the folder's id (a damaged manifest may claim another's).
+  const damaged = [
+    ...damagedSets.map((d) => ({ ...rowOf(d), id: d.prefix.split('/')[1]!, prefix: d.prefix, verified: false, problems: d.problems })),
+    ...unreadable.map((u) => ({ id: u.id, destination: u.storage, prefix: u.prefix, location: `${ctx.storage.get(u.storage)?.location}/${u.prefix}`, problems: [`the manifest is unreadable: ${u.error}`] })),
+  ]
   if (ctx.json) {
-    ctx.printJson({ status: 'ok', backups: rows, incomplete: orphans, unreadable })
+    ctx.printJson({ status: 'ok', backups: rows, damaged, incomplete: orphans, unreadable })
     return ExitCode.ok
   }
-  if (rows.length === 0) ctx.print(`no backups${database ? ` of ${database}` : ''} in ${[...ctx.storage.keys()].join(', ')}`)
+  if (rows.length === 0 && damaged.length === 0) ctx.print(`no backups${database ? ` of ${database}` : ''} in ${[...ctx.storage.keys()].join(', ')}`)
   else {
-    const table = [['ID', 'STARTED', 'DATABASE', 'SIZE', 'DESTINATION', 'VERIFIED', 'TAGS'], ...rows.map((r) => [r.id, r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), r.database, formatBytes(r.size), r.destination, r.lastVerification ? `${r.lastVerification.status === 'verified' ? 'yes' : 'FAILED'} (${r.lastVerification.method})` : 'no', r.tags.join(',')])]
+    const cells = (r: Partial<ReturnType<typeof rowOf>> & { id: string; destination: string }, verified: string) => [
+      r.id,
+      r.startedAt?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?',
+      r.database ?? '?',
+      r.size === undefined ? '?' : formatBytes(r.size),
+      r.destination,
+      verified,
+      r.tags?.join(',') ?? '',
+    ]
+    const table = [
+      ['ID', 'STARTED', 'DATABASE', 'SIZE', 'DESTINATION', 'VERIFIED', 'TAGS'],
+      ...rows.map((r) => cells(r, r.lastVerification ? `${r.lastVerification.status === 'verified' ? 'yes' : 'FAILED'} (${r.lastVerification.method})` : 'no')),
+      ...damaged.map((d) => cells(d, 'DAMAGED')),
+    ]
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
     for (const row of table) ctx.print(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
   }
+  if (damaged.length) {
+    ctx.print(`\n${damaged.length} damaged set(s), not restorable as they are and left alone by retention:`)
+    for (const d of damaged) ctx.print(`  ${d.destination}:${d.prefix}: ${d.problems.join('; ')}`)
+  }
   if (orphans.length) ctx.print(`\n${orphans.length} incomplete folder(s) without a manifest (failed or running backups; not restorable): ${orphans.map((o) => `${o.storage}:${o.prefix}`).join(', ')}`)
-  for (const u of unreadable) ctx.print(`unreadable manifest ${u.storage}:${u.prefix}: ${u.error}`)
   return ExitCode.ok
 }
 

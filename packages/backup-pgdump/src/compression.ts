@@ -1,7 +1,7 @@
 import zlib from 'node:zlib'
 import { PassThrough, type Duplex } from 'node:stream'
 import { execFile, spawn } from 'node:child_process'
-import { DbopsError } from 'dbops'
+import { DbopsError } from 'dbops/plugin'
 import { childFilter } from './_child.ts'
 
 export type Algorithm = 'zstd' | 'gzip' | 'none'

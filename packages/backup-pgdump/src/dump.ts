@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { PassThrough, type Duplex } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { Db, DbopsError, backupSetPrefix, cancelBackend, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops'
+import { Db, DbopsError, backupSetPrefix, cancelBackend, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops/plugin'
 import { assertDumpCompatible, findTool, serverVersionOf } from './binaries.ts'
 import { quiet } from './_child.ts'
 import { compressor, defaultLevel, resolveAlgorithm, zstdHead, type Algorithm } from './compression.ts'

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { PassThrough, Readable, type Duplex, Duplex as DuplexClass } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { DbopsError } from 'dbops'
+import { DbopsError } from 'dbops/plugin'
 import { childFilter } from './_child.ts'
 
 export type AgeEngine = 'auto' | 'cli' | 'library'

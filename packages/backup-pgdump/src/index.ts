@@ -1,4 +1,4 @@
-import { definePlugin, type Context } from 'dbops'
+import { definePlugin, type Context } from 'dbops/plugin'
 import { backupsCommand } from './commands.ts'
 import { runDump, formatBytes, databasesToDump, type DumpResult } from './dump.ts'
 import { pgdumpOptionsSchema, type PgdumpOptions } from './options.ts'

@@ -1,4 +1,4 @@
-import { Db, DbopsError, UsageError, type CommandContext } from 'dbops'
+import { Db, DbopsError, UsageError, type CommandContext } from 'dbops/plugin'
 import { assertRestoreCompatible, findTool } from './binaries.ts'
 import { findSet } from './_sets.ts'
 import { checksumCheck, decodingFor } from './verify.ts'

@@ -1,4 +1,4 @@
-import { Db, applyRetention, type Context } from 'dbops'
+import { Db, applyRetention, type Context } from 'dbops/plugin'
 import { databasesToDump } from './dump.ts'
 import type { PgdumpOptions } from './options.ts'
 
@@ -7,6 +7,8 @@ export interface DatabaseRetention {
   storage: string
   kept: string[]
   deleted: string[]
+  /** Damaged sets and unreadable manifests (by folder id): reported, never deleted. */
+  leftAlone: string[]
   why: Record<string, string>
 }
 

@@ -1,4 +1,4 @@
-import type { BackupManifest } from 'dbops'
+import type { BackupManifest } from 'dbops/plugin'
 
 /** A client in a transaction: the snapshot's session (pg.PoolClient's shape, kept minimal). */
 export interface SqlClient {

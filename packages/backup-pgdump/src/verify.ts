@@ -4,10 +4,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { Db, DbopsError, messageOf, readManifest, type BackupManifest, type Context, type Storage } from 'dbops'
+import { Db, DbopsError, messageOf, readManifest, type BackupManifest, type Context, type Storage } from 'dbops/plugin'
 import { spawnChild } from './_child.ts'
 import { openObject, type Decoding } from './_read.ts'
-import { allSets, writeManifest, type FoundSet } from './_sets.ts'
+import { allSets, throwIfUntrusted, writeManifest, type FoundSet } from './_sets.ts'
 import { checkOutput } from './_streams.ts'
 import { outputCheck } from './_formats.ts'
 import { assertRestoreCompatible, findTool } from './binaries.ts'
@@ -50,11 +50,19 @@ export async function decodingFor(manifest: BackupManifest, options: PgdumpOptio
  * appended to each copy's manifest; a failure is recorded as such and thrown.
  */
 export async function verifySet(ctx: Context, options: PgdumpOptions, configDir: string, id: string, level: VerifyLevel, from?: string): Promise<VerifyOutcome> {
-  const { sets } = await allSets(ctx)
-  const copies = sets.filter((s) => s.manifest.id === id)
+  const listed = await allSets(ctx)
+  // Copies whose manifest is believable are checked, even with objects missing: the checks
+  // fail on them and the failure is recorded.
+  const copies = [...listed.sets, ...listed.damaged.filter((d) => d.manifestTrusted)].filter((s) => s.manifest.id === id)
   const first = copies.find((s) => !from || s.storage.name === from)
-  if (!first) throw new DbopsError('BACKUP_NOT_FOUND', `there is no backup with id ${id}${from ? ` in ${from}` : ''}`, { hint: 'List the backups with `dbops backups list`.' })
-  const checks: DestinationCheck[] = []
+  if (!first) {
+    throwIfUntrusted({ damaged: listed.damaged.filter((d) => !from || d.storage.name === from), unreadable: listed.unreadable.filter((u) => !from || u.storage === from) }, id)
+    throw new DbopsError('BACKUP_NOT_FOUND', `there is no backup with id ${id}${from ? ` in ${from}` : ''}`, { hint: 'List the backups with `dbops backups list`.' })
+  }
+  // A copy whose manifest is not believable fails the verification as it is; it is not read, nor written to.
+  const checks: DestinationCheck[] = listed.damaged
+    .filter((d) => !d.manifestTrusted && d.prefix.split('/')[1] === id)
+    .map((d) => ({ storage: d.storage.name, method: 'checksum', status: 'failed', detail: `damaged: ${d.problems.join('; ')}` }))
   for (const copy of copies) {
     ctx.signal.throwIfAborted()
     const deep = copy === first && level !== 'checksum'

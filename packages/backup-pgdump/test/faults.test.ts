@@ -172,7 +172,7 @@ dump('pg_dump killed while data is streaming: the partly written object is remov
   await w.write(
     'dbops.config.ts',
     configFile(`{ format: 'plain', compression: 'none' }`, {
-      imports: `import { defineStorage, localStorage } from 'dbops'
+      imports: `import { defineStorage, localStorage } from 'dbops/plugin'
 import { z } from 'zod'
 import { Transform, pipeline } from 'node:stream'
 import { writeFileSync } from 'node:fs'

@@ -2,7 +2,7 @@ import type { Task } from './plugin/types.ts'
 import { applyRetention, type RetentionOutcome } from './retention/apply.ts'
 
 const summarizeRetention = (outcomes: RetentionOutcome[]) =>
-  outcomes.map((o) => `${o.storage}: kept ${o.kept.length}, deleted ${o.deleted.length}`).join('; ') || 'no destinations'
+  outcomes.map((o) => `${o.storage}: kept ${o.kept.length}, deleted ${o.deleted.length}${o.leftAlone.length ? `, left ${o.leftAlone.length} damaged alone` : ''}`).join('; ') || 'no destinations'
 
 /** Tasks built into core, available to every config. */
 export const coreTasks = {

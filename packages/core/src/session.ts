@@ -7,6 +7,7 @@ import { resolveConfig, type ResolvedConfig } from './config/resolve.ts'
 import { Db } from './db/db.ts'
 import { ConfigError } from './errors.ts'
 import { createLogger, type Logger } from './logger.ts'
+import { timeoutReason } from './runner/abort.ts'
 import { isSecretKey } from './secrets.ts'
 
 export interface Session {
@@ -87,7 +88,7 @@ export function processSignal(timeoutMs?: number): { signal: AbortSignal; interr
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   const timer = timeoutMs
-    ? setTimeout(() => controller.abort(Object.assign(new Error(`the run exceeded --timeout (${Math.round(timeoutMs / 1000)}s) and was stopped`), { name: 'AbortError', code: 'TIMEOUT' })), timeoutMs)
+    ? setTimeout(() => controller.abort(timeoutReason(timeoutMs)), timeoutMs)
     : undefined
   timer?.unref()
   return {

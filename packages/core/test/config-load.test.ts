@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'uvu'
@@ -136,7 +136,7 @@ test('a config error names the file; unset env vars are all reported; a DbopsErr
   assert.match(missing.stderr, /env\.APP_REPLICA_URL: /)
 
   const hinted = await makeApp(undefined, {
-    'dbops.config.ts': `import { DbopsError } from 'dbops'\nexport default () => { throw new DbopsError('SECRETS_LOCKED', 'the secrets file is locked', { hint: 'Run unlock-secrets first.' }) }\n`,
+    'dbops.config.ts': `import { DbopsError } from 'dbops/plugin'\nexport default () => { throw new DbopsError('SECRETS_LOCKED', 'the secrets file is locked', { hint: 'Run unlock-secrets first.' }) }\n`,
   })
   const hint = await runCli(['list'], { cwd: hinted })
   assert.is(hint.code, 2)
@@ -160,6 +160,27 @@ test('a plugin command --help works without DATABASE_URL or valid plugin options
   const unknown = await runCli(['migrat', '--help'], { cwd: dir })
   assert.is(unknown.code, 2)
   assert.match(unknown.stderr, /unknown command 'migrat'; did you mean 'migrate'\?/)
+})
+
+test('only the config and the app files it imports are transpiled; dbops, its plugins and zod load natively, once', async () => {
+  const dir = await makeApp(
+    'commonjs',
+    {
+      'dbops.config.ts': `import { defineConfig } from 'dbops'\nimport health from '@dbops/health'\nimport local from './local-plugin.ts'\nexport default defineConfig({ connection: { url: '${URL_OF}' }, plugins: [health(), local()] })\n`,
+      'local-plugin.ts': `import { definePlugin, DbopsError } from 'dbops/plugin'\nimport { z } from 'zod'\nexport default definePlugin({ name: 'local', namespace: 'local', options: z.strictObject({}), setup: () => ({ tasks: { fail: { title: 'fails', run: async () => { throw new DbopsError('LOCAL_FAILED', 'the local task failed', { hint: 'Fix the local thing.' }) } } } }) })\n`,
+    },
+    { '@dbops/health': 'packages/health', zod: 'packages/core/node_modules/zod' },
+  )
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'dbops-jiti-cache-'))
+  apps.push(tmp)
+  const result = await runCli(['run', 'local:fail'], { cwd: dir, env: { TMPDIR: tmp } })
+  assert.is(result.code, 1, result.stderr)
+  // The local plugin's DbopsError is the CLI's: its message and hint print as a user error.
+  assert.match(result.stderr, /the local task failed/)
+  assert.match(result.stderr, /Fix the local thing\./)
+  // jiti keeps what it transpiled in $TMPDIR/jiti: the config and the local plugin, nothing of dbops.
+  const transpiled = (await readdir(path.join(tmp, 'jiti'))).map((f) => f.replace(/\.[0-9a-f]+\.\w+$/, '')).sort()
+  assert.equal(transpiled, [`${path.basename(dir)}-dbops.config`, `${path.basename(dir)}-local-plugin`])
 })
 
 test.after(async () => {

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Db, DbopsError } from '../src/index.ts'
+import { Db, DbopsError } from '../src/plugin-kit.ts'
 import { connectionSchema, poolSchema } from '../src/config/schema.ts'
 import { createTestDatabase, makeWorkdir, runCli, TEST_PASSWORD, type TestDatabase } from '../../../test/harness/index.ts'
 

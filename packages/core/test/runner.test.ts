@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createTestDatabase, makeWorkdir, runCli, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, makeWorkdir, runCli, type RunCliOptions, type TestDatabase } from '../../../test/harness/index.ts'
 
 const plugin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/steps-plugin.ts')
 let db: TestDatabase
@@ -39,7 +39,7 @@ test.before.each(async () => {
 })
 
 const ran = async () => (await db.query<{ step: string }>('select step from ran order by id')).rows.map((r) => r.step)
-const cli = (args: string[], extra: { signalAfterMs?: { signal: NodeJS.Signals; ms: number } } = {}) => runCli(args, { cwd: work.dir, env: { DATABASE_URL: db.url }, ...extra })
+const cli = (args: string[], extra: Pick<RunCliOptions, 'signalAfterMs' | 'signalWhen'> = {}) => runCli(args, { cwd: work.dir, env: { DATABASE_URL: db.url }, ...extra })
 
 test('a failing step stops its pipeline: exit 1, the error sentence and hint, later steps not run', async () => {
   const result = await cli(['run', 'broken', '--json'])
@@ -83,10 +83,11 @@ test('an unknown pipeline gets a "did you mean" and exit 2', async () => {
 })
 
 test('SIGINT aborts the running query and child work: exit 130, the step is aborted, not done', async () => {
-  const started = Date.now()
-  const result = await cli(['run', 'slow', '--json'], { signalAfterMs: { signal: 'SIGINT', ms: 2500 } })
+  let signalled = 0 // when the task is inside its 20 s query: the abort must end it well before that
+  const inQuery = async () => (await ran()).includes('wait-start') && (signalled = Date.now()) > 0
+  const result = await cli(['run', 'slow', '--json'], { signalWhen: { signal: 'SIGINT', ready: inQuery } })
   assert.is(result.code, 130)
-  assert.ok(Date.now() - started < 10_000, 'the abort reached the query')
+  assert.ok(Date.now() - signalled < 10_000, 'the abort reached the query')
   const report = JSON.parse(result.stdout)
   assert.is(report.status, 'aborted')
   assert.equal(report.steps.map((s: { status: string }) => s.status), ['aborted', 'not-run'])
@@ -98,7 +99,7 @@ test('SIGINT aborts the running query and child work: exit 130, the step is abor
 test('--timeout stops a run that takes too long: exit 1 with a sentence', async () => {
   const result = await cli(['run', 'slow', '--timeout', '2s'])
   assert.is(result.code, 1)
-  assert.match(result.stdout + result.stderr, /exceeded --timeout \(2s\)/)
+  assert.match(result.stdout + result.stderr, /the run reached its --timeout of 2s: steps:wait \(.*\) was stopped after/)
   assert.equal(await ran(), ['wait-start'])
 })
 

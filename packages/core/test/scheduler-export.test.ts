@@ -81,8 +81,8 @@ test('dbops config redacts webhook and ping URLs', async () => {
     assert.not.match(r.stdout, 'TOKEN-')
     const config = JSON.parse(r.stdout)
     const found = JSON.stringify(config)
-    assert.match(found, /"ping":"\[redacted\]"/)
-    assert.match(found, /"webhook":"\[redacted\]"/)
+    assert.match(found, /"ping":"https:\/\/hc-ping\.com\/\[redacted\]"/)
+    assert.match(found, /"webhook":"https:\/\/hooks\.example\.com\/\[redacted\]"/)
   } finally {
     await work.remove()
   }

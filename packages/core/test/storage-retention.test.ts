@@ -6,7 +6,7 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { text } from 'node:stream/consumers'
 import { createHash } from 'node:crypto'
-import { decideRetention, localStorage, listBackupSets, type BackupManifest } from '../src/index.ts'
+import { decideRetention, localStorage, listBackupSets, type BackupManifest } from '../src/plugin-kit.ts'
 import { retentionSchema } from '../src/config/schema.ts'
 
 const day = 86_400_000

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { DBOPS_BIN, REPO_ROOT, makeWorkdir } from '../../../test/harness/index.ts'
 
 export const TEST_PLUGIN = `
-import { definePlugin, DbopsError, sleep } from 'dbops'
+import { definePlugin, DbopsError, sleep } from 'dbops/plugin'
 import { z } from 'zod'
 
 export default definePlugin({

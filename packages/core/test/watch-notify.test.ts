@@ -81,7 +81,7 @@ test('a webhook endpoint that is down or failing: the pipeline still succeeds, t
   const w = spawnWatch([], { cwd: project.dir, env: { DATABASE_URL: db.url, DBOPS_NOTIFY_RETRY_DELAYS: '100ms,200ms' } })
   try {
     const refused = await w.waitFor((e) => e.event === 'notify.failed' && e.message.includes(`127.0.0.1:${closed}`), 8000)
-    assert.match(refused.message, /could not deliver the success notification to 127\.0\.0\.1:\d+ after 3 attempts: ECONNREFUSED/)
+    assert.match(refused.message, /could not deliver the success notification to http:\/\/127\.0\.0\.1:\d+\/\[redacted\] after 3 attempts: ECONNREFUSED/)
     const unavailable = await w.waitFor((e) => e.event === 'notify.failed' && e.message.includes(`:${receiver.port}`), 8000)
     assert.match(unavailable.message, /after 3 attempts: HTTP 503/)
     assert.ok(receiver.received.filter((r) => r.path.startsWith('/status/503/')).length >= 3)

@@ -1,4 +1,4 @@
-import { UsageError, closest, takeFlag, takeOption, type Command, type CommandContext } from 'dbops'
+import { UsageError, closest, takeFlag, takeOption, type Command, type CommandContext } from 'dbops/plugin'
 import { CHECK_IDS } from './checks/index.ts'
 import { runHealth } from './engine.ts'
 import type { HealthOptions } from './options.ts'

@@ -1,4 +1,4 @@
-import { cancelBackend, isAbortError, scrub, type Context } from 'dbops'
+import { cancelBackend, isAbortError, scrub, type Context } from 'dbops/plugin'
 import type pg from 'pg'
 import { CATALOG, CONNECTION_CHECK_ID } from './checks/index.ts'
 import type { HealthOptions } from './options.ts'
@@ -6,6 +6,7 @@ import { compare, formatValue } from './thresholds.ts'
 import { worstStatus } from './status.ts'
 import type { CheckContext, CheckDefinition, CheckOutcome, CheckResult, Finding, HealthReport, ServerInfo, Status, ThresholdOptions } from './types.ts'
 import { SERVER_INFO_SQL, readServerInfo } from './checks/connection.ts'
+import { beginBounded, explainServerError, sessionTimeoutNote, type Timeouts } from './transaction.ts'
 
 export interface Selection {
   only?: string[]
@@ -40,6 +41,8 @@ export async function runHealth(ctx: Context, options: HealthOptions, selection:
 
   let server: ServerInfo | undefined
   let connectFailure: string | undefined
+  /** The server answered health's first query with an error (a tiny statement_timeout): connected, but nothing could be checked. */
+  let serverRefusal: string | undefined
   // The connection check runs first, always: it gathers the facts the other checks need.
   const connectionCheck = CATALOG.find((c) => c.id === CONNECTION_CHECK_ID)!
   const first = await acquire(ctx).catch((error: unknown) => {
@@ -50,12 +53,15 @@ export async function runHealth(ctx: Context, options: HealthOptions, selection:
   if (first) {
     clients.push(first)
     const began = Date.now()
+    // Not cut by the run's budget: without these facts no check can run, not even to say so.
+    const timeouts = { statement: options.statementTimeoutMs, lock: options.lockTimeoutMs }
     try {
-      const { rows } = await first.query(SERVER_INFO_SQL)
-      server = readServerInfo(rows[0])
+      server = await readServer(first, timeouts)
     } catch (error) {
       if (ctx.signal.aborted) throw ctx.signal.reason
-      connectFailure = scrub((error as Error).message, secrets)
+      const explained = explainServerError(error, timeouts)
+      if (explained) serverRefusal = scrub(explained, secrets)
+      else connectFailure = scrub((error as Error).message, secrets)
     }
     if (server) {
       const result = await runOne(ctx, first, connectionCheck, options, server, deadline).catch((error: unknown) => {
@@ -64,11 +70,15 @@ export async function runHealth(ctx: Context, options: HealthOptions, selection:
         first.release(error instanceof Error ? error : new Error(String(error)))
         return finish(connectionCheck, options, { status: 'critical', message: `the database stopped answering: ${scrub((error as Error).message, secrets)}` }, Date.now() - began)
       })
+      const note = sessionTimeoutNote(server, options.statementTimeoutMs)
+      if (note && result.status !== 'critical') result.message += `; ${note}`
       result.durationMs = Date.now() - began
       results.set(connectionCheck.id, result)
+    } else if (serverRefusal) {
+      results.set(connectionCheck.id, finish(connectionCheck, options, { status: 'unknown', message: `connected, but health's first query failed: ${serverRefusal}` }, Date.now() - began))
     }
   }
-  if (!server) {
+  if (!server && !serverRefusal) {
     results.set(connectionCheck.id, finish(connectionCheck, options, { status: 'critical', message: `cannot reach the database: ${connectFailure}` }, 0))
   }
 
@@ -77,7 +87,8 @@ export async function runHealth(ctx: Context, options: HealthOptions, selection:
   const remote = queue.filter((c) => !c.local)
 
   if (!server) {
-    for (const check of remote) results.set(check.id, finish(check, options, { status: 'unknown', message: 'not checked: no connection to the database' }, 0))
+    const why = serverRefusal ? `not checked: health's first query failed: ${serverRefusal}` : 'not checked: no connection to the database'
+    for (const check of remote) results.set(check.id, finish(check, options, { status: 'unknown', message: why }, 0))
   } else {
     let next = 0
     const worker = async (slot: number) => {
@@ -154,27 +165,36 @@ async function acquire(ctx: Context): Promise<pg.PoolClient> {
   return ctx.db.connect()
 }
 
-const ERROR_REASONS: Record<string, (message: string, timeouts: { statement: number; lock: number }, server?: ServerInfo) => string> = {
-  '57014': (_m, t) => `timed out after ${t.statement} ms (statement_timeout): the server was too slow or busy to answer in time`,
-  '55P03': (m, t) => `waited ${t.lock} ms for a lock and gave up (lock_timeout): another session holds a conflicting lock (${m})`,
-  '42501': (m, _t, s) => `permission denied: ${m}; grant pg_monitor to ${s?.user ?? 'the role'} (or run as its owner)`,
-  '42883': (m) => `not available on this server: ${m}`,
-  '42P01': (m) => `not available on this server: ${m}`,
-  '0A000': (m) => `not supported here: ${m}`,
+/** A check's statement_timeout (its own, else the run's, never past the run's deadline) and lock_timeout. */
+function checkTimeouts(options: HealthOptions, check: CheckDefinition, deadline: number): Timeouts {
+  const own = options.checks[check.id as keyof HealthOptions['checks']] as ThresholdOptions
+  const statement = Math.max(1, Math.min(own.timeoutMs ?? options.statementTimeoutMs, deadline - Date.now()))
+  return { statement, lock: Math.min(options.lockTimeoutMs, statement) }
+}
+
+/** The server facts, read under health's own timeouts like every check. */
+async function readServer(client: pg.PoolClient, timeouts: Timeouts): Promise<ServerInfo> {
+  try {
+    await beginBounded(client, timeouts)
+    const { rows } = await client.query(SERVER_INFO_SQL)
+    await client.query('commit')
+    return readServerInfo(rows[0])
+  } catch (error) {
+    await client.query('rollback').catch(() => {})
+    throw error
+  }
 }
 
 /** One database check inside its own read-only transaction, bounded by its timeouts. */
 async function runOne(ctx: Context, client: pg.PoolClient, check: CheckDefinition, options: HealthOptions, server: ServerInfo, deadline: number): Promise<CheckResult> {
-  const own = options.checks[check.id as keyof HealthOptions['checks']] as ThresholdOptions
-  const statement = Math.max(1, Math.min(own.timeoutMs ?? options.statementTimeoutMs, deadline - Date.now()))
-  const lock = Math.min(options.lockTimeoutMs, statement)
+  const timeouts = checkTimeouts(options, check, deadline)
+  const { statement } = timeouts
   const began = Date.now()
   let watchdog: NodeJS.Timeout | undefined
   const cancel = () => void cancelBackend(ctx.db, client)
   ctx.signal.addEventListener('abort', cancel, { once: true })
   try {
-    // jit off: catalog queries over 10k+ tables cross jit_above_cost and would spend a second compiling.
-    await client.query(`begin transaction read only; set local statement_timeout = ${Math.round(statement)}; set local lock_timeout = ${Math.round(lock)}; set local jit = off`)
+    await beginBounded(client, timeouts)
     const work = check.run(makeContext(ctx, client, check, options, server, began + statement, began))
     work.catch(() => {}) // when the watchdog wins, the late failure of the abandoned check is expected
     // The server enforces statement_timeout per statement; this bounds the whole check
@@ -190,11 +210,9 @@ async function runOne(ctx: Context, client: pg.PoolClient, check: CheckDefinitio
     return finish(check, options, outcome, Date.now() - began)
   } catch (error) {
     if (ctx.signal.aborted) throw error
-    const err = error as { code?: string; message?: string }
-    const explain = err.code ? ERROR_REASONS[err.code] : undefined
-    if (!explain && !err.code) throw error // not a server error: the connection itself is in doubt
+    const message = explainServerError(error, timeouts, server)
+    if (!message) throw error // not a server error: the connection itself is in doubt
     await client.query('rollback').catch(() => {})
-    const message = explain ? explain(err.message ?? '', { statement, lock }, server) : `the check failed: ${err.message} (SQLSTATE ${err.code})`
     return finish(check, options, { status: 'unknown', message }, Date.now() - began)
   } finally {
     clearTimeout(watchdog)

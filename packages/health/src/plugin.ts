@@ -1,4 +1,4 @@
-import { DbopsError, definePlugin, type Task } from 'dbops'
+import { DbopsError, definePlugin, type Task } from 'dbops/plugin'
 import path from 'node:path'
 import { healthCommand } from './command.ts'
 import { runHealth } from './engine.ts'

@@ -1,4 +1,4 @@
-import type { Context } from 'dbops'
+import type { Context } from 'dbops/plugin'
 import type pg from 'pg'
 import type { z } from 'zod'
 import type { Unit } from './thresholds.ts'
@@ -44,6 +44,8 @@ export interface ServerInfo {
   database: string
   blockSize: number
   extensions: Set<string>
+  /** The session's own statement_timeout in ms (role, database or pool.statementTimeoutMs); 0: none. Checks run under health's. */
+  sessionStatementTimeoutMs: number
 }
 
 export interface CheckContext<O = Record<string, unknown>> {

@@ -4,13 +4,13 @@ import { makeWorkdir, runCli, type TestDatabase } from '../../../test/harness/in
 import type { HealthReport } from '../src/types.ts'
 
 /** A project whose config enables the health plugin with `options` (a TS object literal). */
-export async function healthProject(options = '{}', extra = '') {
+export async function healthProject(options = '{}', extra = '', pool = '{ max: 5 }') {
   return makeWorkdir({
     'dbops.config.ts': `import { defineConfig } from 'dbops'
 import health from '@dbops/health'
 export default defineConfig({
   connection: { url: process.env.DATABASE_URL },
-  pool: { max: 5 },
+  pool: ${pool},
   ${extra}
   plugins: [health(${options})],
   pipelines: { health: ['health:check'] },

@@ -11,8 +11,8 @@ const role = `health_nomon_${process.pid}`
 const rolePassword = 'Nomon-pw-7781!'
 const projects: { remove(): Promise<void> }[] = []
 
-async function project(options = '{}', extra = '') {
-  const p = await healthProject(options, extra)
+async function project(options = '{}', extra = '', pool?: string) {
+  const p = await healthProject(options, extra, pool)
   projects.push(p)
   return p
 }
@@ -109,6 +109,33 @@ test('the run has a budget: checks not started in time are UNKNOWN, the run stil
   for (const id of ['invalid_indexes', 'sequences', 'disabled_triggers']) {
     assert.is(result(report, id).status, 'unknown', id)
     assert.match(result(report, id).reason!, /the run's time budget \(1 ms\) was spent/)
+  }
+})
+
+test('a statement_timeout of 1 ms on the role or the pool: the connection worked, and whatever still times out names that timeout', async () => {
+  const tiny = `health_tiny_${process.pid}`
+  await db.query(`create role ${tiny} login password '${rolePassword}' in role pg_monitor; alter role ${tiny} set statement_timeout = 1; grant connect on database "${db.name}" to ${tiny}`)
+  try {
+    const roleUrl = `postgres://${tiny}:${encodeURIComponent(rolePassword)}@127.0.0.1:${db.cluster.port}/${db.name}`
+    const cases = [
+      { what: 'role', url: roleUrl, project: await project() },
+      { what: 'pool', url: db.passwordUrl, project: await project('{}', '', '{ max: 5, statementTimeoutMs: 1 }') },
+    ]
+    for (const c of cases) {
+      const { report, code } = await healthJson(c.project.dir, c.url, ['--skip', 'amcheck'])
+      const connection = result(report, 'connection')
+      assert.is.not(connection.status, 'critical', `${c.what}: ${connection.message}`)
+      assert.not.match(connection.message, /cannot reach/)
+      // Health's own statement_timeout (SET LOCAL) covers every check; only the statement that
+      // opens a transaction runs under the session's 1 ms, and when that is cancelled it says so.
+      assert.match(`${connection.message} ${connection.reason ?? ''}`, /statement_timeout (is 1 ms|\(1 ms)|own statement_timeout/, `${c.what}: ${connection.message}`)
+      for (const r of report.checks) {
+        if (r.status === 'unknown' && /timeout|cancel/i.test(r.reason!)) assert.match(r.reason!, /this session's own statement_timeout .*set on the role, the database or pool\.statementTimeoutMs/, `${c.what}: ${r.check}: ${r.reason}`)
+      }
+      assert.is(code, report.status === 'critical' ? 1 : 0)
+    }
+  } finally {
+    await db.query(`drop owned by ${tiny}; drop role ${tiny}`).catch(() => {})
   }
 })
 

@@ -1,4 +1,4 @@
-import { DbopsError, ExitCode, type Context } from 'dbops'
+import { DbopsError, ExitCode, type Context } from 'dbops/plugin'
 import { applyBatch, applyStatementByStatement, applyTransactional, batches, type AppliedFile, type Work } from './execute.ts'
 import type { Ledger } from './ledger/types.ts'
 import { formatFinding, lintMigrations, type Finding } from './lint/lint.ts'

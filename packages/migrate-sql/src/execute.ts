@@ -1,4 +1,4 @@
-import { DbopsError, sleep, type Context } from 'dbops'
+import { DbopsError, sleep, type Context } from 'dbops/plugin'
 import type { MigrationFile } from './files/migration-file.ts'
 import type { Ledger } from './ledger/types.ts'
 import type { MigrateOptions } from './options.ts'

@@ -1,4 +1,4 @@
-import { definePlugin } from 'dbops'
+import { definePlugin } from 'dbops/plugin'
 import type { ApplyResult } from './apply.ts'
 import { migrateCommand } from './commands/index.ts'
 import { migrateOptionsSchema, type MigrateOptions } from './options.ts'

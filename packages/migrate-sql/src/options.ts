@@ -1,4 +1,4 @@
-import { parseDuration } from 'dbops'
+import { parseDuration } from 'dbops/plugin'
 import { z } from 'zod'
 
 /** A duration as milliseconds: a number, or text such as `5s`, `500ms`, `2m`. */

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { readFileSync } from 'node:fs'
-import type { Context } from 'dbops'
+import type { Context } from 'dbops/plugin'
 import { discoverMigrations, assertNoDuplicates, type MigrationSet } from './files/discover.ts'
 import { dbopsLedger } from './ledger/dbops-ledger.ts'
 import { prismaLedger } from './ledger/prisma-ledger.ts'

@@ -1,5 +1,5 @@
 import postgres from 'postgres'
-import { DbopsError, sleep, type ConnectionTarget, type Logger } from 'dbops'
+import { DbopsError, sleep, type ConnectionTarget, type Logger } from 'dbops/plugin'
 
 export type Conn = postgres.ReservedSql<{}>
 export interface PgError extends Error {
@@ -16,12 +16,17 @@ export interface PgError extends Error {
  * files — goes over it, so the session lock is always held by the session doing the work.
  */
 export class MigrationSession {
-  private constructor(
-    private readonly sql: postgres.Sql<{}>,
-    readonly conn: Conn,
-    private readonly signal: AbortSignal,
-    readonly notices: string[],
-  ) {}
+  private readonly sql: postgres.Sql<{}>
+  readonly conn: Conn
+  private readonly signal: AbortSignal
+  readonly notices: string[]
+
+  private constructor(sql: postgres.Sql<{}>, conn: Conn, signal: AbortSignal, notices: string[]) {
+    this.sql = sql
+    this.conn = conn
+    this.signal = signal
+    this.notices = notices
+  }
 
   static async open(target: ConnectionTarget, signal: AbortSignal, logger?: Logger): Promise<MigrationSession> {
     signal.throwIfAborted()

@@ -1,4 +1,4 @@
-import type { Context, Db } from 'dbops'
+import type { Context, Db } from 'dbops/plugin'
 import { refusalError } from './apply.ts'
 import type { ReindexOptions } from './options.ts'
 import { excludedBy } from './plan.ts'

@@ -1,4 +1,4 @@
-import { DbopsError, type Context, type TaskIO } from 'dbops'
+import { DbopsError, type Context, type TaskIO } from 'dbops/plugin'
 import type { InvalidIndex } from './leftovers.ts'
 import type { ReindexOptions } from './options.ts'
 import { largestRebuild, planReindex, preflightRefusals, type ReindexPlan } from './plan.ts'

@@ -1,4 +1,4 @@
-import { ExitCode, UsageError, takeFlag, type Command, type CommandContext, type TaskIO } from 'dbops'
+import { ExitCode, UsageError, takeFlag, type Command, type CommandContext, type TaskIO } from 'dbops/plugin'
 import { analyzeTables, tablesToMaintain } from './analyze.ts'
 import { applyReindex, failuresError } from './apply.ts'
 import type { ReindexOptions } from './options.ts'

@@ -1,5 +1,5 @@
 // @dbops/reindex: find bloated btree indexes, rebuild them online, keep statistics fresh.
-import { definePlugin } from 'dbops'
+import { definePlugin } from 'dbops/plugin'
 import { reindexCommand } from './command.ts'
 import { reindexOptionsSchema } from './options.ts'
 import { reindexTasks } from './tasks.ts'
@@ -19,10 +19,12 @@ export default definePlugin({
 })
 
 export { reindexOptionsSchema, type ReindexOptions, type ReindexOptionsInput } from './options.ts'
-export { planReindex, excludedBy, type ReindexPlan, type IndexDecision } from './plan.ts'
+export { planReindex, type ReindexPlan } from './plan.ts'
+export { excludedBy, type IndexDecision } from './decide.ts'
 export { applyReindex, type ApplyResult } from './apply.ts'
 export { analyzeTables, tablesToMaintain, type AnalyzeResult } from './analyze.ts'
-export { estimateIndexBloat, measuredIndexBloat, type BloatFigures } from './estimate.ts'
+export { estimateIndexBloat, measuredIndexBloat, type BloatFigures } from 'dbops/plugin'
+export { estimateIndex, listIndexesSql, type IndexEstimate, type IndexRow } from 'dbops/plugin'
 export { leftoverOf, classifyInvalid, type InvalidIndex } from './leftovers.ts'
 export { versionRefusal, type Refusal } from './preflight.ts'
 export { outsideWindow, type MaintenanceWindow } from './window.ts'

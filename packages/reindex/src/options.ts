@@ -22,8 +22,12 @@ export const reindexOptionsSchema = z.strictObject({
   exclude: z.array(z.string().min(1)).default([]),
   /** ANALYZE a candidate's table before trusting its estimate (pg_index_watch does this). */
   analyzeBeforeEstimate: z.boolean().default(true),
-  /** Confirm each candidate with pgstatindex when the pgstattuple extension is installed (reads the whole index). */
-  confirmWithPgstattuple: z.boolean().default(false),
+  /**
+   * Confirm candidates with pgstatindex when the pgstattuple extension is installed (it reads
+   * the whole index): `'deduplicated'` those whose estimate is over the thresholds only because
+   * the rebuilt index deduplicates (that part rests on n_distinct), `true` every candidate.
+   */
+  confirmWithPgstattuple: z.union([z.boolean(), z.literal('deduplicated')]).default('deduplicated'),
   /** Rebuild at most this many indexes in one run (largest expected gain first). */
   maxIndexesPerRun: z.number().int().positive().optional(),
 

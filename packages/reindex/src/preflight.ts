@@ -1,6 +1,6 @@
 import { readFile, statfs } from 'node:fs/promises'
 import path from 'node:path'
-import type { Queryable } from 'dbops'
+import type { Queryable } from 'dbops/plugin'
 import type { ReindexOptions } from './options.ts'
 import { DATA_DIRECTORY, OLD_TRANSACTIONS } from './sql.ts'
 import { formatBytes, formatDuration } from './units.ts'
@@ -18,6 +18,8 @@ export type ServerFacts = {
   version: string
   block_size: number
   in_recovery: boolean
+  /** Reads pg_statistic directly rather than through pg_stats. */
+  superuser: boolean
   has_pgstattuple: boolean
   has_amcheck: boolean
   pgstattuple_schema: string | null

@@ -1,4 +1,4 @@
-import { sleep, type Db, type Logger } from 'dbops'
+import { sleep, type Db, type Logger } from 'dbops/plugin'
 import { leftoverOf } from './leftovers.ts'
 import type { ReindexOptions } from './options.ts'
 import { RETRYABLE, sqlState, type MaintenanceSession } from './session.ts'

@@ -1,6 +1,6 @@
 import type pg from 'pg'
-import type { Db } from 'dbops'
-import { cancelBackend, DbopsError } from 'dbops'
+import type { Db } from 'dbops/plugin'
+import { cancelBackend, DbopsError } from 'dbops/plugin'
 
 /**
  * A connection of its own for maintenance statements. Not from the pool: the pool's
@@ -9,11 +9,15 @@ import { cancelBackend, DbopsError } from 'dbops'
  * session settings (lock_timeout, statement_timeout, application_name).
  */
 export class MaintenanceSession {
-  private constructor(
-    private readonly db: Db,
-    private readonly client: pg.Client,
-    readonly pid: number,
-  ) {}
+  private readonly db: Db
+  private readonly client: pg.Client
+  readonly pid: number
+
+  private constructor(db: Db, client: pg.Client, pid: number) {
+    this.db = db
+    this.client = client
+    this.pid = pid
+  }
 
   static async open(db: Db, applicationName = 'dbops-reindex'): Promise<MaintenanceSession> {
     const t = db.target

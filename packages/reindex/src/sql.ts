@@ -1,4 +1,6 @@
-// Every query of the plugin, one name each. Identifiers are quoted by `qualified()` only.
+// Every query of the plugin, one name each (the index listing of the estimate lives in
+// dbops/plugin's catalog/index-bloat.ts). Identifiers are quoted by `qualified()` only.
+import { USER_SCHEMAS } from 'dbops/plugin'
 
 /** `"schema"."name"`, quoted the way PostgreSQL's quote_ident would (always quoted). */
 export function qualified(schema: string, name: string): string {
@@ -9,65 +11,11 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`
 }
 
-const USER_SCHEMAS = `n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast' and n.nspname !~ '^pg_temp_'`
-
-/**
- * Every index of a user table, with what the btree estimate needs: catalog page and tuple
- * counts (lock-free, unlike pg_relation_size), fillfactor, and per-column widths from
- * pg_stats. A column without statistics is counted so the estimate can be distrusted.
- */
-export const LIST_INDEXES = `
-with idx as (
-  select i.indexrelid, i.indrelid, n.nspname as schema, ct.relname as table_name, ci.relname as index_name,
-         am.amname as method, ci.relpages::bigint as relpages, ci.reltuples::float8 as reltuples,
-         ct.relpages::bigint as table_pages, ct.reltuples::float8 as table_tuples,
-         i.indisvalid as valid, ci.relpersistence = 't' as temporary, i.indnatts, i.indkey,
-         coalesce((select (regexp_match(o, '^fillfactor=(\\d+)$'))[1]::int from unnest(ci.reloptions) o where o like 'fillfactor=%' limit 1), 90) as fillfactor,
-         exists (select 1 from pg_constraint c where c.conindid = i.indexrelid and c.contype = 'x') as exclusion,
-         coalesce(pg_tablespace_location(nullif(ci.reltablespace, 0)), '') as tablespace_location
-    from pg_index i
-    join pg_class ci on ci.oid = i.indexrelid
-    join pg_class ct on ct.oid = i.indrelid
-    join pg_namespace n on n.oid = ct.relnamespace
-    join pg_am am on am.oid = ci.relam
-   where ci.relkind = 'i' and ct.relkind in ('r', 'm') and ${USER_SCHEMAS}
-     and ($1::text[] is null or n.nspname = any($1::text[]))
-),
-cols as (
-  select x.indexrelid,
-         s.avg_width is null as missing,
-         coalesce(s.avg_width::float8 * (1 - s.null_frac), 0) as width,
-         coalesce(s.null_frac, 0) as null_frac,
-         coalesce(ta.atttypid, ia.atttypid) = 'pg_catalog.name'::regtype as is_name
-    from idx x
-    cross join lateral generate_series(1, x.indnatts) as k(pos)
-    left join pg_attribute ta on x.indkey[k.pos - 1] <> 0 and ta.attrelid = x.indrelid and ta.attnum = x.indkey[k.pos - 1]
-    left join pg_attribute ia on x.indkey[k.pos - 1] = 0 and ia.attrelid = x.indexrelid and ia.attnum = k.pos
-    left join pg_stats s on s.schemaname = x.schema and not s.inherited
-         and ((ta.attname is not null and s.tablename = x.table_name and s.attname = ta.attname)
-           or (ia.attname is not null and s.tablename = x.index_name and s.attname = ia.attname))
-)
-select x.indexrelid::int8 as index_oid, x.indrelid::int8 as table_oid, x.schema, x.table_name, x.index_name, x.method,
-       x.relpages, x.reltuples, x.table_pages, x.table_tuples, x.valid, x.temporary, x.fillfactor, x.exclusion,
-       x.tablespace_location,
-       coalesce(sum(c.width), 0)::float8 as data_width,
-       coalesce(max(c.null_frac), 0) > 0 as has_nulls,
-       coalesce(bool_or(c.missing), true) as missing_stats,
-       coalesce(bool_or(c.is_name), false) as has_name,
-       st.last_analyze is null and st.last_autoanalyze is null as never_analyzed,
-       coalesce(st.n_mod_since_analyze, 0)::float8 as modified_since_analyze,
-       coalesce(st.n_dead_tup, 0)::float8 as dead_tuples
-  from idx x
-  left join cols c on c.indexrelid = x.indexrelid
-  left join pg_stat_all_tables st on st.relid = x.indrelid
- group by x.indexrelid, x.indrelid, x.schema, x.table_name, x.index_name, x.method, x.relpages, x.reltuples,
-          x.table_pages, x.table_tuples, x.valid, x.temporary, x.fillfactor, x.exclusion, x.tablespace_location,
-          st.last_analyze, st.last_autoanalyze, st.n_mod_since_analyze, st.n_dead_tup
- order by x.schema, x.table_name, x.index_name`
 
 export const SERVER_FACTS = `
 select current_setting('server_version_num')::int as version_num, current_setting('server_version') as version,
        current_setting('block_size')::int as block_size, pg_is_in_recovery() as in_recovery,
+       current_setting('is_superuser') = 'on' as superuser,
        exists (select 1 from pg_extension where extname = 'pgstattuple') as has_pgstattuple,
        exists (select 1 from pg_extension where extname = 'amcheck') as has_amcheck,
        (select extnamespace::regnamespace::text from pg_extension where extname = 'pgstattuple') as pgstattuple_schema,

@@ -1,10 +1,10 @@
-import type { Context, Task, TaskIO } from 'dbops'
+import type { Context, Task, TaskIO } from 'dbops/plugin'
 import { analyzeTables, summarizeAnalyze, tablesToMaintain, type AnalyzeResult } from './analyze.ts'
 import { applyReindex, failuresError, summarizeApply, type ApplyResult } from './apply.ts'
 import type { ReindexOptions } from './options.ts'
 import { planReindex, type ReindexPlan } from './plan.ts'
 import { formatAnalyzePlan, formatApplyPlan, formatPlan } from './report.ts'
-import { DbopsError } from 'dbops'
+import { DbopsError } from 'dbops/plugin'
 import { formatBytes } from './units.ts'
 
 /** The plan of this run's `reindex:plan` step, when it ran before `reindex:apply`. */

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseDuration } from 'dbops'
+import { parseDuration } from 'dbops/plugin'
 
 const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 }
 

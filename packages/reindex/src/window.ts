@@ -1,4 +1,4 @@
-import { isTimeZone } from 'dbops'
+import { isTimeZone } from 'dbops/plugin'
 import { z } from 'zod'
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const

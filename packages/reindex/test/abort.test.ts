@@ -1,18 +1,23 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawn } from 'node:child_process'
+import pg from 'pg'
 import { createTestDatabase, DBOPS_BIN, runCli, type TestDatabase } from '../../../test/harness/index.ts'
 import { flushStats, indexIdentity, invalidIndexes, reindexProject } from './_fixtures.ts'
 
 let db: TestDatabase
 
+/** While the test holds this advisory lock, a build of `slow_key_idx` waits for it. */
+const HOLD_BUILD = 720_412
+
 test.before(async () => {
   db = await createTestDatabase('reindex_abort')
-  // An expression index whose key function sleeps when the database says so: a rebuild of a
-  // few thousand rows then takes seconds, long enough to interrupt it for real.
+  // An expression index whose key function, when the database says so, waits for an advisory
+  // lock the test holds: a rebuild then stays in its "building index" phase until the test
+  // interrupts it, however fast or loaded the machine is.
   await db.query(`create function slow_key(x int) returns int language plpgsql immutable as $$
     begin
-      if current_setting('dbops_test.slow', true) = 'on' then perform pg_sleep(0.002); end if;
+      if current_setting('dbops_test.hold', true) = 'on' then perform pg_advisory_xact_lock_shared(${HOLD_BUILD}); end if;
       return x;
     end $$`)
   await db.query('create table slow (id int primary key, n int not null default 0) with (autovacuum_enabled = off)')
@@ -21,7 +26,7 @@ test.before(async () => {
   await db.query('delete from slow where id % 20 <> 0')
   await flushStats(db)
   await db.query('analyze slow')
-  await db.query(`alter database "${db.name}" set dbops_test.slow = 'on'`)
+  await db.query(`alter database "${db.name}" set dbops_test.hold = 'on'`)
 })
 test.after(async () => {
   await db?.drop()
@@ -34,14 +39,37 @@ function startCli(args: string[], cwd: string, env: Record<string, string>) {
   child.stdout.on('data', (d) => (stdout += d))
   child.stderr.on('data', (d) => (stderr += d))
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
-  return { child, done }
+  /** Resolves once stderr matches; fails if the process ends first or `timeoutMs` passes. */
+  const stderrMatches = (re: RegExp, timeoutMs = 60_000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!re.test(stderr)) return
+        cleanup()
+        resolve()
+      }
+      const timer = setTimeout(() => (cleanup(), reject(new Error(`no ${re} on stderr within ${timeoutMs}ms:\n${stderr}`))), timeoutMs)
+      const ended = () => (cleanup(), reject(new Error(`the CLI exited before printing ${re}:\n${stdout}${stderr}`)))
+      const cleanup = () => {
+        clearTimeout(timer)
+        child.stderr.off('data', check)
+        child.off('close', ended)
+      }
+      child.stderr.on('data', check)
+      child.on('close', ended)
+      check()
+    })
+  return { child, done, stderrMatches }
 }
 
-async function waitForBuild(table: string, timeoutMs = 30_000): Promise<number> {
+/** The pid of the build on `table` once it is in its "building index" phase; fails when the CLI ends first. */
+async function waitForBuild(table: string, cli: { done: Promise<{ code: number | null; stdout: string; stderr: string }> }, timeoutMs = 60_000): Promise<number> {
+  let ended: { code: number | null; stdout: string; stderr: string } | undefined
+  void cli.done.then((r) => (ended = r))
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     const { rows } = await db.query<{ pid: number }>(`select pid from pg_stat_progress_create_index where relid = $1::regclass and phase like 'building index%'`, [table])
     if (rows[0]) return rows[0].pid
+    if (ended) throw new Error(`the CLI exited (${ended.code}) before an index build on ${table} began:\n${ended.stdout}${ended.stderr}`)
     await new Promise((r) => setTimeout(r, 50))
   }
   throw new Error(`no index build on ${table} within ${timeoutMs}ms`)
@@ -50,12 +78,18 @@ async function waitForBuild(table: string, timeoutMs = 30_000): Promise<number> 
 test('Ctrl-C mid-rebuild cancels the statement, drops the half-built _ccnew and exits 130; a second run meanwhile is refused', async () => {
   const before = await indexIdentity(db, 'slow_key_idx')
   assert.ok(before?.valid)
-  const project = await reindexProject(`{ minBloatSize: '256kB', minTableSize: '64kB', analyzeBeforeEstimate: false, lockTimeout: '10s', exclude: ['slow_pkey'] }`)
+  // lockTimeout also bounds the build's wait for the test's advisory lock: longer than any test run
+  const project = await reindexProject(`{ minBloatSize: '256kB', minTableSize: '64kB', analyzeBeforeEstimate: false, lockTimeout: '10m', exclude: ['slow_pkey'] }`)
+  const holder = new pg.Client({ connectionString: db.url })
+  await holder.connect()
   try {
+    await holder.query('select pg_advisory_lock($1)', [HOLD_BUILD])
     const env = { DATABASE_URL: db.url }
     const first = startCli(['reindex', 'apply'], project.dir, env)
-    const buildPid = await waitForBuild('slow')
+    const buildPid = await waitForBuild('slow', first)
     assert.ok((await invalidIndexes(db)).includes('slow_key_idx_ccnew'), 'the new index is being built')
+    // progress from pg_stat_progress_create_index is shown while it runs
+    await first.stderrMatches(/\[1\/1\] public\.slow_key_idx: building index: scanning table, \d+% of \d+ blocks/)
 
     // a second maintenance run while the first holds the lock
     const second = await runCli(['reindex', 'apply'], { cwd: project.dir, env })
@@ -66,14 +100,13 @@ test('Ctrl-C mid-rebuild cancels the statement, drops the half-built _ccnew and 
     const r = await first.done
     assert.is(r.code, 130, r.stdout + r.stderr)
     assert.match(r.stderr, /interrupted/)
-    // progress from pg_stat_progress_create_index was shown while it ran
-    assert.match(r.stderr, /\[1\/1\] public\.slow_key_idx: building index: scanning table, \d+% of \d+ blocks/, r.stderr)
     // the rebuild's backend is not left running, and nothing of it remains
     const running = await db.query(`select 1 from pg_stat_activity where pid = $1 and state = 'active'`, [buildPid])
     assert.is(running.rowCount, 0)
     assert.equal(await invalidIndexes(db), [])
     assert.equal(await indexIdentity(db, 'slow_key_idx'), before)
   } finally {
+    await holder.end()
     await project.remove()
   }
 })

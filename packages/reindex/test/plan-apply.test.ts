@@ -115,6 +115,8 @@ test('apply shrinks the bloated index online while a writer keeps writing; data 
   let writing = true
   let writes = 0
   const writerErrors: string[] = []
+  let firstWrite!: () => void
+  const wrote = new Promise<void>((resolve) => (firstWrite = resolve))
   const writes$ = (async () => {
     while (writing) {
       try {
@@ -123,9 +125,12 @@ test('apply shrinks the bloated index online while a writer keeps writing; data 
         writes++
       } catch (error) {
         writerErrors.push((error as Error).message)
+      } finally {
+        firstWrite()
       }
     }
   })()
+  await wrote // the writer is writing before the rebuild starts, however loaded the machine
   const r = await runCli(['reindex', 'apply', '--json'], { cwd: project.dir, env: env() })
   writing = false
   await writes$

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
-import { lockKey } from 'dbops'
+import { lockKey } from 'dbops/plugin'
 import { createTestDatabase, runCli, type TestDatabase } from '../../../test/harness/index.ts'
 import { indexIdentity, invalidIndexes, makeBloatedTable, reindexProject, TEST_OPTIONS } from './_fixtures.ts'
 import { startStandby } from './_standby.ts'
@@ -26,6 +26,14 @@ async function withProject<T>(options: string, fn: (dir: string) => Promise<T>):
   }
 }
 
+async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
 async function session(): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: db.url })
   await c.connect()
@@ -40,7 +48,7 @@ test('an old open transaction makes apply refuse, naming its pid and age; nothin
     await old.query('begin')
     await old.query('select txid_current()')
     const pid = (await old.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid
-    await new Promise((r) => setTimeout(r, 1200))
+    await waitFor(async () => (await db.query(`select 1 from pg_stat_activity where pid = $1 and xact_start < clock_timestamp() - interval '1.1 s'`, [pid])).rowCount === 1, 'the transaction to be older than maxTransactionAge')
     await withProject(`{ minBloatSize: '256kB', minTableSize: '64kB', preflight: { maxTransactionAge: '1s' } }`, async (dir) => {
       const r = await runCli(['run', 'optimize'], { cwd: dir, env: env() })
       assert.is(r.code, 1, r.stdout + r.stderr)

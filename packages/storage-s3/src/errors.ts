@@ -1,4 +1,4 @@
-import { DbopsError, isAbortError, scrub } from 'dbops'
+import { DbopsError, isAbortError, scrub } from 'dbops/plugin'
 
 /** What an S3 call was about, for the sentence. Never credentials. */
 export interface S3Call {

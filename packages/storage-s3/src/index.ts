@@ -1,4 +1,4 @@
-import { defineStorage, type Storage } from 'dbops'
+import { defineStorage, type Storage } from 'dbops/plugin'
 import { s3Location } from './location.ts'
 import { s3OptionsSchema, type S3Options, type S3OptionsInput } from './options.ts'
 import type * as S3StorageModule from './s3-storage.ts'

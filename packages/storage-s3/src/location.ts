@@ -1,4 +1,4 @@
-import { redactUrl } from 'dbops'
+import { redactUrl } from 'dbops/plugin'
 import type { S3Options } from './options.ts'
 
 /** Where a destination stores, for people: `s3://bucket/prefix at endpoint`, no secrets. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { addAbortSignal, Transform, type Readable } from 'node:stream'
 import { DeleteObjectCommand, GetObjectCommand, GetObjectTaggingCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
-import { DbopsError, isAbortError, type ObjectInfo, type PutOptions, type PutResult, type Storage } from 'dbops'
+import { DbopsError, isAbortError, type ObjectInfo, type PutOptions, type PutResult, type Storage } from 'dbops/plugin'
 import { clientConfig, createClient, secretsOf } from './client.ts'
 import { s3Error, type S3Call } from './errors.ts'
 import { s3Location } from './location.ts'

@@ -34,14 +34,18 @@ export interface UploadOutcome {
 
 /** Why an upload stopped, so the caller can word it: the S3 call, the source stream, or the caller's signal. */
 export class UploadFailure extends Error {
-  constructor(
-    readonly origin: 's3' | 'source' | 'signal',
-    readonly failure: unknown,
-    readonly uploadId: string | undefined,
-    /** Set when the multipart upload could not be aborted: its parts stay stored. */
-    readonly abortError: unknown,
-  ) {
+  readonly origin: 's3' | 'source' | 'signal'
+  readonly failure: unknown
+  readonly uploadId: string | undefined
+  /** Set when the multipart upload could not be aborted: its parts stay stored. */
+  readonly abortError: unknown
+
+  constructor(origin: 's3' | 'source' | 'signal', failure: unknown, uploadId: string | undefined, abortError: unknown) {
     super('upload failed')
+    this.origin = origin
+    this.failure = failure
+    this.uploadId = uploadId
+    this.abortError = abortError
   }
 }
 

@@ -1,11 +1,15 @@
 import { z } from 'zod'
+import { objectNameProblem } from './object-name.ts'
 
 /** Every backup set is a folder `<database>/<id>/` holding its objects and, written last, this file. */
 export const MANIFEST_FILE = 'manifest.json'
 
 export const backupObjectSchema = z.object({
-  /** Key relative to the set's folder, e.g. `dump.pgdump.zst.age`. */
-  name: z.string(),
+  /** Key relative to the set's folder, e.g. `dump.pgdump.zst.age`: a plain file name, never a path. */
+  name: z.string().superRefine((name, ctx) => {
+    const problem = name === MANIFEST_FILE ? `is the manifest's own name` : objectNameProblem(name)
+    if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(name.slice(0, 80))} ${problem}: an object must be a file inside the set's folder` })
+  }),
   role: z.enum(['dump', 'globals']),
   size: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),

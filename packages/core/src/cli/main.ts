@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { ExitCode, UsageError } from '../errors.ts'
 import { closest } from '../config/closest.ts'
 import type { CommandContext } from '../plugin/types.ts'
 import { parseGlobalArgs, type GlobalArgs } from './args.ts'
 import { err, out, reportError } from './output.ts'
+import { handleStrayRejections } from '../runner/stray-rejections.ts'
 
 interface CoreCommand {
   summary: string
@@ -22,8 +23,9 @@ const CORE_COMMANDS: Record<string, CoreCommand> = {
   init: { summary: 'write a starter dbops.config.ts', help: async () => (await import('./commands/init.ts')).initHelp, run: async (a) => (await import('./commands/init.ts')).initCommand(a) },
 }
 
+// By package name, not a relative path: the built CLI is a bundle whose files sit elsewhere.
 function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  return (createRequire(import.meta.url)('dbops/package.json') as { version: string }).version
 }
 
 const USAGE = `dbops — config-as-code operations for PostgreSQL
@@ -44,6 +46,7 @@ Global options:
 Exit codes: 0 ok, 1 failed, 2 usage/config error, 130 interrupted.`
 
 export async function main(argv: string[]): Promise<number> {
+  handleStrayRejections()
   let args: GlobalArgs = { command: undefined, rest: [], json: argv.includes('--json'), dryRun: false, help: false, version: false }
   try {
     args = parseGlobalArgs(argv)
@@ -105,7 +108,8 @@ async function runPluginCommand(args: GlobalArgs): Promise<number> {
     if (abort.signal.aborted && abort.interrupted()) return ExitCode.interrupted
     return code ?? ExitCode.ok
   } catch (error) {
-    return reportError(error, { json: args.json, secrets: session.secrets })
+    const { abortedCommandError } = await import('../runner/abort.ts')
+    return reportError(abortedCommandError(abort.signal, error, `dbops ${name}`), { json: args.json, secrets: session.secrets })
   } finally {
     abort.dispose()
     await session.close()

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { cronParser } from './cron-parser.ts'
 import type { PluginInstance, StorageSpec } from '../plugin/types.ts'
+import { endpointUrlSchema } from '../notify/endpoint-url.ts'
 
 /** The one place core defaults live. Users write `z.input`, code reads `z.output`. */
 
@@ -83,7 +84,7 @@ export const scheduleSchema = z
     overlap: z.enum(['skip', 'queue']).default('skip'),
     catchUp: z.enum(['none', 'latest']).default('none'),
     /** Dead-man's-switch ping URL, healthchecks.io style: URL/start, URL on success, URL/fail. */
-    ping: z.url().optional(),
+    ping: endpointUrlSchema.optional(),
   })
   .superRefine((s, ctx) => {
     if (s.timezone !== undefined && !isTimeZone(s.timezone)) {
@@ -120,7 +121,7 @@ export const stepSchema: z.ZodType<Step> = z.lazy(() =>
 )
 
 export const notifySchema = z.strictObject({
-  webhook: z.url(),
+  webhook: endpointUrlSchema,
   on: z.array(z.enum(['failure', 'recovery', 'success'])).default(['failure', 'recovery']),
   /** `json`: the run summary; `slack`: a Slack-compatible incoming-webhook message. */
   format: z.enum(['json', 'slack']).default('json'),

@@ -2,7 +2,8 @@ import { parseDuration } from '../cli/args.ts'
 import type { NotifyConfig } from '../config/schema.ts'
 import type { Logger } from '../logger.ts'
 import { eventOf, jsonPayload, slackPayload, type NotifyEvent, type RunSummary } from './payload.ts'
-import { endpointLabel, sendWithRetry } from './send.ts'
+import { redactEndpoint, scrub } from '../secrets.ts'
+import { sendWithRetry } from './send.ts'
 
 export type PingKind = 'start' | 'success' | 'failure'
 
@@ -15,23 +16,33 @@ export interface Notifier {
   flush(timeoutMs: number): Promise<void>
 }
 
+/** One delivery's outcome, for metrics: the endpoint by scheme and host only. */
+export interface Delivery {
+  endpoint: string
+  kind: 'webhook' | 'ping'
+  ok: boolean
+}
+
 /**
  * Notifications never block or fail a run: each is sent in the background, retried with
- * backoff, and a failure to deliver is logged — naming the endpoint by its host only,
- * because webhook and ping URLs carry their token in the path.
+ * backoff, and a failure to deliver is logged — naming the endpoint by scheme and host only,
+ * because webhook and ping URLs carry their token in the path or query, and with the URL
+ * scrubbed from the reason too (fetch's own errors may quote it).
  */
-export function createNotifier(options: { targets: NotifyConfig[]; logger: Logger; retryDelaysMs?: number[] }): Notifier {
+export function createNotifier(options: { targets: NotifyConfig[]; logger: Logger; retryDelaysMs?: number[]; onDelivery?: (delivery: Delivery) => void }): Notifier {
   const pending = new Set<Promise<void>>()
   const track = (work: Promise<void>) => {
     pending.add(work)
     void work.finally(() => pending.delete(work))
   }
-  const deliver = (url: string, what: string, body: unknown, method: 'POST' | 'GET' = 'POST') =>
+  const deliver = (kind: Delivery['kind'], url: string, secret: string, what: string, body: unknown) =>
     track(
       (async () => {
-        const result = await sendWithRetry(url, { body, method, retryDelaysMs: options.retryDelaysMs ?? retryDelaysFromEnv() })
-        if (result.ok) options.logger.debug(`notify: ${what} delivered to ${endpointLabel(url)}`, { event: 'notify.sent' })
-        else options.logger.warn(`notify: could not deliver ${what} to ${endpointLabel(url)} after ${result.attempts} attempts: ${result.reason}`, { event: 'notify.failed' })
+        const result = await sendWithRetry(url, { body, method: 'POST', retryDelaysMs: options.retryDelaysMs ?? retryDelaysFromEnv() })
+        const endpoint = redactEndpoint(url)
+        options.onDelivery?.({ endpoint: new URL(url).origin, kind, ok: result.ok })
+        if (result.ok) options.logger.debug(`notify: ${what} delivered to ${endpoint}`, { event: 'notify.sent' })
+        else options.logger.warn(`notify: could not deliver ${what} to ${endpoint} after ${result.attempts} attempts: ${scrub(result.reason, [secret, url])}`, { event: 'notify.failed' })
       })(),
     )
 
@@ -41,12 +52,12 @@ export function createNotifier(options: { targets: NotifyConfig[]; logger: Logge
       if (!event) return
       options.targets.forEach((target) => {
         if (!wants(target.on, event)) return
-        deliver(target.webhook, `the ${event} notification`, target.format === 'slack' ? slackPayload(event, run) : jsonPayload(event, run))
+        deliver('webhook', target.webhook, target.webhook, `the ${event} notification`, target.format === 'slack' ? slackPayload(event, run) : jsonPayload(event, run))
       })
     },
     ping(url, kind, run) {
       if (!url) return
-      deliver(pingUrl(url, kind), `the ${kind} ping`, run ?? {})
+      deliver('ping', pingUrl(url, kind), url, `the ${kind} ping`, run ?? {})
     },
     async flush(timeoutMs) {
       if (pending.size === 0) return

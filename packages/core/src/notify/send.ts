@@ -40,12 +40,3 @@ export async function sendWithRetry(url: string, options: SendOptions = {}): Pro
   }
   return { ok: false, attempts: delays.length + 1, reason }
 }
-
-/** How a log line names an endpoint: its host only, since the path and query often hold the token. */
-export function endpointLabel(url: string): string {
-  try {
-    return new URL(url).host
-  } catch {
-    return '(invalid url)'
-  }
-}

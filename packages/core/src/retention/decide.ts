@@ -1,3 +1,4 @@
+import { dateProblem, isoTime } from '../backup-set/dates.ts'
 import type { RetentionPolicy } from '../config/schema.ts'
 
 export interface RetentionCandidate {
@@ -9,7 +10,9 @@ export interface RetentionCandidate {
 export interface RetentionDecision<C extends RetentionCandidate = RetentionCandidate> {
   keep: C[]
   delete: C[]
-  /** Why each set is kept or deleted, by id. */
+  /** Sets whose date cannot be trusted: neither kept nor deleted, and not counted for the others. */
+  leftAlone: C[]
+  /** Why each set is kept, deleted or left alone, by id. */
   why: Record<string, string>
 }
 
@@ -19,16 +22,22 @@ const DAY = 86_400_000
  * Which backup sets to keep. Pure: the same sets, policy and time give the same answer.
  * A set is kept when any rule keeps it: keep-last-N, a GFS slot (newest set of each of the
  * last N days/weeks/months), younger than maxAgeDays, the minimum count, or being the newest
- * verified set. Everything else is deleted.
+ * verified set. Everything else is deleted. A set dated in the future or not dated at all
+ * is left alone: it would otherwise be "the newest" and push real sets out of every slot.
  */
 export function decideRetention<C extends RetentionCandidate>(sets: readonly C[], policy: RetentionPolicy, now: Date): RetentionDecision<C> {
-  const newest = [...sets].sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+  const untrusted = new Map<C, string>()
+  for (const set of sets) {
+    const problem = dateProblem(set.startedAt, now)
+    if (problem) untrusted.set(set, problem)
+  }
+  const newest = sets.filter((s) => !untrusted.has(s)).sort((a, b) => isoTime(b.startedAt)! - isoTime(a.startedAt)!)
   const reasons = new Map<string, string[]>()
   const keepFor = (set: C, why: string) => reasons.set(set.id, [...(reasons.get(set.id) ?? []), why])
 
   newest.slice(0, policy.keepLast).forEach((set, i) => keepFor(set, `one of the last ${policy.keepLast} (#${i + 1})`))
   if (policy.maxAgeDays > 0) {
-    for (const set of newest) if (now.getTime() - Date.parse(set.startedAt) < policy.maxAgeDays * DAY) keepFor(set, `younger than ${policy.maxAgeDays} days`)
+    for (const set of newest) if (now.getTime() - isoTime(set.startedAt)! < policy.maxAgeDays * DAY) keepFor(set, `younger than ${policy.maxAgeDays} days`)
   } else {
     for (const set of newest) keepFor(set, 'no maximum age')
   }
@@ -51,7 +60,11 @@ export function decideRetention<C extends RetentionCandidate>(sets: readonly C[]
     if (!reasons.has(set.id)) keepFor(set, `minimum of ${policy.minKeep} sets`)
   }
 
-  const decision: RetentionDecision<C> = { keep: [], delete: [], why: {} }
+  const decision: RetentionDecision<C> = { keep: [], delete: [], leftAlone: [], why: {} }
+  for (const [set, problem] of untrusted) {
+    decision.leftAlone.push(set)
+    decision.why[set.id] = `left alone: startedAt ${problem}`
+  }
   for (const set of newest) {
     const why = reasons.get(set.id)
     if (why) {

@@ -1,9 +1,10 @@
 import { Listr, type ListrTask } from 'listr2'
 import type { Context } from '../context.ts'
-import { DbopsError } from '../errors.ts'
 import { redact, scrub } from '../secrets.ts'
 import type { TaskIO } from '../plugin/types.ts'
 import type { PlanNode } from './plan.ts'
+import { abortedStepError } from './abort.ts'
+import { collectStrayRejections, describeStray, runInTaskScope, strayStack, type StrayRejection } from './stray-rejections.ts'
 import { errorReport, type RunReport, type StepReport } from './report.ts'
 
 export type RendererKind = 'default' | 'simple' | 'silent'
@@ -49,11 +50,12 @@ export async function runPlan(ctx: Context, names: string[], plan: PlanNode[], o
       return { title: `in parallel: ${node.steps.map(label).join(', ')}`, task: (_c, t) => t.newListr(node.steps.map(toListr), { concurrent: true, exitOnError: false }) }
     }
     const report = nextReport.get(node)!
-    const { task } = ctx.config.tasks.get(node.id)!
+    const { task, plugin } = ctx.config.tasks.get(node.id)!
+    const scope = { runId: ctx.runId, taskId: node.id, plugin, step: steps.indexOf(report) }
     return {
       title: `${task.title} (${node.id})`,
       exitOnError: !node.continueOnError,
-      task: async (_c, t) => {
+      task: (_c, t) => runInTaskScope(scope, async () => {
         const io: TaskIO = { output: (text) => (t.output = clean(text)), title: (text) => (t.title = clean(text)) }
         const began = Date.now()
         try {
@@ -85,8 +87,7 @@ export async function runPlan(ctx: Context, names: string[], plan: PlanNode[], o
         } catch (error) {
           const aborted = ctx.signal.aborted
           report.status = aborted ? 'aborted' : 'failed'
-          const reason = aborted ? ctx.signal.reason : error
-          report.error = errorReport(reason instanceof DbopsError || !aborted ? reason : error)
+          report.error = aborted ? abortedStepError(ctx.signal.reason, error, `${node.id} (${task.title})`, Date.now() - began) : errorReport(error)
           report.error.message = clean(report.error.message)
           // A task may fail with a result worth keeping (health:check fails on a critical
           // finding, and its report says which): an error carrying `result` keeps it.
@@ -96,7 +97,7 @@ export async function runPlan(ctx: Context, names: string[], plan: PlanNode[], o
         } finally {
           report.durationMs = Date.now() - began
         }
-      },
+      }),
       rendererOptions: { persistentOutput: true },
     } as ListrTask
   }
@@ -109,11 +110,17 @@ export async function runPlan(ctx: Context, names: string[], plan: PlanNode[], o
     rendererOptions: { collapseErrors: false, collapseSubtasks: false, showErrorMessage: true, persistentOutput: true } as never,
     registerSignalListeners: false,
   })
+  const strays = collectStrayRejections(ctx.runId)
   try {
     await listr.run()
   } catch {
     // each step's report already carries its error
+  } finally {
+    // Node reports a rejection once the tick that left it unhandled is over: wait for that.
+    await new Promise((resolve) => setImmediate(resolve))
+    strays.stop()
   }
+  for (const stray of strays.take()) failForStray(ctx, steps, stray, clean)
   const failed = steps.some((s) => s.status === 'failed')
   const aborted = ctx.signal.aborted || steps.some((s) => s.status === 'aborted')
   return {
@@ -125,6 +132,22 @@ export async function runPlan(ctx: Context, names: string[], plan: PlanNode[], o
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     steps,
+  }
+}
+
+/**
+ * A step whose code left a promise rejection unhandled cannot prove it succeeded: it fails
+ * as an internal error of its plugin, said in one sentence (the stack at debug level).
+ */
+function failForStray(ctx: Context, steps: StepReport[], stray: StrayRejection, clean: (text: string) => string): void {
+  const message = clean(describeStray(stray))
+  ctx.logger.error(message)
+  const stack = strayStack(stray)
+  if (stack) ctx.logger.debug(clean(stack))
+  const step = stray.scope ? steps[stray.scope.step] : undefined
+  if (step && (step.status === 'success' || step.status === 'skipped' || step.status === 'planned')) {
+    step.status = 'failed'
+    step.error = { code: 'INTERNAL', message, hint: `This is a bug in ${stray.scope!.plugin}: a promise it created was rejected and nothing handled it.` }
   }
 }
 

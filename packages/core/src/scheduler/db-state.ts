@@ -6,11 +6,13 @@ import type { Logger } from '../logger.ts'
 export class DbState {
   up: boolean | undefined
   private listeners: ((up: boolean) => void)[] = []
+  private readonly log: Logger
+  private readonly describe: () => string
 
-  constructor(
-    private readonly log: Logger,
-    private readonly describe: () => string,
-  ) {}
+  constructor(log: Logger, describe: () => string) {
+    this.log = log
+    this.describe = describe
+  }
 
   onChange(listener: (up: boolean) => void): void {
     this.listeners.push(listener)

@@ -8,11 +8,13 @@ import { renewLeases } from './claim.ts'
 export class LeaseKeeper {
   private readonly runs = new Map<string, Db>()
   private timer: NodeJS.Timeout | undefined
+  private readonly leaseMs: number
+  private readonly onResult: (error?: unknown) => void
 
-  constructor(
-    private readonly leaseMs: number,
-    private readonly onResult: (error?: unknown) => void,
-  ) {}
+  constructor(leaseMs: number, onResult: (error?: unknown) => void) {
+    this.leaseMs = leaseMs
+    this.onResult = onResult
+  }
 
   add(runId: string, db: Db): void {
     this.runs.set(runId, db)

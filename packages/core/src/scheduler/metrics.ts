@@ -1,4 +1,5 @@
 import type { PoolStats } from '../db/db.ts'
+import type { Delivery } from '../notify/notifier.ts'
 
 /** What the watcher reports to Prometheus. Built only when `--metrics-port` is given. */
 export interface WatchMetrics {
@@ -9,6 +10,8 @@ export interface WatchMetrics {
   /** A run of a dead watcher, found by this one. */
   runLost(schedule: string, pipeline: string): void
   dbUp(up: boolean): void
+  /** A webhook or ping delivered or given up on; the endpoint is its origin (scheme and host) only. */
+  delivery(delivery: Delivery): void
   render(): Promise<{ contentType: string; body: string }>
 }
 
@@ -38,6 +41,7 @@ export async function createWatchMetrics(poolStats: () => PoolStats): Promise<Wa
   const duration = new prom.Histogram({ name: 'dbops_schedule_run_duration_seconds', help: 'Run durations.', labelNames: [...sp, 'status'], buckets: [1, 5, 15, 60, 300, 900, 1800, 3600, 7200], registers: [register] })
   const bytes = g('dbops_task_bytes', 'Bytes reported by the last run of a task (backup size).', ['schedule', 'task'])
   const health = g('dbops_health_check_status', 'Status of each health check in the last run: 0 ok, 1 warning, 2 critical, 3 unknown.', ['schedule', 'check'])
+  const deliveries = c('dbops_notify_deliveries_total', 'Webhook and ping deliveries by endpoint (scheme and host only: the path holds the token), kind and outcome (delivered, failed after retries).', ['endpoint', 'kind', 'outcome'])
   const dbUp = g('dbops_watcher_database_up', '1 when the watcher reached its database at the last attempt.', [])
   const pool = new prom.Gauge({
     name: 'dbops_pool_connections',
@@ -90,6 +94,7 @@ export async function createWatchMetrics(poolStats: () => PoolStats): Promise<Wa
       lastFailure.set({ schedule, pipeline }, now())
     },
     dbUp: (up) => dbUp.set(up ? 1 : 0),
+    delivery: (d) => deliveries.inc({ endpoint: d.endpoint, kind: d.kind, outcome: d.ok ? 'delivered' : 'failed' }),
     async render() {
       return { contentType: register.contentType, body: await register.metrics() }
     },

@@ -84,8 +84,10 @@ export class Watcher {
   private metricsServer: { port: number; close(): Promise<void> } | undefined
   private reloading: Promise<void> | undefined
   readonly log: Logger
+  private readonly options: WatchOptions
 
-  constructor(private readonly options: WatchOptions) {
+  constructor(options: WatchOptions) {
+    this.options = options
     const host = os.hostname()
     this.me = { id: `${host}:${process.pid}:${randomBytes(3).toString('hex')}`, host, pid: process.pid }
     this.log = createEventLog({ json: options.json, secrets: () => this.secrets() })
@@ -420,7 +422,7 @@ export class Watcher {
   }
 
   private load(): Promise<Loaded> {
-    return loadForWatch({ configFile: this.options.configFile, cwd: this.options.cwd, json: this.options.json, log: this.log, notifyRetryDelaysMs: this.options.notifyRetryDelaysMs })
+    return loadForWatch({ configFile: this.options.configFile, cwd: this.options.cwd, json: this.options.json, log: this.log, notifyRetryDelaysMs: this.options.notifyRetryDelaysMs, onDelivery: (d) => this.metrics?.delivery(d) })
   }
 
   private async closeIfUnused(loaded: Loaded): Promise<void> {

@@ -1,10 +1,22 @@
-import { listBackupSets } from 'dbops'
+import { listBackupSets } from 'dbops/plugin'
 import { z } from 'zod'
 import { formatDuration } from '../thresholds.ts'
 import { defineCheck } from './_define.ts'
 
 /** Namespaces of plugins that write dbops backup sets. */
 const BACKUP_NAMESPACES = new Set(['pgdump', 'backup'])
+
+/**
+ * A destination without a usable set. Nothing at all is a new install whose first backup
+ * has not run yet: a warning, so `dbops health` right after `dbops init` is not an alarm.
+ * Sets none of which is verified (requireVerified), or only folders of backups that never
+ * finished, mean backups ran and none can be trusted: critical.
+ */
+function noUsableSet(database: string, sets: number, leftovers: number): { value: null; status: 'warning' | 'critical'; detail: string } {
+  if (sets === 0 && leftovers === 0) return { value: null, status: 'warning', detail: `no backup yet of ${database}: run the backup pipeline (e.g. \`dbops run backup\`) and schedule it` }
+  if (sets > 0) return { value: null, status: 'critical', detail: `no verified backup set of ${database} among ${sets} set(s)` }
+  return { value: null, status: 'critical', detail: `no finished backup set of ${database}: ${leftovers} folder(s) of backups that never finished or cannot be read` }
+}
 
 /**
  * Age of the newest backup set (a folder with a manifest: only finished backups have one)
@@ -39,11 +51,11 @@ export const backupFreshnessCheck = defineCheck({
         continue
       }
       try {
-        const { sets } = await listBackupSets(storage, database)
+        const { sets, damaged, unreadable, orphans } = await listBackupSets(storage, database)
         const usable = options.requireVerified ? sets.filter((s) => s.manifest.verification.at(-1)?.status === 'verified') : sets
         const newest = usable[0]
         if (!newest) {
-          findings.push({ object: `${name} (${storage.location})`, value: null, status: 'critical' as const, detail: `no ${options.requireVerified ? 'verified ' : ''}backup set of ${database}` })
+          findings.push({ object: `${name} (${storage.location})`, ...noUsableSet(database, sets.length, damaged.length + unreadable.length + orphans.length) })
           continue
         }
         const age = (Date.now() - Date.parse(newest.manifest.finishedAt)) / 1000

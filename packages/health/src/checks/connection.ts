@@ -11,7 +11,9 @@ select current_setting('server_version_num')::int as version_num,
        pg_has_role(current_user, 'pg_monitor', 'member') as monitor,
        current_database() as database,
        current_setting('block_size')::int as block_size,
-       array(select extname::text from pg_extension) as extensions`
+       array(select extname::text from pg_extension) as extensions,
+       -- reset_val: the session's own value (role, database, startup), not the SET LOCAL in effect
+       (select reset_val::int from pg_settings where name = 'statement_timeout') as session_statement_timeout`
 
 export function readServerInfo(row: Record<string, any> | undefined): ServerInfo {
   if (!row) throw new Error('the server returned no facts about itself')
@@ -25,6 +27,7 @@ export function readServerInfo(row: Record<string, any> | undefined): ServerInfo
     database: String(row.database),
     blockSize: Number(row.block_size),
     extensions: new Set(row.extensions as string[]),
+    sessionStatementTimeoutMs: Number(row.session_statement_timeout ?? 0),
   }
 }
 

@@ -1,15 +1,21 @@
 import { USER_SCHEMA, defineCheck, num } from './_define.ts'
+import { readConstraintDefinitions } from './constraint-definition.ts'
 
+/**
+ * Constraints added NOT VALID and never validated. Catalogs only (pg_get_constraintdef
+ * would open the table): the definitions are written in JS afterwards. A domain's
+ * constraint has no table and is named by its domain.
+ */
 export const NOT_VALID_CONSTRAINTS_SQL = `
-select c.conrelid::regclass::text as "table", c.conname,
-       case c.contype when 'c' then 'check' when 'f' then 'foreign key' else c.contype::text end as kind,
-       pg_get_constraintdef(c.oid) as def,
+select case when c.conrelid <> 0 then c.conrelid::regclass::text else format_type(c.contypid, null) end as "table", c.conname, c.oid::int8::text as oid, c.contype as kind,
        count(*) over ()::int as total
 from pg_constraint c
 join pg_namespace n on n.oid = c.connamespace
 where not c.convalidated and c.contype in ('c', 'f') and ${USER_SCHEMA()}
 order by 1, 2
 limit $1`
+
+const KINDS: Record<string, string> = { c: 'check', f: 'foreign key' }
 
 export const notValidConstraintsCheck = defineCheck({
   id: 'not_valid_constraints',
@@ -18,12 +24,16 @@ export const notValidConstraintsCheck = defineCheck({
   defaults: { warning: 1, critical: null },
   source: 'pghero invalid_constraints; pg-index-health; any → warning',
   hint: 'Rows written before the constraint was added were never checked: ALTER TABLE <table> VALIDATE CONSTRAINT <name> (takes only a SHARE UPDATE EXCLUSIVE lock).',
-  run: async ({ sql, limit }) => {
-    const rows = await sql(NOT_VALID_CONSTRAINTS_SQL, [limit])
+  run: async (check) => {
+    const rows = await check.sql(NOT_VALID_CONSTRAINTS_SQL, [check.limit])
     const total = num(rows[0]?.total)
+    const definitions = await readConstraintDefinitions(check, rows.map((r) => ({ oid: String(r.oid), kind: r.kind })))
     return {
       value: total,
-      findings: rows.map((r) => ({ object: `${r.table}.${r.conname}`, value: 1, detail: `${r.kind}: ${r.def}` })),
+      findings: rows.map((r) => {
+        const def = definitions.get(String(r.oid))
+        return { object: `${r.table}.${r.conname}`, value: 1, detail: `${KINDS[r.kind]}: ${def?.text ?? '?'}${def?.withheld ? ` (${def.withheld})` : ''}` }
+      }),
       total,
       message: total ? `${total} constraint(s) never validated: ${rows.map((r) => `${r.table}.${r.conname}`).slice(0, 3).join(', ')}` : 'every constraint is validated',
     }

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { parseThreshold } from '../thresholds.ts'
 import { USER_SCHEMA, defineCheck, num } from './_define.ts'
+import { readIndexDefinitions } from './index-definition.ts'
 
 /**
  * Invalid indexes, except ones a CREATE INDEX / REINDEX CONCURRENTLY is building right now
@@ -53,13 +54,17 @@ export const invalidIndexesCheck = defineCheck({
  * same access method, expressions and predicate; the redundant one's key columns and
  * operator classes are a leading prefix of the other's, and it is neither the primary key
  * nor a unique index the other does not replace. Exact twins: the newer one is reported.
+ *
+ * Catalogs only, so it never waits behind a migration's lock: expressions and predicates
+ * are compared as their stored node trees (pg_get_expr would open the table), without the
+ * `:location` fields, which only say where in its CREATE INDEX statement each one was typed.
  */
 export const DUPLICATE_INDEXES_SQL = `
 with idx as (
   select i.indexrelid, i.indrelid, i.indkey::text as keys, i.indclass::text as ops, i.indcollation::text as colls,
          i.indnkeyatts, i.indnatts, i.indisunique, i.indisprimary, c.relam, c.relpages,
-         coalesce(pg_get_expr(i.indexprs, i.indrelid), '') as exprs,
-         coalesce(pg_get_expr(i.indpred, i.indrelid), '') as pred
+         coalesce(regexp_replace(i.indexprs::text, ' :location -?[0-9]+', '', 'g'), '') as exprs,
+         coalesce(regexp_replace(i.indpred::text, ' :location -?[0-9]+', '', 'g'), '') as pred
   from pg_index i
   join pg_class c on c.oid = i.indexrelid
   join pg_namespace n on n.oid = c.relnamespace
@@ -79,9 +84,8 @@ with idx as (
     and (a.keys <> b.keys or b.indisprimary or (b.indisunique and not a.indisunique)
          or (a.indisunique = b.indisunique and a.indexrelid > b.indexrelid))
 )
-select redundant::regclass::text as index, covering::regclass::text as covered_by, exact,
+select redundant::regclass::text as index, covering::regclass::text as covered_by, covering::int8::text as covering_oid, exact,
        relpages::bigint * current_setting('block_size')::int as bytes,
-       pg_get_indexdef(redundant) as def, pg_get_indexdef(covering) as covering_def,
        count(*) over ()::int as total
 from pairs where rn = 1
 order by relpages desc
@@ -94,12 +98,17 @@ export const duplicateIndexesCheck = defineCheck({
   defaults: { warning: 1, critical: null },
   source: 'pghero duplicate_indexes (prefix rule); pg-index-health; any → warning',
   hint: 'The listed index is covered by the other one: DROP INDEX CONCURRENTLY it (check it is not referenced by name in hints or constraints first).',
-  run: async ({ sql, limit }) => {
-    const rows = await sql(DUPLICATE_INDEXES_SQL, [limit])
+  run: async (check) => {
+    const rows = await check.sql(DUPLICATE_INDEXES_SQL, [check.limit])
     const total = num(rows[0]?.total)
+    const definitions = await readIndexDefinitions(check, [...new Set(rows.map((r) => String(r.covering_oid)))])
     return {
       value: total,
-      findings: rows.map((r) => ({ object: String(r.index), value: 1, detail: `${r.exact ? 'same columns as' : 'a prefix of'} ${r.covered_by} (${r.covering_def}); ${Math.round(num(r.bytes) / 1024)} kB to reclaim` })),
+      findings: rows.map((r) => {
+        const covering = definitions.get(String(r.covering_oid))
+        const withheld = covering?.withheld ? `; ${covering.withheld}` : ''
+        return { object: String(r.index), value: 1, detail: `${r.exact ? 'same columns as' : 'a prefix of'} ${r.covered_by} (${covering?.text ?? '?'}); ${Math.round(num(r.bytes) / 1024)} kB to reclaim${withheld}` }
+      }),
       total,
       message: total ? `${total} redundant index(es): ${rows.map((r) => `${r.index} (covered by ${r.covered_by})`).slice(0, 3).join(', ')}` : 'no redundant index',
     }

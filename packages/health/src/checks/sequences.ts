@@ -1,20 +1,19 @@
 import { z } from 'zod'
 import { listingFloor } from '../thresholds.ts'
 import { defineCheck, num } from './_define.ts'
+import { LOCKED_SEQUENCES_CTE } from './_locked.ts'
 
 /**
  * Every sequence with the column it feeds (owned: serial or identity). The limit is the
  * smaller of the sequence's max and the column type's max: a bigint sequence feeding an
  * integer column runs out at 2^31 - 1 (what tools using only pg_sequences miss).
  * last_value is read only where the role may read it and no session holds or waits for
- * an ACCESS EXCLUSIVE lock on the sequence, so this never queues behind DDL.
+ * a lock that pg_sequence_last_value() would queue behind (ALTER, DROP or RENAME of the
+ * sequence), so this never waits for DDL. A lock on the table the sequence feeds does
+ * not matter: only the sequence is read.
  */
 export const SEQUENCES_SQL = `
-with locked as materialized (
-  select relation from pg_locks
-  where locktype = 'relation' and mode = 'AccessExclusiveLock'
-    and database = (select oid from pg_database where datname = current_database())
-), seqs as (
+with ${LOCKED_SEQUENCES_CTE}, seqs as (
   select s.seqrelid, s.seqmax, s.seqmin, s.seqincrement, s.seqcycle, s.seqtypid,
          col.tbl, col.attname, col.atttypid,
          has_sequence_privilege(s.seqrelid, 'SELECT,USAGE') as readable,

@@ -1,6 +1,6 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { DbopsError } from 'dbops'
+import { DbopsError } from 'dbops/plugin'
 import type { HealthReport } from '../types.ts'
 
 const STATUS_VALUE = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const

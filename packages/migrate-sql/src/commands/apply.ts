@@ -1,4 +1,4 @@
-import { takeFlag, takeOption, UsageError, type CommandContext } from 'dbops'
+import { takeFlag, takeOption, UsageError, type CommandContext } from 'dbops/plugin'
 import { applyMigrations } from '../apply.ts'
 import type { MigrateOptions } from '../options.ts'
 

@@ -1,4 +1,4 @@
-import { DbopsError, ExitCode, UsageError, type CommandContext } from 'dbops'
+import { DbopsError, ExitCode, UsageError, type CommandContext } from 'dbops/plugin'
 import type { MigrateOptions } from '../options.ts'
 import { withMigrationSession } from '../runner.ts'
 import { prepareSection } from '../sql/prepare.ts'

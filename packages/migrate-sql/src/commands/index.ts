@@ -1,4 +1,4 @@
-import { UsageError, type Command } from 'dbops'
+import { UsageError, type Command } from 'dbops/plugin'
 import type { MigrateOptions } from '../options.ts'
 
 const HELP = `dbops migrate <subcommand> — plain SQL migrations

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { readFile } from 'node:fs/promises'
-import { takeFlag, UsageError, type CommandContext } from 'dbops'
+import { takeFlag, UsageError, type CommandContext } from 'dbops/plugin'
 import { lintSettings } from '../apply.ts'
 import { hasNoTransactionDirective, readSections, sha256, type MigrationFile } from '../files/migration-file.ts'
 import { lintMigrations, formatFinding, type LintInput } from '../lint/lint.ts'

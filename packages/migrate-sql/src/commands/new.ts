@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { UsageError, type CommandContext } from 'dbops'
+import { UsageError, type CommandContext } from 'dbops/plugin'
 import type { MigrateOptions } from '../options.ts'
 
 /** `dbops migrate new <name>`: the next file, in the layout the directory already uses. */

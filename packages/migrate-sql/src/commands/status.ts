@@ -1,4 +1,4 @@
-import type { CommandContext } from 'dbops'
+import type { CommandContext } from 'dbops/plugin'
 import type { MigrateOptions } from '../options.ts'
 import { withMigrationSession } from '../runner.ts'
 import { computeStatus } from '../status.ts'

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { DbopsError, ExitCode } from 'dbops'
+import { DbopsError, ExitCode } from 'dbops/plugin'
 import { hasNoTransactionDirective, readSections, sha256, type MigrationFile } from './migration-file.ts'
 
 const VERSIONED = /^(\d+)_([^/\\]+)\.sql$/

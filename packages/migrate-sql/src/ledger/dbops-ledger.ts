@@ -1,4 +1,4 @@
-import { lockKey } from 'dbops'
+import { lockKey } from 'dbops/plugin'
 import { migrationChecksum, type MigrationFile } from '../files/migration-file.ts'
 import { ident, literal } from '../sql/quote.ts'
 import type { MigrationSession } from '../session.ts'

@@ -1,4 +1,4 @@
-import { DbopsError } from 'dbops'
+import { DbopsError } from 'dbops/plugin'
 import type { MigrationFile, Section } from '../files/migration-file.ts'
 import { lineColumn, splitStatements, SqlSyntaxError, type Statement } from './parser.ts'
 import { substitutePlaceholders } from './placeholders.ts'

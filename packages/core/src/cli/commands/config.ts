@@ -1,5 +1,5 @@
-import { redact } from '../../secrets.ts'
-import { openSession } from '../../session.ts'
+import { redact, scrub } from '../../secrets.ts'
+import { collectSecrets, openSession } from '../../session.ts'
 import { resolveTarget, describeTarget } from '../../db/connection.ts'
 import type { GlobalArgs } from '../args.ts'
 import { out } from '../output.ts'
@@ -25,8 +25,10 @@ export async function configCommand(args: GlobalArgs): Promise<number> {
       notify: c.notify,
       tasks: [...c.tasks.keys()],
     }
-    const safe = redact(view)
-    out(args.json ? JSON.stringify(safe, null, 2) : JSON.stringify(safe, null, 2).replace(/"([^"]+)":/g, '$1:'))
+    // Keys that look secret are redacted; a secret's value anywhere else (a plugin option
+    // holding the webhook URL under another name) is scrubbed from the text as well.
+    const text = scrub(JSON.stringify(redact(view), null, 2), collectSecrets(c))
+    out(args.json ? text : text.replace(/"([^"]+)":/g, '$1:'))
     return 0
   } finally {
     await session.close()

@@ -1,0 +1,43 @@
+import { DbopsError } from '../errors.ts'
+import { errorReport, type StepReport } from './report.ts'
+
+/** The reason `--timeout` aborts with: still an AbortError for code that checks, and it knows its value. */
+export function timeoutReason(timeoutMs: number): Error {
+  return Object.assign(new Error(`the run reached its --timeout of ${formatDuration(timeoutMs)}`), { name: 'AbortError', code: 'TIMEOUT', timeoutMs })
+}
+
+/**
+ * What an aborted step reports. Tasks rarely throw the signal's reason: fetch, streams,
+ * timers and child processes throw their own "The operation was aborted". The step
+ * reports why the run was aborted — the timeout with its value, the signal, the watcher
+ * stopping — and that it was this step that was stopped.
+ */
+export function abortedStepError(reason: unknown, thrown: unknown, step: string, elapsedMs: number): NonNullable<StepReport['error']> {
+  const code = (reason as { code?: unknown } | null)?.code
+  const stopped = `${step} was stopped after ${formatDuration(elapsedMs)}`
+  if (code === 'TIMEOUT') {
+    const limit = (reason as { timeoutMs?: unknown }).timeoutMs
+    return { code: 'TIMEOUT', message: `the run reached its --timeout${typeof limit === 'number' ? ` of ${formatDuration(limit)}` : ''}: ${stopped}`, hint: 'Give the run a longer --timeout if this step needs it, or find out why it took so long.' }
+  }
+  if (code === 'INTERRUPTED') return { code: 'INTERRUPTED', message: `${(reason as Error).message}: ${stopped}` }
+  if (reason instanceof DbopsError) return errorReport(reason)
+  return errorReport(thrown)
+}
+
+/** A plugin command stopped by `--timeout` fails (exit 1) with a sentence; other errors pass through. */
+export function abortedCommandError(signal: AbortSignal, thrown: unknown, command: string): unknown {
+  const reason = signal.reason as { code?: unknown; timeoutMs?: unknown } | undefined
+  if (!signal.aborted || reason?.code !== 'TIMEOUT') return thrown
+  const limit = typeof reason.timeoutMs === 'number' ? ` of ${formatDuration(reason.timeoutMs)}` : ''
+  return new DbopsError('TIMEOUT', `${command} reached its --timeout${limit} and was stopped`, { hint: 'Give it a longer --timeout, or find out why it took so long.', cause: thrown })
+}
+
+/** `1.5s`, `90s` -> `1m30s`, `2h`, `250ms`: as a person would write it for --timeout. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`
+  const h = Math.floor(ms / 3_600_000)
+  const m = Math.floor((ms % 3_600_000) / 60_000)
+  const s = Math.round((ms % 60_000) / 1000)
+  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}` || '0s'
+}
