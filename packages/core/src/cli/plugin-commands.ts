@@ -1,6 +1,7 @@
 import type { ConfigEnv } from '../config/define.ts'
 import { applyEnvConventions } from '../config/env.ts'
 import { loadConfig } from '../config/load.ts'
+import { ONE_SHOT } from '../config/resolve.ts'
 import { coreConfigSchema, type CoreConfig } from '../config/schema.ts'
 import type { Command, PluginInstance } from '../plugin/types.ts'
 
@@ -15,12 +16,12 @@ export type PluginCommands = ReadonlyMap<string, { plugin: string; command: Comm
 export async function pluginCommandsForHelp(options: { configFile?: string; env: ConfigEnv }): Promise<PluginCommands> {
   const loaded = await loadConfig({ file: options.configFile, env: options.env, allowMissingEnv: true })
   const input = applyEnvConventions(loaded.raw)
-  const core = coreConfigSchema.safeParse(input)
+  const core = coreConfigSchema.safeParse(input, ONE_SHOT)
   const commands = new Map<string, { plugin: string; command: Command }>()
   const plugins = Array.isArray(input.plugins) ? (input.plugins as PluginInstance[]) : []
   for (const plugin of plugins) {
     if (plugin?.kind !== 'plugin') continue
-    const parsed = [plugin.schema.safeParse(plugin.input ?? {}), plugin.schema.safeParse({})].find((r) => r.success)
+    const parsed = [plugin.schema.safeParse(plugin.input ?? {}, ONE_SHOT), plugin.schema.safeParse({}, ONE_SHOT)].find((r) => r.success)
     if (!parsed) continue
     try {
       const parts = plugin.setup(parsed.data, { configDir: loaded.dir, config: (core.success ? core.data : input) as CoreConfig })
