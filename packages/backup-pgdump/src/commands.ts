@@ -1,4 +1,4 @@
-import { ExitCode, UsageError, isVerified, takeFlag, takeOption, type Command, type CommandContext } from 'dbops/plugin'
+import { ExitCode, UsageError, bar, drawsPictures, isVerified, sparkline, takeFlag, takeOption, type Command, type CommandContext } from 'dbops/plugin'
 import { allSets, findSet, type FoundSet } from './_sets.ts'
 import { formatBytes } from './dump.ts'
 import { restoreCommand } from './restore.ts'
@@ -81,17 +81,21 @@ async function list(ctx: CommandContext, args: string[]): Promise<number> {
   }
   if (rows.length === 0 && damaged.length === 0) ctx.print(`no backups${database ? ` of ${database}` : ''} in ${[...ctx.storage.keys()].join(', ')}`)
   else {
+    const pictures = drawsPictures(ctx.json)
+    if (pictures && sets.length) for (const line of backupTrends(sets)) ctx.print(line)
+    const largest = Math.max(0, ...rows.map((r) => r.size))
     const cells = (r: Partial<ReturnType<typeof rowOf>> & { id: string; destination: string }, verified: string) => [
       r.id,
       r.startedAt?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?',
       r.database ?? '?',
       r.size === undefined ? '?' : formatBytes(r.size),
+      ...(pictures ? [r.size === undefined ? '' : bar(r.size, largest, 8)] : []),
       r.destination,
       verified,
       r.tags?.join(',') ?? '',
     ]
     const table = [
-      ['ID', 'STARTED', 'DATABASE', 'SIZE', 'DESTINATION', 'VERIFIED', 'TAGS'],
+      ['ID', 'STARTED', 'DATABASE', 'SIZE', ...(pictures ? [''] : []), 'DESTINATION', 'VERIFIED', 'TAGS'],
       ...rows.map((r) => cells(r, r.lastVerification ? `${r.lastVerification.status === 'verified' ? 'yes' : 'FAILED'} (${r.lastVerification.method})` : 'no')),
       ...damaged.map((d) => cells(d, 'DAMAGED')),
     ]
@@ -104,6 +108,19 @@ async function list(ctx: CommandContext, args: string[]): Promise<number> {
   }
   if (orphans.length) ctx.print(`\n${orphans.length} incomplete folder(s) without a manifest (failed or running backups; not restorable): ${orphans.map((o) => `${o.storage}:${o.prefix}`).join(', ')}`)
   return ExitCode.ok
+}
+
+/** On a terminal, per database: size and duration of its sets, oldest to newest (each set once, whatever its copies). */
+function backupTrends(sets: Awaited<ReturnType<typeof allSets>>['sets']): string[] {
+  const byDb = new Map<string, Map<string, (typeof sets)[number]['manifest']>>()
+  for (const s of sets) byDb.set(s.manifest.database, (byDb.get(s.manifest.database) ?? new Map()).set(s.manifest.id, s.manifest))
+  const width = Math.max(...[...byDb.keys()].map((d) => d.length))
+  const lines = [...byDb].map(([db, own]) => {
+    const list = [...own.values()].slice(0, 40).reverse()
+    const ms = (m: (typeof list)[number]) => Date.parse(m.finishedAt) - Date.parse(m.startedAt)
+    return `${db.padEnd(width)}  size ${sparkline(list.map((m) => m.objects.reduce((n, o) => n + o.size, 0)))}  duration ${sparkline(list.map(ms))}  ${list.length} set${list.length === 1 ? '' : 's'}`
+  })
+  return [...lines, '']
 }
 
 async function verify(ctx: CommandContext, args: string[], options: PgdumpOptions, configDir: string): Promise<number> {

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { CATALOG, CHECK_IDS } from './checks/index.ts'
 import { formatValue, thresholdSchema } from './thresholds.ts'
 import type { ThresholdOptions } from './types.ts'
+import { historyOptionsSchema } from './history/options.ts'
 
 function checkSchema(check: (typeof CATALOG)[number]) {
   const below = check.direction === 'below'
@@ -54,6 +55,8 @@ export const healthOptionsSchema = z.strictObject({
   limit: z.number().int().positive().max(1000).default(20),
   /** The health:check task fails the pipeline at this status or worse. */
   failOn: z.enum(['critical', 'warning', 'never']).default('critical'),
+  /** Where each `health:check` run is recorded (default: the target database's `dbops` schema); `false`: nowhere. */
+  history: historyOptionsSchema,
   prometheus: z
     .strictObject({
       /** Write the exposition format here after each task run (node_exporter textfile collector), atomically. */

@@ -1,5 +1,7 @@
 import { DbopsError, sleep, type Context } from 'dbops/plugin'
+import { appliedPartChecksum } from './files/applied-part.ts'
 import type { MigrationFile } from './files/migration-file.ts'
+import { invalidIndexesOf, type InvalidIndex } from './invalid-indexes.ts'
 import type { Ledger } from './ledger/types.ts'
 import type { MigrateOptions } from './options.ts'
 import type { MigrationSession, PgError } from './session.ts'
@@ -19,6 +21,8 @@ export interface AppliedFile {
   resumedAt?: number
   /** Invalid indexes left by an interrupted CREATE INDEX CONCURRENTLY, dropped before the retry. */
   droppedInvalidIndexes?: string[]
+  /** INVALID indexes on the tables this no-transaction file indexes, left by a failed build (an unnamed one cannot be dropped for the user). */
+  invalidIndexes?: string[]
 }
 
 export interface Work {
@@ -67,15 +71,41 @@ export function batches(work: Work[]): Work[][] {
   return out
 }
 
-function transactionText(w: Work, ledger: Ledger, options: MigrateOptions): { text: string; starts: number[] } {
-  const starts: number[] = []
-  let text = `begin;\n${settingsSql(options, true)};\n`
-  for (const s of w.section.statements) {
-    starts.push(text.length)
-    text += `${s.sql};\n`
+/**
+ * Characters of SQL per message for one large transactional file. Each message is a round
+ * trip, all in the one transaction; it bounds what the client holds at once (the message,
+ * and postgres.js' result for each statement in it) for a data file of 100k INSERTs.
+ */
+const MESSAGE_CHARS = 1024 * 1024
+
+interface MessagePart {
+  text: string
+  /** Where each statement starts in `text`, to map an error position back to it. */
+  starts: number[]
+  /** Index of the part's first statement in the file. */
+  first: number
+}
+
+/** BEGIN, the settings, the statements, the ledger record and COMMIT, as messages of at most about `maxChars`. */
+function* transactionParts(w: Work, ledger: Ledger, options: MigrateOptions, maxChars = MESSAGE_CHARS): Generator<MessagePart> {
+  const statements = w.section.statements
+  let part: MessagePart = { text: `begin;\n${settingsSql(options, true)};\n`, starts: [], first: 0 }
+  for (let i = 0; i < statements.length; i++) {
+    const sql = statements[i]!.sql
+    if (part.starts.length && part.text.length + sql.length > maxChars) {
+      yield part
+      part = { text: '', starts: [], first: i }
+    }
+    part.starts.push(part.text.length)
+    // A statement may end in a -- comment (`values (1) -- last row` before its semicolon): end the line first.
+    part.text += sql.includes('--') ? `${sql}\n;\n` : `${sql};\n`
   }
-  text += `${ledger.recordSql(w.file, w.section.statements.length)};\ncommit`
-  return { text, starts }
+  part.text += `${ledger.recordSql(w.file, statements.length)};\ncommit`
+  yield part
+}
+
+function transactionText(w: Work, ledger: Ledger, options: MigrateOptions): string {
+  return transactionParts(w, ledger, options, Infinity).next().value!.text
 }
 
 /**
@@ -87,7 +117,7 @@ function transactionText(w: Work, ledger: Ledger, options: MigrateOptions): { te
  */
 export async function applyBatch(session: MigrationSession, ledger: Ledger, batch: Work[], options: MigrateOptions, ctx: Context): Promise<AppliedFile[]> {
   const t0 = performance.now()
-  const text = batch.map((w) => transactionText(w, ledger, options).text).join(';\n')
+  const text = batch.map((w) => transactionText(w, ledger, options)).join(';\n')
   const applied = (w: Work, ms: number): AppliedFile => ({ file: w.file.display, version: w.file.version, kind: w.file.kind, transactional: true, statements: w.section.statements.length, durationMs: ms, retries: 0 })
   try {
     await session.run(text)
@@ -110,20 +140,22 @@ export async function applyBatch(session: MigrationSession, ledger: Ledger, batc
 
 /**
  * A transactional file in one round trip: BEGIN, the settings, the file's statements, the
- * ledger record and COMMIT go to the server as one simple-query message. When it fails, the
- * error's position (or, for errors without one, a diagnosis run of the statements one by
- * one in a transaction that is rolled back) names the statement. A lock timeout rolls the
- * file back and retries it with backoff.
+ * ledger record and COMMIT go to the server as one simple-query message (a few, in the same
+ * transaction, for a file of megabytes). When it fails, the error's position (or, for errors
+ * without one, a diagnosis run of the statements one by one in a transaction that is rolled
+ * back) names the statement. A lock timeout rolls the file back and retries it with backoff.
  */
 export async function applyTransactional(session: MigrationSession, ledger: Ledger, w: Work, options: MigrateOptions, ctx: Context, appliedBefore: number): Promise<AppliedFile> {
   const statements = w.section.statements
-  // Where each statement starts in the message, to map an error position back to it.
-  const { text, starts } = transactionText(w, ledger, options)
   for (let attempt = 0; ; attempt++) {
     const t0 = performance.now()
     let error: PgError
+    let failed: MessagePart | undefined
     try {
-      await session.run(text)
+      for (const part of transactionParts(w, ledger, options)) {
+        failed = part
+        await session.run(part.text)
+      }
       return { file: w.file.display, version: w.file.version, kind: w.file.kind, transactional: true, statements: statements.length, durationMs: Math.round(performance.now() - t0), retries: attempt }
     } catch (e) {
       if (ctx.signal.aborted || e instanceof DbopsError) throw e
@@ -138,11 +170,12 @@ export async function applyTransactional(session: MigrationSession, ledger: Ledg
     }
     let located: { statement: PreparedStatement | undefined; error: PgError }
     const position = Number(error.position ?? 0)
-    if (position > 0) {
+    if (position > 0 && failed) {
+      const starts = failed.starts
       let index = -1
       for (let i = 0; i < starts.length; i++) if (starts[i]! <= position - 1) index = i
-      const statement = statements[index]
-      located = { statement, error: statement ? { ...error, message: error.message, position: String(position - starts[index]!) } as PgError : error }
+      const statement = index === -1 ? undefined : statements[failed.first + index]
+      located = { statement, error: statement ? ({ ...error, message: error.message, position: String(position - starts[index]!) } as PgError) : error }
     } else {
       located = await diagnose(session, statements, options, error)
     }
@@ -181,8 +214,11 @@ export async function applyStatementByStatement(session: MigrationSession, ledge
   const statements = w.section.statements
   const t0 = performance.now()
   const dropped: string[] = []
+  const appliedPart = appliedPartChecksum(w.file, statements)
+  // Prisma files may hold their own BEGIN ... COMMIT; a failure inside it leaves the session in that transaction.
+  const ownTransactions = statements.some((s) => s.node.TransactionStmt)
   let retries = 0
-  await ledger.started(session, w.file, statements.length, w.resumeAt)
+  await ledger.started(session, w.file, statements.length, w.resumeAt, appliedPart.upTo(w.resumeAt))
   await session.run(settingsSql(options, false))
   try {
     for (let i = w.resumeAt; i < statements.length; i++) {
@@ -210,17 +246,23 @@ export async function applyStatementByStatement(session: MigrationSession, ledge
             continue
           }
           if (ctx.signal.aborted || error instanceof DbopsError) throw error
+          if (ownTransactions) await session.run('rollback').catch(() => {})
           const blockers = e.code === LOCK_NOT_AVAILABLE ? await openTransactions(session) : ''
-          const err = failure(w, s, e, `${i} of ${statements.length} statements of this no-transaction file are applied; the next run resumes at statement ${i + 1}${blockers}`, attempt)
+          const left = await invalidIndexesOf(session, statements).catch(() => [] as InvalidIndex[])
+          const err = failure(w, s, e, `${partOutcome(w, ledger, i, statements.length)}${leftIndexes(left, statements)}${blockers}`, attempt, partHint(w, ledger, i))
           await ledger.failed(session, w.file, err.message).catch(() => {})
           throw err
         }
       }
-      await ledger.progress(session, w.file, i + 1)
+      await ledger.progress(session, w.file, i + 1, appliedPart.upTo(i + 1))
     }
     await ledger.finished(session, w.file, performance.now() - t0)
   } finally {
     await session.run('reset lock_timeout; reset statement_timeout').catch(() => {})
+  }
+  const invalid = await invalidIndexesOf(session, statements)
+  for (const x of invalid) {
+    ctx.logger.warn(`${w.file.display}: ${x.index} on ${x.table} is INVALID, left by a failed CREATE INDEX CONCURRENTLY: queries do not use it but every write maintains it; drop it with DROP INDEX CONCURRENTLY ${x.index}`)
   }
   return {
     file: w.file.display,
@@ -232,7 +274,36 @@ export async function applyStatementByStatement(session: MigrationSession, ledge
     retries,
     ...(w.resuming ? { resumedAt: w.resumeAt } : {}),
     ...(dropped.length ? { droppedInvalidIndexes: dropped } : {}),
+    ...(invalid.length ? { invalidIndexes: invalid.map((x) => x.index) } : {}),
   }
+}
+
+/** What a failure at statement `i` leaves, by ledger: dbops resumes at it, Prisma's ledger records a failed migration. */
+function partOutcome(w: Work, ledger: Ledger, i: number, total: number): string {
+  if (ledger.kind === 'prisma') {
+    return `${i} of ${total} statements ran before it, and ${ledger.display} records ${w.file.ledgerName} as failed, as Prisma does: the next run stops until it is resolved`
+  }
+  return `${i} of ${total} statements of this no-transaction file are applied; the next run resumes at statement ${i + 1}`
+}
+
+function partHint(w: Work, ledger: Ledger, i: number): string {
+  if (ledger.kind === 'prisma') {
+    return `${i ? `Undo what statements 1–${i} did (or make them safe to run twice), then run` : 'Run'} \`prisma migrate resolve --rolled-back ${w.file.ledgerName}\` to have the file run again, or \`--applied\` if you finished it by hand.`
+  }
+  const applied = i === 0 ? '' : i === 1 ? ' Statement 1 is applied: leave it as it is.' : ` Statements 1–${i} are applied: leave them as they are.`
+  return `Fix statement ${i + 1} (or anything after it) and run again: the run resumes there.${applied}`
+}
+
+function leftIndexes(left: InvalidIndex[], statements: PreparedStatement[]): string {
+  if (!left.length) return ''
+  const named = new Set(statements.map((s) => s.node.IndexStmt?.idxname).filter(Boolean))
+  return left
+    .map((x) =>
+      named.has(x.index.split('.').pop()!.replace(/^"|"$/g, ''))
+        ? `; the failed build left the INVALID index ${x.index}, which dbops drops before the retry`
+        : `; the failed build left the INVALID index ${x.index} on ${x.table}: drop it with DROP INDEX CONCURRENTLY ${x.index} (a retry builds another one beside it: name the index in the file so that dbops can drop it for you)`,
+    )
+    .join('')
 }
 
 /** The oldest open transactions of the database: the likely holders of the lock a file could not get. */
@@ -259,7 +330,7 @@ async function indexState(session: MigrationSession, s: PreparedStatement): Prom
   return rows[0]
 }
 
-function failure(w: Work, s: PreparedStatement | undefined, e: PgError, outcome: string, retries: number): DbopsError {
+function failure(w: Work, s: PreparedStatement | undefined, e: PgError, outcome: string, retries: number, hint = 'Fix the statement and run again: applied files are skipped and this one runs again.'): DbopsError {
   const position = Number(e.position ?? 0)
   const at = s ? (position > 0 ? w.section.locate(s.start + position - 1) : { line: s.line, column: s.column }) : { line: 1, column: 1 }
   const sqlstate = e.code ? ` (SQLSTATE ${e.code})` : ''
@@ -269,7 +340,7 @@ function failure(w: Work, s: PreparedStatement | undefined, e: PgError, outcome:
     hint:
       e.code === LOCK_NOT_AVAILABLE
         ? 'Another session held a conflicting lock for longer than lockTimeout each time: look for long transactions in pg_stat_activity, or raise lockTimeout/lockRetries.'
-        : 'Fix the statement and run again: applied files are skipped and this one runs again.',
+        : hint,
     cause: e,
   })
 }

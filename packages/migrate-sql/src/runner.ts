@@ -21,8 +21,12 @@ export function ledgerFor(options: MigrateOptions): Ledger {
   return options.ledger === 'prisma' ? prismaLedger(options.schema) : dbopsLedger(options.schema, options.table, DBOPS_VERSION)
 }
 
-export async function readMigrations(options: MigrateOptions): Promise<MigrationSet> {
-  return discoverMigrations(path.resolve(options.configDir, options.dir), process.cwd())
+export async function readMigrations(options: MigrateOptions, logger?: Context['logger']): Promise<MigrationSet> {
+  const set = await discoverMigrations(path.resolve(options.configDir, options.dir), process.cwd(), options.ledger)
+  if (set.ignored.length) {
+    logger?.warn(`ignored, as Prisma ignores them (only folders holding a migration.sql are migrations): ${set.ignored.slice(0, 5).join(', ')}${set.ignored.length > 5 ? ` and ${set.ignored.length - 5} more` : ''}`)
+  }
+  return set
 }
 
 /** Files read and checked, a session open, optionally the migration lock held: the frame of every command. */
@@ -35,7 +39,7 @@ export async function withMigrationSession<T>(
 ): Promise<T> {
   // The parser (WebAssembly) loads while the files are read and the connection opens.
   const parser = check.lazyParser ? undefined : loadParser()
-  const set = await readMigrations(options)
+  const set = await readMigrations(options, ctx.logger)
   if (!check.allowDuplicates) assertNoDuplicates(set)
   const ledger = ledgerFor(options)
   const [session] = await Promise.all([MigrationSession.open(ctx.db.target, ctx.signal, ctx.logger), parser])

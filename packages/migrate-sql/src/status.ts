@@ -1,4 +1,4 @@
-import type { MigrationSet } from './files/discover.ts'
+import { prismaOrder, type MigrationSet } from './files/discover.ts'
 import type { MigrationFile } from './files/migration-file.ts'
 import type { Ledger, LedgerRow } from './ledger/types.ts'
 
@@ -13,8 +13,12 @@ export interface MigrationStatus {
   drifted: Array<{ file: MigrationFile; row: LedgerRow }>
   /** In the ledger, no longer on disk. */
   missing: LedgerRow[]
-  /** No-transaction files started but not finished (killed or failed part-way). */
-  partial: Array<{ file: MigrationFile; row: LedgerRow }>
+  /**
+   * Files started but not finished (a no-transaction file killed or failed part-way; with
+   * Prisma's ledger, any file Prisma or dbops recorded as failed). `edited`: the file changed
+   * since; apply checks that the statements already applied are not what changed.
+   */
+  partial: Array<{ file: MigrationFile; row: LedgerRow; edited: boolean }>
   /** Repeatable files new or changed since they last ran. */
   repeatablePending: MigrationFile[]
   repeatableApplied: Array<{ file: MigrationFile; row: LedgerRow }>
@@ -30,20 +34,20 @@ export function computeStatus(set: MigrationSet, rows: LedgerRow[], ledger: Ledg
   const rowsByKey = new Map(rows.map((r) => [keyOfRow(r), r]))
   const status: MigrationStatus = { applied: [], pending: [], outOfOrder: [], drifted: [], missing: [], partial: [], repeatablePending: [], repeatableApplied: [], duplicates: set.duplicates, baseline: [] }
   const seen = new Set<string>()
-  let newestApplied = -1n
-  for (const r of rows) if (r.kind !== 'repeatable' && /^\d+$/.test(r.version) && BigInt(r.version) > newestApplied) newestApplied = BigInt(r.version)
+  const isOutOfOrder = outOfOrderCheck(rows, byName)
   for (const file of set.versioned) {
     const key = keyOfFile(file)
     const row = rowsByKey.get(key)
     if (!row) {
       status.pending.push(file)
-      if (file.order < newestApplied) status.outOfOrder.push(file)
+      if (isOutOfOrder(file)) status.outOfOrder.push(file)
       continue
     }
     seen.add(key)
     if (row.kind === 'baseline') status.applied.push({ file, row })
+    // An unfinished row is judged by what has run of it, not as drift of a file that was applied.
+    else if (!row.finished) status.partial.push({ file, row, edited: !ledger.matches(row, file) })
     else if (!ledger.matches(row, file)) status.drifted.push({ file, row })
-    else if (!row.finished) status.partial.push({ file, row })
     else status.applied.push({ file, row })
   }
   for (const file of set.repeatable) {
@@ -59,4 +63,19 @@ export function computeStatus(set: MigrationSet, rows: LedgerRow[], ledger: Ledg
     else if (row.kind !== 'repeatable') status.missing.push(row)
   }
   return status
+}
+
+/**
+ * Whether a pending file comes before the newest applied one: by version with the dbops
+ * ledger, by migration name (Prisma's order) with Prisma's.
+ */
+function outOfOrderCheck(rows: LedgerRow[], byName: boolean): (file: MigrationFile) => boolean {
+  const versioned = rows.filter((r) => r.kind !== 'repeatable')
+  if (byName) {
+    const newest = versioned.reduce<string | undefined>((max, r) => (max === undefined || prismaOrder(r.name, max) > 0 ? r.name : max), undefined)
+    return (file) => newest !== undefined && prismaOrder(file.ledgerName, newest) < 0
+  }
+  let newest = -1n
+  for (const r of versioned) if (/^\d+$/.test(r.version) && BigInt(r.version) > newest) newest = BigInt(r.version)
+  return (file) => file.order < newest
 }

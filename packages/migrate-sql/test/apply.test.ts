@@ -96,6 +96,21 @@ test('a runtime error in file 3 of 5: earlier files stay, file 3 is rolled back 
   }
 })
 
+test('a statement ending in a -- comment before its semicolon runs as written', async () => {
+  const db = await createTestDatabase('mig_trailing_comment')
+  const p = await migrateProject(db, '{}', {
+    'migrations/0001_rows.sql': `create table t (id int);\ninsert into t values (1) -- the first row\n;\ninsert into t values (2) -- the second\n;\n`,
+  })
+  try {
+    const r = await p.cli(['migrate', 'apply'])
+    assert.is(r.code, 0, r.stderr)
+    assert.equal((await db.query(`select id from t order by id`)).rows.map((x: any) => x.id), [1, 2])
+  } finally {
+    await p.remove()
+    await db.drop()
+  }
+})
+
 test('an execution error without a position points at the failing statement', async () => {
   const db = await createTestDatabase('mig_exec')
   const p = await migrateProject(db, '{}', {
@@ -168,13 +183,33 @@ test('two files with one version: status shows them, apply refuses before touchi
   try {
     const r = await p.cli(['migrate', 'apply'])
     assert.is(r.code, 2)
-    assert.match(r.stderr, 'two migration files share one version (version 3: ')
-    assert.match(r.stderr, 'migrations/0003_fn.sql')
-    assert.match(r.stderr, 'migrations/3_other.sql')
+    assert.match(r.stderr, 'version 3 is held by 2 files: migrations/0003_fn.sql, migrations/3_other.sql')
     assert.is((await db.query(`select to_regclass('dbops_migrations') as t`)).rows[0]!.t, null)
     const status = await p.json(['migrate', 'status'])
     assert.is(status.code, 2)
     assert.is(status.body.duplicates[0].version, '3')
+  } finally {
+    await p.remove()
+    await db.drop()
+  }
+})
+
+test('many clashing versions: the error names the first few and counts the rest, and points a Prisma history at ledger: prisma', async () => {
+  const db = await createTestDatabase('mig_dup_many')
+  const files: Record<string, string> = {}
+  for (let v = 1; v <= 20; v++) for (let k = 1; k <= 3; k++) files[`prisma/migrations/2024052821${String(v).padStart(4, '0')}_add_cursor_index_${k}/migration.sql`] = `select ${v};\n`
+  const p = await migrateProject(db, `{ dir: './prisma/migrations' }`, files)
+  try {
+    const r = await p.cli(['migrate', 'apply'])
+    assert.is(r.code, 2, r.stderr)
+    const message = r.stderr.split('\n').find((l) => l.includes('version'))!
+    assert.ok(message.length < 800, `fits on a screen (ten 80-column lines): ${message}`)
+    assert.match(message, '20 versions are each held by more than one file (60 files)')
+    assert.match(message, 'version 20240528210001 is held by 3 files: prisma/migrations/20240528210001_add_cursor_index_1/migration.sql, prisma/migrations/20240528210001_add_cursor_index_2/migration.sql and 1 more')
+    assert.match(message, 'and 17 more versions')
+    assert.not.match(r.stderr, '20240528210020_add_cursor_index')
+    assert.match(r.stderr, "ledger: 'prisma'")
+    assert.match(r.stderr, 'dbops migrate status')
   } finally {
     await p.remove()
     await db.drop()

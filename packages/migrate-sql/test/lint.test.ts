@@ -13,12 +13,12 @@ await loadParser()
 
 function file(text: string, noTransaction = false): MigrationFile {
   const { up, down } = readSections(text)
-  return { kind: 'versioned', version: '1', order: 1n, name: 'x', ledgerName: '1_x', display: '1_x.sql', path: '/x', prismaLayout: false, text, up, down, noTransaction, contentSha256: sha256(text) }
+  return { kind: 'versioned', version: '1', order: 1n, rank: 0, name: 'x', ledgerName: '1_x', display: '1_x.sql', path: '/x', prismaLayout: false, text, up, down, noTransaction, contentSha256: sha256(text) }
 }
 
 async function rulesHit(sql: string, options: { noTransaction?: boolean; runnerLockTimeout?: boolean } = {}): Promise<string[]> {
   const f = file(sql, options.noTransaction)
-  const findings = await lintMigrations([{ file: f, section: prepareSection(f, f.up, {}), transactional: !options.noTransaction }], { disable: [], smallTableBytes: 0, largeTableBytes: 1, runnerLockTimeout: options.runnerLockTimeout ?? true })
+  const findings = await lintMigrations([{ file: f, section: await prepareSection(f, f.up, {}), transactional: !options.noTransaction }], { disable: [], smallTableBytes: 0, largeTableBytes: 1, runnerLockTimeout: options.runnerLockTimeout ?? true })
   return [...new Set(findings.map((x) => x.rule))].sort()
 }
 
@@ -27,6 +27,8 @@ const CASES: Array<[string, string[], { noTransaction?: boolean; runnerLockTimeo
   ['create index users_email on users (email);', ['require-concurrent-index-creation']],
   ['create index concurrently users_email on users (email);', ['ban-concurrent-in-transaction']],
   ['create index concurrently users_email on users (email);', [], { noTransaction: true }],
+  ['create index concurrently on users (email);', ['require-named-concurrent-index'], { noTransaction: true }],
+  ['create index on users (email);', ['require-concurrent-index-creation']],
   ['create table t (id int); create index t_id on t (id);', [], {}],
   ['drop index users_email;', ['require-concurrent-index-deletion']],
   ['drop index concurrently users_email;', [], { noTransaction: true }],

@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { loadParser, lineColumn, splitStatements, tokenChecksum } from '../src/sql/parser.ts'
 import { substitutePlaceholders } from '../src/sql/placeholders.ts'
-import { sqlTokens } from '../src/sql/tokens.ts'
+import { scanTokens, sqlTokens } from '../src/sql/tokens.ts'
 import { scanSync } from 'libpg-query'
 import { readSections } from '../src/files/migration-file.ts'
 
@@ -78,6 +78,58 @@ test('up and down sections', () => {
   const whole = readSections('create table a();')
   assert.is(whole.up.text, 'create table a();')
   assert.is(whole.down, undefined)
+})
+
+test('a long script is parsed in pieces with the same statements as in one go', () => {
+  const unit = `-- a comment; with a semicolon
+create function f#() returns int language sql begin atomic select 1; select case when true then 2 end; end;
+create or replace procedure p#() language plpgsql as $body$ begin perform 1; end $body$;
+insert into t values ('café; ''quoted''', E'it\\'s; fine', $$x;y$$, "we;ird", U&'d\\0061t;a');
+create rule r# as on insert to t do also (insert into a values (1); insert into b values (2));
+/* block ; /* nested ; */ still ; */ select 1;
+`
+  let script = ''
+  for (let i = 0; script.length < 400_000; i++) script += unit.replaceAll('#', String(i))
+  const pieces = splitStatements(script)
+  const whole = splitStatements(script, { cuts: [] })
+  assert.is(pieces.length, whole.length)
+  assert.ok(pieces.length > 4000, String(pieces.length))
+  for (let i = 0; i < whole.length; i++) {
+    assert.is(pieces[i]!.sql, whole[i]!.sql)
+    assert.is(pieces[i]!.start, whole[i]!.start)
+    assert.is(pieces[i]!.type, whole[i]!.type)
+  }
+  assert.is(script.slice(pieces.at(-1)!.start), 'select 1;\n')
+})
+
+test('a cut inside a statement is mended by parsing a longer piece; a real error keeps its place', () => {
+  const sql = `select 1;\ncreate function f() returns int language sql begin atomic select 1; select 2; end;\nselect 3;`
+  const inside = sql.indexOf('select 1; select 2') + 'select 1;'.length
+  const cut = splitStatements(sql, { cuts: [sql.indexOf(';') + 1, inside] })
+  assert.equal(cut.map((s) => s.type), ['SelectStmt', 'CreateFunctionStmt', 'SelectStmt'])
+  assert.equal(cut.map((s) => s.start), splitStatements(sql, { cuts: [] }).map((s) => s.start))
+  const bad = `select 1;\nselect 2;\ncreate tabel x (id int);\nselect 4;`
+  try {
+    splitStatements(bad, { cuts: [bad.indexOf('select 2'), bad.indexOf('create'), bad.indexOf('select 4')] })
+    assert.unreachable()
+  } catch (error) {
+    assert.equal(lineColumn(bad, (error as { offset: number }).offset), { line: 3, column: 8 })
+  }
+})
+
+test('an empty or comment-only script has no statements', () => {
+  assert.equal(splitStatements(''), [])
+  assert.equal(splitStatements('-- This is an empty migration.'), [])
+})
+
+test('the token scanner gives the same stream when run in slices', () => {
+  const sql = `select 'a;b', $$x$$, e'\\'' from t -- c\n/* d */ where a->>'k' = $1`
+  const whole = sqlTokens(sql)
+  for (let step = 1; step < sql.length; step++) {
+    const out: string[] = []
+    for (let i = 0; i < sql.length; ) i = scanTokens(sql, i, Math.min(sql.length, i + step), (t) => out.push(t))
+    assert.equal(out, whole, `slices of ${step}`)
+  }
 })
 
 test.run()

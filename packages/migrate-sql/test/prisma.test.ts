@@ -125,4 +125,112 @@ test('Prisma mode takes Prisma\'s advisory lock, so prisma migrate deploy and db
   }
 })
 
+/**
+ * A history with every shape real Prisma projects have, built here, and what `prisma migrate
+ * deploy` does with it worked out from Prisma's rules (prisma/prisma listMigrations.ts,
+ * prisma-engines apply_migrations.rs): every directory holding a migration.sql is a migration,
+ * its identity is the directory name, they run in name order; anything else is ignored.
+ */
+function prismaHistory(): { files: Record<string, string>; expected: string[]; recording: string[] } {
+  const files: Record<string, string> = { 'prisma/migrations/migration_lock.toml': LOCK_TOML, 'prisma/migrations/README.md': 'notes, not a migration\n' }
+  const records = (name: string) => `INSERT INTO "History" ("name") VALUES ('${name}');\n`
+  const add = (name: string, sql: string) => (files[`prisma/migrations/${name}/migration.sql`] = sql)
+  add('20240101000000_init', `-- CreateEnum\nCREATE TYPE "Role" AS ENUM ('USER', 'ADMIN', 'GUEST');\n\n-- CreateTable\nCREATE TABLE "History" ("id" BIGSERIAL NOT NULL, "name" TEXT NOT NULL, CONSTRAINT "History_pkey" PRIMARY KEY ("id"));\n\n-- CreateTable\nCREATE TABLE "Post" ("id" SERIAL NOT NULL, "role" "Role" NOT NULL DEFAULT 'USER', ${Array.from({ length: 18 }, (_, i) => `"c${String(i + 1).padStart(2, '0')}" INTEGER`).join(', ')}, CONSTRAINT "Post_pkey" PRIMARY KEY ("id"));\n` + records('20240101000000_init'))
+  // One 14-digit prefix for two folders, one of them with a space in its name (a copied folder).
+  add('20240126184148_new_models', `CREATE TABLE "Model" ("id" SERIAL NOT NULL);\n` + records('20240126184148_new_models'))
+  add('20240126184148_new_models copy', `ALTER TABLE "Model" ADD COLUMN "copy" TEXT;\n` + records('20240126184148_new_models copy'))
+  // Eighteen folders with one prefix; the odd ones a lone CREATE INDEX CONCURRENTLY, as Prisma users hand-edit them.
+  for (let i = 1; i <= 18; i++) {
+    const n = String(i).padStart(2, '0')
+    const name = `20240528214728_add_cursor_index_${n}`
+    add(name, i % 2 ? `-- CreateIndex\nCREATE INDEX CONCURRENTLY "Post_c${n}_idx" ON "Post"("c${n}");\n` : `-- CreateIndex\nCREATE INDEX "Post_c${n}_idx" ON "Post"("c${n}");\n` + records(name))
+  }
+  files['prisma/migrations/20240601000000_abandoned/README.md'] = 'the migration.sql was deleted\n' // no migration.sql: ignored
+  files['prisma/migrations/20240601000001_empty_dir/.gitkeep'] = ''
+  add('20240602000000_empty', '')
+  add('20240603000000_noop', '-- This is an empty migration.')
+  // Prisma's own AlterEnum output: an explicit transaction inside the file.
+  add('20240604000000_alter_enum', `-- AlterEnum\nBEGIN;\nCREATE TYPE "Role_new" AS ENUM ('USER', 'ADMIN');\nALTER TABLE "Post" ALTER COLUMN "role" DROP DEFAULT;\nALTER TABLE "Post" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");\nALTER TYPE "Role" RENAME TO "Role_old";\nALTER TYPE "Role_new" RENAME TO "Role";\nDROP TYPE "Role_old";\nALTER TABLE "Post" ALTER COLUMN "role" SET DEFAULT 'USER';\nCOMMIT;\n` + records('20240604000000_alter_enum'))
+  add('20240605000000_crlf', (`-- AlterTable\nALTER TABLE "Model" ADD COLUMN "crlf" TEXT;\n` + records('20240605000000_crlf')).replace(/\n/g, '\r\n'))
+  // Name order, not number order: _x_10 before _x_9.
+  add('20240608000000_x_9', records('20240608000000_x_9'))
+  add('20240608000000_x_10', records('20240608000000_x_10'))
+  // CONCURRENTLY among other statements: Prisma (since prisma-engines#5767) runs them one by one.
+  add('20240609000000_mixed_cic', `CREATE TABLE "Tag" ("id" SERIAL NOT NULL, "name" TEXT);\nCREATE INDEX CONCURRENTLY "Tag_name_idx" ON "Tag"("name");\n` + records('20240609000000_mixed_cic'))
+  add('20240610000000_fix (2)', records('20240610000000_fix (2)'))
+  add('manual_fix', records('manual_fix')) // no timestamp at all: still a migration to Prisma
+  files['prisma/migrations/stray.sql'] = 'CREATE TABLE "Stray" (id int);\n' // not in a folder: Prisma never runs it
+
+  // Prisma's rules, applied to the paths above.
+  const dirs = [...new Set(Object.keys(files).map((f) => f.split('/')))].filter((p) => p.length === 4 && p[3] === 'migration.sql').map((p) => p[2]!)
+  const expected = dirs.sort((a, b) => a.localeCompare(b))
+  const recording = expected.filter((d) => files[`prisma/migrations/${d}/migration.sql`]!.includes('"History"') && files[`prisma/migrations/${d}/migration.sql`]!.includes(`VALUES ('${d}')`))
+  return { files, expected, recording }
+}
+
+test('a generated Prisma history with every real shape is applied in Prisma\'s order with Prisma\'s rows, and a second run applies nothing', async () => {
+  const db = await createTestDatabase('mig_prisma_history')
+  const { files, expected, recording } = prismaHistory()
+  // The older engine sorted bytes, the current CLI uses localeCompare: for these names both agree.
+  assert.equal([...expected].sort(), expected)
+  assert.ok(expected.length >= 30 && expected.includes('20240126184148_new_models copy') && !expected.includes('20240601000000_abandoned'))
+  const p = await migrateProject(db, `{ dir: './prisma/migrations', ledger: 'prisma' }`, files)
+  try {
+    const r = await p.json(['migrate', 'apply'])
+    assert.is(r.code, 0, r.stdout + r.stderr)
+    assert.equal(r.body.applied.map((a: any) => a.file), expected.map((d) => `prisma/migrations/${d}/migration.sql`))
+    assert.match(r.stderr, 'prisma/migrations/stray.sql')
+    const rows = (await db.query(`select * from _prisma_migrations order by started_at, finished_at`)).rows as any[]
+    assert.equal(rows.map((x) => x.migration_name), expected, "one row per migration, in Prisma's order")
+    for (const row of rows) {
+      const bytes = await readFile(path.join(p.dir, 'prisma/migrations', row.migration_name, 'migration.sql'))
+      assert.is(row.checksum, createHash('sha256').update(bytes).digest('hex'), row.migration_name)
+      assert.match(row.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      assert.ok(row.finished_at >= row.started_at, row.migration_name)
+      assert.is(row.applied_steps_count, 1)
+      assert.is(row.logs, null)
+      assert.is(row.rolled_back_at, null)
+    }
+    assert.equal((await db.query(`select name from "History" order by id`)).rows.map((x: any) => x.name), recording)
+    assert.is((await db.query(`select count(*)::int as n from pg_index where indrelid = '"Post"'::regclass and indisvalid and indexrelid <> '"Post_pkey"'::regclass`)).rows[0]!.n, 18)
+    assert.equal((await db.query(`select enum_range(null::"Role")::text as r`)).rows[0]!.r, '{USER,ADMIN}')
+    assert.is((await db.query(`select to_regclass('"Stray"') as t`)).rows[0]!.t, null)
+    assert.is((await db.query(`select to_regclass('dbops_migrations') as t`)).rows[0]!.t, null)
+
+    const again = await p.json(['migrate', 'apply'])
+    assert.is(again.code, 0, again.stdout + again.stderr)
+    assert.equal(again.body.applied, [])
+    assert.is(again.body.upToDate, expected.length)
+    const status = await p.json(['migrate', 'status'])
+    assert.is(status.code, 0, status.stdout)
+    assert.is((await db.query(`select count(*)::int as n from _prisma_migrations`)).rows[0]!.n, expected.length)
+  } finally {
+    await p.remove()
+    await db.drop()
+  }
+})
+
+test('Prisma ledger: --to takes a folder name (or a timestamp) and applies up to it in name order', async () => {
+  const db = await createTestDatabase('mig_prisma_to')
+  const p = await migrateProject(db, `{ dir: './prisma/migrations', ledger: 'prisma' }`, {
+    'prisma/migrations/20240101000000_init/migration.sql': INIT,
+    'prisma/migrations/20240102000000_posts/migration.sql': POSTS,
+    'prisma/migrations/20240102000000_posts copy/migration.sql': 'ALTER TABLE "Post" ADD COLUMN "copy" TEXT;\n',
+    'prisma/migrations/20240103000000_later/migration.sql': 'ALTER TABLE "Post" ADD COLUMN "later" TEXT;\n',
+  })
+  try {
+    const first = await p.json(['migrate', 'apply', '--to', '20240102000000_posts'])
+    assert.is(first.code, 0, first.stdout + first.stderr)
+    assert.equal(first.body.applied.map((a: any) => a.file), ['prisma/migrations/20240101000000_init/migration.sql', 'prisma/migrations/20240102000000_posts/migration.sql'])
+    const second = await p.json(['migrate', 'apply', '--to', '20240102000000'])
+    assert.equal(second.body.applied.map((a: any) => a.file), ['prisma/migrations/20240102000000_posts copy/migration.sql'])
+    const typo = await p.cli(['migrate', 'apply', '--to', '20240103000000_latr'])
+    assert.is(typo.code, 2)
+    assert.match(typo.stderr, "--to: no migration is named '20240103000000_latr'")
+  } finally {
+    await p.remove()
+    await db.drop()
+  }
+})
+
 test.run()

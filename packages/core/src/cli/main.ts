@@ -48,8 +48,9 @@ Exit codes: 0 ok, 1 failed, 2 usage/config error, 130 interrupted.`
 export async function main(argv: string[]): Promise<number> {
   handleStrayRejections()
   let args: GlobalArgs = { command: undefined, rest: [], json: argv.includes('--json'), dryRun: false, help: false, version: false }
+  exitQuietlyOnClosedPipe()
   try {
-    args = parseGlobalArgs(argv)
+    args = parseGlobalArgs(withAliases(argv))
     if (args.version) return out(version()), ExitCode.ok
     if (!args.command) {
       ;(args.help ? out : err)(USAGE + (await pluginCommandList(args)))
@@ -64,6 +65,26 @@ export async function main(argv: string[]): Promise<number> {
     return await runPluginCommand(args)
   } catch (error) {
     return reportError(error, { json: args.json })
+  }
+}
+
+/** `dbops help [command]` and `dbops version`, as in git and npm. */
+function withAliases(argv: string[]): string[] {
+  if (argv[0] === 'version') return ['--version', ...argv.slice(1)]
+  if (argv[0] === 'help') return [...argv.slice(1), '--help']
+  return argv
+}
+
+/**
+ * `dbops list | head -1`: the reader has gone, so there is no one left to tell. Exit as
+ * the shell's own tools do, without an EPIPE stack.
+ */
+function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+      throw error
+    })
   }
 }
 

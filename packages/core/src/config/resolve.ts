@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import { ConfigError } from '../errors.ts'
 import type { Command, PluginInstance, PluginParts, Task } from '../plugin/types.ts'
+import type { HttpSurface } from '../plugin/http.ts'
 import { coreTasks } from '../core-tasks.ts'
 import type { Storage, StorageSpec } from '../storage/types.ts'
 import { localStorage } from '../storage/local.ts'
@@ -22,6 +23,8 @@ export interface ResolvedConfig extends CoreConfig {
   dir: string
   tasks: ReadonlyMap<string, RegisteredTask>
   commands: ReadonlyMap<string, { plugin: string; command: Command }>
+  /** HTTP surfaces of the plugins, by name (`dbops watch --<name>`). */
+  http: ReadonlyMap<string, { plugin: string; surface: HttpSurface }>
   /** Validated options of each plugin, by namespace. */
   pluginOptions: Readonly<Record<string, unknown>>
   /** Validated options of each storage factory (`s3({...})`), by destination name. */
@@ -79,6 +82,7 @@ export function resolveConfig(loaded: LoadedConfig, source: NodeJS.ProcessEnv = 
 
   const tasks = new Map<string, RegisteredTask>()
   const commands = new Map<string, { plugin: string; command: Command }>()
+  const http = new Map<string, { plugin: string; surface: HttpSurface }>()
   const closers: (() => Promise<void> | void)[] = []
   for (const [id, task] of Object.entries(coreTasks)) tasks.set(id, { id, plugin: 'dbops', task: task as Task<unknown> })
   for (const plugin of config.plugins) {
@@ -93,6 +97,10 @@ export function resolveConfig(loaded: LoadedConfig, source: NodeJS.ProcessEnv = 
     for (const [name, command] of Object.entries(parts.commands ?? {})) {
       if (commands.has(name)) problems.push(`plugins(${plugin.name}): the command '${name}' is already provided by ${commands.get(name)!.plugin}`)
       commands.set(name, { plugin: plugin.name, command })
+    }
+    for (const [name, surface] of Object.entries(parts.http ?? {})) {
+      if (http.has(name)) problems.push(`plugins(${plugin.name}): the HTTP surface '${name}' is already provided by ${http.get(name)!.plugin}`)
+      http.set(name, { plugin: plugin.name, surface })
     }
     if (parts.close) closers.push(parts.close)
   }
@@ -111,6 +119,7 @@ export function resolveConfig(loaded: LoadedConfig, source: NodeJS.ProcessEnv = 
     dir: loaded.dir,
     tasks,
     commands,
+    http,
     pluginOptions,
     storageOptions,
     createStorage() {

@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import type { Context } from '../context.ts'
 import type { StorageSpec } from '../storage/types.ts'
+import type { HttpSurface } from './http.ts'
 
 /** Progress reporting of a running task: shown under its title in the listr2 output. */
 export interface TaskIO {
@@ -43,6 +44,8 @@ export interface CommandContext extends Context {
 export interface PluginParts<T extends Record<string, Task<any>>> {
   tasks?: T
   commands?: Record<string, Command>
+  /** HTTP surfaces `dbops watch --<name>` can serve beside /metrics (see http.ts). */
+  http?: Record<string, HttpSurface>
   close?(): Promise<void> | void
 }
 
@@ -76,4 +79,4 @@ export interface PluginInstance<NS extends string = string, TaskName extends str
 
 export type TaskIdOf<P> = P extends PluginInstance<infer NS, infer T> ? `${NS}:${T}` : never
 
-export type { StorageSpec }
+export type { StorageSpec, HttpSurface }

@@ -1,4 +1,5 @@
 import type { Db } from '../db/db.ts'
+import type { RecordedStep } from './run-steps.ts'
 import * as SQL from './sql.ts'
 
 /** Who runs a tick: written into the claim and the run history. */
@@ -113,8 +114,8 @@ export async function renewLeases(db: Db, runIds: string[], leaseMs: number): Pr
   if (runIds.length > 0) await db.query(SQL.RENEW_LEASES, [runIds, leaseMs])
 }
 
-export async function finishRun(db: Db, runId: string, status: 'success' | 'failed' | 'aborted', error: string | undefined): Promise<void> {
-  await db.query(SQL.FINISH_RUN, [runId, status, error ?? null])
+export async function finishRun(db: Db, runId: string, status: 'success' | 'failed' | 'aborted', error: string | undefined, steps: RecordedStep[] = []): Promise<void> {
+  await db.query(SQL.FINISH_RUN, [runId, status, error ?? null, JSON.stringify(steps)])
 }
 
 /** Marks runs of every schedule whose lease expired as lost; returns them. */

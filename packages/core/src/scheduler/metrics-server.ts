@@ -1,5 +1,6 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { HttpHandler } from '../plugin/http.ts'
 import type { WatchMetrics } from './metrics.ts'
 
 export interface Health {
@@ -9,11 +10,19 @@ export interface Health {
 
 /**
  * `GET /metrics` (Prometheus text format) and `GET /healthz` (200 while the watcher is
- * alive and not behind on its ticks, 503 otherwise, with a JSON body saying why).
+ * alive and not behind on its ticks, 503 otherwise, with a JSON body saying why). Every
+ * other path goes to the plugin surface when one is served (`dbops watch --dashboard`).
  */
-export async function startMetricsServer(port: number, metrics: WatchMetrics, health: () => Health): Promise<{ port: number; close(): Promise<void> }> {
+export async function startMetricsServer(
+  port: number,
+  metrics: WatchMetrics,
+  health: () => Health,
+  options: { host?: string; surface?: HttpHandler } = {},
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
+    const own = path === '/metrics' || path === '/healthz' || path === '/health'
+    if (!own && options.surface) return options.surface.handle(req, res)
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end()
     if (path === '/metrics') {
       metrics.render().then(
@@ -31,14 +40,17 @@ export async function startMetricsServer(port: number, metrics: WatchMetrics, he
   server.keepAliveTimeout = 5000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(port, () => resolve())
+    if (options.host) server.listen(port, options.host, () => resolve())
+    else server.listen(port, () => resolve())
   })
   return {
     port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
-      }),
+      })
+      await options.surface?.close?.()
+    },
   }
 }

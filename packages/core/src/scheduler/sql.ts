@@ -39,6 +39,13 @@ create table if not exists dbops.runs (
 );
 create index if not exists runs_schedule_recent on dbops.runs (schedule, queued_at desc);
 create index if not exists runs_active on dbops.runs (schedule) where status in ('queued', 'running');
+-- Added after the first release: each step's status, duration, summary and figures (run-steps.ts).
+-- Checked first, so a watcher start takes no table lock when the column is there.
+do $$ begin
+  if not exists (select 1 from pg_attribute where attrelid = 'dbops.runs'::regclass and attname = 'steps' and not attisdropped) then
+    alter table dbops.runs add column steps jsonb;
+  end if;
+end $$;
 `
 
 /** Serialises claims of one schedule across watchers for the rest of the transaction. */
@@ -79,7 +86,7 @@ update dbops.runs set lease_until = now() + $2 * interval '1 millisecond'
 
 export const FINISH_RUN = `
 update dbops.runs
-   set status = $2, ended_at = now(), error = $3,
+   set status = $2, ended_at = now(), error = $3, steps = $4,
        duration_ms = case when started_at is null then null else (extract(epoch from now() - started_at) * 1000)::integer end
  where id = $1`
 

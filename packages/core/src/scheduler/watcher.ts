@@ -14,9 +14,11 @@ import { createEventLog } from './event-log.ts'
 import { LeaseKeeper } from './leases.ts'
 import { closeLoaded, loadForWatch, type Loaded } from './loaded-config.ts'
 import type { Health } from './metrics-server.ts'
+import type { HttpSurfaceEnv } from '../plugin/http.ts'
 import type { WatchMetrics } from './metrics.ts'
 import { dueTick, latestTick, nextTick } from './next-tick.ts'
 import { lostSummary, reportWithoutSteps, runError, summaryOf } from './run-summary.ts'
+import { recordedSteps } from './run-steps.ts'
 
 export interface WatchOptions {
   configFile?: string
@@ -31,8 +33,8 @@ export interface WatchOptions {
   json: boolean
   /** Called once the config is loaded, to build the metrics (see metrics.ts). */
   createMetrics?: (poolStats: () => ReturnType<Db['stats']>) => Promise<WatchMetrics>
-  /** Starts the HTTP server of /metrics and /healthz; returns its closer. */
-  serveMetrics?: (metrics: WatchMetrics, health: () => Health) => Promise<{ port: number; close(): Promise<void> }>
+  /** Starts the HTTP server of /metrics and /healthz (and a plugin surface); returns its closer. */
+  serveMetrics?: (metrics: WatchMetrics, health: () => Health, loaded: Omit<HttpSurfaceEnv, 'host'>) => Promise<{ port: number; close(): Promise<void> }>
   notifyRetryDelaysMs?: number[]
 }
 
@@ -115,9 +117,10 @@ export class Watcher {
       this.metrics = await this.options.createMetrics(base)
       for (const s of this.schedules.values()) this.metrics.nextTick(s.name, s.next)
       try {
-        this.metricsServer = await this.options.serveMetrics?.(this.metrics, () => this.health())
+        this.metricsServer = await this.options.serveMetrics?.(this.metrics, () => this.health(), { config: this.current.session.config, logger: this.log, secrets: this.current.session.secrets })
       } catch (error) {
         await closeLoaded(this.current)
+        if (error instanceof DbopsError) throw error
         throw new DbopsError('WATCH_METRICS_PORT', `cannot serve metrics: ${messageOf(error)}`, { exitCode: 2, hint: 'Choose a free port for --metrics-port.' })
       }
     }
@@ -317,7 +320,8 @@ export class Watcher {
     }
     const error = runError(report)
     try {
-      await this.db.retry(`record the end of run ${runId}`, () => finishRun(loaded.schedulerDb, runId, report.status, error))
+      const steps = recordedSteps(report, loaded.session.secrets)
+      await this.db.retry(`record the end of run ${runId}`, () => finishRun(loaded.schedulerDb, runId, report.status, error, steps))
     } finally {
       this.active.delete(runId)
       this.leases.remove(runId)

@@ -1,4 +1,6 @@
 import { DbopsError, ExitCode, UsageError, type CommandContext } from 'dbops/plugin'
+import { appliedPartChecksum } from '../files/applied-part.ts'
+import { filesUpTo } from '../files/up-to.ts'
 import type { MigrateOptions } from '../options.ts'
 import { withMigrationSession } from '../runner.ts'
 import { prepareSection } from '../sql/prepare.ts'
@@ -7,7 +9,10 @@ import { computeStatus } from '../status.ts'
 /** `dbops migrate baseline <version>`: marks an existing database as having every file up to <version>. */
 export async function baselineCommand(args: string[], ctx: CommandContext, options: MigrateOptions): Promise<number> {
   const version = args[0]
-  if (!version || !/^\d+$/.test(version) || args.length > 1) throw new UsageError('migrate baseline needs one version (digits)', 'Example: dbops migrate baseline 20250101120000')
+  const byName = options.ledger === 'prisma'
+  if (!version || (!byName && !/^\d+$/.test(version)) || args.length > 1) {
+    throw new UsageError(`migrate baseline needs one version (digits)${byName ? ' or migration name' : ''}`, 'Example: dbops migrate baseline 20250101120000')
+  }
   return withMigrationSession(ctx, options, { lock: true }, async ({ session, ledger, set }) => {
     await ledger.ensure(session)
     const rows = await ledger.load(session)
@@ -17,7 +22,7 @@ export async function baselineCommand(args: string[], ctx: CommandContext, optio
         exitCode: ExitCode.usage,
       })
     }
-    const files = set.versioned.filter((f) => f.order <= BigInt(version))
+    const files = filesUpTo(set.versioned, version)
     if (!files.length) throw new DbopsError('MIGRATION_BASELINE_EMPTY', `no migration file has a version up to ${version}`, { exitCode: ExitCode.usage })
     if (ctx.dryRun) {
       for (const f of files) ctx.print(`would mark ${f.display} as applied`)
@@ -36,7 +41,7 @@ export async function downCommand(args: string[], ctx: CommandContext, options: 
   if (!Number.isInteger(n) || n < 1 || args.length > 1) throw new UsageError(`migrate down takes a count of at least 1, not '${args.join(' ')}'`)
   return withMigrationSession(ctx, options, { lock: !ctx.dryRun }, async ({ session, ledger, set }) => {
     const status = computeStatus(set, await ledger.load(session), ledger, options.ledger === 'prisma')
-    const targets = status.applied.filter((a) => a.row.kind === 'versioned').sort((a, b) => (a.file.order < b.file.order ? 1 : -1)).slice(0, n)
+    const targets = status.applied.filter((a) => a.row.kind === 'versioned').sort((a, b) => b.file.rank - a.file.rank).slice(0, n)
     if (!targets.length) throw new DbopsError('MIGRATION_NOTHING_TO_REVERT', 'no applied migration to revert', { exitCode: ExitCode.usage })
     const irreversible = targets.filter((t) => !t.file.down || !t.file.down.text.trim())
     if (irreversible.length) {
@@ -44,7 +49,8 @@ export async function downCommand(args: string[], ctx: CommandContext, options: 
         hint: 'Add a `-- dbops:down` section with the statements that undo it, or write a new forward migration.',
       })
     }
-    const prepared = targets.map((t) => ({ t, section: prepareSection(t.file, t.file.down!, options.placeholders) }))
+    const prepared = []
+    for (const t of targets) prepared.push({ t, section: await prepareSection(t.file, t.file.down!, options.placeholders, ctx.signal) })
     if (ctx.dryRun) {
       for (const p of prepared) ctx.print(`would revert ${p.t.file.display}: ${p.section.statements.length} statement(s)`)
       return 0
@@ -66,16 +72,22 @@ export async function downCommand(args: string[], ctx: CommandContext, options: 
   })
 }
 
-/** `dbops migrate repair`: records the current checksum of drifted files (after a deliberate, harmless edit). */
+/**
+ * `dbops migrate repair`: records the current checksum of drifted files (after a deliberate,
+ * harmless edit), and of the applied part of an edited part-way no-transaction file.
+ */
 export async function repairCommand(args: string[], ctx: CommandContext, options: MigrateOptions): Promise<number> {
   if (args.length) throw new UsageError(`migrate repair takes no arguments`)
   if (options.ledger === 'prisma') throw new UsageError('repair is not available with the Prisma ledger: Prisma never rewrites a checksum')
   return withMigrationSession(ctx, options, { lock: !ctx.dryRun }, async ({ session, ledger, set }) => {
     const status = computeStatus(set, await ledger.load(session), ledger, false)
-    if (!ctx.dryRun && status.drifted.length) {
-      await session.run(['begin', ...status.drifted.map(({ file }) => ledger.repairSql!(file)), 'commit'].join(';\n'))
+    const repairs = status.drifted.map(({ file }) => ({ file, sql: ledger.repairSql!(file) }))
+    for (const { file, row } of status.partial.filter((p) => p.edited)) {
+      const section = await prepareSection(file, file.up, options.placeholders, ctx.signal)
+      repairs.push({ file, sql: ledger.repairSql!(file, appliedPartChecksum(file, section.statements).upTo(row.statementsApplied ?? 0)) })
     }
-    const files = status.drifted.map((d) => d.file.display)
+    if (!ctx.dryRun && repairs.length) await session.run(['begin', ...repairs.map((r) => r.sql), 'commit'].join(';\n'))
+    const files = repairs.map((r) => r.file.display)
     if (ctx.json) ctx.printJson({ status: 'ok', dryRun: ctx.dryRun, repaired: files })
     else ctx.print(files.length ? `${ctx.dryRun ? 'would record' : 'recorded'} new checksums of ${files.join(', ')}` : 'no drifted file')
     return 0

@@ -2,6 +2,7 @@ import path from 'node:path'
 import { readFile } from 'node:fs/promises'
 import { takeFlag, UsageError, type CommandContext } from 'dbops/plugin'
 import { lintSettings } from '../apply.ts'
+import { decodeMigration } from '../files/decode.ts'
 import { hasNoTransactionDirective, readSections, sha256, type MigrationFile } from '../files/migration-file.ts'
 import { lintMigrations, formatFinding, type LintInput } from '../lint/lint.ts'
 import type { MigrateOptions } from '../options.ts'
@@ -22,10 +23,11 @@ export async function lintCommand(args: string[], ctx: CommandContext, options: 
   if (args.length) {
     files = await Promise.all(args.map((a) => loadLoose(path.resolve(a))))
   } else {
-    const set = await readMigrations(options)
+    const set = await readMigrations(options, ctx.logger)
     files = [...set.versioned, ...set.repeatable]
   }
-  const inputs: LintInput[] = files.map((file) => ({ file, section: prepareSection(file, file.up, options.placeholders), transactional: !file.noTransaction && !file.prismaLayout }))
+  const inputs: LintInput[] = []
+  for (const file of files) inputs.push({ file, section: await prepareSection(file, file.up, options.placeholders, ctx.signal), transactional: !file.noTransaction && !file.prismaLayout })
   let session: MigrationSession | undefined
   let note = ''
   if (!offline) {
@@ -35,7 +37,7 @@ export async function lintCommand(args: string[], ctx: CommandContext, options: 
     })
   }
   try {
-    const findings = await lintMigrations(inputs, lintSettings(options), session)
+    const findings = await lintMigrations(inputs, lintSettings(options), session, ctx.signal)
     const errors = findings.filter((f) => f.severity === 'error').length
     const warnings = findings.filter((f) => f.severity === 'warning').length
     if (ctx.json) ctx.printJson({ status: errors ? 'errors' : 'ok', files: files.length, errors, warnings, weighed: Boolean(session), findings })
@@ -54,11 +56,12 @@ async function loadLoose(file: string): Promise<MigrationFile> {
   const raw = await readFile(file).catch(() => {
     throw new UsageError(`cannot read ${file}`)
   })
-  const text = raw.toString('utf8')
+  const { text, problem } = decodeMigration(raw)
   const { up, down } = readSections(text)
   const base = path.basename(file) === 'migration.sql' ? path.basename(path.dirname(file)) : path.basename(file, '.sql')
   return {
-    kind: 'versioned', version: /^\d+/.exec(base)?.[0] ?? '0', order: 0n, name: base, ledgerName: base, display: path.relative(process.cwd(), file),
+    kind: 'versioned', version: /^\d+/.exec(base)?.[0] ?? '0', order: 0n, rank: 0, name: base, ledgerName: base, display: path.relative(process.cwd(), file),
     path: file, prismaLayout: path.basename(file) === 'migration.sql', text, up, down, noTransaction: hasNoTransactionDirective(text), contentSha256: sha256(raw),
+    ...(problem ? { encodingProblem: problem } : {}),
   }
 }

@@ -10,7 +10,8 @@ export interface StatusReport {
   pending: Array<{ file: string; version: string; outOfOrder: boolean }>
   drifted: Array<{ file: string; version: string; appliedAt: string }>
   missing: Array<{ name: string; version: string; appliedAt: string }>
-  partial: Array<{ file: string; statementsApplied: number | null; statementsTotal: number | null; error: string | null }>
+  /** `edited`: the file changed after it stopped; apply checks that the statements already run are not what changed. */
+  partial: Array<{ file: string; statementsApplied: number | null; statementsTotal: number | null; error: string | null; edited?: true }>
   repeatable: Array<{ file: string; state: 'applied' | 'pending' }>
   duplicates: Array<{ version: string; files: string[] }>
 }
@@ -30,7 +31,7 @@ export async function statusCommand(args: string[], ctx: CommandContext, options
       pending: status.pending.map((f) => ({ file: f.display, version: f.version, outOfOrder: status.outOfOrder.includes(f) })),
       drifted: status.drifted.map(({ file, row }) => ({ file: file.display, version: file.version, appliedAt: iso(row.appliedAt) })),
       missing: status.missing.map((row) => ({ name: row.name, version: row.version, appliedAt: iso(row.appliedAt) })),
-      partial: status.partial.map(({ file, row }) => ({ file: file.display, statementsApplied: row.statementsApplied, statementsTotal: row.statementsTotal, error: row.error })),
+      partial: status.partial.map(({ file, row, edited }) => ({ file: file.display, statementsApplied: row.statementsApplied, statementsTotal: row.statementsTotal, error: row.error, ...(edited ? { edited: true as const } : {}) })),
       repeatable: [...status.repeatableApplied.map(({ file }) => ({ file: file.display, state: 'applied' as const })), ...status.repeatablePending.map((f) => ({ file: f.display, state: 'pending' as const }))],
       duplicates: status.duplicates,
     }
@@ -45,7 +46,10 @@ export async function statusCommand(args: string[], ctx: CommandContext, options
   ctx.print(`ledger ${report.ledger}: ${report.applied.length} applied, ${report.pending.length} pending${report.partial.length ? `, ${report.partial.length} partly applied` : ''}`)
   for (const a of report.applied.slice(-5)) ctx.print(`  applied   ${a.file}  ${a.appliedAt}${a.baseline ? '  (baseline)' : ''}`)
   if (report.applied.length > 5) ctx.print(`  ... and ${report.applied.length - 5} earlier`)
-  for (const p of report.partial) ctx.print(`  PARTIAL   ${p.file}  ${p.statementsApplied}/${p.statementsTotal} statements applied${p.error ? `: ${p.error}` : ''}`)
+  for (const p of report.partial) {
+    const progress = p.statementsApplied === null ? 'started, never finished' : `${p.statementsApplied}/${p.statementsTotal} statements applied`
+    ctx.print(`  PARTIAL   ${p.file}  ${progress}${p.edited ? ' (edited since: apply checks the applied statements are unchanged)' : ''}${p.error ? `: ${p.error}` : ''}`)
+  }
   for (const p of report.pending) ctx.print(`  pending   ${p.file}${p.outOfOrder ? '  OUT OF ORDER (older than the newest applied; refused unless --allow-out-of-order)' : ''}`)
   for (const r of report.repeatable) ctx.print(`  ${r.state === 'applied' ? 'repeatable' : 'repeat   '} ${r.file}${r.state === 'pending' ? '  (new or changed: runs after the versioned files)' : ''}`)
   for (const d of report.drifted) ctx.print(`  DRIFTED   ${d.file}  changed since it was applied at ${d.appliedAt}`)

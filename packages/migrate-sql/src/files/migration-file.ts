@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
-import { tokenChecksum } from '../sql/parser.ts'
+import { DbopsError } from 'dbops/plugin'
+import { tokenChecksum, tokenChecksumCooperatively } from '../sql/parser.ts'
+import type { EncodingProblem } from './decode.ts'
 
 export type MigrationKind = 'versioned' | 'repeatable'
 
@@ -8,8 +10,10 @@ export interface MigrationFile {
   kind: MigrationKind
   /** Digits of a versioned file (`20250101120000`, `0003`), or `R__<name>` for a repeatable one. */
   version: string
-  /** Numeric order key of a versioned file. */
+  /** The version as a number (-1 when it is not digits: a Prisma folder named without a timestamp). */
   order: bigint
+  /** Position of a versioned file in run order (dbops: by version; Prisma: by folder name). */
+  rank: number
   /** Descriptive name: the part after the version. */
   name: string
   /** Name recorded in the ledger: the file name without `.sql`, or Prisma's directory name. */
@@ -25,6 +29,8 @@ export interface MigrationFile {
   noTransaction: boolean
   /** sha256 of the raw bytes (Prisma's checksum; the fast path of drift checks). */
   contentSha256: string
+  /** The bytes are not valid in the file's encoding: `text` must not run (see assertDecoded). */
+  encodingProblem?: EncodingProblem
 }
 
 export interface Section {
@@ -67,6 +73,20 @@ export function migrationChecksum(file: Pick<MigrationFile, 'up' | 'noTransactio
   return sum
 }
 const checksums = new WeakMap<object, string>()
+
+/** migrationChecksum computed ahead, letting the event loop run (a 20 MB file is a second of hashing). */
+export async function precomputeChecksum(file: Pick<MigrationFile, 'up' | 'noTransaction'>, signal?: AbortSignal): Promise<void> {
+  if (!checksums.has(file)) checksums.set(file, await tokenChecksumCooperatively(file.up.text, file.noTransaction ? 'no-transaction' : '', signal))
+}
+
+/** Throws for a file whose bytes are not valid text (invalid UTF-8, or not the encoding it declares): it must not run. */
+export function assertDecoded(file: Pick<MigrationFile, 'display' | 'encodingProblem'>): void {
+  const p = file.encodingProblem
+  if (!p) return
+  throw new DbopsError('MIGRATION_ENCODING', `${file.display}:${p.line}:${p.column}: ${p.message}; nothing was applied`, {
+    hint: 'Save the file as UTF-8, or declare its encoding on a line of its own, e.g. `-- dbops:encoding latin1` (any encoding that writes ASCII as ASCII).',
+  })
+}
 
 export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex')

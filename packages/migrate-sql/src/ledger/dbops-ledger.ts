@@ -29,12 +29,13 @@ export function dbopsLedger(schema: string, table: string, dbopsVersion: string)
       applied_at = excluded.applied_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, applied_by = current_user,
       statements_total = excluded.statements_total, statements_applied = excluded.statements_applied, error = excluded.error, dbops_version = excluded.dbops_version`
   // A versioned file is recorded once, so its insert needs no upsert (a lost race fails on the key, as it should).
-  const upsert = (file: MigrationFile, values: string, mayExist = true) => `
+  const upsert = (file: MigrationFile, values: string, mayExist = true, checksum = migrationChecksum(file)) => `
     insert into ${t} (version, name, kind, checksum, content_sha256, applied_at, finished_at, duration_ms, statements_total, statements_applied, error, dbops_version)
-    values (${literal(file.version)}, ${literal(file.ledgerName)}, ${literal(file.kind)}, ${literal(migrationChecksum(file))}, ${literal(file.contentSha256)}, ${values}, ${literal(dbopsVersion)})${mayExist || file.kind !== 'versioned' ? onConflict : ''}`
+    values (${literal(file.version)}, ${literal(file.ledgerName)}, ${literal(file.kind)}, ${literal(checksum)}, ${literal(file.contentSha256)}, ${values}, ${literal(dbopsVersion)})${mayExist || file.kind !== 'versioned' ? onConflict : ''}`
   const where = (file: MigrationFile) => `where version = ${literal(file.version)}`
 
   return {
+    kind: 'dbops',
     display: `${schema}.${table}`,
     lockKey: lockKey(`migrate:${schema}.${table}`),
     async ensure(session) {
@@ -71,14 +72,14 @@ export function dbopsLedger(schema: string, table: string, dbopsVersion: string)
     recordSql(file, statements) {
       return upsert(file, `now(), clock_timestamp(), (extract(epoch from clock_timestamp() - now()) * 1000)::int, ${statements}, ${statements}, null`, false)
     },
-    async started(session, file, statements, resumeAt) {
-      await session.run(upsert(file, `now(), null, null, ${statements}, ${resumeAt}, null`))
+    async started(session, file, statements, resumeAt, appliedChecksum) {
+      await session.run(upsert(file, `now(), null, null, ${statements}, ${resumeAt}, null`, true, appliedChecksum))
     },
-    async progress(session, file, applied) {
-      await session.run(`update ${t} set statements_applied = ${applied}, error = null ${where(file)}`)
+    async progress(session, file, applied, appliedChecksum) {
+      await session.run(`update ${t} set statements_applied = ${applied}, checksum = ${literal(appliedChecksum)}, error = null ${where(file)}`)
     },
     async finished(session, file, durationMs) {
-      await session.run(`update ${t} set finished_at = clock_timestamp(), duration_ms = ${Math.round(durationMs)}, error = null ${where(file)}`)
+      await session.run(`update ${t} set finished_at = clock_timestamp(), duration_ms = ${Math.round(durationMs)}, checksum = ${literal(migrationChecksum(file))}, error = null ${where(file)}`)
     },
     async failed(session, file, message) {
       await session.run(`update ${t} set error = ${literal(message)} ${where(file)}`)
@@ -86,8 +87,8 @@ export function dbopsLedger(schema: string, table: string, dbopsVersion: string)
     removeSql(file) {
       return `delete from ${t} ${where(file)}`
     },
-    repairSql(file) {
-      return `update ${t} set checksum = ${literal(migrationChecksum(file))}, content_sha256 = ${literal(file.contentSha256)} ${where(file)}`
+    repairSql(file, appliedChecksum) {
+      return `update ${t} set checksum = ${literal(appliedChecksum ?? migrationChecksum(file))}, content_sha256 = ${literal(file.contentSha256)} ${where(file)}`
     },
     baselineSql(file) {
       return upsert({ ...file, kind: 'baseline' as never }, `now(), now(), 0, 0, 0, null`)

@@ -30,6 +30,7 @@ export function prismaLedger(schema: string): Ledger {
     )`
   const open = (file: MigrationFile) => `where migration_name = ${literal(file.ledgerName)} and finished_at is null and rolled_back_at is null`
   return {
+    kind: 'prisma',
     display: `${schema}._prisma_migrations`,
     lockKey: PRISMA_LOCK_KEY,
     async ensure(session) {
@@ -61,16 +62,18 @@ export function prismaLedger(schema: string): Ledger {
       )
     },
     matches(row, file) {
-      // Prisma's own comparison: raw text, or with line endings converted either way.
-      if (row.checksum === file.contentSha256) return true
+      // Prisma's own comparison (checksum.rs): raw text, or with line endings converted either way,
+      // and for rows of old engines, the hex digits without zero padding.
+      const same = row.checksum.length === 64 ? (hex: string) => hex === row.checksum : (hex: string) => unpadded(hex) === row.checksum
+      if (same(file.contentSha256)) return true
       const lf = file.text.replace(/\r\n/g, '\n')
-      return row.checksum === sha256(lf) || row.checksum === sha256(lf.replace(/\n/g, '\r\n'))
+      return same(sha256(lf)) || same(sha256(lf.replace(/\n/g, '\r\n')))
     },
     recordSql(file) {
       return `INSERT INTO ${t} (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)
               VALUES (${literal(randomUUID())}, ${literal(file.contentSha256)}, clock_timestamp(), ${literal(file.ledgerName)}, NULL, NULL, now(), 1)`
     },
-    async started(session, file, _statements, resumeAt) {
+    async started(session, file, _statements, resumeAt, _appliedChecksum) {
       if (resumeAt > 0) return
       await session.run(`INSERT INTO ${t} (id, checksum, migration_name, started_at) VALUES (${literal(randomUUID())}, ${literal(file.contentSha256)}, ${literal(file.ledgerName)}, now())`)
     },
@@ -90,4 +93,9 @@ export function prismaLedger(schema: string): Ledger {
               VALUES (${literal(randomUUID())}, ${literal(file.contentSha256)}, now(), ${literal(file.ledgerName)}, now(), 0)`
     },
   }
+}
+
+/** A sha256 as prisma-engines wrote it before prisma-engines#1887: each byte in hex without its leading zero. */
+function unpadded(hex: string): string {
+  return (hex.match(/../g) ?? []).map((byte) => byte.replace(/^0/, '')).join('')
 }

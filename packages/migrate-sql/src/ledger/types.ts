@@ -20,6 +20,8 @@ export interface LedgerRow {
 }
 
 export interface Ledger {
+  /** dbops' own table, or Prisma's `_prisma_migrations`. */
+  readonly kind: 'dbops' | 'prisma'
   /** `schema.table`, for messages. */
   readonly display: string
   readonly lockKey: bigint
@@ -31,15 +33,19 @@ export interface Ledger {
   matches(row: LedgerRow, file: MigrationFile): boolean
   /** The statement that records a transactional file, run inside its transaction. */
   recordSql(file: MigrationFile, statements: number): string
-  /** No-transaction files: a row written before the first statement, updated as they run. */
-  started(session: MigrationSession, file: MigrationFile, statements: number, resumeAt: number): Promise<void>
-  progress(session: MigrationSession, file: MigrationFile, applied: number): Promise<void>
+  /**
+   * No-transaction files: a row written before the first statement, updated as they run.
+   * `appliedChecksum`: the checksum of the statements run so far (applied-part.ts), which the
+   * dbops ledger keeps in `checksum` until the file finishes.
+   */
+  started(session: MigrationSession, file: MigrationFile, statements: number, resumeAt: number, appliedChecksum: string): Promise<void>
+  progress(session: MigrationSession, file: MigrationFile, applied: number, appliedChecksum: string): Promise<void>
   finished(session: MigrationSession, file: MigrationFile, durationMs: number): Promise<void>
   failed(session: MigrationSession, file: MigrationFile, message: string): Promise<void>
   /** The statement that forgets a file (after its down section ran). */
   removeSql(file: MigrationFile): string
-  /** Records the file's current checksum on its applied row (`dbops migrate repair`). */
-  repairSql?(file: MigrationFile): string
+  /** Records the file's current checksum on its applied row (`dbops migrate repair`); for a part-way file, of its applied part. */
+  repairSql?(file: MigrationFile, appliedChecksum?: string): string
   /** Marks a file applied without running it. */
   baselineSql(file: MigrationFile): string
 }

@@ -1,4 +1,6 @@
+import { cooperate } from '../cooperate.ts'
 import type { MigrationFile } from '../files/migration-file.ts'
+import { isRowStatement } from '../sql/parser.ts'
 import type { PreparedSection } from '../sql/prepare.ts'
 import { ident, literal } from '../sql/quote.ts'
 import type { MigrationSession } from '../session.ts'
@@ -44,12 +46,16 @@ interface TableSize {
  * lock or rewrite finding by the table's real size: a rewrite of an empty table is fine,
  * of a large one an error. Tables created earlier in the same run are new and exempt.
  */
-export async function lintMigrations(inputs: LintInput[], settings: LintSettings, session?: MigrationSession): Promise<Finding[]> {
+export async function lintMigrations(inputs: LintInput[], settings: LintSettings, session?: MigrationSession, signal?: AbortSignal): Promise<Finding[]> {
   const created = new Set<string>()
   const raw: Array<{ input: LintInput; line: number; column: number; finding: RawFinding }> = []
+  let seen = 0
   for (const input of inputs) {
     let fileSetsLockTimeout = false
     for (const s of input.section.statements) {
+      if ((++seen & 4095) === 0) await cooperate(signal)
+      // No rule looks at row statements; a data file is mostly those.
+      if (isRowStatement(s.type)) continue
       if (s.node.VariableSetStmt?.name === 'lock_timeout') fileSetsLockTimeout = true
       const ctx = { statement: s, transactional: input.transactional, lockTimeoutSet: settings.runnerLockTimeout || fileSetsLockTimeout }
       for (const rule of RULES) {

@@ -51,6 +51,11 @@ export const RULES: Rule[] = [
     const t = ref(i.relation)
     return [{ message: `CREATE INDEX on ${show(t)} without CONCURRENTLY blocks writes to ${show(t)} while it builds`, table: t, weigh: 'size', severity: 'warning' }]
   }),
+  rule('require-named-concurrent-index', 'An unnamed CREATE INDEX CONCURRENTLY that fails leaves an INVALID index under a generated name; the retry cannot recognise it and builds a second one (…_idx1) beside it.', 'Name the index (CREATE INDEX CONCURRENTLY users_email_idx ON users (email)): dbops then drops an INVALID leftover of that name before it retries.', ({ statement: s }) => {
+    const i = s.node.IndexStmt
+    if (!i?.concurrent || i.idxname) return []
+    return [{ message: `CREATE INDEX CONCURRENTLY on ${show(ref(i.relation))} has no index name`, weigh: 'none', severity: 'warning' }]
+  }),
   rule('require-concurrent-index-deletion', 'DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the table.', 'Use DROP INDEX CONCURRENTLY in a file marked `-- dbops:no-transaction`.', ({ statement: s }) => {
     const d = s.node.DropStmt
     if (!d || d.removeType !== 'OBJECT_INDEX' || d.concurrent) return []

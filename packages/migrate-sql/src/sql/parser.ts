@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
-import { sqlTokens } from './tokens.ts'
+import { cooperate } from '../cooperate.ts'
+import { chunkEnds } from './chunks.ts'
+import { scanTokens } from './tokens.ts'
 
 /**
  * The real PostgreSQL parser (libpg_query, compiled to WebAssembly) behind a small API in
@@ -27,7 +29,7 @@ export interface Statement {
   sql: string
   /** Character offset of its first token in the parsed text. */
   start: number
-  /** The parse tree node: `{ IndexStmt: {...} }` etc. */
+  /** The parse tree node: `{ IndexStmt: {...} }` etc. (`{ InsertStmt: {} }` for row statements split with `slim`). */
   node: Record<string, any>
   /** The node's type name: `IndexStmt`, `AlterTableStmt`, ... */
   type: string
@@ -42,40 +44,137 @@ export class SqlSyntaxError extends Error {
   }
 }
 
-
-/** Byte-offset → character-offset translation for one text (cheap for pure ASCII). */
-function byteMapper(text: string): (byteOffset: number) => number {
-  const bytes = Buffer.from(text, 'utf8')
-  if (bytes.length === text.length) return (b) => b
-  return (b) => bytes.subarray(0, b).toString('utf8').length
+export interface SplitOptions {
+  /**
+   * Keep only the type of row statements' parse trees (INSERT, UPDATE, DELETE, SELECT,
+   * MERGE): nothing downstream reads them, and for a data file of 100k INSERTs the full trees
+   * are most of the memory.
+   */
+  slim?: boolean
+  /** Where to cut the text into parser pieces, instead of where chunks.ts would (for tests). */
+  cuts?: number[]
 }
 
+/** Statement types whose parse tree `slim` drops. */
+const ROW_STATEMENTS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'SelectStmt', 'MergeStmt'])
+/** Whether a statement type is a row statement (INSERT, UPDATE, DELETE, SELECT, MERGE). */
+export const isRowStatement = (type: string) => ROW_STATEMENTS.has(type)
+/** One shared, frozen `{ InsertStmt: {} }` per type. */
+const SLIM_NODES = new Map<string, Record<string, any>>()
+const slimNode = (type: string) => SLIM_NODES.get(type) ?? SLIM_NODES.set(type, Object.freeze({ [type]: Object.freeze({}) })).get(type)!
+
+/**
+ * Characters per parser call. The parser's time and memory grow with its input (one call on
+ * a 20 MB script builds a parse tree and its JSON of several hundred MB), so a long script is
+ * parsed in pieces of about this size, cut between statements.
+ */
+const PIECE_CHARS = 64 * 1024
+
 /** Splits a script into statements with the PostgreSQL grammar (dollar quotes, comments, strings, BEGIN ATOMIC). */
-export function splitStatements(text: string): Statement[] {
-  let tree: { stmts?: Array<{ stmt: Record<string, any>; stmt_location?: number; stmt_len?: number }> }
-  try {
-    tree = parseSync(text) as typeof tree
-  } catch (error) {
-    const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails
-    const toChar = byteMapper(text)
-    throw new SqlSyntaxError((error as Error).message, toChar(Math.max(0, details?.cursorPosition ?? 0)))
-  }
-  const stmts = tree.stmts ?? []
-  if (stmts.length === 0) return []
-  const bytes = Buffer.from(text, 'utf8')
+export function splitStatements(text: string, options: SplitOptions = {}): Statement[] {
   const out: Statement[] = []
-  for (const s of stmts) {
-    const from = s.stmt_location ?? 0
-    const to = s.stmt_len ? from + s.stmt_len : bytes.length
-    const raw = bytes.subarray(from, to).toString('utf8')
-    // The statement starts at its first real token: skip the whitespace and comments before it.
-    const lead = leadingTrivia(raw)
-    const sql = raw.slice(lead).replace(/[\s;]+$/, '')
-    const type = Object.keys(s.stmt)[0] ?? 'Unknown'
-    const startChar = (bytes.length === text.length ? from : bytes.subarray(0, from).toString('utf8').length) + lead
-    out.push({ sql, start: startChar, node: s.stmt, type })
+  for (const piece of parsePieces(text, options)) for (const s of piece) out.push(s)
+  return out
+}
+
+/** splitStatements, letting the event loop run between pieces (signals, timers) and honouring `signal`. */
+export async function splitStatementsCooperatively(text: string, options: SplitOptions & { signal?: AbortSignal } = {}): Promise<Statement[]> {
+  const out: Statement[] = []
+  for (const piece of parsePieces(text, options)) {
+    for (const s of piece) out.push(s)
+    await cooperate(options.signal)
   }
   return out
+}
+
+/**
+ * The statements of `text`, a piece at a time. A syntax error at the end of a piece may be a
+ * cut inside a statement that the psql-style scanner could not see (chunks.ts): the piece is
+ * parsed again with more text after it, and only an error that stays where it was is real.
+ */
+function* parsePieces(text: string, options: SplitOptions): Generator<Statement[]> {
+  const ends = options.cuts ? [...options.cuts] : chunkEnds(text, PIECE_CHARS)
+  if (ends.at(-1) !== text.length) ends.push(text.length)
+  let from = 0
+  let k = 0
+  while (k < ends.length) {
+    let span = 1
+    let previous: SqlSyntaxError | undefined
+    let statements: Statement[]
+    for (;;) {
+      const last = Math.min(k + span, ends.length) - 1
+      try {
+        statements = parsePiece(text, from, ends[last]!, options)
+        k = last + 1
+        break
+      } catch (error) {
+        if (!(error instanceof SqlSyntaxError) || last === ends.length - 1 || previous?.offset === error.offset) throw error
+        previous = error
+        span *= 2
+      }
+    }
+    yield statements
+    from = ends[k - 1]!
+  }
+}
+
+function parsePiece(text: string, from: number, to: number, options: SplitOptions): Statement[] {
+  const piece = text.slice(from, to)
+  if (!piece.trim()) return []
+  let tree: { stmts?: Array<{ stmt: Record<string, any>; stmt_location?: number; stmt_len?: number }> }
+  try {
+    tree = parseSync(piece) as typeof tree
+  } catch (error) {
+    const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails
+    throw new SqlSyntaxError((error as Error).message, from + byteToChar(piece)(Math.max(0, details?.cursorPosition ?? 0)))
+  }
+  const stmts = tree.stmts ?? []
+  const bytes = Buffer.byteLength(piece)
+  const toChar = bytes === piece.length ? (b: number) => b : byteToChar(piece)
+  const out: Statement[] = []
+  for (const s of stmts) {
+    const fromByte = s.stmt_location ?? 0
+    const start = toChar(fromByte)
+    const raw = piece.slice(start, toChar(s.stmt_len ? fromByte + s.stmt_len : bytes))
+    // The statement starts at its first real token: skip the whitespace and comments before it.
+    const lead = leadingTrivia(raw)
+    let type = 'Unknown'
+    for (const key in s.stmt) {
+      type = key
+      break
+    }
+    out.push({ sql: trimEnd(raw.slice(lead)), start: from + start + lead, node: options.slim && ROW_STATEMENTS.has(type) ? slimNode(type) : s.stmt, type })
+  }
+  return out
+}
+
+/**
+ * Byte offset (UTF-8, as libpg_query reports them) → character offset in `text`, for offsets
+ * asked in increasing order: one walk over the text in all.
+ */
+function byteToChar(text: string): (byteOffset: number) => number {
+  let char = 0
+  let byte = 0
+  return (target) => {
+    while (byte < target && char < text.length) {
+      const c = text.charCodeAt(char)
+      if (c < 0x80) byte += 1
+      else if (c < 0x800) byte += 2
+      else if (c >= 0xd800 && c <= 0xdbff && char + 1 < text.length) {
+        byte += 4
+        char++
+      } else byte += 3
+      char++
+    }
+    return char
+  }
+}
+
+/** Without the trailing whitespace and semicolons. */
+function trimEnd(sql: string): string {
+  let end = sql.length
+  while (end > 0 && (sql[end - 1] === ';' || /\s/.test(sql[end - 1]!))) end--
+  return end === sql.length ? sql : sql.slice(0, end)
 }
 
 /** Length of the whitespace and comments (`--`, nested block comments) at the start of `text`. */
@@ -105,10 +204,40 @@ function leadingTrivia(text: string): number {
  * literals do not count, every other character does.
  */
 export function tokenChecksum(text: string, extra = ''): string {
+  const hash = tokenHash()
+  hash.scan(text, 0, text.length)
+  return hash.digest(extra)
+}
+
+/** tokenChecksum, letting the event loop run every megabyte or so and honouring `signal`. */
+export async function tokenChecksumCooperatively(text: string, extra: string, signal?: AbortSignal): Promise<string> {
+  const hash = tokenHash()
+  for (let i = 0; i < text.length; ) {
+    i = hash.scan(text, i, Math.min(text.length, i + 1024 * 1024))
+    await cooperate(signal)
+  }
+  return hash.digest(extra)
+}
+
+/** Hashes each token followed by a NUL, in batches: one hash update per token is most of the time on a large file. */
+function tokenHash() {
   const hash = createHash('sha256')
-  for (const t of sqlTokens(text)) hash.update(t).update('\u0000')
-  if (extra) hash.update('\u0001').update(extra)
-  return hash.digest('hex')
+  let batch = ''
+  const emit = (token: string) => {
+    batch += token + '\u0000'
+    if (batch.length > 65536) {
+      hash.update(batch)
+      batch = ''
+    }
+  }
+  return {
+    scan: (text: string, from: number, until: number) => scanTokens(text, from, until, emit),
+    digest(extra: string): string {
+      hash.update(batch)
+      if (extra) hash.update('\u0001').update(extra)
+      return hash.digest('hex')
+    },
+  }
 }
 
 /** 1-based line and column of a character offset. */

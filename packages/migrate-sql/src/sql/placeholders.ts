@@ -11,10 +11,12 @@ const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 
 export function substitutePlaceholders(text: string, values: Readonly<Record<string, string>>): Substituted {
   if (!text.includes('${')) return { text, toOriginal: (o) => o, unknown: [] }
-  // Segments: [offset in output, offset in original] at each boundary.
-  const segments: Array<[number, number]> = [[0, 0]]
+  // Segment boundaries, in increasing order: offsets in the output and the matching ones in the original.
+  const outAt: number[] = [0]
+  const originalAt: number[] = [0]
   const unknown: Substituted['unknown'] = []
-  let out = ''
+  const parts: string[] = []
+  let length = 0
   let last = 0
   for (const match of text.matchAll(PLACEHOLDER)) {
     const name = match[1]!
@@ -24,20 +26,30 @@ export function substitutePlaceholders(text: string, values: Readonly<Record<str
       unknown.push({ name, offset: at })
       continue
     }
-    out += text.slice(last, at)
-    segments.push([out.length, at])
-    out += value
+    parts.push(text.slice(last, at))
+    length += at - last
+    outAt.push(length)
+    originalAt.push(at)
+    parts.push(value)
+    length += value.length
     last = at + match[0].length
-    segments.push([out.length, last])
+    outAt.push(length)
+    originalAt.push(last)
   }
-  out += text.slice(last)
+  parts.push(text.slice(last))
   return {
-    text: out,
+    text: parts.join(''),
     unknown,
     toOriginal(offset) {
-      let base: [number, number] = [0, 0]
-      for (const s of segments) if (s[0] <= offset) base = s
-      return base[1] + (offset - base[0])
+      // The last boundary at or before `offset` (a binary search: a data file may use thousands of placeholders).
+      let lo = 0
+      let hi = outAt.length - 1
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1
+        if (outAt[mid]! <= offset) lo = mid
+        else hi = mid - 1
+      }
+      return originalAt[lo]! + (offset - outAt[lo]!)
     },
   }
 }

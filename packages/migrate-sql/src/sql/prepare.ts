@@ -1,15 +1,19 @@
 import { DbopsError } from 'dbops/plugin'
-import type { MigrationFile, Section } from '../files/migration-file.ts'
-import { lineColumn, splitStatements, SqlSyntaxError, type Statement } from './parser.ts'
+import { assertDecoded, type MigrationFile, type Section } from '../files/migration-file.ts'
+import { cooperate } from '../cooperate.ts'
+import { lineIndex, type LineIndex } from './lines.ts'
+import { splitStatementsCooperatively, SqlSyntaxError, type Statement } from './parser.ts'
 import { substitutePlaceholders } from './placeholders.ts'
 
 export interface PreparedStatement extends Statement {
   /** Character offset in the file (placeholders mapped back). */
   fileOffset: number
+  /** Character offset in the file just after the statement's last character. */
+  fileEnd: number
   line: number
   column: number
   /** Lint rules switched off for this statement by `-- dbops:lint-ignore`. */
-  lintIgnore: Set<string>
+  lintIgnore: ReadonlySet<string>
 }
 
 export interface PreparedSection {
@@ -21,25 +25,30 @@ export interface PreparedSection {
 }
 
 const LINT_IGNORE = /--[ \t]*dbops:lint-ignore(-file)?[ \t]+([a-z0-9_,\- \t]+)/gi
+const NONE: ReadonlySet<string> = new Set()
 
 /**
  * Substitutes placeholders and splits a section into statements with the PostgreSQL parser.
  * Throws MIGRATION_SYNTAX with `file:line:column` on a syntax error, before anything runs.
+ * Linear in the size of the file, and it lets the event loop run as it goes (`signal` is
+ * honoured), so a 20 MB data file takes seconds and a Ctrl-C stops it.
  */
-export function prepareSection(file: MigrationFile, section: Section, placeholders: Readonly<Record<string, string>>): PreparedSection {
+export async function prepareSection(file: MigrationFile, section: Section, placeholders: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<PreparedSection> {
+  assertDecoded(file)
+  const lines = linesOf(file)
   const sub = substitutePlaceholders(section.text, placeholders)
   if (sub.unknown.length) {
     const first = sub.unknown[0]!
-    const at = lineColumn(file.text, section.offset + first.offset)
+    const at = lines.locate(section.offset + first.offset)
     const names = [...new Set(sub.unknown.map((u) => u.name))]
     throw new DbopsError('MIGRATION_PLACEHOLDER_UNKNOWN', `${file.display}:${at.line}:${at.column}: placeholder ${names.map((n) => '${' + n + '}').join(', ')} has no value`, {
       hint: `Add ${names.map((n) => `${n}: '...'`).join(', ')} to the migrate plugin's \`placeholders\` option.`,
     })
   }
-  const locate = (offset: number) => lineColumn(file.text, section.offset + sub.toOriginal(offset))
+  const locate = (offset: number) => lines.locate(section.offset + sub.toOriginal(offset))
   let statements: Statement[]
   try {
-    statements = splitStatements(sub.text)
+    statements = await splitStatementsCooperatively(sub.text, { signal, slim: true })
   } catch (error) {
     if (!(error instanceof SqlSyntaxError)) throw error
     const at = locate(error.offset)
@@ -47,21 +56,42 @@ export function prepareSection(file: MigrationFile, section: Section, placeholde
       hint: 'Fix the SQL; nothing was applied from this file.',
     })
   }
+  // Directives in comments, in file order; each statement takes the ones between the previous statement and itself.
   const ignores = [...section.text.matchAll(LINT_IGNORE)].map((m) => ({
     offset: m.index!,
     file: Boolean(m[1]),
     rules: m[2]!.split(/[\s,]+/).filter(Boolean),
   }))
   const fileLintIgnore = new Set(ignores.filter((i) => i.file).flatMap((i) => i.rules))
+  const statementIgnores = ignores.filter((i) => !i.file)
+  let next = 0
   let previousEnd = 0
-  const prepared = statements.map((s) => {
-    const lintIgnore = new Set(ignores.filter((i) => !i.file && i.offset >= previousEnd && i.offset < sub.toOriginal(s.start)).flatMap((i) => i.rules))
+  const prepared: PreparedStatement[] = new Array(statements.length)
+  for (let k = 0; k < statements.length; k++) {
+    const s = statements[k]!
+    const start = sub.toOriginal(s.start)
+    let lintIgnore = NONE
+    while (next < statementIgnores.length && statementIgnores[next]!.offset < start) {
+      const i = statementIgnores[next++]!
+      if (i.offset >= previousEnd) lintIgnore = new Set([...lintIgnore, ...i.rules])
+    }
     previousEnd = sub.toOriginal(s.start + s.sql.length)
-    const fileOffset = section.offset + sub.toOriginal(s.start)
-    return { ...s, fileOffset, ...lineColumn(file.text, fileOffset), lintIgnore }
-  })
+    const fileOffset = section.offset + start
+    const { line, column } = lines.locate(fileOffset)
+    // One literal of fixed shape: a spread makes objects several times larger, and a data file has 100k of them.
+    prepared[k] = { sql: s.sql, start: s.start, node: s.node, type: s.type, fileOffset, fileEnd: section.offset + previousEnd, line, column, lintIgnore }
+    if ((k & 4095) === 4095) await cooperate(signal)
+  }
   return { statements: prepared, locate, fileLintIgnore }
 }
+
+/** The file's line index, built once per file. */
+function linesOf(file: MigrationFile): LineIndex {
+  let index = lineIndexes.get(file)
+  if (!index) lineIndexes.set(file, (index = lineIndex(file.text)))
+  return index
+}
+const lineIndexes = new WeakMap<MigrationFile, LineIndex>()
 
 /** Why a statement cannot run inside a transaction block, or undefined when it can. */
 export function needsNoTransaction(s: Statement): string | undefined {
@@ -79,6 +109,14 @@ export function needsNoTransaction(s: Statement): string | undefined {
   if (n.DropSubscriptionStmt) return 'DROP SUBSCRIPTION'
   if (n.AlterTableStmt?.cmds?.some((c: any) => c.AlterTableCmd?.def?.PartitionCmd?.concurrent)) return 'DETACH PARTITION CONCURRENTLY'
   return undefined
+}
+
+/** `SET client_encoding` / `SET NAMES` to anything but UTF-8: the rest of the session would be misread. */
+export function switchesClientEncoding(s: Statement): boolean {
+  const v = s.node.VariableSetStmt
+  if (v?.name !== 'client_encoding' || v.kind !== 'VAR_SET_VALUE') return false
+  const value = String(v.args?.[0]?.A_Const?.sval?.sval ?? '').toLowerCase().replace(/[-_]/g, '')
+  return value !== 'utf8' && value !== 'unicode'
 }
 
 export function isTransactionControl(s: Statement): boolean {

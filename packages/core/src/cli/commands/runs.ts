@@ -4,6 +4,7 @@ import { UsageError } from '../../errors.ts'
 import type { GlobalArgs } from '../args.ts'
 import { takeOption } from '../args.ts'
 import { out } from '../output.ts'
+import { bar, drawsPictures, sparkline } from '../sparkline.ts'
 
 export const runsHelp = `dbops runs [--schedule <name>] [--limit <n>] [--json]
 
@@ -47,7 +48,14 @@ export async function runsCommand(args: GlobalArgs): Promise<number> {
       `${r.host}:${r.pid}`,
       firstLine(r.error ?? ''),
     ])
-    const header = ['STARTED', 'SCHEDULE', 'STATUS', 'DURATION', 'WATCHER', 'ERROR']
+    const pictures = drawsPictures(args.json)
+    if (pictures) {
+      for (const line of scheduleTrends(runs)) out(line)
+      out()
+      const longest = Math.max(...runs.map((r) => r.duration_ms ?? 0))
+      runs.forEach((r, i) => rows[i]!.splice(4, 0, bar(r.duration_ms ?? 0, longest, 8)))
+    }
+    const header = ['STARTED', 'SCHEDULE', 'STATUS', 'DURATION', ...(pictures ? [''] : []), 'WATCHER', 'ERROR']
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
     const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()
     out(line(header))
@@ -75,6 +83,17 @@ function toJson(r: RunRecord): Record<string, unknown> {
     pid: r.pid,
     watcher: r.watcher,
   }
+}
+
+/** On a terminal: per schedule, the durations of its listed runs oldest to newest, and how many failed. */
+function scheduleTrends(runs: RunRecord[]): string[] {
+  const names = [...new Set(runs.map((r) => r.schedule))]
+  const width = Math.max(...names.map((n) => n.length))
+  return names.map((name) => {
+    const own = runs.filter((r) => r.schedule === name).slice(0, 40).reverse()
+    const failed = own.filter((r) => r.status === 'failed' || r.status === 'lost').length
+    return `${name.padEnd(width)}  ${sparkline(own.map((r) => r.duration_ms))}  ${own.length} run${own.length === 1 ? '' : 's'}${failed ? `, ${failed} failed` : ''}`
+  })
 }
 
 function firstLine(text: string): string {
