@@ -211,9 +211,6 @@ test('an npm app ("type": "commonjs", from npm init -y): init, tsc, backup, rest
 test('a pnpm app ("type": "module"): init, tsc, backup, restore, health, plain node', async () => {
   const dir = path.join(outside, 'pnpm-module')
   await exec('mkdir', ['-p', dir])
-  // TODO(loader): tsx pulls in esbuild, whose install script pnpm refuses (ERR_PNPM_IGNORED_BUILDS)
-  // unless the app decides about it. Remove this file once dbops's loader has no install script.
-  await writeFile(path.join(dir, 'pnpm-workspace.yaml'), 'allowBuilds:\n  esbuild: false\n')
   const app = await makeApp('pnpm-module', 'pnpm', { name: 'pnpm-module-app', version: '1.0.0', private: true, type: 'module' })
   await firstHour(app, TSC_FLAGS)
   const every = [...tarballs.keys()].map((name) => `import(${JSON.stringify(name)})`).join(', ')
@@ -226,7 +223,6 @@ test('an app with its own strict tsconfig (NodeNext, strict, skipLibCheck): tsc 
   await exec('mkdir', ['-p', dir])
   await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify(STRICT_TSCONFIG, null, 2))
   await writeFile(path.join(dir, 'health.test-helper.ts'), TESTING_TS)
-  await writeFile(path.join(dir, 'pnpm-workspace.yaml'), 'allowBuilds:\n  esbuild: false\n') // TODO(loader): as above
   const app = await makeApp('strict-tsconfig', 'pnpm', { name: 'strict-app', version: '1.0.0', private: true })
   await firstHour(app, ['--noEmit', '-p', 'tsconfig.json'])
   await writeFile(path.join(app.dir, 'testing.mjs'), TESTING_MJS)

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
 import { addAbortSignal, Transform, type Readable } from 'node:stream'
 import { DeleteObjectCommand, GetObjectCommand, GetObjectTaggingCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
-import { DbopsError, isAbortError, redactUrl, type ObjectInfo, type PutOptions, type PutResult, type Storage } from 'dbops/plugin'
+import { DbopsError, isAbortError, type ObjectInfo, type PutOptions, type PutResult, type Storage } from 'dbops/plugin'
 import { clientConfig, createClient, secretsOf } from './client.ts'
 import { s3Error, type S3Call } from './errors.ts'
+import { s3Location } from './location.ts'
 import type { S3Options } from './options.ts'
 import { SHA256_KEY, streamUpload, UploadFailure } from './upload.ts'
 
@@ -15,7 +16,7 @@ export function createS3Storage(options: S3Options, name: string, tuning: { list
   const client = createClient(options)
   const { bucket, prefix } = options
   const region = typeof config.region === 'string' ? config.region : undefined
-  const location = `s3://${bucket}/${prefix}${options.endpoint ? ` at ${redactUrl(options.endpoint)}` : ''}`
+  const location = s3Location(options)
   const call = (action: string, key?: string): S3Call => ({ action, bucket, key, endpoint: options.endpoint, region, storage: name, secrets: secretsOf(options) })
   const fullKey = (key: string) => {
     if (key === '' || key.startsWith('/') || key.split('/').includes('..')) {
