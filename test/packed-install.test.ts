@@ -20,22 +20,6 @@ const TYPESCRIPT = JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules/
 const TYPES_NODE = JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules/@types/node/package.json'), 'utf8')).version as string
 const STRICT_TSCONFIG = { compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, skipLibCheck: true, noEmit: true, types: ['node'] }, include: ['dbops.config.ts', 'health.test-helper.ts'] }
 
-/** The config a first-hour user ends up with: backups to ./backups and the health checks. */
-const CONFIG = `import { defineConfig, env } from 'dbops'
-import pgdump from '@dbops/backup-pgdump'
-import health from '@dbops/health'
-
-export default defineConfig({
-  connection: { url: env('DATABASE_URL') },
-  storage: { local: { dir: './backups' } },
-  plugins: [pgdump(), health()],
-  pipelines: {
-    backup: ['pgdump:dump', 'pgdump:verify', 'retention:apply'],
-    health: ['health:check'],
-  },
-})
-`
-
 /** A plain Node script: no TypeScript, no loader, the packages' documented functions. */
 const PLAIN_SCRIPT = `import health from '@dbops/health'
 import { scrub, DbopsError, ExitCode, parseDuration } from 'dbops/plugin'
@@ -183,9 +167,11 @@ async function firstHour(app: App, tsc: string[]): Promise<void> {
   const init = await dbops(app, ['init'])
   assert.is(init.code, 0, `dbops init:\n${init.stdout}\n${init.stderr}`)
   const written = await readFile(path.join(app.dir, 'dbops.config.ts'), 'utf8')
-  // TODO(lead): remove once `dbops init` writes the backup and health pipelines for the
-  // installed @dbops/backup-pgdump and @dbops/health; then assert on what init wrote.
-  if (!/\bbackup\s*:/.test(written) || !/health\(/.test(written)) await writeFile(path.join(app.dir, 'dbops.config.ts'), CONFIG)
+  // init saw the installed plugins: the commands below run what it wrote, nothing else.
+  assert.match(written, /import pgdump from '@dbops\/backup-pgdump'/)
+  assert.match(written, /health\(\)/)
+  assert.match(written, /backup: \['pgdump:dump', 'pgdump:verify', 'retention:apply'\]/)
+  assert.match(init.stdout, /npx dbops run backup --dry-run/)
 
   const typecheck = await sh(path.join(app.dir, 'node_modules/.bin/tsc'), tsc, app.dir)
   assert.is(typecheck.code, 0, `the user's tsc ${tsc.join(' ')} reports errors:\n${typecheck.stdout}${typecheck.stderr}`)
@@ -225,9 +211,6 @@ test('an npm app ("type": "commonjs", from npm init -y): init, tsc, backup, rest
 test('a pnpm app ("type": "module"): init, tsc, backup, restore, health, plain node', async () => {
   const dir = path.join(outside, 'pnpm-module')
   await exec('mkdir', ['-p', dir])
-  // TODO(loader): tsx pulls in esbuild, whose install script pnpm refuses (ERR_PNPM_IGNORED_BUILDS)
-  // unless the app decides about it. Remove this file once dbops's loader has no install script.
-  await writeFile(path.join(dir, 'pnpm-workspace.yaml'), 'allowBuilds:\n  esbuild: false\n')
   const app = await makeApp('pnpm-module', 'pnpm', { name: 'pnpm-module-app', version: '1.0.0', private: true, type: 'module' })
   await firstHour(app, TSC_FLAGS)
   const every = [...tarballs.keys()].map((name) => `import(${JSON.stringify(name)})`).join(', ')
@@ -240,7 +223,6 @@ test('an app with its own strict tsconfig (NodeNext, strict, skipLibCheck): tsc 
   await exec('mkdir', ['-p', dir])
   await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify(STRICT_TSCONFIG, null, 2))
   await writeFile(path.join(dir, 'health.test-helper.ts'), TESTING_TS)
-  await writeFile(path.join(dir, 'pnpm-workspace.yaml'), 'allowBuilds:\n  esbuild: false\n') // TODO(loader): as above
   const app = await makeApp('strict-tsconfig', 'pnpm', { name: 'strict-app', version: '1.0.0', private: true })
   await firstHour(app, ['--noEmit', '-p', 'tsconfig.json'])
   await writeFile(path.join(app.dir, 'testing.mjs'), TESTING_MJS)

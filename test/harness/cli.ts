@@ -21,12 +21,8 @@ export interface RunCliOptions {
   cwd?: string
   env?: Record<string, string | undefined>
   signalAfterMs?: { signal: NodeJS.Signals; ms: number }
-  /**
-   * Sends the signal once `ready()` resolves true (polled every 50 ms while the CLI runs):
-   * a test waits for the state it means to interrupt, not for a guess at how long start-up
-   * takes on a loaded machine.
-   */
-  signalWhen?: { signal: NodeJS.Signals; ready: () => Promise<boolean> }
+  /** Send a signal once the CLI is in a given state (see SignalWhen). */
+  signalWhen?: SignalWhen
   input?: string
 }
 
@@ -42,16 +38,26 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
     child.on('error', reject)
     if (options.input !== undefined) child.stdin.end(options.input)
     else child.stdin.end()
-    if (options.signalAfterMs) setTimeout(() => child.kill(options.signalAfterMs!.signal), options.signalAfterMs.ms)
-    if (options.signalWhen) {
-      const { signal, ready } = options.signalWhen
-      const poll = async (): Promise<void> => {
-        if (child.exitCode !== null || child.signalCode !== null) return
-        if (await ready().catch(() => false)) child.kill(signal)
-        else setTimeout(poll, 50)
-      }
-      void poll()
-    }
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
+    const timer = options.signalAfterMs ? setTimeout(() => child.kill(options.signalAfterMs!.signal), options.signalAfterMs.ms) : undefined
+    let closed = false
+    if (options.signalWhen) void signalOnceTrue(options.signalWhen, () => closed, () => ({ stdout, stderr }), (signal) => child.kill(signal))
+    child.on('close', (code) => {
+      closed = true
+      clearTimeout(timer) // a safety-net kill must not keep the suite alive after the run ended
+      resolve({ code, stdout, stderr })
+    })
   })
+}
+
+/** Send `signal` as soon as `when()` holds: a test interrupts at a state, never at a time. */
+export interface SignalWhen {
+  signal: NodeJS.Signals
+  when: (output: { stdout: string; stderr: string }) => boolean | Promise<boolean>
+}
+
+async function signalOnceTrue(spec: SignalWhen, closed: () => boolean, output: () => { stdout: string; stderr: string }, kill: (signal: NodeJS.Signals) => void): Promise<void> {
+  while (!closed()) {
+    if (await spec.when(output())) return void kill(spec.signal)
+    await new Promise((r) => setTimeout(r, 25))
+  }
 }

@@ -13,7 +13,7 @@ import { generateX25519Identity, identityToRecipient } from 'age-encryption'
 import pg from 'pg'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, repoTempDir, runCli, startS3, TEST_PASSWORD, type CliResult, type TestDatabase, type TestS3 } from '../../../test/harness/index.ts'
+import { createTestDatabase, repoTempDir, runCli, startS3, TEST_PASSWORD, type CliResult, type SignalWhen, type TestDatabase, type TestS3 } from '../../../test/harness/index.ts'
 import { countRows, generateData } from '../scripts/generate-data.ts'
 import { applyPrismaMigrations, describeSchema, EXAMPLE_DIR, indexNames, NAMED_INDEXES, PARTIAL_INDEXES } from './_schema.ts'
 
@@ -26,9 +26,9 @@ let env: Record<string, string>
 const outputs: string[] = []
 const extraDatabases: string[] = []
 
-async function dbops(args: string[], options: { env?: Record<string, string>; signalAfterMs?: { signal: NodeJS.Signals; ms: number } } = {}): Promise<CliResult> {
+async function dbops(args: string[], options: { env?: Record<string, string>; signalWhen?: SignalWhen } = {}): Promise<CliResult> {
   const started = Date.now()
-  const result = await runCli(args, { cwd: EXAMPLE_DIR, env: { ...env, ...options.env }, signalAfterMs: options.signalAfterMs })
+  const result = await runCli(args, { cwd: EXAMPLE_DIR, env: { ...env, ...options.env }, signalWhen: options.signalWhen })
   if (process.env.E2E_TIMING) process.stderr.write(`dbops ${args.join(' ')}: ${Date.now() - started} ms\n`)
   outputs.push(result.stdout, result.stderr)
   return result
@@ -256,10 +256,13 @@ test('an existing database: db:migrate:manual backs up, then upgrades it in plac
 
 test('db:backup:schedule runs the scheduler with the five schedules, and stops cleanly', async () => {
   const command = scripts['db:backup:schedule']!.split(' ').slice(1)
-  const result = await dbops([...command, '--log-format', 'json'], { signalAfterMs: { signal: 'SIGTERM', ms: 3500 } })
+  const names = ['daily', 'weekly', 'cleanup', 'optimize', 'health']
+  // Stop it once it has said it runs every schedule, however long start-up took.
+  const announced = ({ stdout, stderr }: { stdout: string; stderr: string }) => names.every((name) => (stdout + stderr).includes(`"${name}"`))
+  const result = await dbops([...command, '--log-format', 'json'], { signalWhen: { signal: 'SIGTERM', when: announced } })
   ok(result, 'db:backup:schedule (stopped by SIGTERM)')
   const log = result.stdout + result.stderr
-  for (const name of ['daily', 'weekly', 'cleanup', 'optimize', 'health']) assert.match(log, new RegExp(`"${name}"`), `schedule ${name} in:\n${log}`)
+  for (const name of names) assert.match(log, new RegExp(`"${name}"`), `schedule ${name} in:\n${log}`)
 })
 
 test('a failed backup alerts the team (ALERT_WEBHOOK_URL), without the password', async () => {

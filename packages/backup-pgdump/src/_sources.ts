@@ -32,9 +32,28 @@ export function pgDumpArgs(options: PgdumpOptions, algorithm: Algorithm, snapsho
   return [...args, ...options.extraArgs]
 }
 
+/** The snapshot pg_dump imports, and the libpq options its session needs to keep up with it. */
+export interface DumpSession {
+  snapshot: string
+  /** PGOPTIONS for pg_dump: set when the role or database has a statement_timeout. */
+  pgOptions?: string
+}
+
+/**
+ * A role's statement_timeout would apply to pg_dump's first queries (it turns the timeout off
+ * itself only after them). Passed only when one is set: a pooler such as PgBouncer refuses
+ * startup options it does not know.
+ */
+export const NO_TIMEOUTS_PGOPTIONS = '-c statement_timeout=0 -c idle_in_transaction_session_timeout=0'
+
 export const explainPgDump = (database: string) => (stderr: string, code: number | null, signal: NodeJS.Signals | null) => {
   const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
   const last = stderr.split('\n').filter(Boolean).slice(-3).join(' / ')
+  if (/could not import the requested snapshot|invalid snapshot identifier/i.test(stderr)) {
+    return new DbopsError('PGDUMP_SNAPSHOT_LOST', `pg_dump of ${database} ${how}: the snapshot dbops exported for it was gone before pg_dump could import it (${last})`, {
+      hint: 'The transaction holding the snapshot ended early: a session timeout forced on the role or database (statement_timeout, idle_in_transaction_session_timeout) by a pooler or proxy, or the session was terminated (pg_terminate_backend, a restart). Nothing was stored; run the backup again once that is fixed.',
+    })
+  }
   const lost = /server closed the connection|terminating connection|connection to server .* failed|could not receive data/i.test(stderr)
   return new DbopsError(lost ? 'PGDUMP_CONNECTION_LOST' : 'PGDUMP_FAILED', `pg_dump of ${database} ${how}${last ? `: ${last}` : ''}`, {
     hint: lost ? 'The database server went away during the dump; nothing was stored. Run the backup again once it is back.' : 'Nothing was stored; earlier backups are untouched.',
@@ -58,9 +77,11 @@ function sourceOf(ctx: Context, options: PgdumpOptions, job: SourceJob, tool: Ch
   return { stream: pipeChildren(tool, zstd), compressed: true }
 }
 
-export async function pgDumpSource(ctx: Context, options: PgdumpOptions, pgDump: ToolVersion, db: Db, snapshot: string, job: SourceJob, secrets: string[]): Promise<Source> {
-  const env = db.libpqEnv()
-  const args = pgDumpArgs(options, job.algorithm, snapshot)
+const childEnv = (db: Db, pgOptions: string | undefined) => ({ ...db.libpqEnv(), ...(pgOptions ? { PGOPTIONS: pgOptions } : {}) })
+
+export async function pgDumpSource(ctx: Context, options: PgdumpOptions, pgDump: ToolVersion, db: Db, session: DumpSession, job: SourceJob, secrets: string[]): Promise<Source> {
+  const env = childEnv(db, session.pgOptions)
+  const args = pgDumpArgs(options, job.algorithm, session.snapshot)
   if (options.format !== 'directory') {
     return sourceOf(ctx, options, job, spawnChild(pgDump.path, args, ['ignore', 'pipe'], { env, signal: ctx.signal, secrets, explain: explainPgDump(job.database) }))
   }
@@ -81,8 +102,8 @@ export async function pgDumpSource(ctx: Context, options: PgdumpOptions, pgDump:
   return source
 }
 
-export async function pgDumpAllSource(ctx: Context, options: PgdumpOptions, tool: ToolVersion, db: Db, database: string, secrets: string[]): Promise<Source> {
+export async function pgDumpAllSource(ctx: Context, options: PgdumpOptions, tool: ToolVersion, db: Db, database: string, secrets: string[], pgOptions?: string): Promise<Source> {
   const args = ['--globals-only', '--no-password', `--database=${database}`]
   if (options.noRolePasswords) args.push('--no-role-passwords')
-  return { stream: childOutput(spawnChild(tool.path, args, ['ignore', 'pipe'], { env: db.libpqEnv(), signal: ctx.signal, secrets, explain: explainPgDump(`globals (pg_dumpall)`) })), compressed: false }
+  return { stream: childOutput(spawnChild(tool.path, args, ['ignore', 'pipe'], { env: childEnv(db, pgOptions), signal: ctx.signal, secrets, explain: explainPgDump(`globals (pg_dumpall)`) })), compressed: false }
 }

@@ -1,15 +1,12 @@
-import { PassThrough, type Duplex } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { Db, DbopsError, backupSetPrefix, dbopsVersion, formatBytes, cancelBackend, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops/plugin'
+import { Db, DbopsError, backupSetPrefix, cancelBackend, dbopsVersion, formatBytes, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops/plugin'
 import { assertDumpCompatible, findTool, serverVersionOf } from './binaries.ts'
-import { quiet } from './_child.ts'
-import { compressor, defaultLevel, resolveAlgorithm, zstdHead, type Algorithm } from './compression.ts'
-import { encryptor } from './encryption.ts'
-import { objectName, outputCheck } from './_formats.ts'
-import { checkCompressedOutput, checkOutput, fanOut, measure, type Branch } from './_streams.ts'
+import { defaultLevel, resolveAlgorithm } from './compression.ts'
+import { objectName } from './_formats.ts'
 import { writeManifest } from './_sets.ts'
-import { pgDumpAllSource, pgDumpSource, type Source, type SourceJob } from './_sources.ts'
+import { NO_TIMEOUTS_PGOPTIONS, pgDumpAllSource, pgDumpSource, type DumpSession, type SourceJob } from './_sources.ts'
+import { storeObject, withHints } from './_store.ts'
 import { countTables, EXPORT_SNAPSHOT_SQL } from './tables.ts'
+import { explainSqlError } from './_sql-errors.ts'
 import type { PgdumpOptions } from './options.ts'
 
 export { pgDumpArgs } from './_sources.ts'
@@ -29,6 +26,15 @@ export interface DumpResult {
 }
 
 const DATABASES_SQL = `select datname from pg_database where datallowconn and not datistemplate order by datname`
+
+/** The snapshot's transaction, with the session timeouts of the role or database turned off. */
+const BEGIN_SNAPSHOT_SQL = `begin isolation level repeatable read read only;
+set local statement_timeout = 0;
+set local idle_in_transaction_session_timeout = 0`
+
+/** The server version, and the statement_timeout a new session of this role gets (pg_dump's). */
+const SESSION_INFO_SQL = `select current_setting('server_version_num') as num,
+  (select reset_val from pg_settings where name = 'statement_timeout') as statement_timeout`
 
 /** The databases of this run: the configured one, the configured list, or every database. */
 export async function databasesToDump(ctx: Context, options: PgdumpOptions): Promise<string[]> {
@@ -58,7 +64,7 @@ export async function runDump(ctx: Context, options: PgdumpOptions, configDir: s
   return { sets }
 }
 
-interface DumpJob extends SourceJob {
+export interface DumpJob extends SourceJob {
   id: string
   io: TaskIO
 }
@@ -78,27 +84,52 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
   const destinations = [...ctx.storage.values()]
   const objects: BackupObject[] = []
   const stored: string[] = []
+  // A session the server ends while it idles fails its next query with only "not queryable":
+  // the server's own error (pg_terminate_backend, a timeout) arrived as an event before.
+  let sessionLost: Error | undefined
+  const onSessionError = (error: Error) => void (sessionLost ??= error)
+  client.on('error', onSessionError)
+  const sql = async <R extends Record<string, unknown>>(text: string, doing: string) => {
+    try {
+      return (await client.query<R>(text)).rows
+    } catch (error) {
+      throw explainSqlError(sessionLost ?? error, doing)
+    }
+  }
   try {
-    const info = await client.query<{ num: string }>(`select current_setting('server_version_num') as num`)
-    const server = serverVersionOf(Number(info.rows[0]!.num))
+    // pg_dump runs in a snapshot this session exports, so the row counts recorded in the
+    // manifest are of exactly the data in the dump. The snapshot lives as long as this
+    // transaction: a role's statement_timeout or idle_in_transaction_session_timeout must
+    // not end it (pg_dump would fail with "could not import the requested snapshot").
+    await sql(BEGIN_SNAPSHOT_SQL, `starting the snapshot of ${job.database}`)
+    inTransaction = true
+    const [info] = await sql<{ num: string; statement_timeout: string }>(SESSION_INFO_SQL, `reading the server version of ${job.database}`)
+    const server = serverVersionOf(Number(info!.num))
     const pgDump = await findTool('pg_dump', options, configDir, server.major)
     assertDumpCompatible(pgDump, server)
     phase(`connected, ${pgDump.path} ${pgDump.version} checked`)
+    await removeStalePartials(ctx, destinations, job.database)
 
-    // pg_dump runs in a snapshot this session exports, so the row counts recorded in the
-    // manifest are of exactly the data in the dump.
-    await client.query('begin isolation level repeatable read read only')
-    inTransaction = true
-    const snapshot = String((await client.query(EXPORT_SNAPSHOT_SQL)).rows[0]!.snapshot)
+    const snapshot = String((await sql(EXPORT_SNAPSHOT_SQL, `exporting the snapshot of ${job.database}`))[0]!.snapshot)
+    // pg_dump turns statement_timeout off itself, but only after its first queries.
+    const session: DumpSession = { snapshot, pgOptions: info!.statement_timeout !== '0' ? NO_TIMEOUTS_PGOPTIONS : undefined }
     const filtered = [options.schemas, options.excludeSchemas, options.tables, options.excludeTables, options.excludeTableData].some((l) => l.length > 0) || options.extraArgs.length > 0
-    const counting = filtered ? Promise.resolve([]) : countTables(client, options.exactCountBelow, ctx.signal)
-    counting.catch(() => {})
+    let countingFailed: Error | undefined
+    const counting = filtered
+      ? Promise.resolve([])
+      : countTables(client, options.exactCountBelow, ctx.signal, (message) => ctx.logger.warn(`${job.database}: ${message}`)).catch((error) => {
+          throw sessionLost ? explainSqlError(sessionLost, `counting the rows of ${job.database}`) : error
+        })
+    counting.catch((error: Error) => (countingFailed = error))
 
     const failed = new Map<string, Error>()
     const encrypted = !!options.encryption
 
     const dumpName = objectName('dump', options.format, job.algorithm, encrypted)
-    const dump = await storeObject(ctx, options, job, destinations, failed, prefix + dumpName, 'dump', () => pgDumpSource(ctx, options, pgDump, db, snapshot, job, secrets))
+    // A failed count ends the snapshot's transaction: pg_dump's failure to import it says less.
+    const dump = await storeObject(ctx, options, job, destinations, failed, prefix + dumpName, 'dump', () => pgDumpSource(ctx, options, pgDump, db, session, job, secrets)).catch((error) => {
+      throw countingFailed ?? error
+    })
     objects.push({ name: dumpName, role: 'dump', ...dump })
     phase('dump stored')
 
@@ -106,12 +137,12 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
     if (withGlobals && failed.size < destinations.length) {
       const pgDumpAll = await findTool('pg_dumpall', options, configDir, server.major)
       const globalsName = objectName('globals', options.format, job.algorithm, encrypted)
-      const globals = await storeObject(ctx, options, job, destinations, failed, prefix + globalsName, 'globals', () => pgDumpAllSource(ctx, options, pgDumpAll, db, job.database, secrets))
+      const globals = await storeObject(ctx, options, job, destinations, failed, prefix + globalsName, 'globals', () => pgDumpAllSource(ctx, options, pgDumpAll, db, job.database, secrets, session.pgOptions))
       objects.push({ name: globalsName, role: 'globals', ...globals })
     }
     const tables = await counting
     phase('row counts taken')
-    await client.query('commit')
+    await sql('commit', `ending the snapshot of ${job.database}`)
     inTransaction = false
 
     // Confirm every object is there, whole, before the manifest makes the set exist.
@@ -154,7 +185,7 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
     if (failed.size > 0) {
       const list = [...failed].map(([name, error]) => `${name}: ${messageOf(error)}`).join('; ')
       throw new DbopsError('BACKUP_DESTINATION_FAILED', `the backup of ${job.database} (${job.id}) failed on ${[...failed.keys()].join(', ')} (${list})${stored.length ? `; it is complete on ${stored.join(', ')}` : ''}`, {
-        hint: 'Fix the failed destination and run the backup again; the destinations listed as complete hold a valid set.',
+        hint: withHints(failed, 'Fix the failed destination and run the backup again; the destinations listed as complete hold a valid set.'),
       })
     }
     phase('manifests written')
@@ -170,79 +201,27 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
     await removePartial(destinations.filter((d) => !stored.includes(d.name)), prefix, objects)
     throw error
   } finally {
-    client.release()
+    client.off('error', onSessionError)
+    client.release(sessionLost)
     if (own) await db.close()
+  }
+}
+
+/**
+ * What interrupted backups of this database left behind (a `kill -9` mid-dump leaves a hidden
+ * temp file): removed before this one starts. A run still writing keeps its files.
+ */
+async function removeStalePartials(ctx: Context, destinations: Storage[], database: string): Promise<void> {
+  for (const storage of destinations) {
+    if (!storage.removeStalePartials) continue
+    const removed = await storage.removeStalePartials(`${database}/`).catch((error: Error) => {
+      ctx.logger.warn(`${storage.name}: the leftovers of interrupted backups could not be removed: ${messageOf(error)}`)
+      return []
+    })
+    for (const r of removed) ctx.logger.warn(`${storage.name}: removed ${r.key} (${formatBytes(r.size)}, ${r.modifiedAt.toISOString()}), left by an interrupted backup`)
   }
 }
 
 async function removePartial(destinations: Storage[], prefix: string, objects: BackupObject[]): Promise<void> {
   for (const storage of destinations) for (const object of objects) await storage.delete(prefix + object.name).catch(() => {})
-}
-
-/**
- * Streams one object from its source through compression, encryption and hashing into
- * every destination that has not failed yet, in one pass. A destination whose upload fails
- * is dropped (and recorded in `failed`); a failure upstream (pg_dump, compression,
- * encryption) fails them all, and each aborted upload removes what it stored.
- */
-async function storeObject(
-  ctx: Context,
-  options: PgdumpOptions,
-  job: DumpJob,
-  destinations: Storage[],
-  failed: Map<string, Error>,
-  key: string,
-  role: 'dump' | 'globals',
-  source: () => Promise<Source>,
-): Promise<{ size: number; sha256: string }> {
-  const live = destinations.filter((d) => !failed.has(d.name))
-  const check = outputCheck(role, options.format)
-  const hash = measure()
-  const branches: Branch[] = live.map((d) => ({ name: d.name, stream: quiet(new PassThrough({ highWaterMark: 1 << 20 })) }))
-  const puts = live.map((storage, i) => {
-    const branch = branches[i]!
-    return storage.put(key, branch.stream, { signal: ctx.signal, metadata: { 'dbops-role': role } }).then(
-      (result) => result,
-      (error: Error) => {
-        branch.failed = error
-        branch.stream.destroy()
-        throw error
-      },
-    )
-  })
-  puts.forEach((p) => p.catch(() => {}))
-  const encrypt: Duplex[] = []
-  try {
-    if (options.encryption) encrypt.push(quiet(await encryptor(options.encryption.recipients, options.encryption.engine, ctx.signal)))
-    ctx.signal.throwIfAborted()
-    const input = await source()
-    const stages: Duplex[] = input.compressed
-      ? [checkCompressedOutput(check, zstdHead)]
-      : [checkOutput(check), compressor(job.algorithm, options.compressionLevel, options.compressionThreads, ctx.signal)]
-    await pipeline([input.stream, ...stages, ...encrypt, hash, fanOut(branches)], { signal: ctx.signal })
-  } catch (error) {
-    for (const stage of encrypt) stage.destroy() // stops the age process if the pipeline never started
-    // Only uploads that failed on their own make this a storage failure; the rest are ours to abort.
-    const storageFailures = branches.every((b) => b.failed)
-    for (const b of branches) if (!b.stream.destroyed) b.stream.destroy(error as Error)
-    await Promise.allSettled(puts)
-    for (const b of branches) failed.set(b.name, b.failed ?? (error as Error))
-    if (storageFailures && !ctx.signal.aborted) throw nowhere(job.database, branches.map((b) => [b.name, b.failed!]))
-    throw error
-  }
-  const settled = await Promise.allSettled(puts)
-  const { size, sha256 } = hash.result()
-  settled.forEach((outcome, i) => {
-    const name = live[i]!.name
-    if (outcome.status === 'rejected') failed.set(name, outcome.reason as Error)
-    else if (outcome.value.sha256 !== sha256 || outcome.value.size !== size) failed.set(name, new Error(`stored ${outcome.value.size} bytes with sha256 ${outcome.value.sha256}, sent ${size} bytes with ${sha256}`))
-  })
-  if (live.every((d) => failed.has(d.name))) throw nowhere(job.database, live.map((d) => [d.name, failed.get(d.name)!]))
-  return { size, sha256 }
-}
-
-function nowhere(database: string, failures: [string, Error][]): DbopsError {
-  return new DbopsError('BACKUP_DESTINATION_FAILED', `the backup of ${database} could not be stored anywhere: ${failures.map(([name, e]) => `${name}: ${messageOf(e)}`).join('; ')}`, {
-    hint: 'Check that each destination exists and is writable (directory permissions, disk space, bucket and credentials); earlier backups are untouched.',
-  })
 }

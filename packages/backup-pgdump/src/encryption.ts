@@ -63,6 +63,13 @@ export async function assertIdentityMatches(keys: string[], recipients: string[]
   const { identityToRecipient } = await import('age-encryption')
   const mine = await Promise.all(keys.map((k) => identityToRecipient(k).catch(() => undefined)))
   if (mine.some((r) => r !== undefined && recipients.includes(r))) return
+  // A key that is not a key at all (cut short, mistyped) is not a wrong key: say which it is.
+  const malformed = mine.flatMap((r, i) => (r === undefined ? [i + 1] : []))
+  if (malformed.length === keys.length) {
+    throw new DbopsError('AGE_IDENTITY_INVALID', `the age identity from ${source} is malformed: ${keys.length === 1 ? 'its AGE-SECRET-KEY-1... line is' : `its AGE-SECRET-KEY-1... lines ${malformed.join(', ')} are`} not a valid age X25519 identity (cut short or mistyped?)`, {
+      hint: 'Use the whole key line as age-keygen wrote it (74 characters, AGE-SECRET-KEY-1 then uppercase Bech32); `age-keygen -y key.txt` checks a key file.',
+    })
+  }
   throw new DbopsError('AGE_IDENTITY_MISMATCH', `the age identity from ${source} does not match any recipient of this backup (${recipients.join(', ')})`, {
     hint: 'Use the private key whose public key (age-keygen -y key.txt) is among the recipients in the config at backup time.',
   })

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import path from 'node:path'
 import type { Context } from './context.ts'
 import type { ConfigEnv } from './config/define.ts'
-import { loadConfig } from './config/load.ts'
+import { invalidIntro, loadConfig, type LoadedConfig } from './config/load.ts'
 import { resolveConfig, type ResolvedConfig } from './config/resolve.ts'
 import { Db } from './db/db.ts'
+import { ConfigError } from './errors.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { timeoutReason } from './runner/abort.ts'
 import { isSecretKey } from './secrets.ts'
@@ -20,7 +22,7 @@ export interface Session {
 /** Loads and validates the config (nothing connects yet) and prepares contexts for runs. */
 export async function openSession(options: { configFile?: string; cwd?: string; env: ConfigEnv; json?: boolean }): Promise<Session> {
   const loaded = await loadConfig({ file: options.configFile, cwd: options.cwd, env: options.env })
-  const config = resolveConfig(loaded)
+  const config = resolveNamingFile(loaded, options.cwd ?? process.cwd())
   const contexts: Context[] = []
   const secrets: string[] = []
   const logger = createLogger({ secrets: () => secrets })
@@ -42,6 +44,16 @@ export async function openSession(options: { configFile?: string; cwd?: string; 
       }
       await config.close()
     },
+  }
+}
+
+/** Resolves the config; its problems are reported under the name of the file they are in. */
+function resolveNamingFile(loaded: LoadedConfig, cwd: string): ResolvedConfig {
+  try {
+    return resolveConfig(loaded)
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(error.problems, invalidIntro(path.relative(cwd, loaded.file) || loaded.file))
+    throw error
   }
 }
 

@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createTestDatabase, makeWorkdir, runCli, type RunCliOptions, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, makeWorkdir, runCli, type SignalWhen, type TestDatabase } from '../../../test/harness/index.ts'
 
 const plugin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/steps-plugin.ts')
 let db: TestDatabase
@@ -38,8 +38,9 @@ test.before.each(async () => {
   await db.query('truncate ran')
 })
 
+const SLEEPING = `select count(*)::int as n from pg_stat_activity where datname = current_database() and query like 'select pg_sleep%' and state = 'active'`
 const ran = async () => (await db.query<{ step: string }>('select step from ran order by id')).rows.map((r) => r.step)
-const cli = (args: string[], extra: Pick<RunCliOptions, 'signalAfterMs' | 'signalWhen'> = {}) => runCli(args, { cwd: work.dir, env: { DATABASE_URL: db.url }, ...extra })
+const cli = (args: string[], extra: { signalWhen?: SignalWhen } = {}) => runCli(args, { cwd: work.dir, env: { DATABASE_URL: db.url }, ...extra })
 
 test('a failing step stops its pipeline: exit 1, the error sentence and hint, later steps not run', async () => {
   const result = await cli(['run', 'broken', '--json'])
@@ -83,16 +84,17 @@ test('an unknown pipeline gets a "did you mean" and exit 2', async () => {
 })
 
 test('SIGINT aborts the running query and child work: exit 130, the step is aborted, not done', async () => {
-  let signalled = 0 // when the task is inside its 20 s query: the abort must end it well before that
-  const inQuery = async () => (await ran()).includes('wait-start') && (signalled = Date.now()) > 0
-  const result = await cli(['run', 'slow', '--json'], { signalWhen: { signal: 'SIGINT', ready: inQuery } })
+  const started = Date.now()
+  // Interrupt once the step's query is running on the server, however long start-up took.
+  const sleeping = async () => (await db.query<{ n: number }>(SLEEPING)).rows[0]!.n > 0
+  const result = await cli(['run', 'slow', '--json'], { signalWhen: { signal: 'SIGINT', when: sleeping } })
   assert.is(result.code, 130)
-  assert.ok(Date.now() - signalled < 10_000, 'the abort reached the query')
+  assert.ok(Date.now() - started < 20_000, 'the abort reached the query (it sleeps 20 s)')
   const report = JSON.parse(result.stdout)
   assert.is(report.status, 'aborted')
   assert.equal(report.steps.map((s: { status: string }) => s.status), ['aborted', 'not-run'])
   assert.equal(await ran(), ['wait-start'])
-  const { rows } = await db.query(`select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep%' and state = 'active'`)
+  const { rows } = await db.query<{ n: number }>(SLEEPING)
   assert.is(rows[0]!.n, 0, 'the server-side statement was cancelled')
 })
 

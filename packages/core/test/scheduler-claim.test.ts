@@ -69,11 +69,11 @@ test('a run whose lease expired is lost: found by the next claim or a sweep, sho
   const dead = await claim(a, 'leased', t(0), 'skip', 300)
   assert.is(dead.kind, 'run')
   const alive = await claim(a, 'renewed', t(0), 'skip', 300)
-  await new Promise((r) => setTimeout(r, 150))
   if (alive.kind === 'run') await renewLeases(a.db, [alive.runId], 60_000)
-  await new Promise((r) => setTimeout(r, 300))
-  const shown = await recentRuns(b.db, { schedule: 'leased', limit: 5 })
-  assert.is(shown[0]!.status, 'lost') // expired, not yet marked: read as lost
+  // Wait for the 300 ms lease to run out (however slow the machine), not for a fixed time.
+  const leasedStatus = async () => (await recentRuns(b.db, { schedule: 'leased', limit: 5 }))[0]!.status
+  for (const deadline = Date.now() + 15_000; (await leasedStatus()) !== 'lost' && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50))
+  assert.is(await leasedStatus(), 'lost') // expired, not yet marked: read as lost
   const next = await claim(b, 'leased', t(1))
   assert.is(next.kind, 'run')
   assert.is(next.lost.length, 1)

@@ -39,7 +39,8 @@ test('redact (dbops config, --json): webhook and ping values keep scheme and hos
   assert.is(view.schedules.daily.ping, 'https://hc-ping.com/[redacted]')
 })
 
-const CONFIG = (body: string) => `import { defineConfig, definePlugin, DbopsError } from 'dbops'
+const CONFIG = (body: string) => `import { defineConfig } from 'dbops'
+import { definePlugin, DbopsError } from 'dbops/plugin'
 import { z } from 'zod'
 const leaky = definePlugin({ name: 'leaky', namespace: 'leak', options: z.object({ url: z.string() }), setup: (o) => ({ tasks: {
   fail: { title: 'fails naming the webhook', run: async () => { throw new DbopsError('LEAK', 'could not post to ' + new URL(o.url).href) } },

@@ -10,7 +10,7 @@ export const S3_SECRET = 'dashboard-s3-secret-Zq81xw'
 export const WEBHOOK_TOKEN = 'hooktoken-7f3c9aa1d2'
 export const DASHBOARD_TOKEN = 'dash-token-5b8e1f0c44aa'
 
-const TEST_PLUGIN = `import { definePlugin, DbopsError } from 'dbops'
+const TEST_PLUGIN = `import { definePlugin, DbopsError } from 'dbops/plugin'
 import { z } from 'zod'
 export default definePlugin({
   name: 'dashboard-test',

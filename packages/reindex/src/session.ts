@@ -1,4 +1,4 @@
-import pg from 'pg'
+import type pg from 'pg'
 import type { Db } from 'dbops/plugin'
 import { cancelBackend, DbopsError } from 'dbops/plugin'
 
@@ -21,7 +21,9 @@ export class MaintenanceSession {
 
   static async open(db: Db, applicationName = 'dbops-reindex'): Promise<MaintenanceSession> {
     const t = db.target
-    const client = new pg.Client({
+    // pg loads here, when a rebuild opens its session: a config that only lists the plugin never loads it.
+    const { default: pgModule } = await import('pg')
+    const client = new pgModule.Client({
       host: t.host,
       port: t.port,
       database: t.database,

@@ -1,6 +1,9 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import type { S3Options } from './options.ts'
 
+/** No byte either way for this long: the connection is dead (the AWS CLI waits 60 s too). */
+export const SOCKET_TIMEOUT_MS = 60_000
+
 /**
  * The client settings of one destination. Credentials: explicit ones from the config, else
  * the SDK's standard chain (AWS_ACCESS_KEY_ID/…, AWS_PROFILE and ~/.aws, SSO, web identity,
@@ -17,8 +20,10 @@ export function clientConfig(options: S3Options): S3ClientConfig {
       ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey, ...(options.sessionToken ? { sessionToken: options.sessionToken } : {}) } }
       : {}),
     // A dead endpoint should fail in seconds, not hang a nightly backup; a stalled socket
-    // (no bytes either way for 2 minutes) counts as failed and is retried by the SDK.
-    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+    // (no bytes either way for a minute: a network that dropped) counts as failed and is
+    // retried by the SDK. `requestTimeout` would bound a whole request (a big part on a
+    // slow link) and, in this SDK, only logs a warning: the inactivity timeout is the one.
+    requestHandler: { connectionTimeout: 10_000, socketTimeout: SOCKET_TIMEOUT_MS },
     maxAttempts: 4,
   }
 }

@@ -1,6 +1,29 @@
-import { defineStorage } from 'dbops/plugin'
+import { defineStorage, type Storage } from 'dbops/plugin'
+import { s3Location } from './location.ts'
 import { s3OptionsSchema, type S3Options, type S3OptionsInput } from './options.ts'
-import { createS3Storage } from './s3-storage.ts'
+import type * as S3StorageModule from './s3-storage.ts'
+
+/**
+ * An S3 destination whose AWS SDK (about 100 ms to import) loads at its first call, not when
+ * the config is read: `dbops list` or a run that never touches the bucket never loads it.
+ */
+export function createS3Storage(...args: Parameters<typeof S3StorageModule.createS3Storage>): Storage {
+  const [options, name] = args
+  let real: Promise<Storage> | undefined
+  const open = () => (real ??= import('./s3-storage.ts').then((m) => m.createS3Storage(...args)))
+  return {
+    name,
+    type: 's3',
+    location: s3Location(options),
+    put: async (key, body, put) => (await open()).put(key, body, put),
+    get: async (key, get) => (await open()).get(key, get),
+    head: async (key) => (await open()).head(key),
+    list: async (prefix) => (await open()).list(prefix),
+    delete: async (key) => (await open()).delete(key),
+    // Nothing to close when the SDK never loaded (or failed to: the call that loaded it said why).
+    close: async () => (await real?.catch(() => undefined))?.close?.(),
+  }
+}
 
 const s3Storage = defineStorage({
   type: 's3',
@@ -16,5 +39,4 @@ const s3Storage = defineStorage({
 export const s3 = (options: S3OptionsInput = {}) => s3Storage(options)
 
 export default s3
-export { createS3Storage } from './s3-storage.ts'
 export { s3OptionsSchema, type S3Options, type S3OptionsInput } from './options.ts'

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
 import { addAbortSignal, Transform, type Readable } from 'node:stream'
 import { DeleteObjectCommand, GetObjectCommand, GetObjectTaggingCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
-import { DbopsError, isAbortError, redactUrl, type ObjectInfo, type PutOptions, type PutResult, type Storage } from 'dbops/plugin'
+import { DbopsError, isAbortError, type ObjectInfo, type PutOptions, type PutResult, type Storage } from 'dbops/plugin'
 import { clientConfig, createClient, secretsOf } from './client.ts'
 import { s3Error, type S3Call } from './errors.ts'
+import { s3Location } from './location.ts'
 import type { S3Options } from './options.ts'
 import { SHA256_KEY, streamUpload, UploadFailure } from './upload.ts'
 
@@ -15,7 +16,7 @@ export function createS3Storage(options: S3Options, name: string, tuning: { list
   const client = createClient(options)
   const { bucket, prefix } = options
   const region = typeof config.region === 'string' ? config.region : undefined
-  const location = `s3://${bucket}/${prefix}${options.endpoint ? ` at ${redactUrl(options.endpoint)}` : ''}`
+  const location = s3Location(options)
   const call = (action: string, key?: string): S3Call => ({ action, bucket, key, endpoint: options.endpoint, region, storage: name, secrets: secretsOf(options) })
   const fullKey = (key: string) => {
     if (key === '' || key.startsWith('/') || key.split('/').includes('..')) {
@@ -185,11 +186,18 @@ function verifying(body: Readable, expected: { key: string; location: string; si
 function uploadError(error: unknown, call: S3Call): Error {
   if (!(error instanceof UploadFailure)) return s3Error(error, call)
   const { origin, failure, uploadId, abortError } = error
-  if (origin === 'signal') return failure instanceof Error ? failure : Object.assign(new Error('the upload was aborted'), { name: 'AbortError' })
+  const aborted = failure instanceof Error ? failure : Object.assign(new Error('the upload was aborted'), { name: 'AbortError' })
+  if (origin === 'signal' && !abortError) return aborted
   if (!abortError) return origin === 'source' ? (failure as Error) : s3Error(failure, call)
   const left = s3Error(abortError, { ...call, action: 'abort the multipart upload of' })
   const note = `; the multipart upload ${uploadId} could not be aborted (${left.message.replace(/^.*failed: /, '')}), so its parts stay stored until removed`
   const hint = `Remove them with \`aws s3api abort-multipart-upload --bucket ${call.bucket} --key ${call.key} --upload-id ${uploadId}\`, and add a lifecycle rule AbortIncompleteMultipartUpload to the bucket as a safety net.`
+  if (origin === 'signal') {
+    // Still an abort (the caller stopped it: exit 130, not a storage failure), but one that
+    // says what it leaves behind; the caller's reason is the cause.
+    const stopped = new DbopsError('STORAGE_S3_UPLOAD_LEFT_OPEN', `the upload of s3://${call.bucket}/${call.key} was stopped (${aborted.message})${note}`, { hint, cause: aborted })
+    return Object.assign(stopped, { name: 'AbortError' })
+  }
   if (origin === 'source') {
     return new DbopsError('STORAGE_S3_UPLOAD_LEFT_OPEN', `the upload of s3://${call.bucket}/${call.key} stopped because its source failed (${(failure as Error)?.message ?? String(failure)})${note}`, { hint, cause: failure })
   }

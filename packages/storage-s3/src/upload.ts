@@ -131,11 +131,17 @@ async function putMultipart(
   const inflight = new Set<Promise<unknown>>()
   const partAbort = new AbortController()
   const uploadAbort = new AbortController()
+  // Creating and completing the upload are let finish after a failure (stopping them could
+  // leave an upload nobody knows the id of), but only for so long: a server that stopped
+  // answering would otherwise hold the failed upload, and the run, for minutes.
+  const lateAbort = new AbortController()
+  let lateTimer: NodeJS.Timeout | undefined
 
   const stop = (origin: UploadFailure['origin'], error: unknown) => {
     failure ??= { origin, error }
     uploadAbort.abort()
     partAbort.abort()
+    lateTimer ??= setTimeout(() => lateAbort.abort(), ABORT_DEADLINE_MS)
     if (!body.destroyed) body.destroy()
   }
   const onAbort = () => stop('signal', request.signal?.reason)
@@ -148,7 +154,7 @@ async function putMultipart(
     ...request.config,
     credentials: request.client.config.credentials,
     requestHandler: {
-      handle: (req, options) => inner.handle(req, req.query?.partNumber !== undefined ? { ...options, abortSignal: partAbort.signal } : options),
+      handle: (req, options) => inner.handle(req, { ...options, abortSignal: req.query?.partNumber !== undefined ? partAbort.signal : lateAbort.signal }),
       updateHttpClientConfig: (key, value) => inner.updateHttpClientConfig?.(key, value),
       httpHandlerConfigs: () => inner.httpHandlerConfigs?.() ?? {},
     } satisfies PartHandler,
@@ -205,9 +211,11 @@ async function putMultipart(
     while (inflight.size > 0) await Promise.allSettled([...inflight])
     await new Promise((resolve) => setImmediate(resolve))
     while (inflight.size > 0) await Promise.allSettled([...inflight])
+    clearTimeout(lateTimer)
     const abortError = await abortMultipart(request, uploadId)
     throw new UploadFailure(failure!.origin, failure!.error, uploadId, abortError)
   } finally {
+    clearTimeout(lateTimer)
     request.signal?.removeEventListener('abort', onAbort)
   }
 
@@ -215,24 +223,34 @@ async function putMultipart(
   // Best effort: the object is complete and S3 verified every part's checksum; the tag lets
   // `head` report the full sha256 too. A policy without s3:PutObjectTagging only loses that.
   await request.client
-    .send(new PutObjectTaggingCommand({ Bucket: request.bucket, Key: request.key, Tagging: { TagSet: [{ Key: SHA256_KEY, Value: sha256 }] } }))
+    .send(new PutObjectTaggingCommand({ Bucket: request.bucket, Key: request.key, Tagging: { TagSet: [{ Key: SHA256_KEY, Value: sha256 }] } }), { abortSignal: AbortSignal.timeout(ABORT_DEADLINE_MS) })
     .catch(() => {})
   return { size, sha256, multipart: true }
 }
+
+/**
+ * How long the clean-up of a failed upload may take. It runs after the caller's signal has
+ * fired (Ctrl-C, --timeout), so it cannot take that signal; against a server that went away
+ * it would otherwise retry for minutes. Past it, the error names the upload left open.
+ */
+export const ABORT_DEADLINE_MS = 15_000
 
 /** Aborts the multipart upload; returns the error when that failed (parts stay stored). */
 async function abortMultipart(request: UploadRequest, uploadId: string | undefined): Promise<unknown> {
   if (!uploadId) return undefined
   const target = { Bucket: request.bucket, Key: request.key, UploadId: uploadId }
+  const deadline = { abortSignal: AbortSignal.timeout(ABORT_DEADLINE_MS) }
   try {
-    await request.client.send(new AbortMultipartUploadCommand(target))
+    await request.client.send(new AbortMultipartUploadCommand(target), deadline)
   } catch (error) {
-    return (error as { name?: string }).name === 'NoSuchUpload' ? undefined : error
+    if ((error as { name?: string }).name === 'NoSuchUpload') return undefined
+    if (!deadline.abortSignal.aborted) return error
+    return Object.assign(new Error(`no answer within ${ABORT_DEADLINE_MS / 1000} s`), { name: 'TimeoutError', code: 'ETIMEDOUT', cause: error })
   }
   // S3's advice: a part that was still arriving during the abort can survive it; abort again.
   try {
-    const left = await request.client.send(new ListPartsCommand(target))
-    if (left.Parts?.length) await request.client.send(new AbortMultipartUploadCommand(target))
+    const left = await request.client.send(new ListPartsCommand(target), deadline)
+    if (left.Parts?.length) await request.client.send(new AbortMultipartUploadCommand(target), deadline)
   } catch {
     // NoSuchUpload: nothing left, as it should be.
   }

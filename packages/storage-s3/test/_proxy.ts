@@ -16,7 +16,8 @@ export interface SeenRequest {
  * and the server's answer, so a test can prove what reached the server (the abort of a
  * multipart upload, the storage-class header). `cut` drops matching requests' connections
  * before they reach the server, `cutAnswerAfter` drops them after that many bytes of the
- * server's answer: network faults, not fake S3 answers.
+ * server's answer, `hold` keeps matching requests (unanswered, connection open) until the
+ * promise it returns settles, or for good: network faults, not fake S3 answers.
  */
 const open = new Set<{ close(): Promise<void> }>()
 
@@ -25,15 +26,29 @@ export async function closeProxies(): Promise<void> {
   for (const proxy of open) await proxy.close()
 }
 
-export async function recordingProxy(target: string, options: { cut?: (req: http.IncomingMessage) => boolean; cutAnswerAfter?: (req: http.IncomingMessage) => number | undefined } = {}) {
+export interface ProxyOptions {
+  cut?: (req: http.IncomingMessage) => boolean
+  cutAnswerAfter?: (req: http.IncomingMessage) => number | undefined
+  /** A promise: the request waits for it (then goes on); `'forever'`: the network swallows it. */
+  hold?: (req: http.IncomingMessage) => Promise<void> | 'forever' | undefined
+}
+
+export async function recordingProxy(target: string, options: ProxyOptions = {}) {
   const seen: SeenRequest[] = []
   const upstream = new URL(target)
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(async (req, res) => {
     const entry: SeenRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' }
     seen.push(entry)
     if (options.cut?.(req)) {
       req.socket.destroy()
       return
+    }
+    const held = options.hold?.(req)
+    if (held === 'forever') return void req.resume()
+    if (held) {
+      req.pause()
+      await held
+      if (req.destroyed) return
     }
     const forward = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },

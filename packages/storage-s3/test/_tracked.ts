@@ -1,4 +1,4 @@
-import type { Storage } from 'dbops'
+import type { Storage } from 'dbops/plugin'
 import { createS3Storage as openStorage } from '../src/index.ts'
 
 /** Every destination a suite opens, so that all are closed after it, even when an assertion failed. */

@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { S3ServiceException } from '@aws-sdk/client-s3'
+import { isAbortError } from 'dbops/plugin'
 import { startS3, type TestS3 } from '../../../test/harness/index.ts'
 import { closeStorages, createS3Storage } from './_tracked.ts'
 import { s3Error, type S3Call } from '../src/errors.ts'
@@ -82,9 +83,14 @@ test('aborting the signal mid-upload stops the parts in flight and aborts the up
   while (proxy.seen.filter((r) => r.url.includes('partNumber=') && r.status !== undefined).length < 1) await new Promise((r) => setTimeout(r, 20))
   const reason = Object.assign(new Error('interrupted by SIGINT'), { name: 'AbortError', code: 'INTERRUPTED' })
   controller.abort(reason)
-  const error = await putting.then(() => null, (e: Error) => e)
-  assert.is(error, reason, 'the caller gets its own abort reason back (exit 130 in the CLI)')
-  assertAbortedAtServer(proxy, 'fail/aborted.bin')
+  const error = await putting.then(() => null, (e: Error & { code?: string; cause?: unknown }) => e)
+  // s3rver cannot abort (405): the caller gets an abort (exit 130 in the CLI), its own reason
+  // as the cause, and the upload that is left open named.
+  assert.ok(isAbortError(error), 'still an abort')
+  assert.is(error?.cause, reason, 'the caller\'s own reason is the cause')
+  assert.is(error?.code, 'STORAGE_S3_UPLOAD_LEFT_OPEN')
+  const uploadId = assertAbortedAtServer(proxy, 'fail/aborted.bin')
+  assert.match(error!.message, new RegExp(`was stopped \\(interrupted by SIGINT\\); the multipart upload ${uploadId} could not be aborted`))
   assert.ok(body.destroyed, 'the source stream is released')
   assert.is(await storage.head('fail/aborted.bin'), null)
   await storage.close?.()

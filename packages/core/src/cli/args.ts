@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.ts'
+import { closest } from '../config/closest.ts'
 
 export interface GlobalArgs {
   command: string | undefined
@@ -70,4 +71,19 @@ export function takeFlag(args: string[], name: string): boolean {
   if (i === -1) return false
   args.splice(i, 1)
   return true
+}
+
+/** The options every command accepts (parsed by `parseGlobalArgs`). */
+export const GLOBAL_OPTIONS = ['--config', '--json', '--dry-run', '--timeout', '--help', '--version'] as const
+
+/**
+ * After a command has taken its own options from `rest`, anything left that looks like an
+ * option is a typo: `dbops run backup --hepl` says so rather than looking for a pipeline.
+ */
+export function rejectUnknownOptions(command: string, rest: string[], own: readonly string[]): void {
+  const unknown = rest.find((a) => a.startsWith('-') && a !== '-')
+  if (unknown === undefined) return
+  const name = unknown.includes('=') ? unknown.slice(0, unknown.indexOf('=')) : unknown
+  const near = closest(name, [...own, ...GLOBAL_OPTIONS])
+  throw new UsageError(`dbops ${command}: unknown option '${name}'${near ? `; did you mean '${near}'?` : ''}`, `Run \`dbops ${command} --help\` for its options.`)
 }

@@ -48,8 +48,9 @@ Exit codes: 0 ok, 1 failed, 2 usage/config error, 130 interrupted.`
 export async function main(argv: string[]): Promise<number> {
   handleStrayRejections()
   let args: GlobalArgs = { command: undefined, rest: [], json: argv.includes('--json'), dryRun: false, help: false, version: false }
+  exitQuietlyOnClosedPipe()
   try {
-    args = parseGlobalArgs(argv)
+    args = parseGlobalArgs(withAliases(argv))
     if (args.version) return out(version()), ExitCode.ok
     if (!args.command) {
       ;(args.help ? out : err)(USAGE + (await pluginCommandList(args)))
@@ -60,22 +61,55 @@ export async function main(argv: string[]): Promise<number> {
       if (args.help) return out(await core.help()), ExitCode.ok
       return await core.run(args)
     }
+    if (args.help) return await pluginCommandHelp(args)
     return await runPluginCommand(args)
   } catch (error) {
     return reportError(error, { json: args.json })
   }
 }
 
-async function pluginCommandList(args: GlobalArgs): Promise<string> {
-  try {
-    const { openSession } = await import('../session.ts')
-    const session = await openSession({ configFile: args.config, env: { command: 'help', dryRun: false } })
-    await session.close()
-    const lines = [...session.config.commands].map(([name, { command, plugin }]) => `  ${name.padEnd(10)} ${command.summary} [${plugin}]`)
-    return lines.length ? `\n\nCommands of this project's plugins:\n${lines.join('\n')}` : ''
-  } catch {
-    return ''
+/** `dbops help [command]` and `dbops version`, as in git and npm. */
+function withAliases(argv: string[]): string[] {
+  if (argv[0] === 'version') return ['--version', ...argv.slice(1)]
+  if (argv[0] === 'help') return [...argv.slice(1), '--help']
+  return argv
+}
+
+/**
+ * `dbops list | head -1`: the reader has gone, so there is no one left to tell. Exit as
+ * the shell's own tools do, without an EPIPE stack.
+ */
+function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+      throw error
+    })
   }
+}
+
+async function pluginCommandList(args: GlobalArgs): Promise<string> {
+  const { pluginCommandsForHelp } = await import('./plugin-commands.ts')
+  try {
+    const commands = await pluginCommandsForHelp({ configFile: args.config, env: { command: 'help', dryRun: false } })
+    const lines = [...commands].map(([name, { command, plugin }]) => `  ${name.padEnd(10)} ${command.summary} [${plugin}]`)
+    return lines.length ? `\n\nCommands of this project's plugins:\n${lines.join('\n')}` : ''
+  } catch (error) {
+    // No config here is the normal case outside a project; a broken one is worth a line.
+    if ((error as { code?: string }).code === 'USAGE') return ''
+    return `\n\nThe commands of this project's plugins are not listed: ${(error as Error).message}`
+  }
+}
+
+/** `dbops <plugin command> --help` works without DATABASE_URL or a config that validates. */
+async function pluginCommandHelp(args: GlobalArgs): Promise<number> {
+  const name = args.command!
+  const { pluginCommandsForHelp } = await import('./plugin-commands.ts')
+  const commands = await pluginCommandsForHelp({ configFile: args.config, env: { command: name, dryRun: false } })
+  const entry = commands.get(name)
+  if (entry) return out(entry.command.help), ExitCode.ok
+  const near = closest(name, [...Object.keys(CORE_COMMANDS), ...commands.keys()])
+  throw new UsageError(`unknown command '${name}'${near ? `; did you mean '${near}'?` : ''}`, 'Run `dbops --help` for the list of commands.')
 }
 
 async function runPluginCommand(args: GlobalArgs): Promise<number> {
@@ -89,7 +123,6 @@ async function runPluginCommand(args: GlobalArgs): Promise<number> {
       const near = closest(name, [...Object.keys(CORE_COMMANDS), ...session.config.commands.keys()])
       throw new UsageError(`unknown command '${name}'${near ? `; did you mean '${near}'?` : ''}`, 'Run `dbops --help` for the list of commands.')
     }
-    if (args.help) return out(entry.command.help), ExitCode.ok
     const base = session.createContext({ signal: abort.signal, dryRun: args.dryRun })
     const ctx: CommandContext = { ...base, json: args.json, print: (line) => out(line), printJson: (value) => out(JSON.stringify(value, null, 2)) }
     const code = await entry.command.run(args.rest, ctx)

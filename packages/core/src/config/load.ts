@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { cosmiconfig, type Loader } from 'cosmiconfig'
-import { tsImport } from 'tsx/esm/api'
-import { ConfigError, DbopsError, UsageError } from '../errors.ts'
+import { ConfigError, DbopsError, ExitCode, UsageError } from '../errors.ts'
 import type { ConfigEnv } from './define.ts'
 import { missingEnvProblems, takeMissingEnv } from './env.ts'
+import { findConfigFile } from './find.ts'
+import { importConfig, NO_DEFAULT } from './import-config.ts'
 
 export interface LoadedConfig {
   /** The object the config file exported (after calling it, if it is a function). */
@@ -14,71 +13,77 @@ export interface LoadedConfig {
   dir: string
 }
 
-let generation = 0
+const EXPORT_HINT = 'Export the config object: `export default defineConfig({ connection: ..., plugins: [...] })`, or `module.exports = defineConfig({...})` in CommonJS.'
 
 /**
- * Imports the config through the tsx hooks the `dbops` bin registers, so the config, its
- * plugins and the CLI share one instance of `dbops` (errors, env helper). The query makes
- * a reload (SIGHUP) read the file afresh. Without registered hooks (a program importing
- * dbops under plain node), tsx's isolated `tsImport` is the fallback.
+ * Finds the config (or takes `--config <file>`), reads `.env` beside it, then evaluates it
+ * once. Env vars the config needs but that are not set are reported together; anything
+ * else that stops the config from giving an object names the file and exits 2.
  */
-const tsLoader: Loader = async (file) => {
-  const url = `${pathToFileURL(file).href}?dbops=${++generation}`
-  let mod: { default?: unknown }
-  try {
-    mod = (await import(url)) as { default?: unknown }
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error
-    mod = (await tsImport(url, import.meta.url)) as { default?: unknown }
-  }
-  return mod.default ?? mod
-}
-
-const SEARCH_PLACES = ['dbops.config.ts', 'dbops.config.mts', 'dbops.config.js', 'dbops.config.mjs', '.dbopsrc', '.dbopsrc.json', '.dbopsrc.yaml', '.dbopsrc.yml', 'package.json']
-
-/**
- * Finds and loads the config (or `--config <file>`), reading `.env` beside it first.
- * A syntax error names the file and line; env vars the config needs but that are not set
- * are reported together.
- */
-export async function loadConfig(options: { file?: string; cwd?: string; env: ConfigEnv }): Promise<LoadedConfig> {
-  const explorer = cosmiconfig('dbops', {
-    searchStrategy: 'project',
-    searchPlaces: SEARCH_PLACES,
-    loaders: { '.ts': tsLoader, '.mts': tsLoader },
-  })
+export async function loadConfig(options: {
+  file?: string
+  cwd?: string
+  env: ConfigEnv
+  /** For help only: a config that reads unset env vars still gives its plugins. */
+  allowMissingEnv?: boolean
+}): Promise<LoadedConfig> {
   const cwd = options.cwd ?? process.cwd()
-  let file: string
+  let file: string | undefined
   if (options.file) {
     file = path.resolve(cwd, options.file)
     if (!existsSync(file)) throw new UsageError(`the config file ${file} does not exist`, 'Check the --config path.')
   } else {
-    let found: Awaited<ReturnType<typeof explorer.search>>
-    try {
-      found = await explorer.search(cwd)
-    } catch (error) {
-      const where = (error as { filepath?: string }).filepath ?? 'the dbops config'
-      throw new DbopsError('CONFIG_LOAD_FAILED', `could not load ${where}: ${describeLoadError(error)}`, { exitCode: 2, cause: error })
-    }
-    if (!found) throw new UsageError(`no dbops config found in ${cwd} or above`, 'Run `dbops init` to write dbops.config.ts, or pass --config <file>.')
-    file = found.filepath
+    file = findConfigFile(cwd)
+    if (!file) throw new UsageError(`no dbops config found in ${cwd} or above`, 'Run `dbops init` to write dbops.config.ts, or pass --config <file>.')
   }
   const dir = path.dirname(file)
+  const shown = path.relative(cwd, file) || file
   loadDotEnv(dir)
   takeMissingEnv()
   let exported: unknown
+  let fromFunction = false
   try {
-    exported = (await explorer.load(file))?.config
+    exported = await importConfig(file)
+    if (typeof exported === 'function') {
+      fromFunction = true
+      exported = await (exported as (env: ConfigEnv) => unknown)(options.env)
+    }
   } catch (error) {
-    throw new DbopsError('CONFIG_LOAD_FAILED', `could not load ${path.relative(cwd, file) || file}: ${describeLoadError(error)}`, { exitCode: 2, cause: error })
+    // A config that read a missing variable usually fails because of it: say that first.
+    const missing = takeMissingEnv()
+    if (missing.length > 0 && !options.allowMissingEnv) throw new ConfigError(missingEnvProblems(missing), invalidIntro(shown))
+    if (error instanceof DbopsError && error.exitCode === ExitCode.usage) throw error
+    throw new DbopsError('CONFIG_LOAD_FAILED', `the config could not be loaded: ${describeLoadError(error, shown, cwd)}`, {
+      exitCode: ExitCode.usage,
+      hint: error instanceof DbopsError ? error.hint : hintFor(error),
+      cause: error,
+    })
   }
-  if (typeof exported === 'function') exported = await (exported as (env: ConfigEnv) => unknown)(options.env)
   const missing = takeMissingEnv()
-  if (missing.length > 0) throw new ConfigError(missingEnvProblems(missing))
-  if (typeof exported !== 'object' || exported === null) {
-    throw new ConfigError([`(config): ${path.basename(file)} must export a config object (export default defineConfig({...}))`])
+  if (missing.length > 0 && !options.allowMissingEnv) throw new ConfigError(missingEnvProblems(missing), invalidIntro(shown))
+  if (typeof exported !== 'object' || exported === null || Array.isArray(exported)) {
+    const what = fromFunction ? `the function ${shown} exports returned ${describeValue(exported)}` : `${shown} ${exported === NO_DEFAULT ? 'has no default export' : `exports ${describeValue(exported)}`}`
+    throw new DbopsError('CONFIG_LOAD_FAILED', `the config could not be loaded: ${what}, not a config object`, { exitCode: ExitCode.usage, hint: EXPORT_HINT })
   }
   return { raw: exported as Record<string, unknown>, file, dir }
+}
+
+/** The first line of a config error, naming the file the problems are in. */
+export function invalidIntro(shown: string): string {
+  return `The dbops config ${shown} is not valid`
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing (undefined)'
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return `a ${typeof value}`
+}
+
+function hintFor(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') return 'Check the import path, or install the package it names.'
+  return undefined
 }
 
 function loadDotEnv(dir: string): void {
@@ -92,12 +97,14 @@ function loadDotEnv(dir: string): void {
   }
 }
 
-/** esbuild's syntax errors carry file:line:column; keep that and drop the noise. */
-function describeLoadError(error: unknown): string {
-  const err = error as { message?: string; errors?: { text: string; location?: { file: string; line: number; column: number } }[] }
-  const first = err.errors?.[0]
-  if (first?.location) return `${first.location.file}:${first.location.line}:${first.location.column}: ${first.text}`
-  const message = String(err.message ?? error)
-  const syntax = /^(?:.*?\n)?(.*?:\d+:\d+: ERROR: .*)$/m.exec(message)
-  return (syntax?.[1] ?? message.split('\n')[0] ?? message).trim()
+/**
+ * Where and why, on one line. A syntax error (jiti's babel: "ParseError: <what>" then
+ * file:line:column) names the line, in the config or in a file it imports; anything else
+ * keeps its first line, after the config's name.
+ */
+function describeLoadError(error: unknown, shown: string, cwd: string): string {
+  const message = String((error as { message?: unknown } | null)?.message ?? error)
+  const parse = /^(?:\w+Error: )?(.*?)\s*\n\s*(\S+):(\d+):(\d+)\s*$/.exec(message)
+  if (parse) return `${path.relative(cwd, parse[2]!) || parse[2]}:${parse[3]}:${parse[4]}: ${parse[1]}`
+  return `${shown}: ${(message.split('\n')[0] ?? message).trim()}`
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { CronExpressionParser } from 'cron-parser'
+import { cronParser } from './cron-parser.ts'
 import type { PluginInstance, StorageSpec } from '../plugin/types.ts'
 import { endpointUrlSchema } from '../notify/endpoint-url.ts'
 
@@ -92,7 +92,7 @@ export const scheduleSchema = z
       return
     }
     try {
-      CronExpressionParser.parse(s.cron, { tz: s.timezone })
+      cronParser().CronExpressionParser.parse(s.cron, { tz: s.timezone })
       const fields = s.cron.trim().split(/\s+/).length
       if (fields < 5 || fields > 6) throw new Error(`expected 5 or 6 fields, got ${fields}`)
     } catch (error) {

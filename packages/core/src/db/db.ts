@@ -1,9 +1,16 @@
-import pg from 'pg'
+import { createRequire } from 'node:module'
+import type pg from 'pg'
 import type { ConnectionConfig, PoolConfig } from '../config/schema.ts'
 import { DbopsError } from '../errors.ts'
 import { clientConfig, describeTarget, libpqEnv, resolveTarget, type ConnectionTarget } from './connection.ts'
 import { explainConnectionError, isConnectionError } from './errors.ts'
 import { withAdvisoryLock, type LockOptions } from './lock.ts'
+
+// pg (and its dozen modules) loads when the first pool opens: a command that never queries,
+// such as `dbops list`, never pays for it.
+const require = createRequire(import.meta.url)
+let pgModule: typeof pg | undefined
+const loadPg = (): typeof pg => (pgModule ??= require('pg') as typeof pg)
 
 export type Row = Record<string, unknown>
 export interface QueryOptions {
@@ -135,7 +142,7 @@ export class Db implements Queryable {
   }
 
   private createPool(target: ConnectionTarget): pg.Pool {
-    const pool = new pg.Pool({
+    const pool = new (loadPg().Pool)({
       ...clientConfig(target, this.poolConfig),
       max: this.poolConfig.max,
       idleTimeoutMillis: this.poolConfig.idleTimeoutMs,

@@ -41,6 +41,11 @@ export interface Storage {
   head(key: string): Promise<ObjectInfo | null>
   list(prefix: string): Promise<ObjectInfo[]>
   delete(key: string): Promise<void>
+  /**
+   * Removes what interrupted writes left under `prefix` (a killed run's temp files), never
+   * a write still in progress; returns what it removed.
+   */
+  removeStalePartials?(prefix: string): Promise<ObjectInfo[]>
   close?(): Promise<void> | void
 }
 

@@ -1,59 +1,60 @@
 import { existsSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { appendFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { createInterface } from 'node:readline/promises'
 import { DbopsError } from '../../errors.ts'
 import type { GlobalArgs } from '../args.ts'
-import { takeFlag } from '../args.ts'
-import { out } from '../output.ts'
+import { rejectUnknownOptions, takeFlag } from '../args.ts'
+import { err, out } from '../output.ts'
+import { BACKUP_DIR, readAppFacts, type AppFacts } from './init-app.ts'
+import { nextCommands, starterConfig } from './init-template.ts'
 
-export const initHelp = `dbops init [--force]
+export const initHelp = `dbops init [--force] [--yes]
 
-Writes a commented starter dbops.config.ts in the current directory. Refuses to overwrite
-an existing one unless --force is given.`
+Writes a commented dbops.config.ts in the current directory, set up for the app it finds:
+the @dbops/* plugins its package.json depends on (with backup, migrate, health and optimize
+pipelines for them), Prisma migrations under prisma/ (Prisma's own ledger), an existing .env.
+It offers to add the backup directory to .gitignore.
 
-export const STARTER_CONFIG = `// dbops config: connection, pool, storage, retention, pipelines and schedules.
-// Reference: https://github.com/dbops/dbops#config-reference
-import { defineConfig, env } from 'dbops'
-
-export default defineConfig({
-  // DATABASE_URL (and DATABASE_READ_REPLICA_URL) are read from the environment or .env.
-  connection: { url: env('DATABASE_URL'), applicationName: 'dbops' },
-
-  // Pool limits; DB_CONNECTION_LIMIT, DB_MAX_IDLE_TIME, DB_MAX_LIFE_TIME and
-  // DB_QUERY_TIMEOUT fill these when left out.
-  pool: { max: 20, idleTimeoutMs: 30_000, maxLifetimeMs: 1_800_000, queryTimeoutMs: 20_000 },
-
-  // Where backups go. 'local' is a directory (BACKUP_DIR); add s3() from @dbops/storage-s3.
-  storage: { local: { dir: './backups' } },
-
-  // Plugins provide tasks: pgdump() from @dbops/backup-pgdump, migrate() from
-  // @dbops/migrate-sql, health() from @dbops/health, reindex() from @dbops/reindex.
-  plugins: [],
-
-  // Named lists of tasks; \`dbops run <name>\` runs one.
-  pipelines: {
-    cleanup: ['retention:apply'],
-  },
-
-  // Keep backups 30 days (BACKUP_RETENTION_DAYS), never fewer than 3.
-  retention: { maxAgeDays: 30, minKeep: 3 },
-
-  // Cron schedules for \`dbops watch\`.
-  schedules: {
-    cleanup: { cron: '0 4 * * *', run: 'cleanup' },
-  },
-})
-`
+Options:
+  --force  replace an existing dbops.config.ts
+  --yes    accept every offer without asking (add ${BACKUP_DIR}/ to .gitignore)`
 
 export async function initCommand(args: GlobalArgs): Promise<number> {
   const rest = [...args.rest]
   const force = takeFlag(rest, '--force')
+  const yes = takeFlag(rest, '--yes') || takeFlag(rest, '-y')
+  rejectUnknownOptions('init', rest, ['--force', '--yes'])
   const file = path.resolve('dbops.config.ts')
   if (existsSync(file) && !force) {
     throw new DbopsError('INIT_EXISTS', `${file} already exists; not overwriting it`, { exitCode: 2, hint: 'Pass --force to replace it.' })
   }
-  await writeFile(file, STARTER_CONFIG)
-  out(`wrote ${file}`)
-  out('next: set DATABASE_URL (or put it in .env), then run `dbops list` and `dbops run cleanup --dry-run`')
+  const app = readAppFacts(process.cwd())
+  await writeFile(file, starterConfig(app))
+  const plugins = [...app.plugins].map((p) => p.replace('@dbops/', ''))
+  out(`wrote ${file}${plugins.length ? ` (plugins: ${plugins.join(', ')})` : ''}`)
+  if (app.migrations.ledger === 'prisma' && app.plugins.has('@dbops/migrate-sql')) out(`migrations: ${app.migrations.dir}, recorded in Prisma's _prisma_migrations`)
+  await offerGitignore(app, yes)
+  out('next:')
+  out(app.dotenv.hasDatabaseUrl ? '  DATABASE_URL is read from .env' : `  set DATABASE_URL (or put it in ${app.dotenv.exists ? 'your' : 'a'} .env)`)
+  for (const command of nextCommands(app)) out(`  ${command}`)
   return 0
+}
+
+async function offerGitignore(app: AppFacts, yes: boolean): Promise<void> {
+  if (app.gitignore.ignoresBackups) return
+  const interactive = process.stdin.isTTY && process.stdout.isTTY
+  if (!yes && !interactive) {
+    out(`note: ${BACKUP_DIR}/ is not in .gitignore; add it (or run \`dbops init --force --yes\`) so dumps never reach git`)
+    return
+  }
+  if (!yes) {
+    const rl = createInterface({ input: process.stdin, output: process.stderr })
+    const answer = (await rl.question(`Add ${BACKUP_DIR}/ to .gitignore? [Y/n] `)).trim().toLowerCase()
+    rl.close()
+    if (answer !== '' && answer !== 'y' && answer !== 'yes') return
+  }
+  const file = path.join(app.dir, '.gitignore')
+  await appendFile(file, `${app.gitignore.exists ? '\n' : ''}# dbops backups (database dumps: never commit them)\n${BACKUP_DIR}/\n`)
+  err(`added ${BACKUP_DIR}/ to ${file}`)
 }

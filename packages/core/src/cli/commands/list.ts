@@ -1,4 +1,4 @@
-import { CronExpressionParser } from 'cron-parser'
+import { cronParser } from '../../config/cron-parser.ts'
 import { openSession } from '../../session.ts'
 import type { GlobalArgs } from '../args.ts'
 import { out } from '../output.ts'
@@ -10,7 +10,7 @@ with its next run time in its time zone.`
 
 /** The next `count` run times of a schedule, as ISO strings with their offset. */
 export function nextRuns(cron: string, timezone: string | undefined, count = 1, from = new Date()): string[] {
-  const it = CronExpressionParser.parse(cron, { tz: timezone, currentDate: from })
+  const it = cronParser().CronExpressionParser.parse(cron, { tz: timezone, currentDate: from })
   return Array.from({ length: count }, () => it.next().toISOString() ?? '')
 }
 
@@ -18,15 +18,18 @@ export async function listCommand(args: GlobalArgs): Promise<number> {
   const session = await openSession({ configFile: args.config, env: { command: 'list', dryRun: false } })
   try {
     const c = session.config
-    const schedules = Object.entries(c.schedules).map(([name, s]) => ({
-      name,
-      cron: s.cron,
-      timezone: s.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
-      run: [s.run].flat(),
-      tags: s.tags,
-      nextRun: nextRuns(s.cron, s.timezone)[0],
-      nextRunLocal: new Date(nextRuns(s.cron, s.timezone)[0]!).toLocaleString('sv-SE', { timeZone: s.timezone, timeZoneName: 'short' }),
-    }))
+    const schedules = Object.entries(c.schedules).map(([name, s]) => {
+      const nextRun = nextRuns(s.cron, s.timezone)[0]!
+      return {
+        name,
+        cron: s.cron,
+        timezone: s.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+        run: [s.run].flat(),
+        tags: s.tags,
+        nextRun,
+        nextRunLocal: new Date(nextRun).toLocaleString('sv-SE', { timeZone: s.timezone, timeZoneName: 'short' }),
+      }
+    })
     const tasks = [...c.tasks.values()].map((t) => ({ id: t.id, title: t.task.title, plugin: t.plugin, mutates: !!t.task.mutates }))
     if (args.json) {
       out(JSON.stringify({ pipelines: c.pipelines, tasks, schedules }, null, 2))

@@ -3,7 +3,7 @@ import { runPlan, chooseRenderer } from '../../runner/run.ts'
 import { planRun } from '../../runner/plan.ts'
 import { openSession, processSignal } from '../../session.ts'
 import type { GlobalArgs } from '../args.ts'
-import { takeOption } from '../args.ts'
+import { rejectUnknownOptions, takeOption } from '../args.ts'
 import { err, out } from '../output.ts'
 import type { RunReport } from '../../runner/report.ts'
 import { notifyAfterRun } from '../../notify/after-run.ts'
@@ -25,6 +25,7 @@ export async function runCommand(args: GlobalArgs): Promise<number> {
   const rest = [...args.rest]
   const tags: string[] = []
   for (let tag = takeOption(rest, '--tag'); tag !== undefined; tag = takeOption(rest, '--tag')) tags.push(tag)
+  rejectUnknownOptions('run', rest, ['--tag'])
   const session = await openSession({ configFile: args.config, env: { command: 'run', dryRun: args.dryRun } })
   const plan = planRun(session.config, rest)
   const abort = processSignal(args.timeoutMs)
