@@ -18,7 +18,8 @@ export function measuringStream(check?: (measured: Measured) => Error | undefine
   const hash = createHash('sha256')
   let size = 0
   let digest: string | undefined
-  const result = (): Measured => ({ size, sha256: (digest ??= hash.digest('hex')) })
+  // Asked before the end (an error message's byte count), the hash so far, from a copy.
+  const result = (): Measured => ({ size, sha256: digest ?? hash.copy().digest('hex') })
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       hash.update(chunk)
@@ -26,6 +27,7 @@ export function measuringStream(check?: (measured: Measured) => Error | undefine
       done(null, chunk)
     },
     flush(done) {
+      digest = hash.digest('hex')
       done(check?.(result()) ?? null)
     },
   })
