@@ -92,6 +92,7 @@ function value(v, unit) {
 function level(set) {
   var v = set.lastVerification
   if (v && v.status === 'failed') return h('span', { class: 'pill failed', title: v.detail || '' }, 'FAILED (' + v.method + ')')
+  if (set.damaged && set.damaged.length) return h('span', { class: 'pill failed', title: set.damaged.join('; ') }, 'DAMAGED')
   if (set.provenLevel) return h('span', { class: 'pill verified' }, set.provenLevel)
   return h('span', { class: 'pill skipped' }, 'not verified')
 }

@@ -75,7 +75,7 @@ function viewBackups() {
     var sets = b.sets.filter(function (s) { return !pick.value || s.database === pick.value })
     var out = [h('h1', null, 'Backup sets'), h('div', { class: 'filters' }, 'Database ', pick, h('span', { class: 'muted' }, sets.length + ' sets'))]
     out.push(sets.length ? table(['set', 'database', 'destination', 'started', 'size', 'duration', 'format', 'encrypted', 'verified', 'tags'], sets.map(function (s) {
-      return h('tr', { class: 'set' + (s.lastVerification && s.lastVerification.status === 'failed' ? ' set-failed' : '') }, td(setLink(s), 'mono'), td(s.database), td(s.destination), td(when(s.startedAt)), td(bytes(s.bytes), 'num'),
+      return h('tr', { class: 'set' + ((s.lastVerification && s.lastVerification.status === 'failed') || (s.damaged && s.damaged.length) ? ' set-failed' : '') }, td(setLink(s), 'mono'), td(s.database), td(s.destination), td(when(s.startedAt)), td(bytes(s.bytes), 'num'),
         td(duration(s.durationMs / 1000), 'num'), td(s.format + ' · ' + s.compression), td(s.encrypted ? 'age' : 'no'), td(level(s)), td(s.tags.join(', ')))
     }), { id: 'backups-table' }) : empty('No backup sets.'))
     if (b.incomplete.length) out.push(section('Incomplete (no manifest)', table(['destination', 'folder'], b.incomplete.map(function (i) { return h('tr', { class: 'incomplete' }, td(i.destination), td([pill('failed'), ' ', i.prefix], 'mono')) }))))

@@ -1,4 +1,4 @@
-import { DbopsError } from '../errors.ts'
+import { DbopsError, isAbortError } from '../errors.ts'
 import { formatDuration } from '../format.ts'
 import { errorReport, type StepReport } from './report.ts'
 
@@ -15,12 +15,16 @@ export function timeoutReason(timeoutMs: number): Error {
  */
 export function abortedStepError(reason: unknown, thrown: unknown, step: string, elapsedMs: number): NonNullable<StepReport['error']> {
   const code = (reason as { code?: unknown } | null)?.code
-  const stopped = `${step} was stopped after ${formatDuration(elapsedMs)}`
+  // What the task itself said while stopping (a destination that would not let go, say)
+  // is the part the user acts on: keep it after the reason.
+  const said = thrown instanceof DbopsError && !isAbortError(thrown) ? `; ${thrown.message}` : ''
+  const stopped = `${step} was stopped after ${formatDuration(elapsedMs)}${said}`
   if (code === 'TIMEOUT') {
     const limit = (reason as { timeoutMs?: unknown }).timeoutMs
-    return { code: 'TIMEOUT', message: `the run reached its --timeout${typeof limit === 'number' ? ` of ${formatDuration(limit)}` : ''}: ${stopped}`, hint: 'Give the run a longer --timeout if this step needs it, or find out why it took so long.' }
+    const hint = said && thrown instanceof DbopsError && thrown.hint ? thrown.hint : 'Give the run a longer --timeout if this step needs it, or find out why it took so long.'
+    return { code: 'TIMEOUT', message: `the run reached its --timeout${typeof limit === 'number' ? ` of ${formatDuration(limit)}` : ''}: ${stopped}`, hint }
   }
-  if (code === 'INTERRUPTED') return { code: 'INTERRUPTED', message: `${(reason as Error).message}: ${stopped}` }
+  if (code === 'INTERRUPTED') return { code: 'INTERRUPTED', message: `${(reason as Error).message}: ${stopped}`, ...(said && thrown instanceof DbopsError && thrown.hint ? { hint: thrown.hint } : {}) }
   if (reason instanceof DbopsError) return errorReport(reason)
   return errorReport(thrown)
 }

@@ -16,7 +16,12 @@ export async function readDestination(storage: Storage, cache: Map<string, { siz
   const listed = await listBackupSets(manifestCachingStorage(storage, cache))
   return {
     destination: storage.name,
-    sets: listed.sets.map((s) => ({ row: backupRow(storage, s.prefix, s.manifest), manifest: s.manifest })),
+    sets: [
+      ...listed.sets.map((s) => ({ row: backupRow(storage, s.prefix, s.manifest), manifest: s.manifest })),
+      // A set whose manifest is believable but whose objects are not (missing, resized) is
+      // shown, marked damaged: that is what the person on call needs to see first.
+      ...listed.damaged.filter((d) => d.manifestTrusted).map((d) => ({ row: { ...backupRow(storage, d.prefix, d.manifest), damaged: d.problems }, manifest: d.manifest })),
+    ].sort((a, b) => Date.parse(b.row.startedAt) - Date.parse(a.row.startedAt)),
     incomplete: [
       ...listed.orphans.map((prefix) => ({ destination: storage.name, prefix, kind: 'no-manifest' as const })),
       ...listed.unreadable.map((u) => ({ destination: storage.name, prefix: u.prefix, kind: 'unreadable' as const, error: u.error })),

@@ -80,6 +80,8 @@ export interface BackupRow {
   provenLevel: string | null
   /** When a restore of this set into a scratch database last passed. */
   restoreProvenAt: string | null
+  /** Why core's listing calls this set damaged (an object missing or resized); absent when sound. */
+  damaged?: string[]
 }
 
 export interface Incomplete {
