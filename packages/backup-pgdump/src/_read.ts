@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto'
-import { Transform, type Duplex, type Readable } from 'node:stream'
-import { DbopsError, type BackupManifest, type BackupObject, type Storage } from 'dbops/plugin'
+import type { Duplex, Readable, Transform } from 'node:stream'
+import { DbopsError, measuringStream, type BackupManifest, type BackupObject, type Storage } from 'dbops/plugin'
 import { decompressor } from './compression.ts'
 import { decryptor, type AgeEngine } from './encryption.ts'
 import { quiet } from './_child.ts'
@@ -10,20 +9,10 @@ import { quiet } from './_child.ts'
  * sha256, so nothing downstream can complete on a corrupt or truncated object.
  */
 export function expectChecksum(object: BackupObject, where: string): Transform {
-  const hash = createHash('sha256')
-  let size = 0
-  return new Transform({
-    transform(chunk: Buffer, _e, done) {
-      hash.update(chunk)
-      size += chunk.length
-      done(null, chunk)
-    },
-    flush(done) {
-      const sha256 = hash.digest('hex')
-      if (size !== object.size) return done(new DbopsError('BACKUP_CORRUPT', `${where} is ${size} bytes, the manifest says ${object.size}: the object is truncated or was replaced`, { hint: 'Restore from another destination or an earlier set.' }))
-      if (sha256 !== object.sha256) return done(new DbopsError('BACKUP_CORRUPT', `${where} does not match its checksum (sha256 ${sha256.slice(0, 12)}…, the manifest says ${object.sha256.slice(0, 12)}…): the object is corrupt`, { hint: 'Restore from another destination or an earlier set.' }))
-      done()
-    },
+  return measuringStream(({ size, sha256 }) => {
+    if (size !== object.size) return new DbopsError('BACKUP_CORRUPT', `${where} is ${size} bytes, the manifest says ${object.size}: the object is truncated or was replaced`, { hint: 'Restore from another destination or an earlier set.' })
+    if (sha256 !== object.sha256) return new DbopsError('BACKUP_CORRUPT', `${where} does not match its checksum (sha256 ${sha256.slice(0, 12)}…, the manifest says ${object.sha256.slice(0, 12)}…): the object is corrupt`, { hint: 'Restore from another destination or an earlier set.' })
+    return undefined
   })
 }
 

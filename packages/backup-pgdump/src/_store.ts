@@ -1,11 +1,11 @@
 import { PassThrough, type Duplex } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { DbopsError, messageOf, type Context, type PutResult, type Storage } from 'dbops/plugin'
+import { DbopsError, measuringStream, messageOf, type Context, type PutResult, type Storage } from 'dbops/plugin'
 import { quiet } from './_child.ts'
 import { compressor, zstdHead } from './compression.ts'
 import { encryptor } from './encryption.ts'
 import { outputCheck } from './_formats.ts'
-import { ALL_DESTINATIONS_FAILED, checkCompressedOutput, checkOutput, fanOut, measure, type Branch } from './_streams.ts'
+import { ALL_DESTINATIONS_FAILED, checkCompressedOutput, checkOutput, fanOut, type Branch } from './_streams.ts'
 import type { Source } from './_sources.ts'
 import type { DumpJob } from './dump.ts'
 import type { PgdumpOptions } from './options.ts'
@@ -28,7 +28,7 @@ export async function storeObject(
 ): Promise<{ size: number; sha256: string }> {
   const live = destinations.filter((d) => !failed.has(d.name))
   const check = outputCheck(role, options.format)
-  const hash = measure()
+  const hash = measuringStream()
   const branches: Branch[] = live.map((d) => ({ name: d.name, stream: quiet(new PassThrough({ highWaterMark: 1 << 20 })) }))
   const puts = live.map((storage, i) => {
     const branch = branches[i]!

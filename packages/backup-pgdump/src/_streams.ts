@@ -1,22 +1,5 @@
-import { createHash } from 'node:crypto'
 import { PassThrough, Transform, Writable } from 'node:stream'
 import { DbopsError } from 'dbops/plugin'
-
-/** Counts bytes and hashes them on the way through. */
-export function measure(): Transform & { result(): { size: number; sha256: string } } {
-  const hash = createHash('sha256')
-  let size = 0
-  let digest: string | undefined
-  const t = new Transform({
-    transform(chunk: Buffer, _e, done) {
-      hash.update(chunk)
-      size += chunk.length
-      done(null, chunk)
-    },
-  }) as Transform & { result(): { size: number; sha256: string } }
-  t.result = () => ({ size, sha256: (digest ??= hash.digest('hex')) })
-  return t
-}
 
 export interface OutputCheck {
   /** What the output is, for the error sentence: `pg_dump custom archive`. */

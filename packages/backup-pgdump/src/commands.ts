@@ -1,6 +1,5 @@
-import { ExitCode, UsageError, bar, drawsPictures, isVerified, sparkline, takeFlag, takeOption, type Command, type CommandContext } from 'dbops/plugin'
+import { ExitCode, UsageError, bar, drawsPictures, formatBytes, isVerified, sparkline, takeFlag, takeOption, type Command, type CommandContext } from 'dbops/plugin'
 import { allSets, findSet, type FoundSet } from './_sets.ts'
-import { formatBytes } from './dump.ts'
 import { restoreCommand } from './restore.ts'
 import { verifySet, type VerifyLevel } from './verify.ts'
 import type { PgdumpOptions } from './options.ts'

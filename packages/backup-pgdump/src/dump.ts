@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module'
-import { Db, DbopsError, backupSetPrefix, cancelBackend, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops/plugin'
+import { Db, DbopsError, backupSetPrefix, cancelBackend, dbopsVersion, formatBytes, messageOf, newBackupId, type BackupManifest, type BackupObject, type Context, type Storage, type TaskIO } from 'dbops/plugin'
 import { assertDumpCompatible, findTool, serverVersionOf } from './binaries.ts'
 import { defaultLevel, resolveAlgorithm } from './compression.ts'
 import { objectName } from './_formats.ts'
@@ -25,14 +24,6 @@ export interface DumpedSet {
 export interface DumpResult {
   sets: DumpedSet[]
 }
-
-const version = (() => {
-  try {
-    return (createRequire(import.meta.url)('dbops/package.json') as { version: string }).version
-  } catch {
-    return undefined
-  }
-})()
 
 const DATABASES_SQL = `select datname from pg_database where datallowconn and not datistemplate order by datname`
 
@@ -180,7 +171,7 @@ async function dumpDatabase(ctx: Context, options: PgdumpOptions, configDir: str
       tags: ctx.tags,
       verification: [],
       host: `${db.target.host}:${db.target.port}`,
-      dbopsVersion: version,
+      dbopsVersion: dbopsVersion(),
     }
     for (const storage of destinations) {
       if (failed.has(storage.name)) continue
@@ -233,11 +224,4 @@ async function removeStalePartials(ctx: Context, destinations: Storage[], databa
 
 async function removePartial(destinations: Storage[], prefix: string, objects: BackupObject[]): Promise<void> {
   for (const storage of destinations) for (const object of objects) await storage.delete(prefix + object.name).catch(() => {})
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`
-  return `${(n / 1024 ** 3).toFixed(2)} GB`
 }

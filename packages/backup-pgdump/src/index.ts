@@ -1,6 +1,7 @@
 import { definePlugin, type Context } from 'dbops/plugin'
 import { backupsCommand } from './commands.ts'
-import { runDump, formatBytes, databasesToDump, type DumpResult } from './dump.ts'
+import { formatBytes } from 'dbops/plugin'
+import { runDump, databasesToDump, type DumpResult } from './dump.ts'
 import { pgdumpOptionsSchema, type PgdumpOptions } from './options.ts'
 import { verifySet, type VerifyOutcome } from './verify.ts'
 import { findSet } from './_sets.ts'

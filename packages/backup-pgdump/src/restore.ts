@@ -1,9 +1,9 @@
-import { Db, DbopsError, UsageError, type CommandContext } from 'dbops/plugin'
+import { Db, DbopsError, USER_SCHEMAS, UsageError, quoteIdent, type CommandContext } from 'dbops/plugin'
 import { assertRestoreCompatible, findTool } from './binaries.ts'
 import { findSet } from './_sets.ts'
 import { checksumCheck, decodingFor } from './verify.ts'
 import { restoreGlobals, restoreInto, type RestoreTarget } from './restore-into.ts'
-import { compareCounts, quoteIdent } from './tables.ts'
+import { compareCounts } from './tables.ts'
 import type { PgdumpOptions } from './options.ts'
 import os from 'node:os'
 import path from 'node:path'
@@ -37,7 +37,7 @@ export interface RestoreReport {
 }
 
 const USER_TABLES_SQL = `select count(*)::int as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
-  where c.relkind in ('r', 'p', 'v', 'm', 'S', 'f') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp)'`
+  where c.relkind in ('r', 'p', 'v', 'm', 'S', 'f') and ${USER_SCHEMAS}`
 
 /**
  * Restores a set into a target database, with the rails a person wants at 3am: the set,

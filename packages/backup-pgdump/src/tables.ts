@@ -1,4 +1,4 @@
-import type { BackupManifest } from 'dbops/plugin'
+import { USER_SCHEMAS, quoteIdent, type BackupManifest } from 'dbops/plugin'
 import { explainSqlError } from './_sql-errors.ts'
 
 /** A client in a transaction: the snapshot's session (pg.PoolClient's shape, kept minimal). */
@@ -7,8 +7,6 @@ export interface SqlClient {
 }
 
 export type TableCount = BackupManifest['tables'][number]
-
-export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`
 
 /**
  * Ordinary tables and partitions (partitioned parents hold no rows of their own), with the
@@ -20,7 +18,7 @@ select n.nspname as schema, c.relname as name, c.reltuples::float8 as estimate, 
   1 + (select count(*) from pg_index i where i.indrelid = c.oid)::int as locks
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where c.relkind = 'r' and c.relpersistence <> 't'
-  and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp)'
+  and ${USER_SCHEMAS}
   and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
 order by 1, 2`
 

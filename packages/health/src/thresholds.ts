@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { formatBytes, formatDuration } from 'dbops/plugin'
 
 /**
  * Units of check values. Thresholds in the config may be written with units
@@ -85,9 +86,9 @@ export function formatValue(value: number | null | undefined, unit: Unit): strin
   if (value === null || value === undefined || Number.isNaN(value)) return '-'
   switch (unit) {
     case 'seconds':
-      return formatDuration(value)
+      return formatDuration(value * 1000)
     case 'ms':
-      return value >= 10_000 ? formatDuration(value / 1000) : `${round(value)} ms`
+      return value >= 10_000 ? formatDuration(value) : `${round(value)} ms`
     case 'percent':
       return `${round(value)}%`
     case 'bytes':
@@ -103,25 +104,4 @@ export function formatValue(value: number | null | undefined, unit: Unit): strin
 
 function round(n: number): number {
   return Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 10) / 10
-}
-
-export function formatDuration(seconds: number): string {
-  if (seconds === 0) return '0s'
-  if (seconds < 1) return `${Math.round(seconds * 1000)}ms`
-  const s = Math.floor(seconds)
-  const parts: [number, string][] = [[Math.floor(s / 86400), 'd'], [Math.floor((s % 86400) / 3600), 'h'], [Math.floor((s % 3600) / 60), 'm'], [s % 60, 's']]
-  const first = parts.findIndex(([n]) => n > 0)
-  // Two units at most: 1d 2h, 5m 3s; zero parts are left out (5m, not 5m 0s).
-  return parts.slice(first, first + 2).filter(([n]) => n > 0).map(([n, u]) => `${n}${u}`).join(' ')
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB']
-  let n = bytes
-  let i = 0
-  while (Math.abs(n) >= 1024 && i < units.length - 1) {
-    n /= 1024
-    i++
-  }
-  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`
 }

@@ -1,4 +1,4 @@
-import { DbopsError, sleep, type Context } from 'dbops/plugin'
+import { DbopsError, quoteIdent, sleep, type Context } from 'dbops/plugin'
 import { appliedPartChecksum } from './files/applied-part.ts'
 import type { MigrationFile } from './files/migration-file.ts'
 import { invalidIndexesOf, type InvalidIndex } from './invalid-indexes.ts'
@@ -6,7 +6,7 @@ import type { Ledger } from './ledger/types.ts'
 import type { MigrateOptions } from './options.ts'
 import type { MigrationSession, PgError } from './session.ts'
 import type { PreparedSection, PreparedStatement } from './sql/prepare.ts'
-import { ident, literal } from './sql/quote.ts'
+import { literal } from './sql/quote.ts'
 
 export interface AppliedFile {
   file: string
@@ -323,7 +323,7 @@ async function indexState(session: MigrationSession, s: PreparedStatement): Prom
   const i = s.node.IndexStmt
   if (!i?.concurrent || !i.idxname) return undefined
   const schema = i.relation?.schemaname
-  const name = schema ? `${ident(schema)}.${ident(i.idxname)}` : ident(i.idxname)
+  const name = schema ? `${quoteIdent(schema)}.${quoteIdent(i.idxname)}` : quoteIdent(i.idxname)
   const rows = await session.run<Array<{ name: string; valid: boolean }>>(
     `select c.oid::regclass::text as name, x.indisvalid as valid from pg_index x join pg_class c on c.oid = x.indexrelid where c.oid = to_regclass(${literal(name)})`,
   )

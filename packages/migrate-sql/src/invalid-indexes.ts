@@ -1,6 +1,7 @@
+import { quoteIdent } from 'dbops/plugin'
 import type { MigrationSession } from './session.ts'
 import type { PreparedStatement } from './sql/prepare.ts'
-import { ident, literal } from './sql/quote.ts'
+import { literal } from './sql/quote.ts'
 
 export interface InvalidIndex {
   /** `schema.index`, quoted where needed. */
@@ -28,7 +29,7 @@ export async function invalidIndexesOf(session: MigrationSession, statements: Pr
   const tables = new Set<string>()
   for (const s of statements) {
     const rel = s.node.IndexStmt?.concurrent ? s.node.IndexStmt.relation : s.node.ReindexStmt?.relation
-    if (rel?.relname) tables.add(rel.schemaname ? `${ident(rel.schemaname)}.${ident(rel.relname)}` : ident(rel.relname))
+    if (rel?.relname) tables.add(rel.schemaname ? `${quoteIdent(rel.schemaname)}.${quoteIdent(rel.relname)}` : quoteIdent(rel.relname))
   }
   if (!tables.size) return []
   return session.run<InvalidIndex[]>(INVALID_INDEXES([...tables]))

@@ -1,6 +1,5 @@
 import path from 'node:path'
-import { readFileSync } from 'node:fs'
-import type { Context } from 'dbops/plugin'
+import { dbopsVersion, type Context } from 'dbops/plugin'
 import { discoverMigrations, assertNoDuplicates, type MigrationSet } from './files/discover.ts'
 import { dbopsLedger } from './ledger/dbops-ledger.ts'
 import { prismaLedger } from './ledger/prisma-ledger.ts'
@@ -9,16 +8,8 @@ import type { MigrateOptions } from './options.ts'
 import { acquireMigrationLock, MigrationSession, releaseMigrationLock } from './session.ts'
 import { loadParser } from './sql/parser.ts'
 
-const DBOPS_VERSION = (() => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
-  } catch {
-    return 'unknown'
-  }
-})()
-
 export function ledgerFor(options: MigrateOptions): Ledger {
-  return options.ledger === 'prisma' ? prismaLedger(options.schema) : dbopsLedger(options.schema, options.table, DBOPS_VERSION)
+  return options.ledger === 'prisma' ? prismaLedger(options.schema) : dbopsLedger(options.schema, options.table, dbopsVersion())
 }
 
 export async function readMigrations(options: MigrateOptions, logger?: Context['logger']): Promise<MigrationSet> {

@@ -5,7 +5,7 @@ import { excludedBy } from './plan.ts'
 import { standbyRefusal, windowRefusal, type Refusal, type ServerFacts } from './preflight.ts'
 import { MaintenanceSession, sqlState } from './session.ts'
 import { SERVER_FACTS, TABLES_TO_MAINTAIN, qualified } from './sql.ts'
-import { formatDuration } from './units.ts'
+import { formatDuration } from 'dbops/plugin'
 
 export interface TableAction {
   schema: string

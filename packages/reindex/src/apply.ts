@@ -1,4 +1,4 @@
-import { DbopsError, type Context, type TaskIO } from 'dbops/plugin'
+import { DbopsError, formatBytes, formatDuration, type Context, type TaskIO } from 'dbops/plugin'
 import type { InvalidIndex } from './leftovers.ts'
 import type { ReindexOptions } from './options.ts'
 import { largestRebuild, planReindex, preflightRefusals, type ReindexPlan } from './plan.ts'
@@ -6,7 +6,6 @@ import { diskRefusal, windowRefusal, type Refusal, type ServerFacts } from './pr
 import { dropIndex, rebuildIndex, type RebuildOutcome } from './rebuild.ts'
 import { MaintenanceSession } from './session.ts'
 import { SERVER_FACTS } from './sql.ts'
-import { formatBytes, formatDuration } from './units.ts'
 
 export interface ApplyResult {
   /** `refused`: a pre-flight check said no and `preflight.whenRefused` is 'skip'. */

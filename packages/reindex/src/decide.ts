@@ -1,7 +1,6 @@
 import type { BloatFigures } from 'dbops/plugin'
-import { estimateIndex, type IndexEstimate, type IndexRow } from 'dbops/plugin'
+import { estimateIndex, formatBytes, type IndexEstimate, type IndexRow } from 'dbops/plugin'
 import type { ReindexOptions } from './options.ts'
-import { formatBytes } from './units.ts'
 
 export interface IndexDecision {
   schema: string

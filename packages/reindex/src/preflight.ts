@@ -3,7 +3,7 @@ import path from 'node:path'
 import type { Queryable } from 'dbops/plugin'
 import type { ReindexOptions } from './options.ts'
 import { DATA_DIRECTORY, OLD_TRANSACTIONS } from './sql.ts'
-import { formatBytes, formatDuration } from './units.ts'
+import { formatBytes, formatDuration } from 'dbops/plugin'
 import { outsideWindow } from './window.ts'
 
 /** A reason not to run maintenance now: a sentence and what to do about it. */

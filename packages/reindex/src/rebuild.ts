@@ -1,9 +1,8 @@
-import { sleep, type Db, type Logger } from 'dbops/plugin'
+import { formatDuration, sleep, type Db, type Logger } from 'dbops/plugin'
 import { leftoverOf } from './leftovers.ts'
 import type { ReindexOptions } from './options.ts'
 import { RETRYABLE, sqlState, type MaintenanceSession } from './session.ts'
 import { BT_INDEX_CHECK, BUILD_IN_PROGRESS, INDEX_STATE, INVALID_ON_TABLE, PROGRESS, qualified } from './sql.ts'
-import { formatDuration } from './units.ts'
 
 export interface RebuildOutcome {
   schema: string

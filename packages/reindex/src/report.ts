@@ -2,7 +2,7 @@ import type { AnalyzeResult, TableAction } from './analyze.ts'
 import type { ApplyResult } from './apply.ts'
 import { lineOf } from './apply.ts'
 import type { ReindexPlan } from './plan.ts'
-import { formatBytes, formatDuration } from './units.ts'
+import { formatBytes, formatDuration } from 'dbops/plugin'
 
 /** Columns padded to their widest cell. */
 export function table(header: string[], rows: string[][]): string[] {

@@ -1,14 +1,10 @@
 // Every query of the plugin, one name each (the index listing of the estimate lives in
 // dbops/plugin's catalog/index-bloat.ts). Identifiers are quoted by `qualified()` only.
-import { USER_SCHEMAS } from 'dbops/plugin'
+import { USER_SCHEMAS, quoteIdent } from 'dbops/plugin'
 
 /** `"schema"."name"`, quoted the way PostgreSQL's quote_ident would (always quoted). */
 export function qualified(schema: string, name: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(name)}`
-}
-
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`
 }
 
 

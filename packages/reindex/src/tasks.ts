@@ -4,8 +4,7 @@ import { applyReindex, failuresError, summarizeApply, type ApplyResult } from '.
 import type { ReindexOptions } from './options.ts'
 import { planReindex, type ReindexPlan } from './plan.ts'
 import { formatAnalyzePlan, formatApplyPlan, formatPlan } from './report.ts'
-import { DbopsError } from 'dbops/plugin'
-import { formatBytes } from './units.ts'
+import { DbopsError, formatBytes } from 'dbops/plugin'
 
 /** The plan of this run's `reindex:plan` step, when it ran before `reindex:apply`. */
 export function planOfThisRun(ctx: Context): ReindexPlan | undefined {

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto'
-import { addAbortSignal, Transform, type Readable } from 'node:stream'
+import { addAbortSignal, type Readable } from 'node:stream'
 import { DeleteObjectCommand, GetObjectCommand, GetObjectTaggingCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
-import { DbopsError, isAbortError, type ObjectInfo, type PutOptions, type PutResult, type Storage } from 'dbops/plugin'
+import { DbopsError, isAbortError, measuringStream, type ObjectInfo, type PutOptions, type PutResult, type Storage } from 'dbops/plugin'
 import { clientConfig, createClient, secretsOf } from './client.ts'
 import { s3Error, type S3Call } from './errors.ts'
 import { s3Location } from './location.ts'
@@ -149,31 +148,21 @@ export function createS3Storage(options: S3Options, name: string, tuning: { list
  * one) the sha256 are compared, and a mismatch fails the stream instead of ending it.
  */
 function verifying(body: Readable, expected: { key: string; location: string; size: number | undefined; sha256: string | undefined }): Readable {
-  const hash = createHash('sha256')
-  let size = 0
-  const check = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk)
-      size += chunk.length
-      done(null, chunk)
-    },
-    flush(done) {
-      if (expected.size !== undefined && size !== expected.size) {
-        return done(new DbopsError('STORAGE_TRUNCATED', `the object "${expected.key}" in ${expected.location} ended after ${size} of ${expected.size} bytes`, { hint: 'Run again; if it persists, the stored object is damaged.' }))
-      }
-      const actual = hash.digest('hex')
-      if (expected.sha256 && actual !== expected.sha256) {
-        return done(new DbopsError('STORAGE_CHECKSUM_MISMATCH', `the object "${expected.key}" in ${expected.location} does not match its stored sha256 (${expected.sha256.slice(0, 12)}…, read ${actual.slice(0, 12)}…)`, { hint: 'The stored object is damaged; restore from another backup set or destination.' }))
-      }
-      done()
-    },
+  const check = measuringStream(({ size, sha256: actual }) => {
+    if (expected.size !== undefined && size !== expected.size) {
+      return new DbopsError('STORAGE_TRUNCATED', `the object "${expected.key}" in ${expected.location} ended after ${size} of ${expected.size} bytes`, { hint: 'Run again; if it persists, the stored object is damaged.' })
+    }
+    if (expected.sha256 && actual !== expected.sha256) {
+      return new DbopsError('STORAGE_CHECKSUM_MISMATCH', `the object "${expected.key}" in ${expected.location} does not match its stored sha256 (${expected.sha256.slice(0, 12)}…, read ${actual.slice(0, 12)}…)`, { hint: 'The stored object is damaged; restore from another backup set or destination.' })
+    }
+    return undefined
   })
   // A connection lost mid-object fails the stream with a sentence; stopping the reader stops the download.
   body.on('error', (error) => {
     if (check.destroyed) return
     if (isAbortError(error)) return void check.destroy(error)
     const of = expected.size !== undefined ? ` of ${expected.size}` : ''
-    check.destroy(new DbopsError('STORAGE_S3_READ_FAILED', `reading "${expected.key}" from ${expected.location} failed after ${size}${of} bytes: ${(error as Error).message || (error as { code?: string }).code}`, { hint: 'Run again; if it keeps failing, check the network to the endpoint.', cause: error }))
+    check.destroy(new DbopsError('STORAGE_S3_READ_FAILED', `reading "${expected.key}" from ${expected.location} failed after ${check.result().size}${of} bytes: ${(error as Error).message || (error as { code?: string }).code}`, { hint: 'Run again; if it keeps failing, check the network to the endpoint.', cause: error }))
   })
   check.on('close', () => {
     if (!body.destroyed) body.destroy()

@@ -20,8 +20,14 @@ export const STATS_FROM_PG_STATS = `select c.oid as relid, a.attnum, s.null_frac
   join pg_attribute a on a.attrelid = c.oid and a.attname = s.attname
  where not s.inherited`
 
-/** Schemas no user object lives in, as `n` (pg_namespace) sees them. */
-export const USER_SCHEMAS = `n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast' and n.nspname !~ '^pg_temp_'`
+/**
+ * The SQL condition that keeps user schemas: not the system catalogs, TOAST (`pg_toast`,
+ * `pg_toast_temp_N`) or temporary (`pg_temp_N`) schemas. `alias` names pg_namespace in the query.
+ */
+export const userSchemas = (alias = 'n') => `${alias}.nspname not in ('pg_catalog', 'information_schema') and ${alias}.nspname !~ '^pg_(toast|temp_)'`
+
+/** {@link userSchemas} with pg_namespace as `n`. */
+export const USER_SCHEMAS = userSchemas('n')
 
 /**
  * Whether a key column can be deduplicated: its operator family has an equalimage support

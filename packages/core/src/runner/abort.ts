@@ -1,4 +1,5 @@
 import { DbopsError, isAbortError } from '../errors.ts'
+import { formatDuration } from '../format.ts'
 import { errorReport, type StepReport } from './report.ts'
 
 /** The reason `--timeout` aborts with: still an AbortError for code that checks, and it knows its value. */
@@ -34,14 +35,4 @@ export function abortedCommandError(signal: AbortSignal, thrown: unknown, comman
   if (!signal.aborted || reason?.code !== 'TIMEOUT') return thrown
   const limit = typeof reason.timeoutMs === 'number' ? ` of ${formatDuration(reason.timeoutMs)}` : ''
   return new DbopsError('TIMEOUT', `${command} reached its --timeout${limit} and was stopped`, { hint: 'Give it a longer --timeout, or find out why it took so long.', cause: thrown })
-}
-
-/** `1.5s`, `90s` -> `1m30s`, `2h`, `250ms`: as a person would write it for --timeout. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`
-  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`
-  const h = Math.floor(ms / 3_600_000)
-  const m = Math.floor((ms % 3_600_000) / 60_000)
-  const s = Math.round((ms % 60_000) / 1000)
-  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}` || '0s'
 }

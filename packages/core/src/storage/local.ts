@@ -3,9 +3,10 @@ import { constants, createReadStream, createWriteStream } from 'node:fs'
 import { access, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { Transform, type Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { DbopsError } from '../errors.ts'
+import { measuringStream } from './measure.ts'
 import type { ObjectInfo, PutOptions, PutResult, Storage } from './types.ts'
 
 /**
@@ -37,15 +38,7 @@ export function localStorage(name: string, dir: string): Storage {
         throw await notWritable(name, root, path.dirname(file), error)
       })
       const temp = path.join(path.dirname(file), `.${path.basename(file)}.${WRITER}.${randomUUID()}.partial`)
-      const hash = createHash('sha256')
-      let size = 0
-      const measure = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          hash.update(chunk)
-          size += chunk.length
-          done(null, chunk)
-        },
-      })
+      const measure = measuringStream()
       const out = createWriteStream(temp, { mode: 0o600 })
       try {
         await pipeline(body, measure, out, { signal: options.signal })
@@ -60,9 +53,9 @@ export function localStorage(name: string, dir: string): Storage {
         await rm(temp, { force: true })
         // Nor a folder: the ones this write created go too, when nothing else is in them.
         if (created) await removeEmptyDirs(path.dirname(file), path.dirname(created))
-        throw await writeFailure(name, root, key, size, error as NodeJS.ErrnoException)
+        throw await writeFailure(name, root, key, measure.result().size, error as NodeJS.ErrnoException)
       }
-      return { key, size, sha256: hash.digest('hex') }
+      return { key, ...measure.result() }
     },
 
     async get(key: string, options?: { signal?: AbortSignal }): Promise<Readable> {

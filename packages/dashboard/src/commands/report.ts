@@ -1,6 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { DbopsError, UsageError, takeOption, type Command, type CommandContext } from 'dbops/plugin'
+import { DbopsError, UsageError, formatBytes, takeOption, type Command, type CommandContext } from 'dbops/plugin'
 import { Collector } from '../collect/collector.ts'
 import { configSecrets } from '../collect/secrets.ts'
 import { parseSince, type DashboardOptions } from '../options.ts'
@@ -58,7 +58,7 @@ export function reportCommand(options: DashboardOptions): Command {
           ctx.printJson(summary)
           return failed.length ? 1 : 0
         } else {
-          ctx.print(`report written to ${target} (${Math.round(summary.bytes / 1024)} KB): ${sets} backup sets, ${state.runs.size} runs, ${state.health.now.length} health checks since ${state.since.toISOString().slice(0, 10)}`)
+          ctx.print(`report written to ${target} (${formatBytes(summary.bytes)}): ${sets} backup sets, ${state.runs.size} runs, ${state.health.now.length} health checks since ${state.since.toISOString().slice(0, 10)}`)
           if (omitted.sets || omitted.runs) ctx.print(`  listed without a detail page: ${omitted.sets} sets, ${omitted.runs} runs`)
         }
         if (failed.length) {

@@ -31,6 +31,3 @@ export function sessionName(row: Record<string, any>): string {
 }
 
 export type { Finding }
-
-/** Schemas no user object lives in: system catalogs, TOAST and temporary schemas. */
-export const USER_SCHEMA = (alias = 'n') => `${alias}.nspname not in ('pg_catalog', 'information_schema') and ${alias}.nspname !~ '^pg_(toast|temp_|toast_temp_)'`

@@ -1,6 +1,7 @@
+import { USER_SCHEMAS } from 'dbops/plugin'
 import { z } from 'zod'
 import { parseThreshold } from '../thresholds.ts'
-import { USER_SCHEMA, defineCheck, num } from './_define.ts'
+import { defineCheck, num } from './_define.ts'
 import { LOCKED_RELATIONS_CTE } from './_locked.ts'
 
 /**
@@ -18,7 +19,7 @@ from pg_index i
 join pg_class c on c.oid = i.indexrelid
 join pg_namespace n on n.oid = c.relnamespace
 where c.relam = (select oid from pg_am where amname = 'btree') and i.indisvalid and i.indisready and c.relpersistence <> 't'
-  and ${USER_SCHEMA()}
+  and ${USER_SCHEMAS}
   and case when cardinality($1::text[]) > 0 then i.indexrelid::regclass::text = any($1::text[]) or c.relname = any($1::text[])
            else c.relpages::bigint * current_setting('block_size')::int <= $2 end
 order by random()

@@ -1,6 +1,5 @@
-import { listBackupSets } from 'dbops/plugin'
+import { formatDuration, listBackupSets } from 'dbops/plugin'
 import { z } from 'zod'
-import { formatDuration } from '../thresholds.ts'
 import { defineCheck } from './_define.ts'
 
 /** Namespaces of plugins that write dbops backup sets. */
@@ -59,7 +58,7 @@ export const backupFreshnessCheck = defineCheck({
           continue
         }
         const age = (Date.now() - Date.parse(newest.manifest.finishedAt)) / 1000
-        findings.push({ object: `${name} (${storage.location})`, value: age, detail: `newest ${newest.manifest.id}, finished ${formatDuration(age)} ago; ${sets.length} set(s)` })
+        findings.push({ object: `${name} (${storage.location})`, value: age, detail: `newest ${newest.manifest.id}, finished ${formatDuration(age * 1000)} ago; ${sets.length} set(s)` })
       } catch (error) {
         findings.push({ object: name, value: null, status: 'unknown' as const, detail: `cannot list backups: ${(error as Error).message}` })
       }
@@ -68,7 +67,7 @@ export const backupFreshnessCheck = defineCheck({
     return {
       value: ages.length ? Math.max(...ages) : null,
       findings,
-      message: findings.map((f) => `${f.object.split(' ')[0]}: ${f.value !== null ? `${formatDuration(f.value)} old` : f.detail}`).join('; ') || 'no destination configured',
+      message: findings.map((f) => `${f.object.split(' ')[0]}: ${f.value !== null ? `${formatDuration(f.value * 1000)} old` : f.detail}`).join('; ') || 'no destination configured',
     }
   },
 })

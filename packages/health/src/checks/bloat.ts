@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { formatBytes, listingFloor } from '../thresholds.ts'
-import { estimateIndex, listIndexesSql, STALE_FRACTION, STATS_FROM_PG_STATISTIC, STATS_FROM_PG_STATS, type IndexRow } from 'dbops/plugin'
-import { USER_SCHEMA, defineCheck, num } from './_define.ts'
+import { listingFloor } from '../thresholds.ts'
+import { estimateIndex, formatBytes, listIndexesSql, STALE_FRACTION, USER_SCHEMAS, STATS_FROM_PG_STATISTIC, STATS_FROM_PG_STATS, type IndexRow } from 'dbops/plugin'
+import { defineCheck, num } from './_define.ts'
 import type { ServerInfo } from '../types.ts'
 
 /**
@@ -29,7 +29,7 @@ cand as (
   select c.oid, c.relpages::float8 as relpages, c.reltuples::float8 as reltuples,
          coalesce(substring(array_to_string(c.reloptions, ' ') from 'fillfactor=([0-9]+)')::int, 100) as fillfactor
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
-  where c.relkind in ('r', 'm') and ${USER_SCHEMA()} and c.relpages::bigint * current_setting('block_size')::int >= $1
+  where c.relkind in ('r', 'm') and ${USER_SCHEMAS} and c.relpages::bigint * current_setting('block_size')::int >= $1
 ),
 colstats as (
   select cand.oid, count(*) as ncols, count(s.relid) as nstats,

@@ -1,4 +1,5 @@
-import { USER_SCHEMA, defineCheck, num } from './_define.ts'
+import { USER_SCHEMAS } from 'dbops/plugin'
+import { defineCheck, num } from './_define.ts'
 import { readConstraintDefinitions } from './constraint-definition.ts'
 
 /**
@@ -11,7 +12,7 @@ select case when c.conrelid <> 0 then c.conrelid::regclass::text else format_typ
        count(*) over ()::int as total
 from pg_constraint c
 join pg_namespace n on n.oid = c.connamespace
-where not c.convalidated and c.contype in ('c', 'f') and ${USER_SCHEMA()}
+where not c.convalidated and c.contype in ('c', 'f') and ${USER_SCHEMAS}
 order by 1, 2
 limit $1`
 
@@ -48,7 +49,7 @@ select t.tgrelid::regclass::text as "table", t.tgname, t.tgisinternal,
 from pg_trigger t
 join pg_class c on c.oid = t.tgrelid
 join pg_namespace n on n.oid = c.relnamespace
-where t.tgenabled = 'D' and ${USER_SCHEMA()}
+where t.tgenabled = 'D' and ${USER_SCHEMAS}
 order by t.tgisinternal desc, 1, 2
 limit $1`
 

@@ -1,6 +1,7 @@
+import { formatBytes, USER_SCHEMAS } from 'dbops/plugin'
 import { z } from 'zod'
 import { parseThreshold } from '../thresholds.ts'
-import { USER_SCHEMA, defineCheck, num } from './_define.ts'
+import { defineCheck, num } from './_define.ts'
 import { readIndexDefinitions } from './index-definition.ts'
 
 /**
@@ -14,7 +15,7 @@ select i.indexrelid::regclass::text as index, i.indrelid::regclass::text as "tab
 from pg_index i
 join pg_class c on c.oid = i.indexrelid
 join pg_namespace n on n.oid = c.relnamespace
-where not i.indisvalid and ${USER_SCHEMA()}
+where not i.indisvalid and ${USER_SCHEMAS}
   and not exists (
     select 1 from pg_stat_progress_create_index p
     where p.index_relid = i.indexrelid
@@ -68,7 +69,7 @@ with idx as (
   from pg_index i
   join pg_class c on c.oid = i.indexrelid
   join pg_namespace n on n.oid = c.relnamespace
-  where i.indisvalid and ${USER_SCHEMA()}
+  where i.indisvalid and ${USER_SCHEMAS}
 ), pairs as (
   select a.indexrelid as redundant, b.indexrelid as covering, a.relpages, a.keys = b.keys as exact,
          row_number() over (partition by a.indexrelid order by b.indisprimary desc, b.indisunique desc, b.indexrelid) as rn
@@ -107,7 +108,7 @@ export const duplicateIndexesCheck = defineCheck({
       findings: rows.map((r) => {
         const covering = definitions.get(String(r.covering_oid))
         const withheld = covering?.withheld ? `; ${covering.withheld}` : ''
-        return { object: String(r.index), value: 1, detail: `${r.exact ? 'same columns as' : 'a prefix of'} ${r.covered_by} (${covering?.text ?? '?'}); ${Math.round(num(r.bytes) / 1024)} kB to reclaim${withheld}` }
+        return { object: String(r.index), value: 1, detail: `${r.exact ? 'same columns as' : 'a prefix of'} ${r.covered_by} (${covering?.text ?? '?'}); ${formatBytes(num(r.bytes))} to reclaim${withheld}` }
       }),
       total,
       message: total ? `${total} redundant index(es): ${rows.map((r) => `${r.index} (covered by ${r.covered_by})`).slice(0, 3).join(', ')}` : 'no redundant index',
@@ -129,7 +130,7 @@ select i.indexrelid::regclass::text as index, i.indrelid::regclass::text as "tab
 from pg_index i
 join pg_class c on c.oid = i.indexrelid
 join pg_namespace n on n.oid = c.relnamespace
-where ${USER_SCHEMA()} and i.indisvalid and not i.indisunique and not i.indisprimary and not i.indisexclusion
+where ${USER_SCHEMAS} and i.indisvalid and not i.indisunique and not i.indisprimary and not i.indisexclusion
   and c.relpages::bigint * current_setting('block_size')::int >= $1
   and pg_stat_get_numscans(i.indexrelid) = 0
 order by c.relpages desc
@@ -161,7 +162,7 @@ export const unusedIndexesCheck = defineCheck({
     const total = num(rows[0]?.total)
     return {
       value: total,
-      findings: rows.map((r) => ({ object: String(r.index), value: 1, detail: `on ${r.table}, ${Math.round(num(r.bytes) / 1024 / 1024)} MB, never scanned${r.supports_fk ? '; supports a foreign key' : ''}` })),
+      findings: rows.map((r) => ({ object: String(r.index), value: 1, detail: `on ${r.table}, ${formatBytes(num(r.bytes))}, never scanned${r.supports_fk ? '; supports a foreign key' : ''}` })),
       total,
       message: total ? `${total} index(es) of ${options.minSize} or more never scanned` : `no unused index of ${options.minSize} or more`,
     }
@@ -182,7 +183,7 @@ select f.conrelid::regclass::text as "table", f.conname, f.confrelid::regclass::
 from pg_constraint f
 join pg_class c on c.oid = f.conrelid
 join pg_namespace n on n.oid = c.relnamespace
-where f.contype = 'f' and ${USER_SCHEMA()} and greatest(c.reltuples, 0) >= $1
+where f.contype = 'f' and ${USER_SCHEMAS} and greatest(c.reltuples, 0) >= $1
   and not exists (
     select 1 from pg_index i
     where i.indrelid = f.conrelid and i.indisvalid and i.indpred is null
@@ -219,7 +220,7 @@ with t as (
   select c.oid, c.reltuples, pg_stat_get_numscans(c.oid) as seq_scan,
          (select coalesce(sum(pg_stat_get_numscans(i.indexrelid)), 0) from pg_index i where i.indrelid = c.oid) as idx_scan
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
-  where c.relkind in ('r', 'm') and ${USER_SCHEMA()} and c.reltuples >= $1
+  where c.relkind in ('r', 'm') and ${USER_SCHEMAS} and c.reltuples >= $1
 )
 select oid::regclass::text as "table", reltuples::bigint as rows, seq_scan, idx_scan,
        (100.0 * idx_scan / nullif(seq_scan + idx_scan, 0))::float8 as index_pct,

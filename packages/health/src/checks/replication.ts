@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { compare, formatBytes } from '../thresholds.ts'
+import { formatBytes } from 'dbops/plugin'
+import { compare } from '../thresholds.ts'
 import { worstStatus } from '../status.ts'
 import type { Status } from '../types.ts'
 import { defineCheck, num } from './_define.ts'

@@ -1,5 +1,6 @@
+import { USER_SCHEMAS } from 'dbops/plugin'
 import { listingFloor } from '../thresholds.ts'
-import { USER_SCHEMA, defineCheck, num } from './_define.ts'
+import { defineCheck, num } from './_define.ts'
 
 /**
  * Tables autovacuum should have processed (dead tuples, or rows changed since ANALYZE, past
@@ -15,7 +16,7 @@ export const MAINTENANCE_DUE_SQL = (kind: 'vacuum' | 'analyze') => {
 with due as (
   select c.oid, c.reltuples, ${counter} as pending, ${last} as last_time
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
-  where c.relkind in ('r', 'm') and ${USER_SCHEMA()}
+  where c.relkind in ('r', 'm') and ${USER_SCHEMAS}
     and ${counter} > current_setting('autovacuum_${kind}_threshold')::float8
                       + current_setting('autovacuum_${kind}_scale_factor')::float8 * greatest(c.reltuples, 0)
 ), aged as (

@@ -1,14 +1,14 @@
-import { lockKey } from 'dbops/plugin'
+import { lockKey, quoteIdent } from 'dbops/plugin'
 import { migrationChecksum, type MigrationFile } from '../files/migration-file.ts'
-import { ident, literal } from '../sql/quote.ts'
+import { literal } from '../sql/quote.ts'
 import type { MigrationSession } from '../session.ts'
 import type { Ledger, LedgerRow } from './types.ts'
 
 /** dbops' own ledger: one row per versioned or repeatable file. */
 export function dbopsLedger(schema: string, table: string, dbopsVersion: string): Ledger {
-  const t = `${ident(schema)}.${ident(table)}`
+  const t = `${quoteIdent(schema)}.${quoteIdent(table)}`
   const create = `
-    create schema if not exists ${ident(schema)};
+    create schema if not exists ${quoteIdent(schema)};
     create table if not exists ${t} (
       version            text primary key,
       name               text not null,

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
+import { quoteIdent } from 'dbops/plugin'
 import type { MigrationFile } from '../files/migration-file.ts'
 import { sha256 } from '../files/migration-file.ts'
-import { ident, literal } from '../sql/quote.ts'
+import { literal } from '../sql/quote.ts'
 import type { MigrationSession } from '../session.ts'
 import type { Ledger, LedgerRow } from './types.ts'
 
@@ -15,9 +16,9 @@ export const PRISMA_LOCK_KEY = 72707369n
  * with rolled_back_at set are ignored, as Prisma ignores them.
  */
 export function prismaLedger(schema: string): Ledger {
-  const t = `${ident(schema)}.${ident('_prisma_migrations')}`
+  const t = `${quoteIdent(schema)}.${quoteIdent('_prisma_migrations')}`
   const create = `
-    create schema if not exists ${ident(schema)};
+    create schema if not exists ${quoteIdent(schema)};
     CREATE TABLE IF NOT EXISTS ${t} (
       "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
       "checksum"              VARCHAR(64) NOT NULL,

@@ -1,8 +1,9 @@
+import { formatBytes, quoteIdent } from 'dbops/plugin'
 import { cooperate } from '../cooperate.ts'
 import type { MigrationFile } from '../files/migration-file.ts'
 import { isRowStatement } from '../sql/parser.ts'
 import type { PreparedSection } from '../sql/prepare.ts'
-import { ident, literal } from '../sql/quote.ts'
+import { literal } from '../sql/quote.ts'
 import type { MigrationSession } from '../session.ts'
 import { RULES, type RawFinding, type Severity, type TableRef } from './rules.ts'
 
@@ -93,7 +94,7 @@ function weigh(out: Finding, raw: RawFinding, sizes: Map<string, TableSize> | un
 }
 
 async function tableSizes(session: MigrationSession, tables: TableRef[]): Promise<Map<string, TableSize>> {
-  const names = tables.map((t) => (t.schema ? `${ident(t.schema)}.${ident(t.name)}` : ident(t.name)))
+  const names = tables.map((t) => (t.schema ? `${quoteIdent(t.schema)}.${quoteIdent(t.name)}` : quoteIdent(t.name)))
   const rows = await session.run<Array<{ name: string; exists: boolean; bytes: string | null; heap: string | null; rows: string | null }>>(`
     select n.name, c.oid is not null as exists, pg_total_relation_size(c.oid)::text as bytes, pg_relation_size(c.oid)::text as heap, c.reltuples::bigint::text as rows
       from unnest(array[${names.map(literal).join(', ')}]::text[]) with ordinality as n(name, i)
@@ -105,16 +106,6 @@ async function tableSizes(session: MigrationSession, tables: TableRef[]): Promis
 }
 
 const key = (t: TableRef) => `${t.schema ?? ''}.${t.name}`.toLowerCase()
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB']
-  let i = 0
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024
-    i++
-  }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
-}
 
 export function formatFinding(f: Finding): string {
   return `${f.file}:${f.line}:${f.column}  ${f.severity}  ${f.rule}: ${f.message}\n    fix: ${f.fix}  (or \`-- dbops:lint-ignore ${f.rule}\` above the statement)`

@@ -9,8 +9,3 @@ export function literal(value: string | number | null | undefined): string {
   const quoted = value.replace(/'/g, "''")
   return value.includes('\\') ? `E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`
 }
-
-/** A quoted SQL identifier. */
-export function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`
-}
