@@ -12,7 +12,7 @@ export { describeTarget, resolveTarget, type ConnectionTarget } from './db/conne
 export { lockKey, sleep, type LockOptions } from './db/lock.ts'
 export { quoteIdent } from './db/quote.ts'
 export { DbopsError, ConfigError, UsageError, ExitCode, isAbortError, messageOf } from './errors.ts'
-export { redact, redactUrl, scrub, isSecretKey, REDACTED } from './secrets.ts'
+export { redact, redactUrl, scrub, isSecretKey, collectSecrets, REDACTED } from './secrets.ts'
 export type { Logger } from './logger.ts'
 export type { Storage, StorageSpec, ObjectInfo, PutOptions, PutResult, StorageRegistry } from './storage/types.ts'
 export { localStorage } from './storage/local.ts'

@@ -1,3 +1,4 @@
+import type { ResolvedConfig } from './config/resolve.ts'
 /** Key names whose values are secrets wherever they appear in a config or a report. */
 const SECRET_KEY = /pass(word)?|secret|token|credential|identity|private|api[-_]?key|access[-_]?key|webhook|authorization|cookie|session[-_]?key|^ping$/i
 
@@ -106,4 +107,30 @@ function safeDecode(text: string): string {
   } catch {
     return text
   }
+}
+
+/**
+ * Every secret value of the config, to scrub from every output: string values under
+ * secret-looking keys anywhere in it (plugin and storage options included), passwords inside
+ * URLs, and schedule ping URLs.
+ */
+export function collectSecrets(config: ResolvedConfig): string[] {
+  const out: string[] = []
+  const walk = (value: unknown, key: string, depth: number) => {
+    if (depth > 8 || value === null || value === undefined) return
+    if (typeof value === 'string') {
+      if (isSecretKey(key) && value.length >= 4) out.push(value)
+      const password = /^[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:([^\s@/]+)@/i.exec(value)?.[1]
+      if (password) out.push(password, decodeURIComponent(password))
+      return
+    }
+    if (Array.isArray(value)) return value.forEach((v) => walk(v, key, depth + 1))
+    if (typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, k, depth + 1)
+  }
+  walk(config.connection, 'connection', 0)
+  walk(config.pluginOptions, '', 0)
+  walk(config.notify, 'notify', 0)
+  walk(config.storageOptions, '', 0)
+  for (const s of Object.values(config.schedules)) if (s.ping) out.push(s.ping)
+  return [...new Set(out.filter((s) => s.length >= 4))]
 }

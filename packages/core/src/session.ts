@@ -8,7 +8,9 @@ import { Db } from './db/db.ts'
 import { ConfigError } from './errors.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { timeoutReason } from './runner/abort.ts'
-import { isSecretKey } from './secrets.ts'
+import { collectSecrets } from './secrets.ts'
+
+export { collectSecrets }
 
 export interface Session {
   config: ResolvedConfig
@@ -55,25 +57,6 @@ function resolveNamingFile(loaded: LoadedConfig, cwd: string): ResolvedConfig {
     if (error instanceof ConfigError) throw new ConfigError(error.problems, invalidIntro(path.relative(cwd, loaded.file) || loaded.file))
     throw error
   }
-}
-
-/** String values under secret-looking keys anywhere in the config, plugin options included. */
-export function collectSecrets(config: ResolvedConfig): string[] {
-  const out: string[] = []
-  const walk = (value: unknown, key: string, depth: number) => {
-    if (depth > 8 || value === null || value === undefined) return
-    if (typeof value === 'string') {
-      if (isSecretKey(key) && value.length >= 4) out.push(value)
-      return
-    }
-    if (Array.isArray(value)) return value.forEach((v) => walk(v, key, depth + 1))
-    if (typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, k, depth + 1)
-  }
-  walk(config.connection, 'connection', 0)
-  walk(config.pluginOptions, '', 0)
-  walk(config.notify, 'notify', 0)
-  walk(config.storageOptions, '', 0)
-  return out
 }
 
 /** The one AbortController of a CLI process: SIGINT/SIGTERM and --timeout abort it. */

@@ -1,8 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { DbopsError, UsageError, formatBytes, takeOption, type Command, type CommandContext } from 'dbops/plugin'
+import { DbopsError, UsageError, formatBytes, takeOption, type Command, type CommandContext, collectSecrets } from 'dbops/plugin'
 import { Collector } from '../collect/collector.ts'
-import { configSecrets } from '../collect/secrets.ts'
 import { parseSince, type DashboardOptions } from '../options.ts'
 import { reportBundle } from '../report/bundle.ts'
 import { renderReportHtml } from '../report/html.ts'
@@ -35,7 +34,7 @@ export function reportCommand(options: DashboardOptions): Command {
       } catch (error) {
         throw new UsageError(`--since: ${(error as Error).message}`)
       }
-      const collector = new Collector({ config: ctx.config, logger: ctx.logger, secrets: configSecrets(ctx.config), options, since })
+      const collector = new Collector({ config: ctx.config, logger: ctx.logger, secrets: collectSecrets(ctx.config), options, since })
       try {
         await collector.refresh()
         const state = collector.state

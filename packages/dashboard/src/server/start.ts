@@ -1,6 +1,5 @@
-import { DbopsError, type Logger, type ResolvedConfig } from 'dbops/plugin'
+import { DbopsError, type Logger, type ResolvedConfig, collectSecrets } from 'dbops/plugin'
 import { Collector } from '../collect/collector.ts'
-import { configSecrets } from '../collect/secrets.ts'
 import type { DashboardOptions } from '../options.ts'
 import { createApp } from './app.ts'
 import { isLoopback } from './auth.ts'
@@ -22,7 +21,7 @@ export async function prepareDashboard(env: { config: ResolvedConfig; logger: Lo
       hint: 'Set DBOPS_DASHBOARD_TOKEN (or --token) to a long random value, or bind 127.0.0.1 and reach it through an SSH tunnel.',
     })
   }
-  const secrets = [...new Set([...configSecrets(env.config), ...(env.secrets ?? []), ...(env.token ? [env.token] : [])])]
+  const secrets = [...new Set([...collectSecrets(env.config), ...(env.secrets ?? []), ...(env.token ? [env.token] : [])])]
   const collector = new Collector({ config: env.config, logger: env.logger, secrets, options: env.options, since: env.since })
   await collector.refresh()
   collector.start()
