@@ -23,7 +23,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const SAFETY_NET = { signal: 'SIGKILL' as const, ms: 120_000 }
 
 /** Polls until `condition` holds; fails with `what` after a bound meant for a loaded machine. */
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string, ms = 90_000): Promise<void> {
   const until = Date.now() + ms
   while (!(await condition())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
@@ -228,7 +228,10 @@ leftovers('a kill -9 mid-dump leaves a hidden partial: the next backup removes i
   try {
     // A: its partial is there, then it is killed outright
     const killed = runAs('A')
-    await waitFor(() => partials().length === 1, "run A's partial")
+    let endedA: Awaited<typeof killed> | undefined
+    void killed.then((r) => (endedA = r))
+    await waitFor(() => endedA !== undefined || partials().length === 1, "run A's partial")
+    assert.is(endedA, undefined, `run A ended before its partial was seen: ${endedA?.code}\n${endedA?.stderr}`)
     const [partialOfA] = partials()
     await waitFor(() => findProcesses('pg_dump', `PGDATABASE=${db.name}`).length === 1, "run A's pg_dump")
     pgDumpOfA = findProcesses('pg_dump', `PGDATABASE=${db.name}`)[0]
