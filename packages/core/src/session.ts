@@ -25,8 +25,13 @@ export interface Session {
 export async function openSession(options: { configFile?: string; cwd?: string; env: ConfigEnv; json?: boolean }): Promise<Session> {
   const loaded = await loadConfig({ file: options.configFile, cwd: options.cwd, env: options.env })
   const config = resolveNamingFile(loaded, options.cwd ?? process.cwd())
+  return sessionOf(config)
+}
+
+/** A session over a resolved config: contexts for runs, their secrets, and one close for all. */
+export function sessionOf(config: ResolvedConfig): Session {
   const contexts: Context[] = []
-  const secrets: string[] = []
+  const secrets: string[] = collectSecrets(config)
   const logger = createLogger({ secrets: () => secrets })
   return {
     config,
@@ -34,7 +39,7 @@ export async function openSession(options: { configFile?: string; cwd?: string; 
     secrets,
     createContext({ signal, dryRun, tags = [] }) {
       const db = new Db(config.connection, config.pool)
-      secrets.push(...collectSecrets(config), ...[db.target.password, db.replicaTarget?.password].filter((s): s is string => !!s))
+      secrets.push(...[db.target.password, db.replicaTarget?.password].filter((s): s is string => !!s))
       const ctx: Context = { config, logger, db, storage: config.createStorage(), signal, dryRun, runId: randomUUID(), tags, results: {} }
       contexts.push(ctx)
       return ctx

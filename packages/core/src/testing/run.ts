@@ -1,15 +1,12 @@
-import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import type { ConfigEnv, DbopsConfig } from '../config/define.ts'
 import { throwIfMissingEnv } from '../config/env.ts'
 import { resolveConfig, type ResolvedConfig } from '../config/resolve.ts'
 import type { Context } from '../context.ts'
-import { Db } from '../db/db.ts'
-import { createLogger, type Logger } from '../logger.ts'
 import { planRun } from '../runner/plan.ts'
 import type { RunReport } from '../runner/report.ts'
 import { runPlan } from '../runner/run.ts'
-import { collectSecrets, openSession } from '../session.ts'
+import { openSession, sessionOf } from '../session.ts'
 
 type AnyConfig = DbopsConfig<any, any> | ((env: ConfigEnv) => DbopsConfig<any, any> | Promise<DbopsConfig<any, any>>)
 
@@ -76,27 +73,7 @@ async function openTestSession(options: TestRunOptions, env: ConfigEnv): Promise
   // An inline config has no file: `dir` is where relative paths (./backups) resolve.
   throwIfMissingEnv() // env('NAME') calls made while the test built the object
   const config = resolveConfig({ raw: raw as Record<string, unknown>, file: path.join(cwd, '(inline config)'), dir: cwd })
-  const secrets = collectSecrets(config)
-  const logger: Logger = createLogger({ secrets: () => secrets })
-  const contexts: Context[] = []
-  return {
-    config,
-    secrets,
-    createContext({ signal, dryRun, tags }) {
-      const db = new Db(config.connection, config.pool)
-      secrets.push(...[db.target.password, db.replicaTarget?.password].filter((s): s is string => !!s))
-      const ctx: Context = { config, logger, db, storage: config.createStorage(), signal, dryRun, runId: randomUUID(), tags, results: {} }
-      contexts.push(ctx)
-      return ctx
-    },
-    async close() {
-      for (const ctx of contexts) {
-        await ctx.db.close().catch(() => {})
-        for (const storage of ctx.storage.values()) await storage.close?.()
-      }
-      await config.close()
-    },
-  }
+  return sessionOf(config)
 }
 
 async function withEnv<T>(vars: Record<string, string | undefined> | undefined, fn: () => Promise<T>): Promise<T> {
