@@ -220,7 +220,10 @@ leftovers('a kill -9 mid-dump leaves a hidden partial: the next backup removes i
   const w = await makeWorkdir({ 'dbops.config.ts': configFile(`{}`) })
   const local = path.join(w.dir, 'backups', db.name)
   const partials = () => filesUnder(local).filter((f) => path.basename(f).endsWith('.partial'))
-  const runAs = (name: string) => runCli(['run', 'dump'], { cwd: w.dir, env: { ...env, DBOPS_TEST_RUN: name }, signalAfterMs: SAFETY_NET })
+  // The marker names this suite's process too: another checkout's suite running at the same
+  // time must not find (and kill) this one's runs.
+  const marker = (name: string) => `${name}-${process.pid}`
+  const runAs = (name: string) => runCli(['run', 'dump'], { cwd: w.dir, env: { ...env, DBOPS_TEST_RUN: marker(name) }, signalAfterMs: SAFETY_NET })
   const lock = await lockTable() // every pg_dump waits for it, with its partial open
   let running: ReturnType<typeof runCli> | undefined
   let next: ReturnType<typeof runCli> | undefined
@@ -235,7 +238,7 @@ leftovers('a kill -9 mid-dump leaves a hidden partial: the next backup removes i
     const [partialOfA] = partials()
     await waitFor(() => findProcesses('pg_dump', `PGDATABASE=${db.name}`).length === 1, "run A's pg_dump")
     pgDumpOfA = findProcesses('pg_dump', `PGDATABASE=${db.name}`)[0]
-    for (const pid of findProcesses('node', 'DBOPS_TEST_RUN=A')) process.kill(pid, 'SIGKILL')
+    for (const pid of findProcesses('node', `DBOPS_TEST_RUN=${marker('A')}`)) process.kill(pid, 'SIGKILL')
     await killed
     assert.ok(existsSync(path.join(local, partialOfA!)), 'the kill left its partial (the fault this test is about)')
     // leftovers without a known writer (an older dbops, another host): removed only when old
