@@ -1,16 +1,11 @@
 /** The JSON shapes the dashboard serves (`/api/...`) and the HTML report inlines. Dates are ISO strings. */
 
+import type { RecordedStep } from 'dbops/plugin'
+
 export type Status = 'ok' | 'warning' | 'critical' | 'unknown'
 
-export interface RunStep {
-  id: string
-  title: string
-  status: string
-  durationMs: number
-  summary?: string
-  error?: string
-  figures?: Record<string, number>
-}
+/** A run's step as the scheduler records it in `dbops.runs.steps`. */
+export type RunStep = RecordedStep
 
 export interface RunRow {
   id: string
