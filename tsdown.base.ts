@@ -25,13 +25,19 @@ type ExportTarget = string | { 'dbops-source'?: string; types?: string }
  * (`types: ./dist/<name>.d.ts`). Adding a subpath export is an edit of package.json only.
  */
 export function exportedEntries(): Record<string, string> {
-  const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { name: string; exports?: Record<string, ExportTarget> }
+  const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    name: string
+    exports?: Record<string, ExportTarget>
+  }
   const entries: Record<string, string> = {}
   for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
     if (typeof target === 'string') continue
     const source = target['dbops-source']
     const name = /^\.\/dist\/(.+)\.d\.ts$/.exec(target.types ?? '')?.[1]
-    if (!source || !name) throw new Error(`${manifest.name}: exports["${subpath}"] needs "dbops-source": "./src/….ts" and "types": "./dist/<name>.d.ts"`)
+    if (!source || !name)
+      throw new Error(
+        `${manifest.name}: exports["${subpath}"] needs "dbops-source": "./src/….ts" and "types": "./dist/<name>.d.ts"`,
+      )
     entries[name] = source
   }
   return entries
@@ -44,7 +50,10 @@ export function exportedEntries(): Record<string, string> {
  * chunk (start-up loads only what a command needs). Dependencies and `dbops` itself are
  * never bundled: a plugin's `dbops/plugin` is the CLI's.
  */
-export function packageBuild(extraEntries: Record<string, string> = {}, options: Partial<UserConfig> = {}): UserConfig {
+export function packageBuild(
+  extraEntries: Record<string, string> = {},
+  options: Partial<UserConfig> = {},
+): UserConfig {
   return defineConfig({
     entry: { ...exportedEntries(), ...extraEntries },
     format: 'esm',

@@ -42,12 +42,16 @@ interface Sample {
 /** Runs a command under GNU time; returns wall seconds and the peak RSS of its largest process. */
 function timed(side: string, cmd: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', 'BENCH %e %M', ...cmd], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn('/usr/bin/time', ['-f', 'BENCH %e %M', ...cmd], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     let err = ''
     child.stderr.on('data', (d) => (err += d))
     child.on('close', (code) => {
       const m = /BENCH ([\d.]+) (\d+)/.exec(err)
-      if (code !== 0 || !m) return reject(new Error(`${side} failed (${code}): ${err.slice(-2000)}`))
+      if (code !== 0 || !m)
+        return reject(new Error(`${side} failed (${code}): ${err.slice(-2000)}`))
       resolve({ side, seconds: Number(m[1]), rssMb: Number(m[2]) / 1024 })
     })
   })
@@ -55,7 +59,12 @@ function timed(side: string, cmd: string[], env: NodeJS.ProcessEnv): Promise<Sam
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const sizeOfDir = (dir: string): number =>
-  readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? sizeOfDir(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).size), 0)
+  readdirSync(dir, { withFileTypes: true }).reduce(
+    (n, e) =>
+      n +
+      (e.isDirectory() ? sizeOfDir(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).size),
+    0,
+  )
 
 async function main(): Promise<void> {
   const cluster = await startCluster()
@@ -71,14 +80,18 @@ async function main(): Promise<void> {
     execFileSync(bin('pgbench'), ['-i', '-q', '-s', String(scale), url], { stdio: 'ignore' })
     const db = new pg.Client({ connectionString: url })
     await db.connect()
-    await db.query(`create table docs as select g as id, md5(g::text) || ' ' || repeat(md5((g * 7)::text), 3) as body, now() - g * interval '1 minute' as at from generate_series(1, ${textRows}) g`)
+    await db.query(
+      `create table docs as select g as id, md5(g::text) || ' ' || repeat(md5((g * 7)::text), 3) as body, now() - g * interval '1 minute' as at from generate_series(1, ${textRows}) g`,
+    )
     await db.query('analyze')
     const dbBytes = Number((await db.query(`select pg_database_size('bench') as n`)).rows[0].n)
     await db.end()
     process.stdout.write(`database: ${(dbBytes / 1e6).toFixed(0)} MB on disk\n`)
 
     execFileSync('age-keygen', ['-o', path.join(work.dir, 'key.txt')], { stdio: 'ignore' })
-    const recipient = execFileSync('age-keygen', ['-y', path.join(work.dir, 'key.txt')], { encoding: 'utf8' }).trim()
+    const recipient = execFileSync('age-keygen', ['-y', path.join(work.dir, 'key.txt')], {
+      encoding: 'utf8',
+    }).trim()
     await work.write(
       'dbops.config.ts',
       `import { defineConfig } from 'dbops'
@@ -91,20 +104,55 @@ export default defineConfig({
 })
 `,
     )
-    const libpq = { ...process.env, PGHOST: cluster.host, PGPORT: String(cluster.port), PGUSER: 'postgres', PGDATABASE: 'bench' }
-    const cliEnv = { PATH: process.env.PATH, HOME: process.env.HOME, CI: '1', NO_COLOR: '1', DATABASE_URL: url, DBOPS_AGE_IDENTITY_FILE: path.join(work.dir, 'key.txt') }
+    const libpq = {
+      ...process.env,
+      PGHOST: cluster.host,
+      PGPORT: String(cluster.port),
+      PGUSER: 'postgres',
+      PGDATABASE: 'bench',
+    }
+    const cliEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      CI: '1',
+      NO_COLOR: '1',
+      DATABASE_URL: url,
+      DBOPS_AGE_IDENTITY_FILE: path.join(work.dir, 'key.txt'),
+    }
     const out = path.join(work.dir, 'out')
     mkdirSync(out)
     const backups = path.join(work.dir, 'backups')
     const dumpSides: Record<string, () => Promise<Sample>> = {
       dbops: async () => {
         rmSync(backups, { recursive: true, force: true })
-        const s = await timed('dbops', [process.execPath, DBOPS_BIN, 'run', 'dump'], { ...cliEnv, cwd: work.dir } as NodeJS.ProcessEnv)
+        const s = await timed('dbops', [process.execPath, DBOPS_BIN, 'run', 'dump'], {
+          ...cliEnv,
+          cwd: work.dir,
+        } as NodeJS.ProcessEnv)
         return { ...s, bytes: sizeOfDir(backups) }
       },
-      'pg_dump -Fc': async () => ({ ...(await timed('pg_dump -Fc', [bin('pg_dump'), '-Fc', '-f', path.join(out, 'fc.dump')], libpq)), bytes: statSync(path.join(out, 'fc.dump')).size }),
-      'pg_dump | gzip': async () => ({ ...(await timed('pg_dump | gzip', ['sh', '-c', `"${bin('pg_dump')}" -Fc | gzip > "${path.join(out, 'fc.dump.gz')}"`], libpq)), bytes: statSync(path.join(out, 'fc.dump.gz')).size }),
-      'floor (-Z0 > /dev/null)': () => timed('floor (-Z0 > /dev/null)', ['sh', '-c', `"${bin('pg_dump')}" -Fc -Z0 > /dev/null`], libpq),
+      'pg_dump -Fc': async () => ({
+        ...(await timed(
+          'pg_dump -Fc',
+          [bin('pg_dump'), '-Fc', '-f', path.join(out, 'fc.dump')],
+          libpq,
+        )),
+        bytes: statSync(path.join(out, 'fc.dump')).size,
+      }),
+      'pg_dump | gzip': async () => ({
+        ...(await timed(
+          'pg_dump | gzip',
+          ['sh', '-c', `"${bin('pg_dump')}" -Fc | gzip > "${path.join(out, 'fc.dump.gz')}"`],
+          libpq,
+        )),
+        bytes: statSync(path.join(out, 'fc.dump.gz')).size,
+      }),
+      'floor (-Z0 > /dev/null)': () =>
+        timed(
+          'floor (-Z0 > /dev/null)',
+          ['sh', '-c', `"${bin('pg_dump')}" -Fc -Z0 > /dev/null`],
+          libpq,
+        ),
     }
     // dbops runs from its work dir (GNU time inherits the cwd of spawn)
     const names = Object.keys(dumpSides)
@@ -112,9 +160,12 @@ export default defineConfig({
     process.stdout.write(`dumping: ${runs} runs per side, alternating order\n`)
     for (let run = 0; run < runs; run++) {
       for (const name of run % 2 === 0 ? names : [...names].reverse()) {
-        const s = name === 'dbops' ? await inDir(work.dir, dumpSides[name]!) : await dumpSides[name]!()
+        const s =
+          name === 'dbops' ? await inDir(work.dir, dumpSides[name]!) : await dumpSides[name]!()
         samples.push(s)
-        process.stdout.write(`  ${name.padEnd(24)} ${s.seconds.toFixed(2)} s  ${s.rssMb.toFixed(0)} MB RSS\n`)
+        process.stdout.write(
+          `  ${name.padEnd(24)} ${s.seconds.toFixed(2)} s  ${s.rssMb.toFixed(0)} MB RSS\n`,
+        )
       }
     }
 
@@ -123,17 +174,46 @@ export default defineConfig({
     const restoreSamples: Sample[] = []
     process.stdout.write(`restoring: ${restoreRuns} runs per side\n`)
     for (let run = 0; run < restoreRuns; run++) {
-      for (const side of run % 2 === 0 ? ['dbops restore', 'pg_restore'] : ['pg_restore', 'dbops restore']) {
+      for (const side of run % 2 === 0
+        ? ['dbops restore', 'pg_restore']
+        : ['pg_restore', 'dbops restore']) {
         await admin.query('drop database if exists bench_restore with (force)')
         let s: Sample
         if (side === 'pg_restore') {
           await admin.query('create database bench_restore template template0')
-          s = await timed(side, [bin('pg_restore'), '--exit-on-error', '-d', 'bench_restore', path.join(out, 'fc.dump')], libpq)
+          s = await timed(
+            side,
+            [
+              bin('pg_restore'),
+              '--exit-on-error',
+              '-d',
+              'bench_restore',
+              path.join(out, 'fc.dump'),
+            ],
+            libpq,
+          )
         } else {
-          s = await inDir(work.dir, () => timed(side, [process.execPath, DBOPS_BIN, 'backups', 'restore', setId, '--target-db', 'bench_restore', '--create'], cliEnv as NodeJS.ProcessEnv))
+          s = await inDir(work.dir, () =>
+            timed(
+              side,
+              [
+                process.execPath,
+                DBOPS_BIN,
+                'backups',
+                'restore',
+                setId,
+                '--target-db',
+                'bench_restore',
+                '--create',
+              ],
+              cliEnv as NodeJS.ProcessEnv,
+            ),
+          )
         }
         restoreSamples.push(s)
-        process.stdout.write(`  ${side.padEnd(24)} ${s.seconds.toFixed(2)} s  ${s.rssMb.toFixed(0)} MB RSS\n`)
+        process.stdout.write(
+          `  ${side.padEnd(24)} ${s.seconds.toFixed(2)} s  ${s.rssMb.toFixed(0)} MB RSS\n`,
+        )
       }
     }
     await admin.query('drop database if exists bench_restore with (force)')
@@ -141,7 +221,12 @@ export default defineConfig({
 
     const summarize = (all: Sample[], side: string) => {
       const mine = all.filter((s) => s.side === side)
-      return { side, seconds: median(mine.map((s) => s.seconds)), peakRssMb: Math.max(...mine.map((s) => s.rssMb)), bytes: mine.at(-1)!.bytes }
+      return {
+        side,
+        seconds: median(mine.map((s) => s.seconds)),
+        peakRssMb: Math.max(...mine.map((s) => s.rssMb)),
+        bytes: mine.at(-1)!.bytes,
+      }
     }
     const dumps = names.map((n) => summarize(samples, n))
     const restores = ['dbops restore', 'pg_restore'].map((n) => summarize(restoreSamples, n))
@@ -152,10 +237,16 @@ export default defineConfig({
       sizeVsPgDumpFc: by('dbops').bytes! / by('pg_dump -Fc').bytes!,
       restoreVsPgRestore: restores[0]!.seconds / restores[1]!.seconds,
     }
-    process.stdout.write(`\nbackup of a ${(dbBytes / 1e6).toFixed(0)} MB database (pgbench scale ${scale} + ${textRows} text rows), median of ${runs}\n`)
-    process.stdout.write(`${'side'.padEnd(26)}${'wall'.padStart(9)}${'peak RSS'.padStart(11)}${'output'.padStart(11)}\n`)
+    process.stdout.write(
+      `\nbackup of a ${(dbBytes / 1e6).toFixed(0)} MB database (pgbench scale ${scale} + ${textRows} text rows), median of ${runs}\n`,
+    )
+    process.stdout.write(
+      `${'side'.padEnd(26)}${'wall'.padStart(9)}${'peak RSS'.padStart(11)}${'output'.padStart(11)}\n`,
+    )
     for (const d of [...dumps, ...restores]) {
-      process.stdout.write(`${d.side.padEnd(26)}${(d.seconds.toFixed(2) + ' s').padStart(9)}${(d.peakRssMb.toFixed(0) + ' MB').padStart(11)}${(d.bytes ? (d.bytes / 1e6).toFixed(1) + ' MB' : '-').padStart(11)}\n`)
+      process.stdout.write(
+        `${d.side.padEnd(26)}${(d.seconds.toFixed(2) + ' s').padStart(9)}${(d.peakRssMb.toFixed(0) + ' MB').padStart(11)}${(d.bytes ? (d.bytes / 1e6).toFixed(1) + ' MB' : '-').padStart(11)}\n`,
+      )
     }
     process.stdout.write(
       `\ndbops / pg_dump -Fc wall: ${ratios.dbopsVsPgDumpFc.toFixed(2)} (target <= 0.8)   dbops / floor: ${ratios.dbopsVsFloor.toFixed(2)} (target <= 1.3)\n` +
@@ -165,7 +256,25 @@ export default defineConfig({
     const jsonDir = path.join(REPO_ROOT, '.tmp', 'bench')
     mkdirSync(jsonDir, { recursive: true })
     const file = path.join(jsonDir, `backup-scale${scale}.json`)
-    writeFileSync(file, JSON.stringify({ scale, textRows, dbBytes, runs, restoreRuns, dumps, restores, ratios, samples, restoreSamples }, null, 2))
+    writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          scale,
+          textRows,
+          dbBytes,
+          runs,
+          restoreRuns,
+          dumps,
+          restores,
+          ratios,
+          samples,
+          restoreSamples,
+        },
+        null,
+        2,
+      ),
+    )
     process.stdout.write(`JSON: ${path.relative(REPO_ROOT, file)}\n`)
   } finally {
     await work.remove()

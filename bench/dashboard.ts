@@ -45,17 +45,22 @@ try {
   const db = new pg.Client({ connectionString: url })
   await db.connect()
 
-  process.stdout.write(`generating ${RUN_COUNT} runs, ${DAYS} days x 96 x ${CHECKS} health results, ${SETS} backup sets...\n`)
+  process.stdout.write(
+    `generating ${RUN_COUNT} runs, ${DAYS} days x 96 x ${CHECKS} health results, ${SETS} backup sets...\n`,
+  )
   await db.query(CREATE_SCHEMA)
   await db.query(`begin; ${CREATE_HISTORY}; commit`)
   const schedules = ['nightly', 'hourly', 'health', 'optimize']
-  await db.query(`
+  await db.query(
+    `
     insert into dbops.runs (id, schedule, tick, pipelines, tags, status, queued_at, started_at, ended_at, duration_ms, error, host, pid, watcher, lease_until, steps)
     select gen_random_uuid(), s.name, t, array[s.name], '{}', case when g % 50 = 0 then 'failed' else 'success' end, t, t, t + make_interval(secs => d / 1000.0), d,
            case when g % 50 = 0 then 'pgdump:dump: pg_dump exited 1' end, 'bench', 1, 'bench:1', t + interval '1 minute',
            jsonb_build_array(jsonb_build_object('id', s.name || ':step', 'title', 'a step', 'status', 'success', 'durationMs', d, 'figures', jsonb_build_object('bytes', g * 1000)))
       from generate_series(1, $1::int) g,
-           lateral (select now() - make_interval(secs => ($2::int * 86400.0) * g / $1::int) as t, 200 + (g * 7919) % 60000 as d, (array['nightly','hourly','health','optimize'])[1 + g % 4] as name) s`, [RUN_COUNT, DAYS])
+           lateral (select now() - make_interval(secs => ($2::int * 86400.0) * g / $1::int) as t, 200 + (g * 7919) % 60000 as d, (array['nightly','hourly','health','optimize'])[1 + g % 4] as name) s`,
+    [RUN_COUNT, DAYS],
+  )
   await db.query(`
     insert into dbops.health_checks (database, check_id, title, unit, direction, warning, critical, hint, updated_at)
     select 'bench_dashboard', 'check_' || c, 'check number ' || c, 'percent', 'above', 80, 90, 'a hint', date_trunc('minute', now())
@@ -66,25 +71,59 @@ try {
            case when (i + c) % 97 = 0 then 'critical' when (i + c) % 13 = 0 then 'warning' else 'ok' end, (i * c) % 100, 'a message'
       from generate_series(0, ${DAYS * 96 - 1}) i, generate_series(1, ${CHECKS}) c`)
   await db.query('analyze')
-  const healthRows = Number((await db.query('select count(*) as n from dbops.health_results')).rows[0].n)
+  const healthRows = Number(
+    (await db.query('select count(*) as n from dbops.health_results')).rows[0].n,
+  )
 
   const backups = path.join(work.dir, 'backups', 'bench_dashboard')
   for (let i = 0; i < SETS; i++) {
     const started = new Date(Date.now() - (DAYS * 86_400_000 * (i + 1)) / SETS)
-    const id = `${started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${i.toString(16).padStart(4, '0')}`
+    const id = `${started
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-${i.toString(16).padStart(4, '0')}`
     const body = `dump ${i}`
     const manifest = {
-      manifestVersion: 1, id, database: 'bench_dashboard', startedAt: started.toISOString(), finishedAt: new Date(started.getTime() + 30_000 + i * 10).toISOString(),
-      serverVersion: '15.0', pgDumpVersion: '15.0', format: 'custom', compression: { algorithm: 'zstd' }, encryption: null,
-      objects: [{ name: 'dump.pgdump.zst', role: 'dump', size: 1_000_000 + i * 1000, sha256: createHash('sha256').update(body).digest('hex') }],
-      tables: Array.from({ length: 20 }, (_, t) => ({ schema: 'public', name: `table_${t}`, rows: t * 1000 + i, exact: true })),
-      tags: ['daily'], verification: [{ status: 'verified', at: started.toISOString(), method: i % 7 === 0 ? 'restore' : 'archive-list' }],
+      manifestVersion: 1,
+      id,
+      database: 'bench_dashboard',
+      startedAt: started.toISOString(),
+      finishedAt: new Date(started.getTime() + 30_000 + i * 10).toISOString(),
+      serverVersion: '15.0',
+      pgDumpVersion: '15.0',
+      format: 'custom',
+      compression: { algorithm: 'zstd' },
+      encryption: null,
+      objects: [
+        {
+          name: 'dump.pgdump.zst',
+          role: 'dump',
+          size: 1_000_000 + i * 1000,
+          sha256: createHash('sha256').update(body).digest('hex'),
+        },
+      ],
+      tables: Array.from({ length: 20 }, (_, t) => ({
+        schema: 'public',
+        name: `table_${t}`,
+        rows: t * 1000 + i,
+        exact: true,
+      })),
+      tags: ['daily'],
+      verification: [
+        {
+          status: 'verified',
+          at: started.toISOString(),
+          method: i % 7 === 0 ? 'restore' : 'archive-list',
+        },
+      ],
     }
     await mkdir(path.join(backups, id), { recursive: true })
     await writeFile(path.join(backups, id, 'dump.pgdump.zst'), body)
     await writeFile(path.join(backups, id, 'manifest.json'), JSON.stringify(manifest, null, 2))
   }
-  await work.write('dbops.config.ts', `import { defineConfig } from 'dbops'
+  await work.write(
+    'dbops.config.ts',
+    `import { defineConfig } from 'dbops'
 import pgdump from '@dbops/backup-pgdump'
 import dashboard from '@dbops/dashboard'
 export default defineConfig({
@@ -93,12 +132,21 @@ export default defineConfig({
   plugins: [pgdump(), dashboard()],
   schedules: { nightly: { cron: '0 2 * * *', run: 'retention:apply' }, hourly: { cron: '0 * * * *', run: 'retention:apply' } },
 })
-`)
+`,
+  )
   const env = { DATABASE_URL: url }
 
   // ---- dbops dashboard ----
   const started = performance.now()
-  const child = spawn(process.execPath, [DBOPS_BIN, 'dashboard', '--port', '0', '--since', `${DAYS}d`, '--refresh', '5'], { cwd: work.dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, DBOPS_LOG_LEVEL: 'debug', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(
+    process.execPath,
+    [DBOPS_BIN, 'dashboard', '--port', '0', '--since', `${DAYS}d`, '--refresh', '5'],
+    {
+      cwd: work.dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DBOPS_LOG_LEVEL: 'debug', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let stderr = ''
   child.stderr.on('data', (d) => (stderr += d))
   const base = await new Promise<string>((resolve, reject) => {
@@ -114,7 +162,17 @@ export default defineConfig({
   const firstRead = /read every source in (\d+) ms/.exec(stderr)?.[1]
   const anyRun = ((await (await fetch(`${base}api/runs?limit=1`)).json()) as any).runs[0].id
   const anySet = ((await (await fetch(`${base}api/backups`)).json()) as any).sets[0]
-  const endpoints = ['', 'api/overview', 'api/health', 'api/health/history', 'api/backups', 'api/runs?limit=20000', `api/runs/${anyRun}`, `api/backups/local/${anySet.id}`, 'api/reindex']
+  const endpoints = [
+    '',
+    'api/overview',
+    'api/health',
+    'api/health/history',
+    'api/backups',
+    'api/runs?limit=20000',
+    `api/runs/${anyRun}`,
+    `api/backups/local/${anySet.id}`,
+    'api/reindex',
+  ]
   const rows: [string, string, string, string][] = []
   for (const p of endpoints) {
     const times: number[] = []
@@ -126,12 +184,21 @@ export default defineConfig({
       times.push(performance.now() - t)
     }
     times.sort((a, b) => a - b)
-    rows.push([`GET /${p}`, `${times[times.length >> 1]!.toFixed(1)} ms`, `${times.at(-1)!.toFixed(1)} ms`, `${(bytes / 1024).toFixed(0)} KB`])
+    rows.push([
+      `GET /${p}`,
+      `${times[times.length >> 1]!.toFixed(1)} ms`,
+      `${times.at(-1)!.toFixed(1)} ms`,
+      `${(bytes / 1024).toFixed(0)} KB`,
+    ])
   }
   // A few refreshes while idle: the cost the collector puts on the database every refreshSeconds.
   const refreshes = await new Promise<number[]>((resolve) => {
-    const seen = () => [...stderr.matchAll(/read every source in (\d+) ms/g)].map((m) => Number(m[1]))
-    const timer = setInterval(() => seen().length >= 4 && (clearInterval(timer), resolve(seen().slice(1))), 200)
+    const seen = () =>
+      [...stderr.matchAll(/read every source in (\d+) ms/g)].map((m) => Number(m[1]))
+    const timer = setInterval(
+      () => seen().length >= 4 && (clearInterval(timer), resolve(seen().slice(1))),
+      200,
+    )
   })
   child.kill('SIGINT')
 
@@ -139,7 +206,11 @@ export default defineConfig({
   const since = new Date(Date.now() - DAYS * 86_400_000)
   const sql: [string, string, unknown[]][] = [
     ['latest result per check (+ not-OK since)', HEALTH_NOW, []],
-    ['health history, 400 buckets per check', HEALTH_SERIES, [since, Math.ceil((DAYS * 86400) / 400)]],
+    [
+      'health history, 400 buckets per check',
+      HEALTH_SERIES,
+      [since, Math.ceil((DAYS * 86400) / 400)],
+    ],
     [`runs of the window (${RUN_COUNT})`, RUNS(true), [since, null, [], 50_000]],
   ]
   const baseline: [string, string, string][] = []
@@ -161,17 +232,33 @@ export default defineConfig({
     lists.push(performance.now() - t)
   }
   lists.sort((a, b) => a - b)
-  baseline.push([`dbops backups list --json (${SETS} sets)`, `${lists[1]!.toFixed(0)} ms`, `${lists[2]!.toFixed(0)} ms`])
+  baseline.push([
+    `dbops backups list --json (${SETS} sets)`,
+    `${lists[1]!.toFixed(0)} ms`,
+    `${lists[2]!.toFixed(0)} ms`,
+  ])
   await db.end()
 
-  process.stdout.write(`\ndata: ${SETS} backup sets, ${RUN_COUNT} runs, ${healthRows} health results (${DAYS} days x 96 x ${CHECKS} checks)\n`)
-  process.stdout.write(`\ndbops dashboard: ready (first read of every source included) in ${readyMs.toFixed(0)} ms; first read ${firstRead} ms; later refreshes ${refreshes.join(', ')} ms\n`)
-  process.stdout.write(`${'request'.padEnd(44)} ${'median'.padStart(10)} ${'worst'.padStart(10)} ${'size'.padStart(8)}\n`)
-  for (const r of rows) process.stdout.write(`${r[0].padEnd(44)} ${r[1].padStart(10)} ${r[2].padStart(10)} ${r[3].padStart(8)}\n`)
+  process.stdout.write(
+    `\ndata: ${SETS} backup sets, ${RUN_COUNT} runs, ${healthRows} health results (${DAYS} days x 96 x ${CHECKS} checks)\n`,
+  )
+  process.stdout.write(
+    `\ndbops dashboard: ready (first read of every source included) in ${readyMs.toFixed(0)} ms; first read ${firstRead} ms; later refreshes ${refreshes.join(', ')} ms\n`,
+  )
+  process.stdout.write(
+    `${'request'.padEnd(44)} ${'median'.padStart(10)} ${'worst'.padStart(10)} ${'size'.padStart(8)}\n`,
+  )
+  for (const r of rows)
+    process.stdout.write(
+      `${r[0].padEnd(44)} ${r[1].padStart(10)} ${r[2].padStart(10)} ${r[3].padStart(8)}\n`,
+    )
   process.stdout.write(`\nbaselines (what each look costs without the dashboard):\n`)
-  for (const r of baseline) process.stdout.write(`${r[0].padEnd(44)} ${r[1].padStart(10)} ${r[2].padStart(10)}\n`)
+  for (const r of baseline)
+    process.stdout.write(`${r[0].padEnd(44)} ${r[1].padStart(10)} ${r[2].padStart(10)}\n`)
   const worst = Math.max(...rows.map((r) => Number.parseFloat(r[2])))
-  process.stdout.write(`\ntarget: page and API within 200 ms — worst answer ${worst.toFixed(1)} ms: ${worst <= 200 ? 'met' : 'NOT met'}\n`)
+  process.stdout.write(
+    `\ntarget: page and API within 200 ms — worst answer ${worst.toFixed(1)} ms: ${worst <= 200 ? 'met' : 'NOT met'}\n`,
+  )
 } finally {
   await work.remove()
   await cluster.stop()

@@ -28,16 +28,34 @@ interface Timed {
   cpuS: number
 }
 
-function timed(cmd: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<Timed> {
+function timed(
+  cmd: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string> },
+): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], {
+      cwd: options.cwd,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        NO_COLOR: '1',
+        ...options.env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     child.on('error', reject)
     child.on('close', (code) => {
       const ms = performance.now() - started
-      if (code !== 0) return reject(new Error(`${path.basename(cmd)} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`))
+      if (code !== 0)
+        return reject(
+          new Error(
+            `${path.basename(cmd)} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`,
+          ),
+        )
       const [rss, user, sys] = stderr.trim().split('\n').pop()!.split(' ').map(Number)
       resolve({ ms, rssKb: rss!, cpuS: user! + sys! })
     })
@@ -69,9 +87,21 @@ try {
     })
     const file = path.join(work.dir, 'migrations/0001_data.sql')
     const tools: Record<string, (url: string) => Promise<Timed>> = {
-      'dbops --dry-run': (url) => timed(process.execPath, [DBOPS_BIN, 'migrate', 'apply', '--dry-run'], { cwd: work.dir, env: { DATABASE_URL: url, DBOPS_LOG_LEVEL: 'warn' } }),
-      'dbops apply': (url) => timed(process.execPath, [DBOPS_BIN, 'migrate', 'apply'], { cwd: work.dir, env: { DATABASE_URL: url, DBOPS_LOG_LEVEL: 'warn' } }),
-      'psql -1 -f': (url) => timed(psql, ['-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', file], { cwd: work.dir, env: {} }),
+      'dbops --dry-run': (url) =>
+        timed(process.execPath, [DBOPS_BIN, 'migrate', 'apply', '--dry-run'], {
+          cwd: work.dir,
+          env: { DATABASE_URL: url, DBOPS_LOG_LEVEL: 'warn' },
+        }),
+      'dbops apply': (url) =>
+        timed(process.execPath, [DBOPS_BIN, 'migrate', 'apply'], {
+          cwd: work.dir,
+          env: { DATABASE_URL: url, DBOPS_LOG_LEVEL: 'warn' },
+        }),
+      'psql -1 -f': (url) =>
+        timed(psql, ['-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', file], {
+          cwd: work.dir,
+          env: {},
+        }),
     }
     const names = Object.keys(tools)
     const results: Record<string, Timed[]> = Object.fromEntries(names.map((n) => [n, []]))
@@ -90,27 +120,42 @@ try {
         }
         await dropDb(db.name)
       }
-      process.stderr.write(`${mb} MB run ${run + 1}/${RUNS}: ${order.map((n) => `${n} ${fmt(results[n]!.at(-1)!.ms)}`).join(', ')}\n`)
+      process.stderr.write(
+        `${mb} MB run ${run + 1}/${RUNS}: ${order.map((n) => `${n} ${fmt(results[n]!.at(-1)!.ms)}`).join(', ')}\n`,
+      )
     }
     rows.push({ mb, statements: inserts + 1, results })
     await work.remove()
   }
 
-  console.log(`\nOne data migration (a table + single-row INSERTs, one transaction) on a fresh database; median of ${RUNS}, alternating order`)
-  console.log(`${'size'.padEnd(8)} ${'stmts'.padStart(7)}  ${'tool'.padEnd(16)} ${'wall'.padStart(9)} ${'per MB'.padStart(9)} ${'peak RSS'.padStart(9)} ${'client CPU'.padStart(11)}`)
+  console.log(
+    `\nOne data migration (a table + single-row INSERTs, one transaction) on a fresh database; median of ${RUNS}, alternating order`,
+  )
+  console.log(
+    `${'size'.padEnd(8)} ${'stmts'.padStart(7)}  ${'tool'.padEnd(16)} ${'wall'.padStart(9)} ${'per MB'.padStart(9)} ${'peak RSS'.padStart(9)} ${'client CPU'.padStart(11)}`,
+  )
   for (const { mb, statements, results } of rows) {
     for (const [name, timings] of Object.entries(results)) {
       const ms = median(timings.map((t) => t.ms))
-      console.log(`${`${mb} MB`.padEnd(8)} ${String(statements).padStart(7)}  ${name.padEnd(16)} ${fmt(ms).padStart(9)} ${fmt(ms / mb).padStart(9)} ${`${Math.round(median(timings.map((t) => t.rssKb)) / 1024)} MB`.padStart(9)} ${`${median(timings.map((t) => t.cpuS)).toFixed(2)} s`.padStart(11)}`)
+      console.log(
+        `${`${mb} MB`.padEnd(8)} ${String(statements).padStart(7)}  ${name.padEnd(16)} ${fmt(ms).padStart(9)} ${fmt(ms / mb).padStart(9)} ${`${Math.round(median(timings.map((t) => t.rssKb)) / 1024)} MB`.padStart(9)} ${`${median(timings.map((t) => t.cpuS)).toFixed(2)} s`.padStart(11)}`,
+      )
     }
   }
   const largest = rows.at(-1)
   if (largest) {
     const prep = median(largest.results['dbops --dry-run']!.map((t) => t.ms))
     const rss = median(largest.results['dbops apply']!.map((t) => t.rssKb)) / 1024
-    console.log(`\n${largest.mb} MB: preparation (dry run, whole command) ${fmt(prep)} (target < 5 s), dbops apply peak RSS ${Math.round(rss)} MB (target < 300 MB)`)
+    console.log(
+      `\n${largest.mb} MB: preparation (dry run, whole command) ${fmt(prep)} (target < 5 s), dbops apply peak RSS ${Math.round(rss)} MB (target < 300 MB)`,
+    )
   }
-  console.log(`load average during the run: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs (wall times are only comparable within one run)`)
+  console.log(
+    `load average during the run: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${os.cpus().length} CPUs (wall times are only comparable within one run)`,
+  )
 } finally {
   await admin.end().catch(() => {})
   await cluster.stop()

@@ -21,7 +21,10 @@ import { startCluster } from '../test/harness/postgres.ts'
 const N = Number(process.env.BENCH_MIGRATIONS ?? 1000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const PSQL_LOOP = process.env.BENCH_PSQL_LOOP === '1'
-const NPM_BIN = path.join(REPO_ROOT, 'packages/migrate-sql/node_modules/node-pg-migrate/bin/node-pg-migrate.js')
+const NPM_BIN = path.join(
+  REPO_ROOT,
+  'packages/migrate-sql/node_modules/node-pg-migrate/bin/node-pg-migrate.js',
+)
 
 const body = (i: number) => {
   const t = `t_${String(i).padStart(6, '0')}`
@@ -35,16 +38,34 @@ interface Timed {
   cpuS: number
 }
 
-function timed(cmd: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<Timed> {
+function timed(
+  cmd: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string> },
+): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], {
+      cwd: options.cwd,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        NO_COLOR: '1',
+        ...options.env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     child.on('error', reject)
     child.on('close', (code) => {
       const ms = performance.now() - started
-      if (code !== 0) return reject(new Error(`${path.basename(cmd)} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`))
+      if (code !== 0)
+        return reject(
+          new Error(
+            `${path.basename(cmd)} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`,
+          ),
+        )
       const [rss, user, sys] = stderr.trim().split('\n').pop()!.split(' ').map(Number)
       resolve({ ms, rssKb: rss!, cpuS: user! + sys! })
     })
@@ -63,14 +84,18 @@ try {
   const dbopsFiles: Record<string, string> = {
     'dbops.config.ts': `import { defineConfig, env } from 'dbops'\nimport migrate from '@dbops/migrate-sql'\nexport default defineConfig({ connection: { url: env('DATABASE_URL') }, plugins: [migrate()], pipelines: { migrate: ['migrate:apply'] } })\n`,
   }
-  for (let i = 1; i <= N; i++) dbopsFiles[`migrations/${String(i).padStart(6, '0')}_t.sql`] = body(i)
+  for (let i = 1; i <= N; i++)
+    dbopsFiles[`migrations/${String(i).padStart(6, '0')}_t.sql`] = body(i)
   const work = await makeWorkdir(dbopsFiles)
   await mkdir(path.join(scratch, 'npm/migrations'), { recursive: true })
   await mkdir(path.join(scratch, 'loop'), { recursive: true })
   let all = ''
   for (let i = 1; i <= N; i++) {
     const name = `${String(i).padStart(6, '0')}_t.sql`
-    await writeFile(path.join(scratch, 'npm/migrations', name), `-- Up Migration\n${body(i)}\n-- Down Migration\n`)
+    await writeFile(
+      path.join(scratch, 'npm/migrations', name),
+      `-- Up Migration\n${body(i)}\n-- Down Migration\n`,
+    )
     if (PSQL_LOOP) await writeFile(path.join(scratch, 'loop', name), body(i))
     all += `begin;\n${body(i)}commit;\n`
   }
@@ -86,11 +111,33 @@ try {
   const dropDb = (name: string) => admin.query(`drop database if exists ${name} with (force)`)
 
   const tools: Record<string, (url: string) => Promise<Timed>> = {
-    dbops: (url) => timed(process.execPath, [DBOPS_BIN, 'migrate', 'apply'], { cwd: work.dir, env: { DATABASE_URL: url, DBOPS_LOG_LEVEL: 'warn' } }),
-    'node-pg-migrate': (url) => timed(process.execPath, [NPM_BIN, 'up', '-m', 'migrations', '--no-verbose'], { cwd: path.join(scratch, 'npm'), env: { DATABASE_URL: url } }),
-    'psql (floor)': (url) => timed(psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', path.join(scratch, 'all.sql')], { cwd: scratch, env: {} }),
+    dbops: (url) =>
+      timed(process.execPath, [DBOPS_BIN, 'migrate', 'apply'], {
+        cwd: work.dir,
+        env: { DATABASE_URL: url, DBOPS_LOG_LEVEL: 'warn' },
+      }),
+    'node-pg-migrate': (url) =>
+      timed(process.execPath, [NPM_BIN, 'up', '-m', 'migrations', '--no-verbose'], {
+        cwd: path.join(scratch, 'npm'),
+        env: { DATABASE_URL: url },
+      }),
+    'psql (floor)': (url) =>
+      timed(
+        psql,
+        ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', path.join(scratch, 'all.sql')],
+        { cwd: scratch, env: {} },
+      ),
   }
-  if (PSQL_LOOP) tools['psql -f per file'] = (url) => timed('/bin/sh', ['-c', `for f in loop/*.sql; do ${psql} -X -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -1 -f "$f" || exit 1; done`], { cwd: scratch, env: { DATABASE_URL: url } })
+  if (PSQL_LOOP)
+    tools['psql -f per file'] = (url) =>
+      timed(
+        '/bin/sh',
+        [
+          '-c',
+          `for f in loop/*.sql; do ${psql} -X -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -1 -f "$f" || exit 1; done`,
+        ],
+        { cwd: scratch, env: { DATABASE_URL: url } },
+      )
 
   const names = Object.keys(tools)
   const results: Record<string, Timed[]> = Object.fromEntries(names.map((n) => [n, []]))
@@ -103,32 +150,60 @@ try {
       if (name === 'dbops' && run === RUNS - 1) statusDb = db.url
       else await dropDb(db.name)
     }
-    process.stderr.write(`run ${run + 1}/${RUNS}: ${order.map((n) => `${n} ${fmt(results[n]!.at(-1)!.ms)}`).join(', ')}\n`)
+    process.stderr.write(
+      `run ${run + 1}/${RUNS}: ${order.map((n) => `${n} ${fmt(results[n]!.at(-1)!.ms)}`).join(', ')}\n`,
+    )
   }
   // Check the work was really done, once.
   const check = new pg.Client({ connectionString: statusDb })
   await check.connect()
-  const tables = (await check.query(`select count(*)::int as n from pg_tables where tablename like 't\\_%'`)).rows[0].n
+  const tables = (
+    await check.query(`select count(*)::int as n from pg_tables where tablename like 't\\_%'`)
+  ).rows[0].n
   const ledger = (await check.query(`select count(*)::int as n from dbops_migrations`)).rows[0].n
   await check.end()
-  if (tables !== N || ledger !== N) throw new Error(`dbops applied ${tables} tables / ${ledger} ledger rows, expected ${N}`)
+  if (tables !== N || ledger !== N)
+    throw new Error(`dbops applied ${tables} tables / ${ledger} ledger rows, expected ${N}`)
 
   const status: Timed[] = []
-  for (let i = 0; i < RUNS; i++) status.push(await timed(process.execPath, [DBOPS_BIN, 'migrate', 'status', '--json'], { cwd: work.dir, env: { DATABASE_URL: statusDb! } }))
+  for (let i = 0; i < RUNS; i++)
+    status.push(
+      await timed(process.execPath, [DBOPS_BIN, 'migrate', 'status', '--json'], {
+        cwd: work.dir,
+        env: { DATABASE_URL: statusDb! },
+      }),
+    )
 
   const floor = median(results['psql (floor)']!.map((r) => r.ms))
   const npmMs = median(results['node-pg-migrate']!.map((r) => r.ms))
-  console.log(`\nApply ${N} migrations (create table + create index each) to an empty database; median of ${RUNS}, alternating order`)
-  console.log(`${'tool'.padEnd(18)} ${'median'.padStart(9)} ${'min'.padStart(9)} ${'max'.padStart(9)} ${'vs floor'.padStart(9)} ${'peak RSS'.padStart(9)} ${'client CPU'.padStart(11)}`)
+  console.log(
+    `\nApply ${N} migrations (create table + create index each) to an empty database; median of ${RUNS}, alternating order`,
+  )
+  console.log(
+    `${'tool'.padEnd(18)} ${'median'.padStart(9)} ${'min'.padStart(9)} ${'max'.padStart(9)} ${'vs floor'.padStart(9)} ${'peak RSS'.padStart(9)} ${'client CPU'.padStart(11)}`,
+  )
   for (const name of names) {
     const ms = results[name]!.map((r) => r.ms)
     const m = median(ms)
-    console.log(`${name.padEnd(18)} ${fmt(m).padStart(9)} ${fmt(Math.min(...ms)).padStart(9)} ${fmt(Math.max(...ms)).padStart(9)} ${(m / floor).toFixed(2).padStart(8)}x ${`${Math.round(median(results[name]!.map((r) => r.rssKb)) / 1024)} MB`.padStart(9)} ${`${median(results[name]!.map((r) => r.cpuS)).toFixed(2)} s`.padStart(11)}`)
+    console.log(
+      `${name.padEnd(18)} ${fmt(m).padStart(9)} ${fmt(Math.min(...ms)).padStart(9)} ${fmt(Math.max(...ms)).padStart(9)} ${(m / floor).toFixed(2).padStart(8)}x ${`${Math.round(median(results[name]!.map((r) => r.rssKb)) / 1024)} MB`.padStart(9)} ${`${median(results[name]!.map((r) => r.cpuS)).toFixed(2)} s`.padStart(11)}`,
+    )
   }
   const dbopsMs = median(results.dbops!.map((r) => r.ms))
-  console.log(`\ndbops / node-pg-migrate: ${(dbopsMs / npmMs).toFixed(2)} (target <= 0.90)   dbops / floor: ${(dbopsMs / floor).toFixed(2)} (target <= 1.15)`)
-  console.log(`dbops migrate status on ${N} applied files: median ${fmt(median(status.map((s) => s.ms)))} (target < 1 s), client CPU ${median(status.map((s) => s.cpuS)).toFixed(2)} s, peak RSS ${Math.round(median(status.map((s) => s.rssKb)) / 1024)} MB`)
-  console.log(`load average during the run: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} CPUs (wall times are only comparable within one run)`)
+  console.log(
+    `\ndbops / node-pg-migrate: ${(dbopsMs / npmMs).toFixed(2)} (target <= 0.90)   dbops / floor: ${(dbopsMs / floor).toFixed(2)} (target <= 1.15)`,
+  )
+  console.log(
+    `dbops migrate status on ${N} applied files: median ${fmt(median(status.map((s) => s.ms)))} (target < 1 s), client CPU ${median(status.map((s) => s.cpuS)).toFixed(2)} s, peak RSS ${Math.round(median(status.map((s) => s.rssKb)) / 1024)} MB`,
+  )
+  console.log(
+    `load average during the run: ${(await import('node:os'))
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(
+        ' ',
+      )} on ${(await import('node:os')).cpus().length} CPUs (wall times are only comparable within one run)`,
+  )
   await work.remove()
 } finally {
   await admin.end().catch(() => {})

@@ -16,7 +16,11 @@ const benches = readdirSync(dir)
 let failed = 0
 for (const file of benches) {
   process.stdout.write(`\n=== bench/${file} ===\n`)
-  const result = spawnSync(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', path.join(dir, file)], { stdio: 'inherit' })
+  const result = spawnSync(
+    process.execPath,
+    ['--openssl-legacy-provider', '--import', 'tsx', path.join(dir, file)],
+    { stdio: 'inherit' },
+  )
   if (result.status !== 0) failed++
 }
 process.exit(failed > 0 ? 1 : 0)

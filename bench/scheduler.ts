@@ -41,7 +41,10 @@ export default defineConfig({
   pipelines: { backup: ['retention:apply'], cleanup: ['retention:apply'], optimize: ['retention:apply'], health: ['retention:apply'] },
   schedules: {
 ${Object.entries(SCHEDULES)
-  .map(([name, cron]) => `    ${name}: { cron: '${cron}', run: '${name === 'daily' || name === 'weekly' ? 'backup' : name}' },`)
+  .map(
+    ([name, cron]) =>
+      `    ${name}: { cron: '${cron}', run: '${name === 'daily' || name === 'weekly' ? 'backup' : name}' },`,
+  )
   .join('\n')}
   },
 })
@@ -49,7 +52,9 @@ ${Object.entries(SCHEDULES)
 
 // The baseline: the shape of the app's backup-scheduler.ts — node-cron entries that would
 // call the backup script; pg is loaded as that script needs it.
-const nodeCron = (await import('node:module')).createRequire(new URL('../packages/core/package.json', import.meta.url)).resolve('node-cron')
+const nodeCron = (await import('node:module'))
+  .createRequire(new URL('../packages/core/package.json', import.meta.url))
+  .resolve('node-cron')
 const BASELINE = `import cron from ${JSON.stringify(nodeCron)}
 import pg from 'pg'
 void pg
@@ -68,7 +73,9 @@ function procStats(pid: number): { cpuMs: number; switches: number; rssKb: numbe
   let switches = 0
   for (const tid of readdirTasks(pid)) {
     const t = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8')
-    switches += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(t)?.[1] ?? 0) + Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(t)?.[1] ?? 0)
+    switches +=
+      Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(t)?.[1] ?? 0) +
+      Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(t)?.[1] ?? 0)
   }
   return { cpuMs, switches, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') }
 }
@@ -86,7 +93,11 @@ function freePort(): Promise<number> {
   })
 }
 
-async function measure(label: string, start: () => ChildProcess, ready: RegExp): Promise<Record<string, string | number>> {
+async function measure(
+  label: string,
+  start: () => ChildProcess,
+  ready: RegExp,
+): Promise<Record<string, string | number>> {
   const began = performance.now()
   const child = start()
   let out = ''
@@ -125,13 +136,40 @@ await admin.connect()
 await admin.query('create database bench_scheduler')
 await admin.end()
 const work = await makeWorkdir({ 'dbops.config.ts': DBOPS_CONFIG, 'backup-scheduler.ts': BASELINE })
-const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DATABASE_URL: cluster.url('bench_scheduler') }
+const env = {
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '/root',
+  DATABASE_URL: cluster.url('bench_scheduler'),
+}
 try {
   const rows = []
-  rows.push(await measure('dbops watch', () => spawn(process.execPath, [DBOPS_BIN, 'watch'], { cwd: work.dir, env }), /watch\.started/))
+  rows.push(
+    await measure(
+      'dbops watch',
+      () => spawn(process.execPath, [DBOPS_BIN, 'watch'], { cwd: work.dir, env }),
+      /watch\.started/,
+    ),
+  )
   const port = await freePort()
-  rows.push(await measure('dbops watch --metrics-port', () => spawn(process.execPath, [DBOPS_BIN, 'watch', '--metrics-port', String(port)], { cwd: work.dir, env }), /watch\.started/))
-  rows.push(await measure('node-cron + tsx (baseline)', () => spawn(process.execPath, ['--import', 'tsx', 'backup-scheduler.ts'], { cwd: work.dir, env }), /ready/))
+  rows.push(
+    await measure(
+      'dbops watch --metrics-port',
+      () =>
+        spawn(process.execPath, [DBOPS_BIN, 'watch', '--metrics-port', String(port)], {
+          cwd: work.dir,
+          env,
+        }),
+      /watch\.started/,
+    ),
+  )
+  rows.push(
+    await measure(
+      'node-cron + tsx (baseline)',
+      () =>
+        spawn(process.execPath, ['--import', 'tsx', 'backup-scheduler.ts'], { cwd: work.dir, env }),
+      /ready/,
+    ),
+  )
   console.table(rows)
 } finally {
   await work.remove()

@@ -39,10 +39,16 @@ interface Sample {
 
 /** One whole process: wall time from spawn to exit; CPU time and peak RSS where GNU time exists. */
 function timed(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Sample> {
-  const [bin, args] = GNU_TIME ? ['/usr/bin/time', ['-f', '__RSS_KB=%M __CPU_S=%U+%S', ...argv]] : [argv[0]!, argv.slice(1)]
+  const [bin, args] = GNU_TIME
+    ? ['/usr/bin/time', ['-f', '__RSS_KB=%M __CPU_S=%U+%S', ...argv]]
+    : [argv[0]!, argv.slice(1)]
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(bin, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(bin, args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -52,8 +58,14 @@ function timed(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv })
       const ms = performance.now() - started
       const rss = /__RSS_KB=(\d+)/.exec(stderr)
       const cpu = /__CPU_S=([\d.]+)\+([\d.]+)/.exec(stderr)
-      if (code !== 0) reject(new Error(`${argv.slice(1).join(' ')} exited ${code}:\n${stdout}${stderr}`))
-      else resolve({ ms, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : null, rssKb: rss ? Number(rss[1]) : null })
+      if (code !== 0)
+        reject(new Error(`${argv.slice(1).join(' ')} exited ${code}:\n${stdout}${stderr}`))
+      else
+        resolve({
+          ms,
+          cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : null,
+          rssKb: rss ? Number(rss[1]) : null,
+        })
     })
   })
 }
@@ -70,7 +82,13 @@ const noop = await makeWorkdir({
 const warmTmp = await mkdtemp(path.join(os.tmpdir(), 'dbops-bench-warm-'))
 const coldTmps: string[] = []
 const aipromot = path.join(REPO_ROOT, 'examples/aipromot')
-const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', CI: '1', DATABASE_URL: 'postgres://bench@127.0.0.1:9/none' }
+const baseEnv = {
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '/root',
+  NO_COLOR: '1',
+  CI: '1',
+  DATABASE_URL: 'postgres://bench@127.0.0.1:9/none',
+}
 const env = (tmp: string) => ({ ...baseEnv, TMPDIR: tmp })
 
 interface Case {
@@ -80,9 +98,18 @@ interface Case {
 const node = process.execPath
 const cases: Case[] = [
   { name: 'node -e 0', run: () => timed([node, '-e', '0'], { cwd: REPO_ROOT, env: env(warmTmp) }) },
-  { name: 'dbops --version', run: () => timed([node, BIN, '--version'], { cwd: REPO_ROOT, env: env(warmTmp) }) },
-  { name: 'dbops list (aipromot)', run: () => timed([node, BIN, 'list'], { cwd: aipromot, env: env(warmTmp) }) },
-  { name: 'dbops run noop:nothing', run: () => timed([node, BIN, 'run', 'noop:nothing'], { cwd: noop.dir, env: env(warmTmp) }) },
+  {
+    name: 'dbops --version',
+    run: () => timed([node, BIN, '--version'], { cwd: REPO_ROOT, env: env(warmTmp) }),
+  },
+  {
+    name: 'dbops list (aipromot)',
+    run: () => timed([node, BIN, 'list'], { cwd: aipromot, env: env(warmTmp) }),
+  },
+  {
+    name: 'dbops run noop:nothing',
+    run: () => timed([node, BIN, 'run', 'noop:nothing'], { cwd: noop.dir, env: env(warmTmp) }),
+  },
   {
     name: 'dbops list, first run',
     run: async () => {
@@ -94,7 +121,12 @@ const cases: Case[] = [
 ]
 
 try {
-  process.stdout.write(`bin: ${path.relative(REPO_ROOT, BIN) || BIN}; ${RUNS} rounds, the commands alternating in each; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`)
+  process.stdout.write(
+    `bin: ${path.relative(REPO_ROOT, BIN) || BIN}; ${RUNS} rounds, the commands alternating in each; load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n`,
+  )
   for (const c of cases) await c.run() // warm the OS file cache and the warm loader cache
   const samples = new Map<string, Sample[]>(cases.map((c) => [c.name, []]))
   for (let round = 0; round < RUNS; round++) {
@@ -107,22 +139,47 @@ try {
   const med = (name: string) => median(samples.get(name)!.map((s) => s.ms))
   const rss = (name: string) => median(samples.get(name)!.map((s) => s.rssKb ?? 0)) / 1024
   const cpu = (name: string) => median(samples.get(name)!.map((s) => s.cpuMs ?? 0))
-  process.stdout.write(`\n${'command'.padEnd(26)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)} ${'CPU'.padStart(8)} ${'RSS'.padStart(8)}\n`)
+  process.stdout.write(
+    `\n${'command'.padEnd(26)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)} ${'CPU'.padStart(8)} ${'RSS'.padStart(8)}\n`,
+  )
   for (const c of cases) {
     const xs = samples.get(c.name)!.map((s) => s.ms)
-    process.stdout.write(`${c.name.padEnd(26)} ${ms(median(xs)).padStart(8)} ${ms(Math.min(...xs)).padStart(8)} ${ms(Math.max(...xs)).padStart(8)} ${ms(cpu(c.name)).padStart(8)} ${`${Math.round(rss(c.name))} MB`.padStart(8)}\n`)
+    process.stdout.write(
+      `${c.name.padEnd(26)} ${ms(median(xs)).padStart(8)} ${ms(Math.min(...xs)).padStart(8)} ${ms(Math.max(...xs)).padStart(8)} ${ms(cpu(c.name)).padStart(8)} ${`${Math.round(rss(c.name))} MB`.padStart(8)}\n`,
+    )
   }
 
   const floor = med('node -e 0')
   const targets: [string, string, boolean][] = [
-    ['--version ≤ 2× node -e 0', `${ms(med('dbops --version'))} vs ${ms(2 * floor)}`, med('dbops --version') <= 2 * floor],
-    ['list (aipromot) ≤ 250 ms', ms(med('dbops list (aipromot)')), med('dbops list (aipromot)') <= 250],
-    ['run of a no-op task ≤ 300 ms', ms(med('dbops run noop:nothing')), med('dbops run noop:nothing') <= 300],
-    ['first run within 20% of the second', `${ms(med('dbops list, first run'))} vs ${ms(med('dbops list (aipromot)'))} (+${Math.round((med('dbops list, first run') / med('dbops list (aipromot)') - 1) * 100)}%)`, med('dbops list, first run') <= 1.2 * med('dbops list (aipromot)')],
-    ['RSS of list ≤ 90 MB', `${Math.round(rss('dbops list (aipromot)'))} MB`, rss('dbops list (aipromot)') <= 90],
+    [
+      '--version ≤ 2× node -e 0',
+      `${ms(med('dbops --version'))} vs ${ms(2 * floor)}`,
+      med('dbops --version') <= 2 * floor,
+    ],
+    [
+      'list (aipromot) ≤ 250 ms',
+      ms(med('dbops list (aipromot)')),
+      med('dbops list (aipromot)') <= 250,
+    ],
+    [
+      'run of a no-op task ≤ 300 ms',
+      ms(med('dbops run noop:nothing')),
+      med('dbops run noop:nothing') <= 300,
+    ],
+    [
+      'first run within 20% of the second',
+      `${ms(med('dbops list, first run'))} vs ${ms(med('dbops list (aipromot)'))} (+${Math.round((med('dbops list, first run') / med('dbops list (aipromot)') - 1) * 100)}%)`,
+      med('dbops list, first run') <= 1.2 * med('dbops list (aipromot)'),
+    ],
+    [
+      'RSS of list ≤ 90 MB',
+      `${Math.round(rss('dbops list (aipromot)'))} MB`,
+      rss('dbops list (aipromot)') <= 90,
+    ],
   ]
   process.stdout.write('\ntargets:\n')
-  for (const [what, figure, met] of targets) process.stdout.write(`  ${what.padEnd(36)} ${figure.padEnd(36)} ${met ? 'met' : 'NOT met'}\n`)
+  for (const [what, figure, met] of targets)
+    process.stdout.write(`  ${what.padEnd(36)} ${figure.padEnd(36)} ${met ? 'met' : 'NOT met'}\n`)
 } finally {
   await noop.remove()
   for (const dir of [warmTmp, ...coldTmps]) await rm(dir, { recursive: true, force: true })

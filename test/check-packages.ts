@@ -17,28 +17,43 @@ import { packAll, type PackageManifest } from './harness/packs.ts'
 
 const run = promisify(execFile)
 const ALLOWED = /^package\/(dist\/.+|README\.md|LICENSE|package\.json)$/
-const REQUIRED_FIELDS = ['description', 'repository', 'homepage', 'keywords', 'engines', 'license'] as const
+const REQUIRED_FIELDS = [
+  'description',
+  'repository',
+  'homepage',
+  'keywords',
+  'engines',
+  'license',
+] as const
 
 async function checkTarball(tarball: string, ours: Set<string>): Promise<string[]> {
   const problems: string[] = []
   const { stdout: listing } = await run('tar', ['tzf', tarball])
   const files = listing.split('\n').filter(Boolean)
-  for (const file of files) if (!ALLOWED.test(file)) problems.push(`ships ${file.replace(/^package\//, '')} (only dist/, README.md, LICENSE)`)
-  for (const must of ['package/README.md', 'package/LICENSE']) if (!files.includes(must)) problems.push(`has no ${must.replace('package/', '')}`)
+  for (const file of files)
+    if (!ALLOWED.test(file))
+      problems.push(`ships ${file.replace(/^package\//, '')} (only dist/, README.md, LICENSE)`)
+  for (const must of ['package/README.md', 'package/LICENSE'])
+    if (!files.includes(must)) problems.push(`has no ${must.replace('package/', '')}`)
   const { stdout: json } = await run('tar', ['xzf', tarball, '-O', 'package/package.json'])
   const manifest = JSON.parse(json) as PackageManifest
-  for (const field of REQUIRED_FIELDS) if (manifest[field] === undefined) problems.push(`package.json has no ${field}`)
-  if (JSON.stringify(manifest).includes('workspace:')) problems.push('package.json still has a workspace: range')
-  if (JSON.stringify(manifest.exports ?? {}).includes('dbops-source')) problems.push('exports still has the workspace-only dbops-source condition')
+  for (const field of REQUIRED_FIELDS)
+    if (manifest[field] === undefined) problems.push(`package.json has no ${field}`)
+  if (JSON.stringify(manifest).includes('workspace:'))
+    problems.push('package.json still has a workspace: range')
+  if (JSON.stringify(manifest.exports ?? {}).includes('dbops-source'))
+    problems.push('exports still has the workspace-only dbops-source condition')
   for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
     if (typeof target === 'string') continue
     const types = (target as { types?: string }).types
-    if (!types || !files.includes(`package/${types.replace(/^\.\//, '')}`)) problems.push(`exports["${subpath}"] has no shipped types (run \`pnpm build\`, not build:js)`)
+    if (!types || !files.includes(`package/${types.replace(/^\.\//, '')}`))
+      problems.push(`exports["${subpath}"] has no shipped types (run \`pnpm build\`, not build:js)`)
   }
   // Our packages depend on each other with caret ranges (workspace:^), never an exact pin.
   for (const field of ['peerDependencies', 'dependencies'] as const) {
     for (const [name, range] of Object.entries(manifest[field] ?? {})) {
-      if (ours.has(name) && !range.startsWith('^')) problems.push(`${field}["${name}"] is "${range}", not a caret range (use workspace:^)`)
+      if (ours.has(name) && !range.startsWith('^'))
+        problems.push(`${field}["${name}"] is "${range}", not a caret range (use workspace:^)`)
     }
   }
   for (const [tool, args] of [
@@ -46,7 +61,10 @@ async function checkTarball(tarball: string, ours: Set<string>): Promise<string[
     ['attw', [tarball, '--profile', 'esm-only', '--format', 'ascii']],
   ] as const) {
     try {
-      await run(path.join(REPO_ROOT, 'node_modules/.bin', tool), [...args], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } })
+      await run(path.join(REPO_ROOT, 'node_modules/.bin', tool), [...args], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      })
     } catch (error) {
       const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string }
       problems.push(`${tool} failed:\n${(stdout + stderr).trim().replace(/^/gm, '      ')}`)
@@ -62,7 +80,9 @@ try {
   for (const [name, tarball] of tarballs) {
     const problems = await checkTarball(tarball, new Set(tarballs.keys()))
     failed += problems.length > 0 ? 1 : 0
-    process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${name}\n${problems.map((p) => `    ${p}\n`).join('')}`)
+    process.stdout.write(
+      `${problems.length ? 'FAIL' : 'ok  '} ${name}\n${problems.map((p) => `    ${p}\n`).join('')}`,
+    )
   }
 } finally {
   await rm(dest, { recursive: true, force: true })

@@ -20,7 +20,12 @@ function runDemo(env: Record<string, string>, interruptWhen?: RegExp): Promise<D
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/demo.ts'], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        NO_COLOR: '1',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so that an interrupt reaches the demo and the dbops it runs
       // at once, as Ctrl-C in a terminal does.
@@ -81,9 +86,19 @@ test.after(async () => {
 
 test('pnpm demo: migrate, data, backup, health, optimize, restore, all matching; then the database is gone', async () => {
   // A DATABASE_URL pointing nowhere proves the demo never uses the user's database.
-  const run = await runDemo({ DEMO_BACKUP_DIR: backupDir, DEMO_SCALE: '0.2', DATABASE_URL: 'postgres://nobody:secret@127.0.0.1:1/production' })
+  const run = await runDemo({
+    DEMO_BACKUP_DIR: backupDir,
+    DEMO_SCALE: '0.2',
+    DATABASE_URL: 'postgres://nobody:secret@127.0.0.1:1/production',
+  })
   assert.is(run.code, 0, `demo exited ${run.code}:\n${run.stdout}\n${run.stderr}`)
-  for (const step of ['$ dbops run setup', '$ dbops run backup', '$ dbops health', '$ dbops run optimize', '$ dbops backups restore']) {
+  for (const step of [
+    '$ dbops run setup',
+    '$ dbops run backup',
+    '$ dbops health',
+    '$ dbops run optimize',
+    '$ dbops backups restore',
+  ]) {
     assert.ok(run.stdout.includes(step), `the demo shows the command: ${step}`)
   }
   assert.match(run.stdout, /analytics\s+10000\s+10000\n/)
@@ -93,22 +108,38 @@ test('pnpm demo: migrate, data, backup, health, optimize, restore, all matching;
   const id = /The backup:\s+(\S+)/.exec(run.stdout)?.[1]
   assert.ok(id, 'the demo names its backup')
   const files = await readdir(backupDir, { recursive: true })
-  assert.ok(files.some((f) => f.endsWith(path.join(id!, 'manifest.json'))), `manifest of ${id} in ${files.join(', ')}`)
-  assert.match(run.stdout, new RegExp(`pnpm dbops backups restore ${id} --target-db aipromotdb --create`))
+  assert.ok(
+    files.some((f) => f.endsWith(path.join(id!, 'manifest.json'))),
+    `manifest of ${id} in ${files.join(', ')}`,
+  )
+  assert.match(
+    run.stdout,
+    new RegExp(`pnpm dbops backups restore ${id} --target-db aipromotdb --create`),
+  )
   assert.not.ok(run.stdout.includes('secret') || run.stderr.includes('secret'))
   const port = portOf(run.stdout)
   assert.ok(port > 0)
-  assert.not.ok(await stillListening(port), `the throwaway PostgreSQL is stopped:\n${run.stdout}\n${run.stderr}`)
+  assert.not.ok(
+    await stillListening(port),
+    `the throwaway PostgreSQL is stopped:\n${run.stdout}\n${run.stderr}`,
+  )
 })
 
 test('Ctrl-C during the demo stops it with 130 and leaves no database running', async () => {
-  const run = await runDemo({ DEMO_BACKUP_DIR: backupDir, DEMO_SCALE: '0.05' }, /\$ dbops run backup/)
+  const run = await runDemo(
+    { DEMO_BACKUP_DIR: backupDir, DEMO_SCALE: '0.05' },
+    /\$ dbops run backup/,
+  )
   assert.is(run.code, 130, `exit ${run.code}:\n${run.stdout}\n${run.stderr}`)
   assert.match(run.stdout, /SIGINT: stopping the demo/)
   const port = portOf(run.stdout)
   assert.ok(port > 0)
-  assert.not.ok(await stillListening(port), `the throwaway PostgreSQL is stopped:\n${run.stdout}\n${run.stderr}`)
-  for (let i = 0; i < 150 && groupAlive(run.pid); i++) await new Promise((resolve) => setTimeout(resolve, 100))
+  assert.not.ok(
+    await stillListening(port),
+    `the throwaway PostgreSQL is stopped:\n${run.stdout}\n${run.stderr}`,
+  )
+  for (let i = 0; i < 150 && groupAlive(run.pid); i++)
+    await new Promise((resolve) => setTimeout(resolve, 100))
   assert.not.ok(groupAlive(run.pid), 'no process of the demo is left running')
 })
 

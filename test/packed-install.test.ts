@@ -16,9 +16,24 @@ import { packAll } from './harness/packs.ts'
 
 const exec = promisify(execFile)
 // The apps use the workspace's own TypeScript and Node types, as a user's app would have its own.
-const TYPESCRIPT = JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules/typescript/package.json'), 'utf8')).version as string
-const TYPES_NODE = JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules/@types/node/package.json'), 'utf8')).version as string
-const STRICT_TSCONFIG = { compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, skipLibCheck: true, noEmit: true, types: ['node'] }, include: ['dbops.config.ts', 'health.test-helper.ts'] }
+const TYPESCRIPT = JSON.parse(
+  await readFile(path.join(REPO_ROOT, 'node_modules/typescript/package.json'), 'utf8'),
+).version as string
+const TYPES_NODE = JSON.parse(
+  await readFile(path.join(REPO_ROOT, 'node_modules/@types/node/package.json'), 'utf8'),
+).version as string
+const STRICT_TSCONFIG = {
+  compilerOptions: {
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    target: 'ES2022',
+    strict: true,
+    skipLibCheck: true,
+    noEmit: true,
+    types: ['node'],
+  },
+  include: ['dbops.config.ts', 'health.test-helper.ts'],
+}
 
 /** A plain Node script: no TypeScript, no loader, the packages' documented functions. */
 const PLAIN_SCRIPT = `import health from '@dbops/health'
@@ -76,7 +91,9 @@ let db: TestDatabase
 test.before(async () => {
   const core = path.join(REPO_ROOT, 'packages/core/dist')
   if (!existsSync(path.join(core, 'index.d.ts'))) {
-    throw new Error('packages/core/dist has no declarations (built with build:js, or not built): run `pnpm build` first (`pnpm test` and `pnpm test:packed` do)')
+    throw new Error(
+      'packages/core/dist has no declarations (built with build:js, or not built): run `pnpm build` first (`pnpm test` and `pnpm test:packed` do)',
+    )
   }
   outside = await mkdtemp(path.join(os.tmpdir(), 'dbops-packed-'))
   assert.not.ok(outside.startsWith(REPO_ROOT), 'the apps live outside the repository')
@@ -93,11 +110,27 @@ test.after(async () => {
   if (outside) await rm(outside, { recursive: true, force: true })
 })
 
-async function sh(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function sh(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     // The suite's cluster (DBOPS_TEST_PG) is passed on, for dbops/testing in the apps.
-    const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', CI: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...(process.env.DBOPS_TEST_PG ? { DBOPS_TEST_PG: process.env.DBOPS_TEST_PG } : {}) }
-    const child = spawn(cmd, args, { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const base = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      NO_COLOR: '1',
+      CI: '1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...(process.env.DBOPS_TEST_PG ? { DBOPS_TEST_PG: process.env.DBOPS_TEST_PG } : {}),
+    }
+    const child = spawn(cmd, args, {
+      cwd,
+      env: { ...base, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -117,7 +150,11 @@ const tarball = (name: string) => {
  * Every app gets every tarball: a package may depend on another of ours (health on reindex),
  * which must come from its tarball, never from the registry.
  */
-async function makeApp(name: string, manager: App['manager'], packageJson: Record<string, unknown> | 'npm init -y'): Promise<App> {
+async function makeApp(
+  name: string,
+  manager: App['manager'],
+  packageJson: Record<string, unknown> | 'npm init -y',
+): Promise<App> {
   const packages = [...tarballs.keys()]
   const dir = path.join(outside, name)
   await exec('mkdir', ['-p', dir])
@@ -126,9 +163,17 @@ async function makeApp(name: string, manager: App['manager'], packageJson: Recor
   const specs = [...packages.map(tarball), `typescript@${TYPESCRIPT}`, `@types/node@${TYPES_NODE}`]
   const install =
     manager === 'npm'
-      ? await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...specs], dir)
+      ? await sh(
+          'npm',
+          ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...specs],
+          dir,
+        )
       : await sh('pnpm', ['add', '--prefer-offline', '--reporter=append-only', ...specs], dir)
-  assert.is(install.code, 0, `${manager} install in ${name} failed:\n${install.stdout}\n${install.stderr}`)
+  assert.is(
+    install.code,
+    0,
+    `${manager} install in ${name} failed:\n${install.stdout}\n${install.stderr}`,
+  )
   return { name, dir, manager }
 }
 
@@ -138,23 +183,30 @@ async function makeApp(name: string, manager: App['manager'], packageJson: Recor
  */
 function assertOneDbops(app: App): void {
   if (app.manager === 'pnpm') {
-    const copies = readdirSync(path.join(app.dir, 'node_modules/.pnpm')).filter((entry) => /^dbops@/.test(entry))
+    const copies = readdirSync(path.join(app.dir, 'node_modules/.pnpm')).filter((entry) =>
+      /^dbops@/.test(entry),
+    )
     assert.is(copies.length, 1, `pnpm installed dbops more than once: ${copies.join(', ')}`)
   } else {
-    const nested = readdirSync(path.join(app.dir, 'node_modules/@dbops')).filter((plugin) => existsSync(path.join(app.dir, 'node_modules/@dbops', plugin, 'node_modules/dbops')))
+    const nested = readdirSync(path.join(app.dir, 'node_modules/@dbops')).filter((plugin) =>
+      existsSync(path.join(app.dir, 'node_modules/@dbops', plugin, 'node_modules/dbops')),
+    )
     assert.equal(nested, [], 'npm nested a second dbops under a plugin')
   }
 }
 
 /** The installed bin, as `npx dbops` / `pnpm exec dbops` would run it. */
-const dbops = (app: App, args: string[], env: Record<string, string> = {}) => sh(path.join(app.dir, 'node_modules/.bin/dbops'), args, app.dir, { DATABASE_URL: db.url, ...env })
+const dbops = (app: App, args: string[], env: Record<string, string> = {}) =>
+  sh(path.join(app.dir, 'node_modules/.bin/dbops'), args, app.dir, { DATABASE_URL: db.url, ...env })
 
 async function rowCounts(url: string): Promise<Record<string, number>> {
   const pg = (await import('pg')).default
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
-    const { rows } = await client.query<{ customers: string; orders: string }>('select (select count(*) from customers) as customers, (select count(*) from orders) as orders')
+    const { rows } = await client.query<{ customers: string; orders: string }>(
+      'select (select count(*) from customers) as customers, (select count(*) from orders) as orders',
+    )
     return { customers: Number(rows[0]!.customers), orders: Number(rows[0]!.orders) }
   } finally {
     await client.end()
@@ -174,15 +226,32 @@ async function firstHour(app: App, tsc: string[]): Promise<void> {
   assert.match(init.stdout, /npx dbops run backup --dry-run/)
 
   const typecheck = await sh(path.join(app.dir, 'node_modules/.bin/tsc'), tsc, app.dir)
-  assert.is(typecheck.code, 0, `the user's tsc ${tsc.join(' ')} reports errors:\n${typecheck.stdout}${typecheck.stderr}`)
+  assert.is(
+    typecheck.code,
+    0,
+    `the user's tsc ${tsc.join(' ')} reports errors:\n${typecheck.stdout}${typecheck.stderr}`,
+  )
 
   const backup = await dbops(app, ['run', 'backup', '--json'])
   assert.is(backup.code, 0, `dbops run backup:\n${backup.stdout}\n${backup.stderr}`)
-  const report = JSON.parse(backup.stdout) as { status: string; steps: { id: string; status: string }[] }
-  assert.equal(report.steps.map((s) => `${s.id}:${s.status}`), ['pgdump:dump:success', 'pgdump:verify:success', 'retention:apply:success'])
+  const report = JSON.parse(backup.stdout) as {
+    status: string
+    steps: { id: string; status: string }[]
+  }
+  assert.equal(
+    report.steps.map((s) => `${s.id}:${s.status}`),
+    ['pgdump:dump:success', 'pgdump:verify:success', 'retention:apply:success'],
+  )
 
   const target = `${db.name}_r_${app.name.replace(/-/g, '_')}`
-  const restore = await dbops(app, ['backups', 'restore', 'latest', '--target-db', target, '--create'])
+  const restore = await dbops(app, [
+    'backups',
+    'restore',
+    'latest',
+    '--target-db',
+    target,
+    '--create',
+  ])
   assert.is(restore.code, 0, `dbops backups restore:\n${restore.stdout}\n${restore.stderr}`)
   try {
     assert.equal(await rowCounts(db.cluster.url(target)), await rowCounts(db.url))
@@ -191,16 +260,38 @@ async function firstHour(app: App, tsc: string[]): Promise<void> {
   }
 
   const health = await dbops(app, ['health'])
-  assert.ok(health.code === 0, `dbops health exited ${health.code}:\n${health.stdout}\n${health.stderr}`)
+  assert.ok(
+    health.code === 0,
+    `dbops health exited ${health.code}:\n${health.stdout}\n${health.stderr}`,
+  )
   assert.match(health.stdout, /backup/i)
 
   await writeFile(path.join(app.dir, 'plain.mjs'), PLAIN_SCRIPT)
   const plain = await sh(process.execPath, ['plain.mjs'], app.dir)
   assert.is(plain.code, 0, `node plain.mjs:\n${plain.stderr}`)
-  assert.equal(JSON.parse(plain.stdout), { plugin: { kind: 'plugin', namespace: 'health' }, plugins: 1, scrubbed: 'postgres://app:[redacted]@db/app is down', failed: 1, minutes: 30 })
+  assert.equal(JSON.parse(plain.stdout), {
+    plugin: { kind: 'plugin', namespace: 'health' },
+    plugins: 1,
+    scrubbed: 'postgres://app:[redacted]@db/app is down',
+    failed: 1,
+    minutes: 30,
+  })
 }
 
-const TSC_FLAGS = ['--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', 'dbops.config.ts']
+const TSC_FLAGS = [
+  '--noEmit',
+  '--strict',
+  '--skipLibCheck',
+  '--module',
+  'nodenext',
+  '--moduleResolution',
+  'nodenext',
+  '--target',
+  'es2022',
+  '--types',
+  'node',
+  'dbops.config.ts',
+]
 
 test('an npm app ("type": "commonjs", from npm init -y): init, tsc, backup, restore, health, plain node', async () => {
   const app = await makeApp('npm-commonjs', 'npm', 'npm init -y')
@@ -211,11 +302,28 @@ test('an npm app ("type": "commonjs", from npm init -y): init, tsc, backup, rest
 test('a pnpm app ("type": "module"): init, tsc, backup, restore, health, plain node', async () => {
   const dir = path.join(outside, 'pnpm-module')
   await exec('mkdir', ['-p', dir])
-  const app = await makeApp('pnpm-module', 'pnpm', { name: 'pnpm-module-app', version: '1.0.0', private: true, type: 'module' })
+  const app = await makeApp('pnpm-module', 'pnpm', {
+    name: 'pnpm-module-app',
+    version: '1.0.0',
+    private: true,
+    type: 'module',
+  })
   await firstHour(app, TSC_FLAGS)
   const every = [...tarballs.keys()].map((name) => `import(${JSON.stringify(name)})`).join(', ')
-  const imported = await sh(process.execPath, ['--input-type=module', '-e', `const mods = await Promise.all([${every}]); console.log(mods.every((m) => Object.keys(m).length > 0))`], app.dir)
-  assert.is(imported.stdout.trim(), 'true', `plain node cannot import every package:\n${imported.stderr}`)
+  const imported = await sh(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const mods = await Promise.all([${every}]); console.log(mods.every((m) => Object.keys(m).length > 0))`,
+    ],
+    app.dir,
+  )
+  assert.is(
+    imported.stdout.trim(),
+    'true',
+    `plain node cannot import every package:\n${imported.stderr}`,
+  )
 })
 
 test('an app with its own strict tsconfig (NodeNext, strict, skipLibCheck): tsc -p over the config and a dbops/testing helper; dbops/testing in plain node', async () => {
@@ -223,12 +331,20 @@ test('an app with its own strict tsconfig (NodeNext, strict, skipLibCheck): tsc 
   await exec('mkdir', ['-p', dir])
   await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify(STRICT_TSCONFIG, null, 2))
   await writeFile(path.join(dir, 'health.test-helper.ts'), TESTING_TS)
-  const app = await makeApp('strict-tsconfig', 'pnpm', { name: 'strict-app', version: '1.0.0', private: true })
+  const app = await makeApp('strict-tsconfig', 'pnpm', {
+    name: 'strict-app',
+    version: '1.0.0',
+    private: true,
+  })
   await firstHour(app, ['--noEmit', '-p', 'tsconfig.json'])
   await writeFile(path.join(app.dir, 'testing.mjs'), TESTING_MJS)
   const testing = await sh(process.execPath, ['testing.mjs'], app.dir)
   assert.is(testing.code, 0, `node testing.mjs (dbops/testing):\n${testing.stderr}`)
-  assert.equal(JSON.parse(testing.stdout), { database: true, status: 'success', steps: ['retention:apply'] })
+  assert.equal(JSON.parse(testing.stdout), {
+    database: true,
+    status: 'success',
+    steps: ['retention:apply'],
+  })
 })
 
 test.run()

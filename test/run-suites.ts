@@ -12,9 +12,21 @@ import { startCluster } from './harness/postgres.ts'
 
 function findSuites(): string[] {
   const dirs = [path.join(REPO_ROOT, 'test')]
-  for (const pkg of readdirSync(path.join(REPO_ROOT, 'packages'))) dirs.push(path.join(REPO_ROOT, 'packages', pkg, 'test'))
-  for (const ex of existsSync(path.join(REPO_ROOT, 'examples')) ? readdirSync(path.join(REPO_ROOT, 'examples')) : []) dirs.push(path.join(REPO_ROOT, 'examples', ex, 'test'))
-  return dirs.flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(dir, f)) : [])).sort()
+  for (const pkg of readdirSync(path.join(REPO_ROOT, 'packages')))
+    dirs.push(path.join(REPO_ROOT, 'packages', pkg, 'test'))
+  for (const ex of existsSync(path.join(REPO_ROOT, 'examples'))
+    ? readdirSync(path.join(REPO_ROOT, 'examples'))
+    : [])
+    dirs.push(path.join(REPO_ROOT, 'examples', ex, 'test'))
+  return dirs
+    .flatMap((dir) =>
+      existsSync(dir)
+        ? readdirSync(dir)
+            .filter((f) => f.endsWith('.test.ts'))
+            .map((f) => path.join(dir, f))
+        : [],
+    )
+    .sort()
 }
 
 interface SuiteOutcome {
@@ -29,7 +41,11 @@ interface SuiteOutcome {
 function runSuite(file: string, env: NodeJS.ProcessEnv): Promise<SuiteOutcome> {
   const started = Date.now()
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', file], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', file], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let output = ''
     child.stdout.on('data', (d) => (output += d))
     child.stderr.on('data', (d) => (output += d))
@@ -44,13 +60,20 @@ function runSuite(file: string, env: NodeJS.ProcessEnv): Promise<SuiteOutcome> {
 }
 
 const filters = process.argv.slice(2)
-const suites = findSuites().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+const suites = findSuites().filter(
+  (f) => filters.length === 0 || filters.some((x) => f.includes(x)),
+)
 const cluster = await startCluster()
 // An interrupted run (Ctrl-C, a CI timeout) must not leave the cluster running.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(signal, () => void cluster.stop().finally(() => process.exit(130)))
 }
-const env = { ...process.env, NO_COLOR: '1', DBOPS_TEST_PG: JSON.stringify({ port: cluster.port }), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
+const env = {
+  ...process.env,
+  NO_COLOR: '1',
+  DBOPS_TEST_PG: JSON.stringify({ port: cluster.port }),
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+}
 const concurrency = Number(process.env.DBOPS_TEST_CONCURRENCY ?? 2)
 const outcomes: SuiteOutcome[] = []
 let next = 0
@@ -63,7 +86,9 @@ try {
         outcomes.push(outcome)
         const rel = path.relative(REPO_ROOT, file)
         const ok = outcome.failed === 0 && outcome.code === 0
-        process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${rel} (${outcome.passed} passed, ${outcome.failed} failed, ${(outcome.ms / 1000).toFixed(1)}s)\n`)
+        process.stdout.write(
+          `${ok ? 'ok  ' : 'FAIL'} ${rel} (${outcome.passed} passed, ${outcome.failed} failed, ${(outcome.ms / 1000).toFixed(1)}s)\n`,
+        )
         if (!ok) process.stdout.write(outcome.output.replace(/^/gm, '    ') + '\n')
       }
     }),

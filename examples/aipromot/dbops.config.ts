@@ -26,7 +26,9 @@ export default defineConfig({
     // Read-only work (health checks) goes to the replica while it answers, else the primary.
     readReplicaUrl: env.optional('DATABASE_READ_REPLICA_URL'),
     // Production connects over SSL and checks the certificate unless DB_SSL_REJECT_UNAUTHORIZED=false.
-    ...(production ? { ssl: { rejectUnauthorized: process.env.DB_SSL_REJECT_UNAUTHORIZED !== 'false' } } : {}),
+    ...(production
+      ? { ssl: { rejectUnauthorized: process.env.DB_SSL_REJECT_UNAUTHORIZED !== 'false' } }
+      : {}),
     applicationName: 'aipromot-dbops',
   },
   // `pool` is left out: dbops reads DB_CONNECTION_LIMIT (20), DB_MAX_IDLE_TIME (30000),
@@ -36,7 +38,15 @@ export default defineConfig({
   storage: {
     local: { dir: process.env.BACKUP_DIR || './backups' },
     ...(s3Bucket
-      ? { offsite: s3({ bucket: s3Bucket, prefix: 'database-backups/', storageClass: 'STANDARD_IA', endpoint: s3Endpoint, forcePathStyle: s3Endpoint !== undefined }) }
+      ? {
+          offsite: s3({
+            bucket: s3Bucket,
+            prefix: 'database-backups/',
+            storageClass: 'STANDARD_IA',
+            endpoint: s3Endpoint,
+            forcePathStyle: s3Endpoint !== undefined,
+          }),
+        }
       : {}),
   },
 

@@ -16,7 +16,10 @@ export default definePlugin({
     /** The script, relative to the config file. */
     file: z.string().default('./migrations/manual_add_email_verification_and_optimize_indexes.sql'),
     /** lock_timeout of each statement: fail fast rather than block the app behind DDL. */
-    lockTimeout: z.string().regex(/^\d+(ms|s|min)$/, "expected a PostgreSQL duration such as '5s'").default('5s'),
+    lockTimeout: z
+      .string()
+      .regex(/^\d+(ms|s|min)$/, "expected a PostgreSQL duration such as '5s'")
+      .default('5s'),
   }),
   setup: (options, api) => {
     const file = path.resolve(api.configDir, options.file)
@@ -25,7 +28,11 @@ export default definePlugin({
       try {
         return splitStatements(await readFile(file, 'utf8'))
       } catch (error) {
-        throw new DbopsError('MANUAL_SCRIPT_UNREADABLE', `cannot read the manual migration ${display}: ${(error as Error).message}`, { hint: 'Check the manual plugin\'s `file` option.', cause: error })
+        throw new DbopsError(
+          'MANUAL_SCRIPT_UNREADABLE',
+          `cannot read the manual migration ${display}: ${(error as Error).message}`,
+          { hint: "Check the manual plugin's `file` option.", cause: error },
+        )
       }
     }
     const headline = (sql: string) => sql.split('\n')[0]!.slice(0, 100)
@@ -39,35 +46,53 @@ export default definePlugin({
             const list = await statements()
             // Its own connection without the pool's client-side query timeout: building an
             // index concurrently on a big table takes as long as it takes.
-            const db = new Db(ctx.config.connection, { ...ctx.config.pool, max: 1, queryTimeoutMs: 0 })
+            const db = new Db(ctx.config.connection, {
+              ...ctx.config.pool,
+              max: 1,
+              queryTimeoutMs: 0,
+            })
             try {
-              return await db.withLock('aipromot:manual-migration', async (client) => {
-                await client.query(`set lock_timeout = '${options.lockTimeout}'`)
-                const started = Date.now()
-                for (const [i, statement] of list.entries()) {
-                  ctx.signal.throwIfAborted()
-                  io.output(`${i + 1}/${list.length} ${headline(statement.sql)}`)
-                  const cancel = () => void ctx.db.query('select pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID]).catch(() => {})
-                  ctx.signal.addEventListener('abort', cancel, { once: true })
-                  try {
-                    await client.query(statement.sql)
-                  } catch (error) {
-                    if (ctx.signal.aborted) throw ctx.signal.reason
-                    throw new DbopsError('MANUAL_STATEMENT_FAILED', `${display}, statement ${i + 1} (${headline(statement.sql)}): ${(error as Error).message}`, {
-                      hint: 'The script is idempotent: fix the cause and run it again; it continues where it stopped.',
-                      cause: error,
-                    })
-                  } finally {
-                    ctx.signal.removeEventListener('abort', cancel)
+              return await db.withLock(
+                'aipromot:manual-migration',
+                async (client) => {
+                  await client.query(`set lock_timeout = '${options.lockTimeout}'`)
+                  const started = Date.now()
+                  for (const [i, statement] of list.entries()) {
+                    ctx.signal.throwIfAborted()
+                    io.output(`${i + 1}/${list.length} ${headline(statement.sql)}`)
+                    const cancel = () =>
+                      void ctx.db
+                        .query('select pg_cancel_backend($1)', [
+                          (client as unknown as { processID: number }).processID,
+                        ])
+                        .catch(() => {})
+                    ctx.signal.addEventListener('abort', cancel, { once: true })
+                    try {
+                      await client.query(statement.sql)
+                    } catch (error) {
+                      if (ctx.signal.aborted) throw ctx.signal.reason
+                      throw new DbopsError(
+                        'MANUAL_STATEMENT_FAILED',
+                        `${display}, statement ${i + 1} (${headline(statement.sql)}): ${(error as Error).message}`,
+                        {
+                          hint: 'The script is idempotent: fix the cause and run it again; it continues where it stopped.',
+                          cause: error,
+                        },
+                      )
+                    } finally {
+                      ctx.signal.removeEventListener('abort', cancel)
+                    }
                   }
-                }
-                return { statements: list.length, durationMs: Date.now() - started }
-              }, { waitMs: 60_000, signal: ctx.signal })
+                  return { statements: list.length, durationMs: Date.now() - started }
+                },
+                { waitMs: 60_000, signal: ctx.signal },
+              )
             } finally {
               await db.close()
             }
           },
-          summarize: (r: { statements: number; durationMs: number }) => `${r.statements} statements in ${r.durationMs} ms`,
+          summarize: (r: { statements: number; durationMs: number }) =>
+            `${r.statements} statements in ${r.durationMs} ms`,
         },
       },
     }

@@ -28,8 +28,13 @@ export default definePlugin({
         title: 'archive old events',
         mutates: true,
         plan: async (ctx) => {
-          const { rows } = await ctx.db.query<{ n: string }>(`select count(*) as n from events where at < now() - make_interval(days => $1)`, [options.olderThanDays])
-          return [`would move ${rows[0]?.n ?? 0} events older than ${options.olderThanDays} days to events_archive`]
+          const { rows } = await ctx.db.query<{ n: string }>(
+            `select count(*) as n from events where at < now() - make_interval(days => $1)`,
+            [options.olderThanDays],
+          )
+          return [
+            `would move ${rows[0]?.n ?? 0} events older than ${options.olderThanDays} days to events_archive`,
+          ]
         },
         run: async (ctx, io) => {
           let moved = 0

@@ -28,9 +28,19 @@ export interface RunCliOptions {
 
 export function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', CI: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      NO_COLOR: '1',
+      CI: '1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    }
     for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v
-    const child = spawn(process.execPath, [DBOPS_BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [DBOPS_BIN, ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -38,9 +48,17 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
     child.on('error', reject)
     if (options.input !== undefined) child.stdin.end(options.input)
     else child.stdin.end()
-    const timer = options.signalAfterMs ? setTimeout(() => child.kill(options.signalAfterMs!.signal), options.signalAfterMs.ms) : undefined
+    const timer = options.signalAfterMs
+      ? setTimeout(() => child.kill(options.signalAfterMs!.signal), options.signalAfterMs.ms)
+      : undefined
     let closed = false
-    if (options.signalWhen) void signalOnceTrue(options.signalWhen, () => closed, () => ({ stdout, stderr }), (signal) => child.kill(signal))
+    if (options.signalWhen)
+      void signalOnceTrue(
+        options.signalWhen,
+        () => closed,
+        () => ({ stdout, stderr }),
+        (signal) => child.kill(signal),
+      )
     child.on('close', (code) => {
       closed = true
       clearTimeout(timer) // a safety-net kill must not keep the suite alive after the run ended
@@ -55,7 +73,12 @@ export interface SignalWhen {
   when: (output: { stdout: string; stderr: string }) => boolean | Promise<boolean>
 }
 
-async function signalOnceTrue(spec: SignalWhen, closed: () => boolean, output: () => { stdout: string; stderr: string }, kill: (signal: NodeJS.Signals) => void): Promise<void> {
+async function signalOnceTrue(
+  spec: SignalWhen,
+  closed: () => boolean,
+  output: () => { stdout: string; stderr: string },
+  kill: (signal: NodeJS.Signals) => void,
+): Promise<void> {
   while (!closed()) {
     if (await spec.when(output())) return void kill(spec.signal)
     await new Promise((r) => setTimeout(r, 25))

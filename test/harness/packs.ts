@@ -22,7 +22,10 @@ export function publishablePackages(): { dir: string; manifest: PackageManifest 
   return readdirSync(root)
     .map((name) => path.join(root, name))
     .filter((dir) => existsSync(path.join(dir, 'package.json')))
-    .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as PackageManifest }))
+    .map((dir) => ({
+      dir,
+      manifest: JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as PackageManifest,
+    }))
     .filter(({ manifest }) => !manifest.private)
 }
 
@@ -36,7 +39,13 @@ export async function packAll(dest: string): Promise<Map<string, string>> {
   for (const { dir, manifest } of publishablePackages()) {
     await run('pnpm', ['pack', '--pack-destination', dest], { cwd: dir })
     // `@dbops/health` 0.1.0 → dbops-health-0.1.0.tgz, the name pnpm pack gives.
-    tarballs.set(manifest.name, path.join(dest, `${manifest.name.replace(/^@/, '').replace('/', '-')}-${manifest.version}.tgz`))
+    tarballs.set(
+      manifest.name,
+      path.join(
+        dest,
+        `${manifest.name.replace(/^@/, '').replace('/', '-')}-${manifest.version}.tgz`,
+      ),
+    )
   }
   return tarballs
 }

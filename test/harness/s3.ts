@@ -23,7 +23,13 @@ export interface TestS3 {
 export async function startS3(buckets: string[] = ['dbops-test']): Promise<TestS3> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dbops-s3-'))
-  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: buckets.map((name) => ({ name, configs: [] })) })
+  const server = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: dir,
+    configureBuckets: buckets.map((name) => ({ name, configs: [] })),
+  })
   const address = (await server.run()) as AddressInfo
   return {
     endpoint: `http://127.0.0.1:${address.port}`,

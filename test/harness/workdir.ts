@@ -14,7 +14,13 @@ export async function repoTempDir(prefix: string): Promise<string> {
  * Created inside the repo's `.tmp/` so the config can import `dbops` and the plugins from
  * the workspace's node_modules, as a user's project would.
  */
-export async function makeWorkdir(files: Record<string, string> = {}): Promise<{ dir: string; write(file: string, content: string): Promise<string>; remove(): Promise<void> }> {
+export async function makeWorkdir(
+  files: Record<string, string> = {},
+): Promise<{
+  dir: string
+  write(file: string, content: string): Promise<string>
+  remove(): Promise<void>
+}> {
   const dir = await repoTempDir('work-')
   const write = async (file: string, content: string) => {
     const full = path.join(dir, file)
@@ -25,4 +31,3 @@ export async function makeWorkdir(files: Record<string, string> = {}): Promise<{
   for (const [file, content] of Object.entries(files)) await write(file, content)
   return { dir, write, remove: () => rm(dir, { recursive: true, force: true }) }
 }
-

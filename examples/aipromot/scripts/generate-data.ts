@@ -27,21 +27,34 @@ export const DEFAULT_VOLUME: DataVolume = {
   analytics: 50_000,
 }
 
-export const APP_TABLES = ['organizations', 'users', 'content_pieces', 'scheduled_posts', 'analytics'] as const
+export const APP_TABLES = [
+  'organizations',
+  'users',
+  'content_pieces',
+  'scheduled_posts',
+  'analytics',
+] as const
 export type AppTable = (typeof APP_TABLES)[number]
 
 /** The default volume times `scale`, with any explicit counts taking precedence. */
 export function volumeFor(scale = 1, overrides: Partial<DataVolume> = {}): DataVolume {
   if (!(scale > 0)) throw new Error(`scale must be a positive number, got ${scale}`)
-  const scaled = Object.fromEntries(Object.entries(DEFAULT_VOLUME).map(([k, v]) => [k, Math.max(1, Math.round(v * scale))])) as unknown as DataVolume
+  const scaled = Object.fromEntries(
+    Object.entries(DEFAULT_VOLUME).map(([k, v]) => [k, Math.max(1, Math.round(v * scale))]),
+  ) as unknown as DataVolume
   const volume = { ...scaled, ...overrides }
   for (const [k, v] of Object.entries(volume)) {
-    if (!Number.isInteger(v) || v < 0) throw new Error(`${k} must be a whole number of rows, got ${v}`)
+    if (!Number.isInteger(v) || v < 0)
+      throw new Error(`${k} must be a whole number of rows, got ${v}`)
   }
-  if (volume.organizations < 1 && volume.users + volume.contentPieces + volume.scheduledPosts + volume.analytics > 0) {
+  if (
+    volume.organizations < 1 &&
+    volume.users + volume.contentPieces + volume.scheduledPosts + volume.analytics > 0
+  ) {
     throw new Error('every row belongs to an organization: organizations must be at least 1')
   }
-  if (volume.contentPieces < 1 && volume.scheduledPosts > 0) throw new Error('scheduled posts need content pieces: contentPieces must be at least 1')
+  if (volume.contentPieces < 1 && volume.scheduledPosts > 0)
+    throw new Error('scheduled posts need content pieces: contentPieces must be at least 1')
   return volume
 }
 
@@ -140,19 +153,31 @@ export interface GenerateOptions {
 }
 
 /** Inserts `volume` rows in one transaction and ANALYZEs; returns the row count of each table. */
-export async function generateData(db: Queryable, volume: DataVolume = DEFAULT_VOLUME, options: GenerateOptions = {}): Promise<Record<AppTable, number>> {
+export async function generateData(
+  db: Queryable,
+  volume: DataVolume = DEFAULT_VOLUME,
+  options: GenerateOptions = {},
+): Promise<Record<AppTable, number>> {
   volumeFor(1, volume)
   await db.query('begin')
   try {
     if (options.reset) {
-      await db.query(`truncate ${APP_TABLES.map((t) => `"${t}"`).join(', ')} restart identity cascade`)
+      await db.query(
+        `truncate ${APP_TABLES.map((t) => `"${t}"`).join(', ')} restart identity cascade`,
+      )
     } else {
       const { rows } = await db.query(`select exists (select 1 from "organizations") as has_rows`)
-      if (rows[0]?.has_rows) throw new Error('the database already has aipromot data: pass --reset (reset: true) to replace it')
+      if (rows[0]?.has_rows)
+        throw new Error(
+          'the database already has aipromot data: pass --reset (reset: true) to replace it',
+        )
     }
     for (const [table, sql, params] of STEPS) {
       const started = Date.now()
-      await db.query(sql, params.map((key) => volume[key]))
+      await db.query(
+        sql,
+        params.map((key) => volume[key]),
+      )
       options.onProgress?.(table, volume[tableVolumeKey[table]], Date.now() - started)
     }
     await db.query('commit')
@@ -174,8 +199,12 @@ const tableVolumeKey: Record<AppTable, keyof DataVolume> = {
 
 /** Exact row counts of the app's tables (what a restore must reproduce). */
 export async function countRows(db: Queryable): Promise<Record<AppTable, number>> {
-  const { rows } = await db.query(APP_TABLES.map((t) => `select '${t}' as t, count(*)::int as n from "${t}"`).join(' union all '))
-  return Object.fromEntries(APP_TABLES.map((t) => [t, rows.find((r) => r.t === t)?.n ?? 0])) as Record<AppTable, number>
+  const { rows } = await db.query(
+    APP_TABLES.map((t) => `select '${t}' as t, count(*)::int as n from "${t}"`).join(' union all '),
+  )
+  return Object.fromEntries(
+    APP_TABLES.map((t) => [t, rows.find((r) => r.t === t)?.n ?? 0]),
+  ) as Record<AppTable, number>
 }
 
 function parseArgs(argv: string[]): { volume: DataVolume; reset: boolean } {
@@ -183,8 +212,11 @@ function parseArgs(argv: string[]): { volume: DataVolume; reset: boolean } {
   let reset = false
   const overrides: Partial<DataVolume> = {}
   const keys: Record<string, keyof DataVolume> = {
-    '--organizations': 'organizations', '--users': 'users', '--content-pieces': 'contentPieces',
-    '--scheduled-posts': 'scheduledPosts', '--analytics': 'analytics',
+    '--organizations': 'organizations',
+    '--users': 'users',
+    '--content-pieces': 'contentPieces',
+    '--scheduled-posts': 'scheduledPosts',
+    '--analytics': 'analytics',
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -197,7 +229,10 @@ function parseArgs(argv: string[]): { volume: DataVolume; reset: boolean } {
     if (flag === '--reset') reset = true
     else if (flag === '--scale') scale = value()
     else if (keys[flag]) overrides[keys[flag]] = value()
-    else throw new Error(`unknown option ${arg} (options: --scale N, ${Object.keys(keys).join(' N, ')} N, --reset)`)
+    else
+      throw new Error(
+        `unknown option ${arg} (options: --scale N, ${Object.keys(keys).join(' N, ')} N, --reset)`,
+      )
   }
   return { volume: volumeFor(scale, overrides), reset }
 }
@@ -221,10 +256,13 @@ async function main(): Promise<number> {
     await client.connect()
     const counts = await generateData(client, args.volume, {
       reset: args.reset,
-      onProgress: (table, rows, ms) => process.stderr.write(`  ${table.padEnd(16)} ${String(rows).padStart(9)} rows  ${ms} ms\n`),
+      onProgress: (table, rows, ms) =>
+        process.stderr.write(`  ${table.padEnd(16)} ${String(rows).padStart(9)} rows  ${ms} ms\n`),
     })
     const total = Object.values(counts).reduce((a, b) => a + b, 0)
-    process.stderr.write(`generated ${total} rows in ${((Date.now() - started) / 1000).toFixed(1)}s\n`)
+    process.stderr.write(
+      `generated ${total} rows in ${((Date.now() - started) / 1000).toFixed(1)}s\n`,
+    )
     return 0
   } catch (error) {
     process.stderr.write(`generate-data: ${(error as Error).message}\n`)

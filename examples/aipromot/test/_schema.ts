@@ -11,7 +11,10 @@ import { promisify } from 'node:util'
 
 export const EXAMPLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const PRISMA_MIGRATIONS = path.join(EXAMPLE_DIR, 'prisma/migrations')
-export const MANUAL_SCRIPT = path.join(EXAMPLE_DIR, 'migrations/manual_add_email_verification_and_optimize_indexes.sql')
+export const MANUAL_SCRIPT = path.join(
+  EXAMPLE_DIR,
+  'migrations/manual_add_email_verification_and_optimize_indexes.sql',
+)
 
 /** The indexes the app team's notes list, plus the partial ones for boolean filters. */
 export const NAMED_INDEXES = [
@@ -26,7 +29,10 @@ export const NAMED_INDEXES = [
   'analytics_organizationId_collectedAt_idx',
   'analytics_platform_metricType_idx',
 ]
-export const PARTIAL_INDEXES = ['users_unverified_emailVerificationExpiry_idx', 'scheduled_posts_unpublished_scheduledAt_idx']
+export const PARTIAL_INDEXES = [
+  'users_unverified_emailVerificationExpiry_idx',
+  'scheduled_posts_unpublished_scheduledAt_idx',
+]
 
 interface Queryable {
   query(sql: string, params?: unknown[]): Promise<{ rows: any[] }>
@@ -35,11 +41,17 @@ interface Queryable {
 /** Prisma's migration folders in the order `prisma migrate deploy` applies them. */
 export async function prismaMigrationDirs(): Promise<string[]> {
   const entries = await readdir(PRISMA_MIGRATIONS, { withFileTypes: true })
-  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort()
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()
 }
 
 /** Runs migration.sql files as Prisma's older engines did: one script, one message. */
-export async function applyPrismaMigrations(db: Queryable, options: { only?: string[] } = {}): Promise<string[]> {
+export async function applyPrismaMigrations(
+  db: Queryable,
+  options: { only?: string[] } = {},
+): Promise<string[]> {
   const applied: string[] = []
   for (const dir of await prismaMigrationDirs()) {
     if (options.only && !options.only.some((o) => dir.endsWith(o))) continue
@@ -51,9 +63,13 @@ export async function applyPrismaMigrations(db: Queryable, options: { only?: str
 
 /** The team's old `db:migrate:manual`: psql runs the file statement by statement, autocommitting. */
 export async function runManualScriptWithPsql(binDir: string, url: string): Promise<string> {
-  const { stdout, stderr } = await promisify(execFile)(path.join(binDir, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', MANUAL_SCRIPT, url], {
-    env: { PATH: process.env.PATH ?? '' },
-  })
+  const { stdout, stderr } = await promisify(execFile)(
+    path.join(binDir, 'psql'),
+    ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', MANUAL_SCRIPT, url],
+    {
+      env: { PATH: process.env.PATH ?? '' },
+    },
+  )
   return stdout + stderr
 }
 
@@ -94,7 +110,12 @@ export async function describeSchema(db: Queryable): Promise<SchemaSnapshot> {
     where ${APP_SCHEMA_FILTER} and ${LEDGER}
     order by 1`)
   const lines = (r: { rows: { line: string }[] }) => r.rows.map((row) => row.line)
-  return { enums: lines(enums), columns: lines(columns), constraints: lines(constraints), indexes: lines(indexes) }
+  return {
+    enums: lines(enums),
+    columns: lines(columns),
+    constraints: lines(constraints),
+    indexes: lines(indexes),
+  }
 }
 
 /** Names of the valid indexes of the app's tables. */

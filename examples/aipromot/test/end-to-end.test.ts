@@ -13,11 +13,32 @@ import { generateX25519Identity, identityToRecipient } from 'age-encryption'
 import pg from 'pg'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, repoTempDir, runCli, startS3, TEST_PASSWORD, type CliResult, type SignalWhen, type TestDatabase, type TestS3 } from '../../../test/harness/index.ts'
+import {
+  createTestDatabase,
+  repoTempDir,
+  runCli,
+  startS3,
+  TEST_PASSWORD,
+  type CliResult,
+  type SignalWhen,
+  type TestDatabase,
+  type TestS3,
+} from '../../../test/harness/index.ts'
 import { countRows, generateData } from '../scripts/generate-data.ts'
-import { applyPrismaMigrations, describeSchema, EXAMPLE_DIR, indexNames, NAMED_INDEXES, PARTIAL_INDEXES } from './_schema.ts'
+import {
+  applyPrismaMigrations,
+  describeSchema,
+  EXAMPLE_DIR,
+  indexNames,
+  NAMED_INDEXES,
+  PARTIAL_INDEXES,
+} from './_schema.ts'
 
-const scripts = (JSON.parse(readFileSync(path.join(EXAMPLE_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+const scripts = (
+  JSON.parse(readFileSync(path.join(EXAMPLE_DIR, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>
+  }
+).scripts
 
 let db: TestDatabase
 let bucket: TestS3
@@ -26,10 +47,18 @@ let env: Record<string, string>
 const outputs: string[] = []
 const extraDatabases: string[] = []
 
-async function dbops(args: string[], options: { env?: Record<string, string>; signalWhen?: SignalWhen } = {}): Promise<CliResult> {
+async function dbops(
+  args: string[],
+  options: { env?: Record<string, string>; signalWhen?: SignalWhen } = {},
+): Promise<CliResult> {
   const started = Date.now()
-  const result = await runCli(args, { cwd: EXAMPLE_DIR, env: { ...env, ...options.env }, signalWhen: options.signalWhen })
-  if (process.env.E2E_TIMING) process.stderr.write(`dbops ${args.join(' ')}: ${Date.now() - started} ms\n`)
+  const result = await runCli(args, {
+    cwd: EXAMPLE_DIR,
+    env: { ...env, ...options.env },
+    signalWhen: options.signalWhen,
+  })
+  if (process.env.E2E_TIMING)
+    process.stderr.write(`dbops ${args.join(' ')}: ${Date.now() - started} ms\n`)
   outputs.push(result.stdout, result.stderr)
   return result
 }
@@ -75,7 +104,8 @@ test.before(async () => {
 test.after(async () => {
   const admin = new pg.Client({ connectionString: db.cluster.url('postgres') })
   await admin.connect()
-  for (const name of extraDatabases) await admin.query(`drop database if exists "${name}" with (force)`).catch(() => {})
+  for (const name of extraDatabases)
+    await admin.query(`drop database if exists "${name}" with (force)`).catch(() => {})
   await admin.end()
   if (backupDir) await rm(backupDir, { recursive: true, force: true })
   await bucket?.stop()
@@ -83,18 +113,28 @@ test.after(async () => {
 })
 
 test('every old npm script is now one dbops command', () => {
-  for (const name of ['db:migrate', 'db:migrate:manual', 'db:backup', 'db:backup:schedule', 'db:health', 'db:optimize']) {
+  for (const name of [
+    'db:migrate',
+    'db:migrate:manual',
+    'db:backup',
+    'db:backup:schedule',
+    'db:health',
+    'db:optimize',
+  ]) {
     assert.match(scripts[name] ?? '', /^dbops [a-z]/, name)
   }
 })
 
-test('the app\'s own environment names configure the pool, the replica, SSL and the destinations', async () => {
+test("the app's own environment names configure the pool, the replica, SSL and the destinations", async () => {
   const result = await dbops(['config', '--json'], {
     env: {
       NODE_ENV: 'production',
       DATABASE_READ_REPLICA_URL: db.passwordUrl.replace('127.0.0.1', 'replica.internal'),
       // Not dbops' defaults, so that only reading the variables can produce them.
-      DB_CONNECTION_LIMIT: '12', DB_MAX_IDLE_TIME: '15000', DB_MAX_LIFE_TIME: '900000', DB_QUERY_TIMEOUT: '9000',
+      DB_CONNECTION_LIMIT: '12',
+      DB_MAX_IDLE_TIME: '15000',
+      DB_MAX_LIFE_TIME: '900000',
+      DB_QUERY_TIMEOUT: '9000',
       BACKUP_RETENTION_DAYS: '14',
     },
   })
@@ -106,20 +146,42 @@ test('the app\'s own environment names configure the pool, the replica, SSL and 
     retention: { maxAgeDays: number }
     schedules: Record<string, { cron: string; run: string; tags: string[] }>
   }
-  assert.equal(config.pool, { ...config.pool, max: 12, idleTimeoutMs: 15_000, maxLifetimeMs: 900_000, queryTimeoutMs: 9_000 })
+  assert.equal(config.pool, {
+    ...config.pool,
+    max: 12,
+    idleTimeoutMs: 15_000,
+    maxLifetimeMs: 900_000,
+    queryTimeoutMs: 9_000,
+  })
   assert.match(config.connection.readReplicaUrl, /replica\.internal/)
   assert.equal(config.connection.ssl, { rejectUnauthorized: true })
   assert.is(config.storage.local?.dir, backupDir)
-  assert.equal([config.storage.offsite?.type, config.storage.offsite?.bucket, config.storage.offsite?.prefix], ['s3', 'aipromot-backups', 'database-backups/'])
+  assert.equal(
+    [config.storage.offsite?.type, config.storage.offsite?.bucket, config.storage.offsite?.prefix],
+    ['s3', 'aipromot-backups', 'database-backups/'],
+  )
   assert.is(config.retention.maxAgeDays, 14)
   assert.equal(
-    Object.fromEntries(Object.entries(config.schedules).map(([name, s]) => [name, `${s.cron} ${s.run}${s.tags.length ? ` [${s.tags.join(',')}]` : ''}`])),
-    { daily: '0 2 * * * backup [daily]', weekly: '0 3 * * 0 backup [weekly]', cleanup: '0 4 * * * cleanup', optimize: '0 1 * * 6 optimize', health: '0 */6 * * * health' },
+    Object.fromEntries(
+      Object.entries(config.schedules).map(([name, s]) => [
+        name,
+        `${s.cron} ${s.run}${s.tags.length ? ` [${s.tags.join(',')}]` : ''}`,
+      ]),
+    ),
+    {
+      daily: '0 2 * * * backup [daily]',
+      weekly: '0 3 * * 0 backup [weekly]',
+      cleanup: '0 4 * * * cleanup',
+      optimize: '0 1 * * 6 optimize',
+      health: '0 */6 * * * health',
+    },
   )
 })
 
 test('production requires encryption and the offsite copy: both missing variables named, exit 2, nothing run', async () => {
-  const result = await dbops(['run', 'backup'], { env: { NODE_ENV: 'production', BACKUP_AGE_RECIPIENT: '', BACKUP_S3_BUCKET: '' } })
+  const result = await dbops(['run', 'backup'], {
+    env: { NODE_ENV: 'production', BACKUP_AGE_RECIPIENT: '', BACKUP_S3_BUCKET: '' },
+  })
   assert.is(result.code, 2, result.stderr)
   assert.match(result.stderr, /BACKUP_AGE_RECIPIENT/)
   assert.match(result.stderr, /BACKUP_S3_BUCKET/)
@@ -130,18 +192,35 @@ test('a fresh database: dbops applies the Prisma migrations and records them in 
   // A brand-new database has nothing to back up yet: the first deploy runs the task alone.
   ok(await dbops(['run', 'migrate:apply']), 'migrate:apply')
   const names = await indexNames(db)
-  for (const name of [...NAMED_INDEXES, ...PARTIAL_INDEXES]) assert.ok(names.includes(name), `missing index ${name}`)
-  const { rows } = await db.query<{ migration_name: string }>(`select migration_name from _prisma_migrations where finished_at is not null order by 1`)
-  assert.equal(rows.map((r) => r.migration_name), ['20250310091500_init', '20250602143000_add_email_verification_and_optimize_indexes'])
+  for (const name of [...NAMED_INDEXES, ...PARTIAL_INDEXES])
+    assert.ok(names.includes(name), `missing index ${name}`)
+  const { rows } = await db.query<{ migration_name: string }>(
+    `select migration_name from _prisma_migrations where finished_at is not null order by 1`,
+  )
+  assert.equal(
+    rows.map((r) => r.migration_name),
+    ['20250310091500_init', '20250602143000_add_email_verification_and_optimize_indexes'],
+  )
 })
 
 test('data, then db:backup: one encrypted, compressed, verified set, locally and in S3', async () => {
   const counts = await generateData(db)
-  assert.ok(counts.analytics >= 10_000, `tens of thousands of analytics rows, got ${counts.analytics}`)
+  assert.ok(
+    counts.analytics >= 10_000,
+    `tens of thousands of analytics rows, got ${counts.analytics}`,
+  )
   ok(await script('db:backup'), 'db:backup')
   const list = await dbops(['backups', 'list', '--json'])
   ok(list, 'backups list')
-  const { backups } = JSON.parse(list.stdout) as { backups: { id: string; encrypted: boolean; verified: boolean; compression: string; destination: string }[] }
+  const { backups } = JSON.parse(list.stdout) as {
+    backups: {
+      id: string
+      encrypted: boolean
+      verified: boolean
+      compression: string
+      destination: string
+    }[]
+  }
   assert.equal(backups.map((b) => b.destination).sort(), ['local', 'offsite'])
   assert.is(new Set(backups.map((b) => b.id)).size, 1, 'one set, in both destinations')
   for (const b of backups) {
@@ -150,27 +229,44 @@ test('data, then db:backup: one encrypted, compressed, verified set, locally and
   }
   assert.ok(backups.find((b) => b.destination === 'local')!.verified, 'the set is verified')
   const stored = await readdir(bucket.dir, { recursive: true })
-  assert.ok(stored.some((f) => f.includes('database-backups')), `objects under database-backups/ in the bucket: ${stored.join(', ')}`)
+  assert.ok(
+    stored.some((f) => f.includes('database-backups')),
+    `objects under database-backups/ in the bucket: ${stored.join(', ')}`,
+  )
   // The dump on disk is an age file for the team's key: nothing in it is readable without the identity.
   const files = await readdir(backupDir, { recursive: true })
   const dump = files.find((f) => /dump/.test(f))
   assert.ok(dump, `a dump file in ${files.join(', ')}`)
   const bytes = readFileSync(path.join(backupDir, dump!))
-  assert.ok(bytes.subarray(0, 21).toString() === 'age-encryption.org/v1', 'the dump is age-encrypted')
+  assert.ok(
+    bytes.subarray(0, 21).toString() === 'age-encryption.org/v1',
+    'the dump is age-encrypted',
+  )
   const manifestFile = files.find((f) => f.endsWith('manifest.json'))!
-  const manifest = JSON.parse(readFileSync(path.join(backupDir, manifestFile), 'utf8')) as { encryption: { recipients: string[] } | null }
+  const manifest = JSON.parse(readFileSync(path.join(backupDir, manifestFile), 'utf8')) as {
+    encryption: { recipients: string[] } | null
+  }
   assert.equal(manifest.encryption?.recipients, [env.BACKUP_AGE_RECIPIENT])
-  assert.not.ok(readFileSync(path.join(backupDir, manifestFile), 'utf8').includes('AGE-SECRET-KEY'), 'the identity never reaches the manifest')
+  assert.not.ok(
+    readFileSync(path.join(backupDir, manifestFile), 'utf8').includes('AGE-SECRET-KEY'),
+    'the identity never reaches the manifest',
+  )
 })
 
 test('the backup restores: verify --level restore compares every table in a scratch database', async () => {
-  ok(await dbops(['backups', 'verify', 'latest', '--level', 'restore']), 'backups verify --level restore')
+  ok(
+    await dbops(['backups', 'verify', 'latest', '--level', 'restore']),
+    'backups verify --level restore',
+  )
 })
 
 test('db:health runs every check; it flags the redundant token index the team added', async () => {
   const json = await script('db:health', ['--format', 'json'])
   ok(json, 'db:health --format json')
-  const report = JSON.parse(json.stdout) as { status: string; checks: { check: string; status: string; findings?: { object: string }[] }[] }
+  const report = JSON.parse(json.stdout) as {
+    status: string
+    checks: { check: string; status: string; findings?: { object: string }[] }[]
+  }
   assert.ok(['ok', 'warning'].includes(report.status), `status ${report.status}`)
   const duplicate = report.checks.find((c) => c.check === 'duplicate_indexes')
   assert.is(duplicate?.status, 'warning')
@@ -182,13 +278,17 @@ test('db:health runs every check; it flags the redundant token index the team ad
 test('db:optimize plans, rebuilds what is bloated and analyzes, leaving every index valid', async () => {
   ok(await script('db:optimize'), 'db:optimize')
   const names = await indexNames(db)
-  for (const name of [...NAMED_INDEXES, ...PARTIAL_INDEXES]) assert.ok(names.includes(name), `index ${name} after optimize`)
+  for (const name of [...NAMED_INDEXES, ...PARTIAL_INDEXES])
+    assert.ok(names.includes(name), `index ${name} after optimize`)
 })
 
 test('restore into a new database: the same rows, the same schema', async () => {
   const target = otherDatabase('restored')
   try {
-    ok(await dbops(['backups', 'restore', 'latest', '--target-db', target.name, '--create']), 'backups restore')
+    ok(
+      await dbops(['backups', 'restore', 'latest', '--target-db', target.name, '--create']),
+      'backups restore',
+    )
     await target.client.connect()
     assert.equal(await countRows(target.client), await countRows(db))
     const restored = await describeSchema(target.client)
@@ -201,15 +301,30 @@ test('restore into a new database: the same rows, the same schema', async () => 
   }
 })
 
-test('the server\'s disk is lost: restore from S3 alone', async () => {
+test("the server's disk is lost: restore from S3 alone", async () => {
   if (backupDir) await rm(backupDir, { recursive: true, force: true })
   const list = await dbops(['backups', 'list', '--json'])
   ok(list, 'backups list without the local copies')
   const { backups } = JSON.parse(list.stdout) as { backups: { id: string; destination: string }[] }
-  assert.equal(backups.map((b) => b.destination), ['offsite'])
+  assert.equal(
+    backups.map((b) => b.destination),
+    ['offsite'],
+  )
   const target = otherDatabase('from_s3')
   try {
-    ok(await dbops(['backups', 'restore', 'latest', '--from', 'offsite', '--target-db', target.name, '--create']), 'restore --from offsite')
+    ok(
+      await dbops([
+        'backups',
+        'restore',
+        'latest',
+        '--from',
+        'offsite',
+        '--target-db',
+        target.name,
+        '--create',
+      ]),
+      'restore --from offsite',
+    )
     await target.client.connect()
     assert.equal(await countRows(target.client), await countRows(db))
   } finally {
@@ -234,20 +349,38 @@ test('an existing database: db:migrate:manual backs up, then upgrades it in plac
     // The database as it was before the fix, built without migration history (`prisma db push`).
     await existing.client.connect()
     await applyPrismaMigrations(existing.client, { only: ['_init'] })
-    await existing.client.query(`insert into organizations (id, name, slug, "updatedAt") values ('o1', 'Acme', 'acme', now())`)
-    await existing.client.query(`insert into users (id, email, "passwordHash", "organizationId", "updatedAt") values ('u1', 'a@acme.test', 'x', 'o1', now())`)
+    await existing.client.query(
+      `insert into organizations (id, name, slug, "updatedAt") values ('o1', 'Acme', 'acme', now())`,
+    )
+    await existing.client.query(
+      `insert into users (id, email, "passwordHash", "organizationId", "updatedAt") values ('u1', 'a@acme.test', 'x', 'o1', now())`,
+    )
 
-    const manual = await dbops(scripts['db:migrate:manual']!.split(' ').slice(1), { env: existingEnv })
+    const manual = await dbops(scripts['db:migrate:manual']!.split(' ').slice(1), {
+      env: existingEnv,
+    })
     ok(manual, 'db:migrate:manual')
-    assert.match(manual.stdout + manual.stderr, /back up with pg_dump[\s\S]*manual_add_email_verification_and_optimize_indexes\.sql/)
-    assert.equal((await describeSchema(existing.client)).indexes, (await describeSchema(db)).indexes)
-    assert.equal((await describeSchema(existing.client)).columns, (await describeSchema(db)).columns)
+    assert.match(
+      manual.stdout + manual.stderr,
+      /back up with pg_dump[\s\S]*manual_add_email_verification_and_optimize_indexes\.sql/,
+    )
+    assert.equal(
+      (await describeSchema(existing.client)).indexes,
+      (await describeSchema(db)).indexes,
+    )
+    assert.equal(
+      (await describeSchema(existing.client)).columns,
+      (await describeSchema(db)).columns,
+    )
     const { rows } = await existing.client.query(`select email from users`)
     assert.equal(rows, [{ email: 'a@acme.test' }])
 
     // Record in Prisma's ledger that the schema is at the second migration: nothing pending,
     // and `db:migrate` applies only what comes after.
-    ok(await dbops(['migrate', 'baseline', '20250602143000'], { env: existingEnv }), 'migrate baseline')
+    ok(
+      await dbops(['migrate', 'baseline', '20250602143000'], { env: existingEnv }),
+      'migrate baseline',
+    )
     ok(await dbops(['migrate', 'status'], { env: existingEnv }), 'migrate status after baseline')
   } finally {
     await existing.client.end().catch(() => {})
@@ -258,11 +391,15 @@ test('db:backup:schedule runs the scheduler with the five schedules, and stops c
   const command = scripts['db:backup:schedule']!.split(' ').slice(1)
   const names = ['daily', 'weekly', 'cleanup', 'optimize', 'health']
   // Stop it once it has said it runs every schedule, however long start-up took.
-  const announced = ({ stdout, stderr }: { stdout: string; stderr: string }) => names.every((name) => (stdout + stderr).includes(`"${name}"`))
-  const result = await dbops([...command, '--log-format', 'json'], { signalWhen: { signal: 'SIGTERM', when: announced } })
+  const announced = ({ stdout, stderr }: { stdout: string; stderr: string }) =>
+    names.every((name) => (stdout + stderr).includes(`"${name}"`))
+  const result = await dbops([...command, '--log-format', 'json'], {
+    signalWhen: { signal: 'SIGTERM', when: announced },
+  })
   ok(result, 'db:backup:schedule (stopped by SIGTERM)')
   const log = result.stdout + result.stderr
-  for (const name of names) assert.match(log, new RegExp(`"${name}"`), `schedule ${name} in:\n${log}`)
+  for (const name of names)
+    assert.match(log, new RegExp(`"${name}"`), `schedule ${name} in:\n${log}`)
 })
 
 test('a failed backup alerts the team (ALERT_WEBHOOK_URL), without the password', async () => {
@@ -276,11 +413,20 @@ test('a failed backup alerts the team (ALERT_WEBHOOK_URL), without the password'
   try {
     const webhook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/dbops`
     const gone = db.passwordUrl.replace(`/${db.name}`, `/${db.name}_gone`)
-    const result = await dbops(['run', 'backup'], { env: { DATABASE_URL: gone, ALERT_WEBHOOK_URL: webhook } })
+    const result = await dbops(['run', 'backup'], {
+      env: { DATABASE_URL: gone, ALERT_WEBHOOK_URL: webhook },
+    })
     assert.is(result.code, 1, result.stderr)
     // Delivery is at least once (a slow answer is retried): every copy is the same alert.
     assert.ok(received.length >= 1, 'an alert was posted')
-    const alerts = received.map((body) => JSON.parse(body) as { event: string; text: string; run: { runId: string; pipelines: string[] } })
+    const alerts = received.map(
+      (body) =>
+        JSON.parse(body) as {
+          event: string
+          text: string
+          run: { runId: string; pipelines: string[] }
+        },
+    )
     assert.is(new Set(alerts.map((a) => a.run.runId)).size, 1, 'one run, one alert')
     assert.is(alerts[0]!.event, 'failure')
     assert.equal(alerts[0]!.run.pipelines, ['backup'])
@@ -295,7 +441,10 @@ test('no output of any command contains the database password or the backup key'
   assert.ok(outputs.length > 10)
   for (const text of outputs) {
     assert.not.ok(text.includes(TEST_PASSWORD), `password leaked in:\n${text.slice(0, 500)}`)
-    assert.not.ok(text.includes(env.DBOPS_AGE_IDENTITY!), `age identity leaked in:\n${text.slice(0, 500)}`)
+    assert.not.ok(
+      text.includes(env.DBOPS_AGE_IDENTITY!),
+      `age identity leaked in:\n${text.slice(0, 500)}`,
+    )
   }
 })
 

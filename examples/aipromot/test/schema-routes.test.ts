@@ -7,12 +7,27 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createTestDatabase, type TestDatabase } from '../../../test/harness/index.ts'
 import { countRows, generateData, volumeFor } from '../scripts/generate-data.ts'
-import { applyPrismaMigrations, describeSchema, EXAMPLE_DIR, indexNames, NAMED_INDEXES, PARTIAL_INDEXES, runManualScriptWithPsql } from './_schema.ts'
+import {
+  applyPrismaMigrations,
+  describeSchema,
+  EXAMPLE_DIR,
+  indexNames,
+  NAMED_INDEXES,
+  PARTIAL_INDEXES,
+  runManualScriptWithPsql,
+} from './_schema.ts'
 
 /** `pnpm db:seed ...` as the team runs it. */
-async function seed(args: string[], env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+async function seed(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stderr: string }> {
   try {
-    const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(EXAMPLE_DIR, 'scripts/generate-data.ts'), ...args], { cwd: EXAMPLE_DIR, env: { PATH: process.env.PATH ?? '', ...env } })
+    const { stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', path.join(EXAMPLE_DIR, 'scripts/generate-data.ts'), ...args],
+      { cwd: EXAMPLE_DIR, env: { PATH: process.env.PATH ?? '', ...env } },
+    )
     return { code: 0, stderr }
   } catch (error) {
     const e = error as { code: number; stderr: string }
@@ -34,26 +49,41 @@ test.after(async () => {
 
 test('the Prisma migrations build the full schema with every named index', async () => {
   const applied = await applyPrismaMigrations(prismaDb)
-  assert.equal(applied, ['20250310091500_init', '20250602143000_add_email_verification_and_optimize_indexes'])
+  assert.equal(applied, [
+    '20250310091500_init',
+    '20250602143000_add_email_verification_and_optimize_indexes',
+  ])
   const names = await indexNames(prismaDb)
-  for (const name of [...NAMED_INDEXES, ...PARTIAL_INDEXES, 'users_emailVerificationToken_key']) assert.ok(names.includes(name), `missing index ${name}`)
-  const { rows } = await prismaDb.query<{ indexdef: string }>(`select indexdef from pg_indexes where indexname = 'users_unverified_emailVerificationExpiry_idx'`)
+  for (const name of [...NAMED_INDEXES, ...PARTIAL_INDEXES, 'users_emailVerificationToken_key'])
+    assert.ok(names.includes(name), `missing index ${name}`)
+  const { rows } = await prismaDb.query<{ indexdef: string }>(
+    `select indexdef from pg_indexes where indexname = 'users_unverified_emailVerificationExpiry_idx'`,
+  )
   assert.match(rows[0]!.indexdef, /WHERE \(verified = false\)/)
 })
 
 test('the manual script upgrades an existing database in place, keeping its rows', async () => {
   await applyPrismaMigrations(manualDb, { only: ['_init'] })
-  await manualDb.query(`insert into organizations (id, name, slug, "updatedAt") values ('o1', 'Acme', 'acme', now())`)
-  await manualDb.query(`insert into users (id, email, "passwordHash", "organizationId", "updatedAt") values ('u1', 'a@acme.test', 'x', 'o1', now())`)
+  await manualDb.query(
+    `insert into organizations (id, name, slug, "updatedAt") values ('o1', 'Acme', 'acme', now())`,
+  )
+  await manualDb.query(
+    `insert into users (id, email, "passwordHash", "organizationId", "updatedAt") values ('u1', 'a@acme.test', 'x', 'o1', now())`,
+  )
   await runManualScriptWithPsql(manualDb.cluster.binDir, manualDb.url)
-  const { rows } = await manualDb.query<{ email: string; emailVerificationToken: string | null }>(`select email, "emailVerificationToken" from users`)
+  const { rows } = await manualDb.query<{ email: string; emailVerificationToken: string | null }>(
+    `select email, "emailVerificationToken" from users`,
+  )
   assert.equal(rows, [{ email: 'a@acme.test', emailVerificationToken: null }])
 })
 
 test('both routes end in the same tables, columns, constraints and indexes', async () => {
   const viaPrisma = await describeSchema(prismaDb)
   const viaManual = await describeSchema(manualDb)
-  assert.ok(viaPrisma.indexes.length >= 20, `expected the full index set, got ${viaPrisma.indexes.length}`)
+  assert.ok(
+    viaPrisma.indexes.length >= 20,
+    `expected the full index set, got ${viaPrisma.indexes.length}`,
+  )
   assert.equal(viaManual.enums, viaPrisma.enums)
   assert.equal(viaManual.columns, viaPrisma.columns)
   assert.equal(viaManual.constraints, viaPrisma.constraints)
@@ -73,12 +103,20 @@ test('the manual script rebuilds an index an interrupted run left INVALID', asyn
   // A failed CREATE UNIQUE INDEX CONCURRENTLY (duplicates) leaves an INVALID index behind;
   // IF NOT EXISTS alone would keep it and the token would never be unique.
   await manualDb.query(`drop index "users_emailVerificationToken_key"`)
-  await manualDb.query(`insert into users (id, email, "passwordHash", "organizationId", "updatedAt", "emailVerificationToken") values ('u2', 'b@acme.test', 'x', 'o1', now(), 'dup'), ('u3', 'c@acme.test', 'x', 'o1', now(), 'dup')`)
-  await manualDb.query(`create unique index concurrently "users_emailVerificationToken_key" on users ("emailVerificationToken")`).then(
-    () => assert.unreachable('the unique index should not build over duplicates'),
-    (error: Error) => assert.match(error.message, /could not create unique index/),
+  await manualDb.query(
+    `insert into users (id, email, "passwordHash", "organizationId", "updatedAt", "emailVerificationToken") values ('u2', 'b@acme.test', 'x', 'o1', now(), 'dup'), ('u3', 'c@acme.test', 'x', 'o1', now(), 'dup')`,
   )
-  const invalid = await manualDb.query(`select 1 from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = 'users_emailVerificationToken_key' and not i.indisvalid`)
+  await manualDb
+    .query(
+      `create unique index concurrently "users_emailVerificationToken_key" on users ("emailVerificationToken")`,
+    )
+    .then(
+      () => assert.unreachable('the unique index should not build over duplicates'),
+      (error: Error) => assert.match(error.message, /could not create unique index/),
+    )
+  const invalid = await manualDb.query(
+    `select 1 from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = 'users_emailVerificationToken_key' and not i.indisvalid`,
+  )
   assert.is(invalid.rows.length, 1)
   await manualDb.query(`update users set "emailVerificationToken" = null where id = 'u3'`)
   const output = await runManualScriptWithPsql(manualDb.cluster.binDir, manualDb.url)
@@ -93,7 +131,13 @@ test('the manual script rebuilds an index an interrupted run left INVALID', asyn
 test('the generator fills the schema with the requested volume, and refuses to double it', async () => {
   const volume = volumeFor(0.1, { analytics: 12_345 })
   const counts = await generateData(prismaDb, volume)
-  assert.equal(counts, { organizations: 10, users: 200, content_pieces: 1000, scheduled_posts: 500, analytics: 12_345 })
+  assert.equal(counts, {
+    organizations: 10,
+    users: 200,
+    content_pieces: 1000,
+    scheduled_posts: 500,
+    analytics: 12_345,
+  })
   await generateData(prismaDb, volume).then(
     () => assert.unreachable('a second run without reset must be refused'),
     (error: Error) => assert.match(error.message, /already has aipromot data: pass --reset/),
@@ -128,13 +172,17 @@ test('generated rows are consistent: authors and posts belong to their organizat
          + (select count(*) from scheduled_posts sp join content_pieces cp on cp.id = sp."contentPieceId" where cp."organizationId" <> sp."organizationId")
          + (select count(*) from analytics a join content_pieces cp on cp.id = a."contentPieceId" where cp."organizationId" <> a."organizationId") as bad`)
   assert.is(Number(rows[0]!.bad), 0)
-  const tokens = await prismaDb.query<{ unverified_without_token: number }>(`select count(*)::int as unverified_without_token from users where not verified and "emailVerificationToken" is null`)
+  const tokens = await prismaDb.query<{ unverified_without_token: number }>(
+    `select count(*)::int as unverified_without_token from users where not verified and "emailVerificationToken" is null`,
+  )
   assert.is(tokens.rows[0]!.unverified_without_token, 0)
 })
 
 test('deleting an organization leaves no orphans; deleting an author keeps their content', async () => {
   const before = await countRows(prismaDb)
-  const { rows: owned } = await prismaDb.query<{ n: number }>(`select (select count(*) from users where "organizationId" = 'org_000001') + (select count(*) from analytics where "organizationId" = 'org_000001') as n`)
+  const { rows: owned } = await prismaDb.query<{ n: number }>(
+    `select (select count(*) from users where "organizationId" = 'org_000001') + (select count(*) from analytics where "organizationId" = 'org_000001') as n`,
+  )
   assert.ok(Number(owned[0]!.n) > 0)
   await prismaDb.query(`delete from organizations where id = 'org_000001'`)
   const orphans = await prismaDb.query<{ n: string }>(`
@@ -145,9 +193,13 @@ test('deleting an organization leaves no orphans; deleting an author keeps their
   assert.is(Number(orphans.rows[0]!.n), 0)
   assert.ok((await countRows(prismaDb)).analytics < before.analytics)
 
-  const { rows: authored } = await prismaDb.query<{ id: string; authorId: string }>(`select id, "authorId" from content_pieces where "authorId" is not null limit 1`)
+  const { rows: authored } = await prismaDb.query<{ id: string; authorId: string }>(
+    `select id, "authorId" from content_pieces where "authorId" is not null limit 1`,
+  )
   await prismaDb.query(`delete from users where id = $1`, [authored[0]!.authorId])
-  const piece = await prismaDb.query(`select "authorId" from content_pieces where id = $1`, [authored[0]!.id])
+  const piece = await prismaDb.query(`select "authorId" from content_pieces where id = $1`, [
+    authored[0]!.id,
+  ])
   assert.equal(piece.rows, [{ authorId: null }])
 })
 

@@ -10,7 +10,11 @@ export interface ChildOptions {
   /** Secrets to scrub from the child's stderr before it reaches an error message. */
   secrets?: string[]
   /** Turns a failed exit into a clearer error. */
-  explain?: (stderr: string, code: number | null, signal: NodeJS.Signals | null) => Error | undefined
+  explain?: (
+    stderr: string,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ) => Error | undefined
 }
 
 export interface Child {
@@ -21,14 +25,31 @@ export interface Child {
 }
 
 function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'PGSSLROOTCERT', 'PGSSLCERT', 'PGSSLKEY', 'PGSERVICEFILE', 'PGPASSFILE']
+  const keep = [
+    'PATH',
+    'HOME',
+    'LANG',
+    'LC_ALL',
+    'TZ',
+    'TMPDIR',
+    'PGSSLROOTCERT',
+    'PGSSLCERT',
+    'PGSSLKEY',
+    'PGSERVICEFILE',
+    'PGPASSFILE',
+  ]
   const env: NodeJS.ProcessEnv = {}
   for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k]
   return { ...env, ...extra }
 }
 
 /** Spawns a tool; its failure (non-zero exit, signal, missing binary) rejects `done` with a sentence. */
-export function spawnChild(file: string, args: string[], stdio: ['pipe' | 'ignore' | Readable, 'pipe' | 'ignore'], options: ChildOptions = {}): Child {
+export function spawnChild(
+  file: string,
+  args: string[],
+  stdio: ['pipe' | 'ignore' | Readable, 'pipe' | 'ignore'],
+  options: ChildOptions = {},
+): Child {
   const name = path.basename(file)
   const child = spawn(file, args, {
     env: baseEnv(options.env),
@@ -49,7 +70,9 @@ export function spawnChild(file: string, args: string[], stdio: ['pipe' | 'ignor
       options.signal?.removeEventListener('abort', kill)
       reject(
         error.code === 'ENOENT'
-          ? new DbopsError('TOOL_NOT_FOUND', `${name} was not found (${file})`, { hint: 'Install it or set binDir / pgDumpPath in the pgdump options.' })
+          ? new DbopsError('TOOL_NOT_FOUND', `${name} was not found (${file})`, {
+              hint: 'Install it or set binDir / pgDumpPath in the pgdump options.',
+            })
           : error,
       )
     })
@@ -80,7 +103,9 @@ export function childOutput(child: Child): Readable {
   const out = quiet(new PassThrough({ highWaterMark: 1 << 20 }))
   child.process.stdout!.pipe(out, { end: false })
   let stdoutEnded = false
-  const stdoutDone = new Promise<void>((resolve) => child.process.stdout!.once('end', () => ((stdoutEnded = true), resolve())))
+  const stdoutDone = new Promise<void>((resolve) =>
+    child.process.stdout!.once('end', () => ((stdoutEnded = true), resolve())),
+  )
   child.done.then(
     async () => {
       if (!stdoutEnded) await stdoutDone
@@ -89,7 +114,8 @@ export function childOutput(child: Child): Readable {
     (error) => out.destroy(error),
   )
   out.on('close', () => {
-    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGTERM')
+    if (child.process.exitCode === null && child.process.signalCode === null)
+      child.process.kill('SIGTERM')
   })
   return out
 }
@@ -99,7 +125,8 @@ export function childFilter(file: string, args: string[], options: ChildOptions 
   const child = spawnChild(file, args, ['pipe', 'pipe'], options)
   const duplex = Duplex.from({ writable: childInput(child), readable: childOutput(child) })
   duplex.on('close', () => {
-    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGTERM')
+    if (child.process.exitCode === null && child.process.signalCode === null)
+      child.process.kill('SIGTERM')
   })
   return duplex
 }
@@ -134,7 +161,8 @@ export function childInput(child: Child): Writable {
       stdin.end(() => cb())
     },
     destroy(error, cb) {
-      if (error && child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGTERM')
+      if (error && child.process.exitCode === null && child.process.signalCode === null)
+        child.process.kill('SIGTERM')
       cb(error)
     },
   })
@@ -150,7 +178,8 @@ export function pipeChildren(first: Child, next: (stdin: Readable) => Child): Re
   second.process.stdout!.pipe(out, { end: false })
   const stdoutDone = new Promise<void>((resolve) => second.process.stdout!.once('end', resolve))
   const stopAll = () => {
-    for (const c of [first, second]) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGTERM')
+    for (const c of [first, second])
+      if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGTERM')
   }
   // The writer's failure explains more than the reader's (zstd just sees its input end).
   Promise.all([first.done, second.done]).then(
@@ -160,7 +189,10 @@ export function pipeChildren(first: Child, next: (stdin: Readable) => Child): Re
     },
     async (error) => {
       stopAll()
-      const firstError = await first.done.then(() => undefined, (e: unknown) => e)
+      const firstError = await first.done.then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       out.destroy((firstError ?? error) as Error)
     },
   )
@@ -174,14 +206,17 @@ export function pipeChildren(first: Child, next: (stdin: Readable) => Child): Re
  */
 export function chainChildren(first: Child, second: Child): Child {
   const done = Promise.allSettled([first.done, second.done]).then(([a, b]) => {
-    const corrupt = a.status === 'rejected' && (a.reason as { code?: string })?.code === 'BACKUP_CORRUPT'
+    const corrupt =
+      a.status === 'rejected' && (a.reason as { code?: string })?.code === 'BACKUP_CORRUPT'
     if (corrupt) throw a.reason
     if (b.status === 'rejected') throw b.reason
     if (a.status === 'rejected') throw a.reason
   })
   done.catch(() => {})
   const proxy = Object.create(first.process) as ChildProcess
-  Object.defineProperty(proxy, 'kill', { value: (signal?: NodeJS.Signals) => (first.process.kill(signal), second.process.kill(signal)) })
+  Object.defineProperty(proxy, 'kill', {
+    value: (signal?: NodeJS.Signals) => (first.process.kill(signal), second.process.kill(signal)),
+  })
   return { process: proxy, done, stderr: () => second.stderr() + first.stderr() }
 }
 

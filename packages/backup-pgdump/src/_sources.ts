@@ -15,13 +15,18 @@ export interface SourceJob {
   algorithm: Algorithm
 }
 
-export function pgDumpArgs(options: PgdumpOptions, algorithm: Algorithm, snapshot: string | undefined): string[] {
+export function pgDumpArgs(
+  options: PgdumpOptions,
+  algorithm: Algorithm,
+  snapshot: string | undefined,
+): string[] {
   const args = [`--format=${options.format}`, '--no-password']
   if (snapshot) args.push(`--snapshot=${snapshot}`)
   // dbops compresses the stream itself (zstd is several times faster than pg_dump's zlib).
   if (options.format !== 'plain' && algorithm !== 'none') args.push('--compress=0')
   if (options.format === 'directory' && options.jobs > 1) args.push(`--jobs=${options.jobs}`)
-  if (options.lockWaitTimeoutSec > 0) args.push(`--lock-wait-timeout=${options.lockWaitTimeoutSec}s`)
+  if (options.lockWaitTimeoutSec > 0)
+    args.push(`--lock-wait-timeout=${options.lockWaitTimeoutSec}s`)
   if (options.noOwner) args.push('--no-owner')
   if (options.noPrivileges) args.push('--no-privileges')
   for (const s of options.schemas) args.push(`--schema=${s}`)
@@ -44,21 +49,36 @@ export interface DumpSession {
  * itself only after them). Passed only when one is set: a pooler such as PgBouncer refuses
  * startup options it does not know.
  */
-export const NO_TIMEOUTS_PGOPTIONS = '-c statement_timeout=0 -c idle_in_transaction_session_timeout=0'
+export const NO_TIMEOUTS_PGOPTIONS =
+  '-c statement_timeout=0 -c idle_in_transaction_session_timeout=0'
 
-export const explainPgDump = (database: string) => (stderr: string, code: number | null, signal: NodeJS.Signals | null) => {
-  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
-  const last = stderr.split('\n').filter(Boolean).slice(-3).join(' / ')
-  if (/could not import the requested snapshot|invalid snapshot identifier/i.test(stderr)) {
-    return new DbopsError('PGDUMP_SNAPSHOT_LOST', `pg_dump of ${database} ${how}: the snapshot dbops exported for it was gone before pg_dump could import it (${last})`, {
-      hint: 'The transaction holding the snapshot ended early: a session timeout forced on the role or database (statement_timeout, idle_in_transaction_session_timeout) by a pooler or proxy, or the session was terminated (pg_terminate_backend, a restart). Nothing was stored; run the backup again once that is fixed.',
-    })
+export const explainPgDump =
+  (database: string) => (stderr: string, code: number | null, signal: NodeJS.Signals | null) => {
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
+    const last = stderr.split('\n').filter(Boolean).slice(-3).join(' / ')
+    if (/could not import the requested snapshot|invalid snapshot identifier/i.test(stderr)) {
+      return new DbopsError(
+        'PGDUMP_SNAPSHOT_LOST',
+        `pg_dump of ${database} ${how}: the snapshot dbops exported for it was gone before pg_dump could import it (${last})`,
+        {
+          hint: 'The transaction holding the snapshot ended early: a session timeout forced on the role or database (statement_timeout, idle_in_transaction_session_timeout) by a pooler or proxy, or the session was terminated (pg_terminate_backend, a restart). Nothing was stored; run the backup again once that is fixed.',
+        },
+      )
+    }
+    const lost =
+      /server closed the connection|terminating connection|connection to server .* failed|could not receive data/i.test(
+        stderr,
+      )
+    return new DbopsError(
+      lost ? 'PGDUMP_CONNECTION_LOST' : 'PGDUMP_FAILED',
+      `pg_dump of ${database} ${how}${last ? `: ${last}` : ''}`,
+      {
+        hint: lost
+          ? 'The database server went away during the dump; nothing was stored. Run the backup again once it is back.'
+          : 'Nothing was stored; earlier backups are untouched.',
+      },
+    )
   }
-  const lost = /server closed the connection|terminating connection|connection to server .* failed|could not receive data/i.test(stderr)
-  return new DbopsError(lost ? 'PGDUMP_CONNECTION_LOST' : 'PGDUMP_FAILED', `pg_dump of ${database} ${how}${last ? `: ${last}` : ''}`, {
-    hint: lost ? 'The database server went away during the dump; nothing was stored. Run the backup again once it is back.' : 'Nothing was stored; earlier backups are untouched.',
-  })
-}
 
 /** A tool's output, already zstd-compressed when the tool was piped straight into zstd. */
 export interface Source {
@@ -72,18 +92,46 @@ export interface Source {
  * pg_dump and zstd. Otherwise Node reads it and compresses (gzip) or passes it on.
  */
 function sourceOf(ctx: Context, options: PgdumpOptions, job: SourceJob, tool: Child): Source {
-  if (job.algorithm !== 'zstd' || options.format === 'plain') return { stream: childOutput(tool), compressed: false }
-  const zstd = (stdin: Readable) => spawnChild('zstd', zstdArgs(options.compressionLevel, options.compressionThreads), [stdin, 'pipe'], { signal: ctx.signal })
+  if (job.algorithm !== 'zstd' || options.format === 'plain')
+    return { stream: childOutput(tool), compressed: false }
+  const zstd = (stdin: Readable) =>
+    spawnChild(
+      'zstd',
+      zstdArgs(options.compressionLevel, options.compressionThreads),
+      [stdin, 'pipe'],
+      { signal: ctx.signal },
+    )
   return { stream: pipeChildren(tool, zstd), compressed: true }
 }
 
-const childEnv = (db: Db, pgOptions: string | undefined) => ({ ...db.libpqEnv(), ...(pgOptions ? { PGOPTIONS: pgOptions } : {}) })
+const childEnv = (db: Db, pgOptions: string | undefined) => ({
+  ...db.libpqEnv(),
+  ...(pgOptions ? { PGOPTIONS: pgOptions } : {}),
+})
 
-export async function pgDumpSource(ctx: Context, options: PgdumpOptions, pgDump: ToolVersion, db: Db, session: DumpSession, job: SourceJob, secrets: string[]): Promise<Source> {
+export async function pgDumpSource(
+  ctx: Context,
+  options: PgdumpOptions,
+  pgDump: ToolVersion,
+  db: Db,
+  session: DumpSession,
+  job: SourceJob,
+  secrets: string[],
+): Promise<Source> {
   const env = childEnv(db, session.pgOptions)
   const args = pgDumpArgs(options, job.algorithm, session.snapshot)
   if (options.format !== 'directory') {
-    return sourceOf(ctx, options, job, spawnChild(pgDump.path, args, ['ignore', 'pipe'], { env, signal: ctx.signal, secrets, explain: explainPgDump(job.database) }))
+    return sourceOf(
+      ctx,
+      options,
+      job,
+      spawnChild(pgDump.path, args, ['ignore', 'pipe'], {
+        env,
+        signal: ctx.signal,
+        secrets,
+        explain: explainPgDump(job.database),
+      }),
+    )
   }
   // pg_dump writes the directory format (in parallel) only to a directory: dump there, then
   // stream it as one tar through the same pipeline, and remove it.
@@ -91,19 +139,48 @@ export async function pgDumpSource(ctx: Context, options: PgdumpOptions, pgDump:
   const scratch = await mkdtemp(path.join(base, 'dbops-dump-'))
   const dir = path.join(scratch, 'dump')
   try {
-    await spawnChild(pgDump.path, [...args, `--file=${dir}`], ['ignore', 'ignore'], { env, signal: ctx.signal, secrets, explain: explainPgDump(job.database) }).done
-    if (!existsSync(path.join(dir, 'toc.dat'))) throw new DbopsError('DUMP_OUTPUT_INVALID', `pg_dump wrote no toc.dat in ${dir}`)
+    await spawnChild(pgDump.path, [...args, `--file=${dir}`], ['ignore', 'ignore'], {
+      env,
+      signal: ctx.signal,
+      secrets,
+      explain: explainPgDump(job.database),
+    }).done
+    if (!existsSync(path.join(dir, 'toc.dat')))
+      throw new DbopsError('DUMP_OUTPUT_INVALID', `pg_dump wrote no toc.dat in ${dir}`)
   } catch (error) {
     await rm(scratch, { recursive: true, force: true })
     throw error
   }
-  const source = sourceOf(ctx, options, job, spawnChild('tar', ['-C', dir, '-cf', '-', '.'], ['ignore', 'pipe'], { signal: ctx.signal }))
+  const source = sourceOf(
+    ctx,
+    options,
+    job,
+    spawnChild('tar', ['-C', dir, '-cf', '-', '.'], ['ignore', 'pipe'], { signal: ctx.signal }),
+  )
   source.stream.once('close', () => void rm(scratch, { recursive: true, force: true }))
   return source
 }
 
-export async function pgDumpAllSource(ctx: Context, options: PgdumpOptions, tool: ToolVersion, db: Db, database: string, secrets: string[], pgOptions?: string): Promise<Source> {
+export async function pgDumpAllSource(
+  ctx: Context,
+  options: PgdumpOptions,
+  tool: ToolVersion,
+  db: Db,
+  database: string,
+  secrets: string[],
+  pgOptions?: string,
+): Promise<Source> {
   const args = ['--globals-only', '--no-password', `--database=${database}`]
   if (options.noRolePasswords) args.push('--no-role-passwords')
-  return { stream: childOutput(spawnChild(tool.path, args, ['ignore', 'pipe'], { env: childEnv(db, pgOptions), signal: ctx.signal, secrets, explain: explainPgDump(`globals (pg_dumpall)`) })), compressed: false }
+  return {
+    stream: childOutput(
+      spawnChild(tool.path, args, ['ignore', 'pipe'], {
+        env: childEnv(db, pgOptions),
+        signal: ctx.signal,
+        secrets,
+        explain: explainPgDump(`globals (pg_dumpall)`),
+      }),
+    ),
+    compressed: false,
+  }
 }

@@ -21,7 +21,8 @@ export function checkOutput(check: OutputCheck): Transform {
   let tail = Buffer.alloc(0)
   let headChecked = false
   let total = 0
-  const fail = (why: string) => new DbopsError('DUMP_OUTPUT_INVALID', `the ${check.what} failed the sanity check: ${why}`)
+  const fail = (why: string) =>
+    new DbopsError('DUMP_OUTPUT_INVALID', `the ${check.what} failed the sanity check: ${why}`)
   return new Transform({
     transform(chunk: Buffer, _e, done) {
       total += chunk.length
@@ -29,7 +30,11 @@ export function checkOutput(check: OutputCheck): Transform {
         head = Buffer.concat([head, chunk.subarray(0, need)])
         if (head.length >= need) {
           headChecked = true
-          if (check.magic && head.subarray(check.magic.offset, need).toString('latin1') !== check.magic.bytes) return done(fail(`it does not start with the ${check.magic.bytes} header`))
+          if (
+            check.magic &&
+            head.subarray(check.magic.offset, need).toString('latin1') !== check.magic.bytes
+          )
+            return done(fail(`it does not start with the ${check.magic.bytes} header`))
         }
       }
       if (check.trailer) tail = Buffer.concat([tail, chunk]).subarray(-512)
@@ -38,7 +43,8 @@ export function checkOutput(check: OutputCheck): Transform {
     flush(done) {
       if (total === 0) return done(fail('it is empty'))
       if (!headChecked) return done(fail(`it is only ${total} bytes long`))
-      if (check.trailer && !tail.toString('utf8').includes(check.trailer)) return done(fail(`it does not end with "-- ${check.trailer}" (the dump was cut short)`))
+      if (check.trailer && !tail.toString('utf8').includes(check.trailer))
+        return done(fail(`it does not end with "-- ${check.trailer}" (the dump was cut short)`))
       done()
     },
   })
@@ -77,7 +83,11 @@ export function fanOut(branches: Branch[]): Writable {
       b.stream.on('close', finish)
       if (b.stream.destroyed) finish()
     })
-  const allFailed = () => new DbopsError(ALL_DESTINATIONS_FAILED, `every destination failed: ${branches.map((b) => `${b.name}: ${b.failed?.message ?? 'stopped reading'}`).join('; ')}`)
+  const allFailed = () =>
+    new DbopsError(
+      ALL_DESTINATIONS_FAILED,
+      `every destination failed: ${branches.map((b) => `${b.name}: ${b.failed?.message ?? 'stopped reading'}`).join('; ')}`,
+    )
   return new Writable({
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _e, done) {
@@ -105,12 +115,16 @@ export function fanOut(branches: Branch[]): Writable {
  * into zstd, never through Node): the first compressed MiB is kept and, at the end, its
  * decoded start must carry the format's magic bytes.
  */
-export function checkCompressedOutput(check: OutputCheck, decodeHead: (head: Buffer, bytes: number) => Promise<Buffer>): Transform {
+export function checkCompressedOutput(
+  check: OutputCheck,
+  decodeHead: (head: Buffer, bytes: number) => Promise<Buffer>,
+): Transform {
   const limit = 1 << 20
   const kept: Buffer[] = []
   let held = 0
   let total = 0
-  const fail = (why: string) => new DbopsError('DUMP_OUTPUT_INVALID', `the ${check.what} failed the sanity check: ${why}`)
+  const fail = (why: string) =>
+    new DbopsError('DUMP_OUTPUT_INVALID', `the ${check.what} failed the sanity check: ${why}`)
   return new Transform({
     transform(chunk: Buffer, _e, done) {
       total += chunk.length
@@ -127,7 +141,11 @@ export function checkCompressedOutput(check: OutputCheck, decodeHead: (head: Buf
       decodeHead(Buffer.concat(kept), need).then(
         (head) => {
           if (head.length < need) return done(fail(`it decodes to only ${head.length} bytes`))
-          if (check.magic && head.subarray(check.magic.offset, need).toString('latin1') !== check.magic.bytes) return done(fail(`it does not start with the ${check.magic.bytes} header`))
+          if (
+            check.magic &&
+            head.subarray(check.magic.offset, need).toString('latin1') !== check.magic.bytes
+          )
+            return done(fail(`it does not start with the ${check.magic.bytes} header`))
           done()
         },
         (error: Error) => done(fail(`its start could not be decoded (${error.message})`)),

@@ -19,13 +19,21 @@ export interface ToolVersion {
  * first of PATH; when none is configured and `minMajor` is given, a newer Debian-style
  * install (/usr/lib/postgresql/<N>/bin) is preferred over an older one on PATH.
  */
-export async function findTool(tool: PgTool, options: Pick<PgdumpOptions, 'binDir' | 'pgDumpPath'>, configDir: string, minMajor?: number): Promise<ToolVersion> {
-  if (tool === 'pg_dump' && options.pgDumpPath) return toolVersion(path.resolve(configDir, options.pgDumpPath), tool)
-  if (options.binDir) return toolVersion(path.join(path.resolve(configDir, options.binDir), tool), tool)
+export async function findTool(
+  tool: PgTool,
+  options: Pick<PgdumpOptions, 'binDir' | 'pgDumpPath'>,
+  configDir: string,
+  minMajor?: number,
+): Promise<ToolVersion> {
+  if (tool === 'pg_dump' && options.pgDumpPath)
+    return toolVersion(path.resolve(configDir, options.pgDumpPath), tool)
+  if (options.binDir)
+    return toolVersion(path.join(path.resolve(configDir, options.binDir), tool), tool)
   const onPath = await toolVersion(tool, tool).catch(() => undefined)
   if (onPath && (minMajor === undefined || onPath.major >= minMajor)) return onPath
   for (const candidate of installedVersions(tool)) {
-    if (minMajor === undefined || candidate.major >= minMajor) return toolVersion(candidate.path, tool)
+    if (minMajor === undefined || candidate.major >= minMajor)
+      return toolVersion(candidate.path, tool)
   }
   if (onPath) return onPath
   throw new DbopsError('PG_TOOL_NOT_FOUND', `${tool} was not found on PATH`, {
@@ -49,15 +57,29 @@ export async function toolVersion(file: string, tool: PgTool): Promise<ToolVersi
     stdout = (await promisify(execFile)(file, ['--version'], { timeout: 10_000 })).stdout
   } catch (error) {
     const code = (error as { code?: string }).code
-    throw new DbopsError('PG_TOOL_NOT_FOUND', code === 'ENOENT' ? `${tool} was not found at ${file}` : `${file} --version failed: ${(error as Error).message.split('\n')[0]}`, {
-      hint: 'Check binDir / pgDumpPath in the pgdump options, or install the PostgreSQL client tools.',
-      cause: error,
-    })
+    throw new DbopsError(
+      'PG_TOOL_NOT_FOUND',
+      code === 'ENOENT'
+        ? `${tool} was not found at ${file}`
+        : `${file} --version failed: ${(error as Error).message.split('\n')[0]}`,
+      {
+        hint: 'Check binDir / pgDumpPath in the pgdump options, or install the PostgreSQL client tools.',
+        cause: error,
+      },
+    )
   }
   const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(stdout) ?? /(\d+)\.(\d+)/.exec(stdout)
-  if (!match) throw new DbopsError('PG_TOOL_VERSION', `could not read the version of ${file} from "${stdout.trim()}"`)
+  if (!match)
+    throw new DbopsError(
+      'PG_TOOL_VERSION',
+      `could not read the version of ${file} from "${stdout.trim()}"`,
+    )
   const major = Number(match[1])
-  return { path: file, version: match[2] !== undefined ? `${match[1]}.${match[2]}` : match[1]!, major }
+  return {
+    path: file,
+    version: match[2] !== undefined ? `${match[1]}.${match[2]}` : match[1]!,
+    major,
+  }
 }
 
 /** `server_version_num` 150018 -> { version: '15.18', major: 15 }. */
@@ -70,12 +92,17 @@ export function serverVersionOf(num: number): { version: string; major: number }
  * pg_dump can dump servers of its own major version and older, never newer: stop before
  * dumping with the sentence users otherwise meet as "aborting because of server version mismatch".
  */
-export function assertDumpCompatible(dump: ToolVersion, server: { version: string; major: number }): void {
+export function assertDumpCompatible(
+  dump: ToolVersion,
+  server: { version: string; major: number },
+): void {
   if (dump.major >= server.major) return
   throw new DbopsError(
     'PGDUMP_TOO_OLD',
     `pg_dump ${dump.version} (${dump.path}) is older than the server (PostgreSQL ${server.version}); pg_dump can only dump servers of its own major version or older`,
-    { hint: `Install the PostgreSQL ${server.major} client tools (e.g. apt install postgresql-client-${server.major}) and point binDir at them (/usr/lib/postgresql/${server.major}/bin) or set pgDumpPath.` },
+    {
+      hint: `Install the PostgreSQL ${server.major} client tools (e.g. apt install postgresql-client-${server.major}) and point binDir at them (/usr/lib/postgresql/${server.major}/bin) or set pgDumpPath.`,
+    },
   )
 }
 
@@ -83,7 +110,11 @@ export function assertDumpCompatible(dump: ToolVersion, server: { version: strin
 export function assertRestoreCompatible(restore: ToolVersion, archivePgDumpVersion: string): void {
   const archiveMajor = Number(archivePgDumpVersion.split('.')[0])
   if (!Number.isFinite(archiveMajor) || restore.major >= archiveMajor) return
-  throw new DbopsError('PGRESTORE_TOO_OLD', `${path.basename(restore.path)} ${restore.version} is older than the pg_dump ${archivePgDumpVersion} that made this backup and cannot read it`, {
-    hint: `Install the PostgreSQL ${archiveMajor} client tools and set binDir to them.`,
-  })
+  throw new DbopsError(
+    'PGRESTORE_TOO_OLD',
+    `${path.basename(restore.path)} ${restore.version} is older than the pg_dump ${archivePgDumpVersion} that made this backup and cannot read it`,
+    {
+      hint: `Install the PostgreSQL ${archiveMajor} client tools and set binDir to them.`,
+    },
+  )
 }

@@ -1,4 +1,16 @@
-import { ExitCode, UsageError, bar, drawsPictures, formatBytes, isVerified, sparkline, takeFlag, takeOption, type Command, type CommandContext } from 'dbops/plugin'
+import {
+  ExitCode,
+  UsageError,
+  bar,
+  drawsPictures,
+  formatBytes,
+  isVerified,
+  sparkline,
+  takeFlag,
+  takeOption,
+  type Command,
+  type CommandContext,
+} from 'dbops/plugin'
 import { allSets, findSet, type FoundSet } from './_sets.ts'
 import { restoreCommand } from './restore.ts'
 import { verifySet, type VerifyLevel } from './verify.ts'
@@ -40,13 +52,22 @@ export function backupsCommand(options: PgdumpOptions, configDir: string): Comma
       if (sub === 'list') return list(ctx, args)
       if (sub === 'verify') return verify(ctx, args, options, configDir)
       if (sub === 'restore') return restore(ctx, args, options, configDir)
-      throw new UsageError(sub ? `unknown backups command '${sub}'` : 'backups needs a command: list, verify or restore', 'Run `dbops backups --help`.')
+      throw new UsageError(
+        sub
+          ? `unknown backups command '${sub}'`
+          : 'backups needs a command: list, verify or restore',
+        'Run `dbops backups --help`.',
+      )
     },
   }
 }
 
 function rejectLeftovers(args: string[]): void {
-  if (args.length > 0) throw new UsageError(`unexpected argument${args.length > 1 ? 's' : ''}: ${args.join(' ')}`, 'Run `dbops backups --help`.')
+  if (args.length > 0)
+    throw new UsageError(
+      `unexpected argument${args.length > 1 ? 's' : ''}: ${args.join(' ')}`,
+      'Run `dbops backups --help`.',
+    )
 }
 
 async function list(ctx: CommandContext, args: string[]): Promise<number> {
@@ -71,19 +92,37 @@ async function list(ctx: CommandContext, args: string[]): Promise<number> {
   const rows = sets.map(rowOf)
   // Damaged sets are listed under the folder's id (a damaged manifest may claim another's).
   const damaged = [
-    ...damagedSets.map((d) => ({ ...rowOf(d), id: d.prefix.split('/')[1]!, prefix: d.prefix, verified: false, problems: d.problems })),
-    ...unreadable.map((u) => ({ id: u.id, destination: u.storage, prefix: u.prefix, location: `${ctx.storage.get(u.storage)?.location}/${u.prefix}`, problems: [`the manifest is unreadable: ${u.error}`] })),
+    ...damagedSets.map((d) => ({
+      ...rowOf(d),
+      id: d.prefix.split('/')[1]!,
+      prefix: d.prefix,
+      verified: false,
+      problems: d.problems,
+    })),
+    ...unreadable.map((u) => ({
+      id: u.id,
+      destination: u.storage,
+      prefix: u.prefix,
+      location: `${ctx.storage.get(u.storage)?.location}/${u.prefix}`,
+      problems: [`the manifest is unreadable: ${u.error}`],
+    })),
   ]
   if (ctx.json) {
     ctx.printJson({ status: 'ok', backups: rows, damaged, incomplete: orphans, unreadable })
     return ExitCode.ok
   }
-  if (rows.length === 0 && damaged.length === 0) ctx.print(`no backups${database ? ` of ${database}` : ''} in ${[...ctx.storage.keys()].join(', ')}`)
+  if (rows.length === 0 && damaged.length === 0)
+    ctx.print(
+      `no backups${database ? ` of ${database}` : ''} in ${[...ctx.storage.keys()].join(', ')}`,
+    )
   else {
     const pictures = drawsPictures(ctx.json)
     if (pictures && sets.length) for (const line of backupTrends(sets)) ctx.print(line)
     const largest = Math.max(0, ...rows.map((r) => r.size))
-    const cells = (r: Partial<ReturnType<typeof rowOf>> & { id: string; destination: string }, verified: string) => [
+    const cells = (
+      r: Partial<ReturnType<typeof rowOf>> & { id: string; destination: string },
+      verified: string,
+    ) => [
       r.id,
       r.startedAt?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?',
       r.database ?? '?',
@@ -94,25 +133,56 @@ async function list(ctx: CommandContext, args: string[]): Promise<number> {
       r.tags?.join(',') ?? '',
     ]
     const table = [
-      ['ID', 'STARTED', 'DATABASE', 'SIZE', ...(pictures ? [''] : []), 'DESTINATION', 'VERIFIED', 'TAGS'],
-      ...rows.map((r) => cells(r, r.lastVerification ? `${r.lastVerification.status === 'verified' ? 'yes' : 'FAILED'} (${r.lastVerification.method})` : 'no')),
+      [
+        'ID',
+        'STARTED',
+        'DATABASE',
+        'SIZE',
+        ...(pictures ? [''] : []),
+        'DESTINATION',
+        'VERIFIED',
+        'TAGS',
+      ],
+      ...rows.map((r) =>
+        cells(
+          r,
+          r.lastVerification
+            ? `${r.lastVerification.status === 'verified' ? 'yes' : 'FAILED'} (${r.lastVerification.method})`
+            : 'no',
+        ),
+      ),
       ...damaged.map((d) => cells(d, 'DAMAGED')),
     ]
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
-    for (const row of table) ctx.print(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
+    for (const row of table)
+      ctx.print(
+        row
+          .map((cell, i) => cell.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
   }
   if (damaged.length) {
-    ctx.print(`\n${damaged.length} damaged set(s), not restorable as they are and left alone by retention:`)
+    ctx.print(
+      `\n${damaged.length} damaged set(s), not restorable as they are and left alone by retention:`,
+    )
     for (const d of damaged) ctx.print(`  ${d.destination}:${d.prefix}: ${d.problems.join('; ')}`)
   }
-  if (orphans.length) ctx.print(`\n${orphans.length} incomplete folder(s) without a manifest (failed or running backups; not restorable): ${orphans.map((o) => `${o.storage}:${o.prefix}`).join(', ')}`)
+  if (orphans.length)
+    ctx.print(
+      `\n${orphans.length} incomplete folder(s) without a manifest (failed or running backups; not restorable): ${orphans.map((o) => `${o.storage}:${o.prefix}`).join(', ')}`,
+    )
   return ExitCode.ok
 }
 
 /** On a terminal, per database: size and duration of its sets, oldest to newest (each set once, whatever its copies). */
 function backupTrends(sets: Awaited<ReturnType<typeof allSets>>['sets']): string[] {
   const byDb = new Map<string, Map<string, (typeof sets)[number]['manifest']>>()
-  for (const s of sets) byDb.set(s.manifest.database, (byDb.get(s.manifest.database) ?? new Map()).set(s.manifest.id, s.manifest))
+  for (const s of sets)
+    byDb.set(
+      s.manifest.database,
+      (byDb.get(s.manifest.database) ?? new Map()).set(s.manifest.id, s.manifest),
+    )
   const width = Math.max(...[...byDb.keys()].map((d) => d.length))
   const lines = [...byDb].map(([db, own]) => {
     const list = [...own.values()].slice(0, 40).reverse()
@@ -122,31 +192,52 @@ function backupTrends(sets: Awaited<ReturnType<typeof allSets>>['sets']): string
   return [...lines, '']
 }
 
-async function verify(ctx: CommandContext, args: string[], options: PgdumpOptions, configDir: string): Promise<number> {
+async function verify(
+  ctx: CommandContext,
+  args: string[],
+  options: PgdumpOptions,
+  configDir: string,
+): Promise<number> {
   const level = (takeOption(args, '--level') ?? 'archive') as VerifyLevel
-  if (!['checksum', 'archive', 'restore'].includes(level)) throw new UsageError(`--level must be checksum, archive or restore, not '${level}'`)
+  if (!['checksum', 'archive', 'restore'].includes(level))
+    throw new UsageError(`--level must be checksum, archive or restore, not '${level}'`)
   const from = takeOption(args, '--from')
   const database = takeOption(args, '--database')
   const ref = args.shift()
-  if (!ref) throw new UsageError('verify needs a backup id or latest', 'Example: dbops backups verify latest --level restore')
+  if (!ref)
+    throw new UsageError(
+      'verify needs a backup id or latest',
+      'Example: dbops backups verify latest --level restore',
+    )
   rejectLeftovers(args)
   const set = await findSet(ctx, ref, { from, database })
   try {
     const outcome = await verifySet(ctx, options, configDir, set.manifest.id, level, from)
     if (ctx.json) ctx.printJson(outcome)
-    else for (const c of outcome.checks) ctx.print(`${outcome.id} ${c.storage}: verified (${c.method}) — ${c.detail}`)
+    else
+      for (const c of outcome.checks)
+        ctx.print(`${outcome.id} ${c.storage}: verified (${c.method}) — ${c.detail}`)
     return ExitCode.ok
   } catch (error) {
     const outcome = (error as { outcome?: unknown }).outcome
     if (outcome && ctx.json) {
-      ctx.printJson({ ...(outcome as object), status: 'failed', error: { code: 'VERIFY_FAILED', message: (error as Error).message } })
+      ctx.printJson({
+        ...(outcome as object),
+        status: 'failed',
+        error: { code: 'VERIFY_FAILED', message: (error as Error).message },
+      })
       return ExitCode.failed
     }
     throw error
   }
 }
 
-async function restore(ctx: CommandContext, args: string[], options: PgdumpOptions, configDir: string): Promise<number> {
+async function restore(
+  ctx: CommandContext,
+  args: string[],
+  options: PgdumpOptions,
+  configDir: string,
+): Promise<number> {
   const many = (name: string) => {
     const out: string[] = []
     for (let v = takeOption(args, name); v !== undefined; v = takeOption(args, name)) out.push(v)
@@ -154,7 +245,8 @@ async function restore(ctx: CommandContext, args: string[], options: PgdumpOptio
   }
   const jobsText = takeOption(args, '--jobs') ?? '1'
   const jobs = Number(jobsText)
-  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive whole number, not '${jobsText}'`)
+  if (!Number.isInteger(jobs) || jobs < 1)
+    throw new UsageError(`--jobs must be a positive whole number, not '${jobsText}'`)
   const req = {
     targetUrl: takeOption(args, '--to') ?? takeOption(args, '--target-url'),
     targetDb: takeOption(args, '--target-db'),
@@ -170,14 +262,23 @@ async function restore(ctx: CommandContext, args: string[], options: PgdumpOptio
     noOwner: takeFlag(args, '--no-owner'),
   }
   const ref = args.shift()
-  if (!ref) throw new UsageError('restore needs a backup id or latest', 'Example: dbops backups restore latest --target-db myapp_restored --create')
+  if (!ref)
+    throw new UsageError(
+      'restore needs a backup id or latest',
+      'Example: dbops backups restore latest --target-db myapp_restored --create',
+    )
   rejectLeftovers(args)
-  if (req.targetUrl && req.targetDb) throw new UsageError('give either --to or --target-db, not both')
+  if (req.targetUrl && req.targetDb)
+    throw new UsageError('give either --to or --target-db, not both')
   const report = await restoreCommand(ctx, options, configDir, { ref, ...req })
-  if (ctx.json) ctx.printJson({ status: report.rowCounts === 'differ' ? 'failed' : 'ok', ...report })
+  if (ctx.json)
+    ctx.printJson({ status: report.rowCounts === 'differ' ? 'failed' : 'ok', ...report })
   else {
-    ctx.print(`restored ${report.id} (${report.database}) from ${report.from} into ${report.target}${report.created ? ' (created)' : ''} in ${(report.durationMs / 1000).toFixed(1)}s`)
-    if (report.rowCounts === 'match') ctx.print(`row counts of ${report.tablesCompared} tables match the backup`)
+    ctx.print(
+      `restored ${report.id} (${report.database}) from ${report.from} into ${report.target}${report.created ? ' (created)' : ''} in ${(report.durationMs / 1000).toFixed(1)}s`,
+    )
+    if (report.rowCounts === 'match')
+      ctx.print(`row counts of ${report.tablesCompared} tables match the backup`)
     for (const line of report.differences) ctx.print(`  ${line}`)
   }
   return report.rowCounts === 'differ' ? ExitCode.failed : ExitCode.ok

@@ -10,7 +10,9 @@ let zstdAvailable: Promise<boolean> | undefined
 
 /** True when a `zstd` CLI answers on PATH (checked once per process). */
 export function hasZstd(): Promise<boolean> {
-  zstdAvailable ??= new Promise((resolve) => execFile('zstd', ['--version'], { timeout: 5000 }, (error) => resolve(!error)))
+  zstdAvailable ??= new Promise((resolve) =>
+    execFile('zstd', ['--version'], { timeout: 5000 }, (error) => resolve(!error)),
+  )
   return zstdAvailable
 }
 
@@ -18,7 +20,11 @@ export function hasZstd(): Promise<boolean> {
 export async function resolveAlgorithm(choice: 'auto' | Algorithm): Promise<Algorithm> {
   if (choice !== 'auto') {
     if (choice === 'zstd' && !(await hasZstd())) {
-      throw new DbopsError('ZSTD_NOT_FOUND', 'compression is zstd but the zstd command was not found on PATH', { hint: "Install zstd (apt install zstd) or set compression: 'gzip'." })
+      throw new DbopsError(
+        'ZSTD_NOT_FOUND',
+        'compression is zstd but the zstd command was not found on PATH',
+        { hint: "Install zstd (apt install zstd) or set compression: 'gzip'." },
+      )
     }
     return choice
   }
@@ -31,11 +37,18 @@ export function defaultLevel(algorithm: Algorithm, level: number | undefined): n
   return level ?? 3
 }
 
-export const extensionOf = (algorithm: Algorithm) => ({ zstd: '.zst', gzip: '.gz', none: '' })[algorithm]
+export const extensionOf = (algorithm: Algorithm) =>
+  ({ zstd: '.zst', gzip: '.gz', none: '' })[algorithm]
 
-export function compressor(algorithm: Algorithm, level: number | undefined, threads: number, signal?: AbortSignal): Duplex {
+export function compressor(
+  algorithm: Algorithm,
+  level: number | undefined,
+  threads: number,
+  signal?: AbortSignal,
+): Duplex {
   if (algorithm === 'none') return new PassThrough()
-  if (algorithm === 'gzip') return zlib.createGzip({ level: defaultLevel('gzip', level), chunkSize: 256 * 1024 })
+  if (algorithm === 'gzip')
+    return zlib.createGzip({ level: defaultLevel('gzip', level), chunkSize: 256 * 1024 })
   // zstd: multi-threaded (-T0: one worker per core), content checksum on (the CLI default).
   return childFilter('zstd', zstdArgs(level, threads), { signal })
 }
@@ -44,11 +57,19 @@ export async function decompressor(algorithm: Algorithm, signal?: AbortSignal): 
   if (algorithm === 'none') return new PassThrough()
   if (algorithm === 'gzip') return zlib.createGunzip({ chunkSize: 256 * 1024 })
   if (!(await hasZstd())) {
-    throw new DbopsError('ZSTD_NOT_FOUND', 'this backup is zstd-compressed but the zstd command was not found on PATH', { hint: 'Install zstd (apt install zstd).' })
+    throw new DbopsError(
+      'ZSTD_NOT_FOUND',
+      'this backup is zstd-compressed but the zstd command was not found on PATH',
+      { hint: 'Install zstd (apt install zstd).' },
+    )
   }
   return childFilter('zstd', ['-q', '-d', '-c'], {
     signal,
-    explain: (stderr) => new DbopsError('BACKUP_CORRUPT', `the backup could not be decompressed (zstd: ${stderr.split('\n').pop()}); the stored object is corrupt or truncated`),
+    explain: (stderr) =>
+      new DbopsError(
+        'BACKUP_CORRUPT',
+        `the backup could not be decompressed (zstd: ${stderr.split('\n').pop()}); the stored object is corrupt or truncated`,
+      ),
   })
 }
 

@@ -32,11 +32,24 @@ export default definePlugin({
           mutates: true,
           run: (ctx, io) => runDump(ctx, options, api.configDir, io),
           plan: async (ctx) => {
-            const databases = options.databases === 'all' ? ['every database (and globals)'] : await databasesToDump(ctx, options)
-            const enc = options.encryption ? `age to ${options.encryption.recipients.length} recipient(s)` : 'not encrypted'
-            return [`would dump ${databases.join(', ')} (${options.format}, compression ${options.compression}, ${enc}) to ${[...ctx.storage.values()].map((s) => `${s.name} (${s.location})`).join(', ')}`]
+            const databases =
+              options.databases === 'all'
+                ? ['every database (and globals)']
+                : await databasesToDump(ctx, options)
+            const enc = options.encryption
+              ? `age to ${options.encryption.recipients.length} recipient(s)`
+              : 'not encrypted'
+            return [
+              `would dump ${databases.join(', ')} (${options.format}, compression ${options.compression}, ${enc}) to ${[...ctx.storage.values()].map((s) => `${s.name} (${s.location})`).join(', ')}`,
+            ]
           },
-          summarize: (r: DumpResult) => r.sets.map((s) => `${s.database} ${s.id}: ${formatBytes(s.bytes)} to ${s.destinations.join(', ')}`).join('; '),
+          summarize: (r: DumpResult) =>
+            r.sets
+              .map(
+                (s) =>
+                  `${s.database} ${s.id}: ${formatBytes(s.bytes)} to ${s.destinations.join(', ')}`,
+              )
+              .join('; '),
         },
         verify: {
           title: 'verify the backup',
@@ -45,19 +58,45 @@ export default definePlugin({
             const outcomes: VerifyOutcome[] = []
             for (const id of await setsToVerify(ctx)) {
               io.output(`${id}: ${options.verify.level}`)
-              outcomes.push(await verifySet(ctx, options, api.configDir, id, options.verify.level, options.verify.from))
+              outcomes.push(
+                await verifySet(
+                  ctx,
+                  options,
+                  api.configDir,
+                  id,
+                  options.verify.level,
+                  options.verify.from,
+                ),
+              )
             }
             return outcomes
           },
-          plan: () => [`would verify the new backup (${options.verify.level}) and record the result in its manifest`],
-          summarize: (r: VerifyOutcome[]) => r.map((o) => `${o.id}: ${o.status} (${o.checks.map((c) => `${c.storage}: ${c.method}`).join(', ')})`).join('; '),
+          plan: () => [
+            `would verify the new backup (${options.verify.level}) and record the result in its manifest`,
+          ],
+          summarize: (r: VerifyOutcome[]) =>
+            r
+              .map(
+                (o) =>
+                  `${o.id}: ${o.status} (${o.checks.map((c) => `${c.storage}: ${c.method}`).join(', ')})`,
+              )
+              .join('; '),
         },
         retention: {
           title: 'apply the retention policy to every database backed up',
           mutates: true,
           run: (ctx) => retentionForDatabases(ctx, options, false),
-          plan: async (ctx) => (await retentionForDatabases(ctx, options, true)).flatMap((o) => Object.entries(o.why).map(([id, why]) => `${o.storage} ${o.database} ${id}: ${why}`)),
-          summarize: (r: DatabaseRetention[]) => r.map((o) => `${o.storage} ${o.database}: kept ${o.kept.length}, deleted ${o.deleted.length}`).join('; ') || 'nothing to do',
+          plan: async (ctx) =>
+            (await retentionForDatabases(ctx, options, true)).flatMap((o) =>
+              Object.entries(o.why).map(([id, why]) => `${o.storage} ${o.database} ${id}: ${why}`),
+            ),
+          summarize: (r: DatabaseRetention[]) =>
+            r
+              .map(
+                (o) =>
+                  `${o.storage} ${o.database}: kept ${o.kept.length}, deleted ${o.deleted.length}`,
+              )
+              .join('; ') || 'nothing to do',
         },
       },
       commands: { backups: backupsCommand(options, api.configDir) },

@@ -33,8 +33,12 @@ export const pgdumpOptionsSchema = z.strictObject({
     .optional()
     .transform((value, ctx) => {
       const resolved = compressionFromEnv(value)
-      if (resolved === 'auto' || resolved === 'zstd' || resolved === 'gzip' || resolved === 'none') return resolved
-      ctx.addIssue({ code: 'custom', message: `BACKUP_COMPRESSION='${String(resolved)}' is not a compression: use true, false, zstd, gzip or none` })
+      if (resolved === 'auto' || resolved === 'zstd' || resolved === 'gzip' || resolved === 'none')
+        return resolved
+      ctx.addIssue({
+        code: 'custom',
+        message: `BACKUP_COMPRESSION='${String(resolved)}' is not a compression: use true, false, zstd, gzip or none`,
+      })
       return z.NEVER
     }),
   /** zstd 1-19 (default 3), gzip 1-9 (default 6). */
@@ -45,7 +49,16 @@ export const pgdumpOptionsSchema = z.strictObject({
   encryption: z
     .strictObject({
       /** age X25519 public keys (`age1...`). The private identity is never in the config. */
-      recipients: z.array(z.string().regex(AGE_RECIPIENT, 'not an age X25519 recipient (age1 followed by 58 characters; make one with age-keygen)')).min(1),
+      recipients: z
+        .array(
+          z
+            .string()
+            .regex(
+              AGE_RECIPIENT,
+              'not an age X25519 recipient (age1 followed by 58 characters; make one with age-keygen)',
+            ),
+        )
+        .min(1),
       /** `cli` uses the age binary (fast), `library` the age-encryption npm package; `auto` prefers the CLI. */
       engine: z.enum(['auto', 'cli', 'library']).default('auto'),
       /** File holding the identity for verify/restore; DBOPS_AGE_IDENTITY / DBOPS_AGE_IDENTITY_FILE override it. */

@@ -30,8 +30,13 @@ export interface RestoreTools {
   psql: ToolVersion
 }
 
-const explainRestore = (tool: string, target: RestoreTarget) => (stderr: string, code: number | null, signal: NodeJS.Signals | null) =>
-  new DbopsError('RESTORE_FAILED', `${tool} into ${target.description} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${stderr ? `: ${stderr.split('\n').filter(Boolean).slice(-3).join(' / ')}` : ''}`)
+const explainRestore =
+  (tool: string, target: RestoreTarget) =>
+  (stderr: string, code: number | null, signal: NodeJS.Signals | null) =>
+    new DbopsError(
+      'RESTORE_FAILED',
+      `${tool} into ${target.description} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${stderr ? `: ${stderr.split('\n').filter(Boolean).slice(-3).join(' / ')}` : ''}`,
+    )
 
 /** Streams the set's dump (and with `globals`, its globals first) from storage into the target database. */
 export async function restoreInto(
@@ -45,29 +50,61 @@ export async function restoreInto(
   scratchBase: string,
 ): Promise<void> {
   const dump = manifest.objects.find((o) => o.role === 'dump')
-  if (!dump) throw new DbopsError('BACKUP_INVALID', `the manifest of ${manifest.id} lists no dump object`)
+  if (!dump)
+    throw new DbopsError('BACKUP_INVALID', `the manifest of ${manifest.id} lists no dump object`)
   // zstd -d feeds pg_restore/psql through an OS pipe: the uncompressed dump never passes through Node.
-  const direct = manifest.compression.algorithm === 'zstd' && (manifest.format === 'plain' || (manifest.format === 'custom' && choices.jobs <= 1))
-  const { source, stages } = await openObject(storage, prefix, dump, manifest, decoding, { decompress: !direct })
+  const direct =
+    manifest.compression.algorithm === 'zstd' &&
+    (manifest.format === 'plain' || (manifest.format === 'custom' && choices.jobs <= 1))
+  const { source, stages } = await openObject(storage, prefix, dump, manifest, decoding, {
+    decompress: !direct,
+  })
   const baseArgs = ['--no-password', `--dbname=${target.database}`, '--exit-on-error']
   if (choices.noOwner) baseArgs.push('--no-owner', '--no-privileges')
   if (choices.clean) baseArgs.push('--clean', '--if-exists')
   for (const t of choices.tables) baseArgs.push(`--table=${t}`)
   for (const s of choices.schemas) baseArgs.push(`--schema=${s}`)
   const run = (file: string, args: string[], stdin: boolean) => {
-    const options = { env: target.env, signal: decoding.signal, secrets: target.secrets, explain: explainRestore(path.basename(file), target) }
-    if (!(stdin && direct)) return spawnChild(file, args, [stdin ? 'pipe' : 'ignore', 'ignore'], options)
+    const options = {
+      env: target.env,
+      signal: decoding.signal,
+      secrets: target.secrets,
+      explain: explainRestore(path.basename(file), target),
+    }
+    if (!(stdin && direct))
+      return spawnChild(file, args, [stdin ? 'pipe' : 'ignore', 'ignore'], options)
     const zstd = spawnChild('zstd', ['-q', '-d', '-c'], ['pipe', 'pipe'], {
       signal: decoding.signal,
-      explain: (stderr) => new DbopsError('BACKUP_CORRUPT', `the backup could not be decompressed (zstd: ${stderr.split('\n').pop()}); the stored object is corrupt or truncated`),
+      explain: (stderr) =>
+        new DbopsError(
+          'BACKUP_CORRUPT',
+          `the backup could not be decompressed (zstd: ${stderr.split('\n').pop()}); the stored object is corrupt or truncated`,
+        ),
     })
     const tool = spawnChild(file, args, [zstd.process.stdout!, 'ignore'], options)
     return chainChildren(zstd, tool)
   }
 
   if (manifest.format === 'plain') {
-    if (choices.tables.length || choices.schemas.length || choices.clean) throw new DbopsError('RESTORE_OPTION_UNSUPPORTED', '--table, --schema and --clean need a custom or directory format backup; this one is plain SQL', { exitCode: 2 })
-    const psql = run(tools.psql.path, ['--no-psqlrc', '--quiet', '--no-password', '-v', 'ON_ERROR_STOP=1', `--dbname=${target.database}`, '--file=-'], true)
+    if (choices.tables.length || choices.schemas.length || choices.clean)
+      throw new DbopsError(
+        'RESTORE_OPTION_UNSUPPORTED',
+        '--table, --schema and --clean need a custom or directory format backup; this one is plain SQL',
+        { exitCode: 2 },
+      )
+    const psql = run(
+      tools.psql.path,
+      [
+        '--no-psqlrc',
+        '--quiet',
+        '--no-password',
+        '-v',
+        'ON_ERROR_STOP=1',
+        `--dbname=${target.database}`,
+        '--file=-',
+      ],
+      true,
+    )
     return streamInto(source, stages, psql)
   }
   if (manifest.format === 'custom' && choices.jobs <= 1) {
@@ -80,23 +117,52 @@ export async function restoreInto(
     if (manifest.format === 'directory') {
       input = path.join(scratch, 'dump')
       await import('node:fs/promises').then((fs) => fs.mkdir(input, { mode: 0o700 }))
-      await streamInto(source, stages, spawnChild('tar', ['-C', input, '-xf', '-'], ['pipe', 'ignore'], { signal: decoding.signal }))
+      await streamInto(
+        source,
+        stages,
+        spawnChild('tar', ['-C', input, '-xf', '-'], ['pipe', 'ignore'], {
+          signal: decoding.signal,
+        }),
+      )
     } else {
       input = path.join(scratch, 'dump.pgdump')
-      await pipeline([source, ...stages, createWriteStream(input, { mode: 0o600 })], { signal: decoding.signal })
+      await pipeline([source, ...stages, createWriteStream(input, { mode: 0o600 })], {
+        signal: decoding.signal,
+      })
     }
-    await run(tools.pgRestore.path, [...baseArgs, `--jobs=${Math.max(1, choices.jobs)}`, input], false).done
+    await run(
+      tools.pgRestore.path,
+      [...baseArgs, `--jobs=${Math.max(1, choices.jobs)}`, input],
+      false,
+    ).done
   } finally {
     await rm(scratch, { recursive: true, force: true })
   }
 }
 
 /** Applies the set's globals (roles, tablespaces) with psql; existing roles are reported, not fatal. */
-export async function restoreGlobals(storage: Storage, prefix: string, manifest: BackupManifest, target: RestoreTarget, tools: RestoreTools, decoding: Decoding & { signal: AbortSignal }): Promise<void> {
+export async function restoreGlobals(
+  storage: Storage,
+  prefix: string,
+  manifest: BackupManifest,
+  target: RestoreTarget,
+  tools: RestoreTools,
+  decoding: Decoding & { signal: AbortSignal },
+): Promise<void> {
   const globals = manifest.objects.find((o) => o.role === 'globals')
-  if (!globals) throw new DbopsError('BACKUP_NO_GLOBALS', `the set ${manifest.id} holds no globals (back up with databases: 'all' or globals: true)`, { exitCode: 2 })
+  if (!globals)
+    throw new DbopsError(
+      'BACKUP_NO_GLOBALS',
+      `the set ${manifest.id} holds no globals (back up with databases: 'all' or globals: true)`,
+      { exitCode: 2 },
+    )
   const { source, stages } = await openObject(storage, prefix, globals, manifest, decoding)
-  const psql = spawnChild(tools.psql.path, ['--no-psqlrc', '--quiet', '--no-password', `--dbname=${target.database}`, '--file=-'], ['pipe', 'ignore'], { env: target.env, signal: decoding.signal, secrets: target.secrets })
+  const psql = spawnChild(
+    tools.psql.path,
+    ['--no-psqlrc', '--quiet', '--no-password', `--dbname=${target.database}`, '--file=-'],
+    ['pipe', 'ignore'],
+    { env: target.env, signal: decoding.signal, secrets: target.secrets },
+  )
   await streamInto(source, stages, psql)
 }
 
@@ -110,7 +176,10 @@ export async function streamInto(source: Readable, stages: Duplex[], child: Chil
     await pipeline([source, ...stages, childInput(child)])
   } catch (error) {
     child.process.kill('SIGTERM')
-    const childError = await child.done.then(() => undefined, (e: unknown) => e)
+    const childError = await child.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     if (error instanceof DbopsError || !childError) throw error
     throw childError
   }

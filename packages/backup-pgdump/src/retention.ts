@@ -17,14 +17,22 @@ export interface DatabaseRetention {
  * up, not only the configured one: with `databases: [...]` or `'all'`, `retention:apply`
  * alone would leave the other databases' sets to pile up.
  */
-export async function retentionForDatabases(ctx: Context, options: PgdumpOptions, dryRun: boolean): Promise<DatabaseRetention[]> {
+export async function retentionForDatabases(
+  ctx: Context,
+  options: PgdumpOptions,
+  dryRun: boolean,
+): Promise<DatabaseRetention[]> {
   const out: DatabaseRetention[] = []
   for (const database of await databasesToDump(ctx, options)) {
     ctx.signal.throwIfAborted()
     // applyRetention only reads the database name from ctx.db; this Db never connects.
-    const db = database === ctx.db.target.database ? ctx.db : new Db({ ...ctx.config.connection, database, readReplicaUrl: undefined }, ctx.config.pool)
+    const db =
+      database === ctx.db.target.database
+        ? ctx.db
+        : new Db({ ...ctx.config.connection, database, readReplicaUrl: undefined }, ctx.config.pool)
     try {
-      for (const outcome of await applyRetention({ ...ctx, db }, { dryRun })) out.push({ database, ...outcome })
+      for (const outcome of await applyRetention({ ...ctx, db }, { dryRun }))
+        out.push({ database, ...outcome })
     } finally {
       if (db !== ctx.db) await db.close()
     }

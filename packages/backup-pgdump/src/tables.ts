@@ -33,7 +33,12 @@ const END_BATCH_SQL = `rollback to savepoint ${COUNT_SAVEPOINT}; release savepoi
 
 /** One statement counting a batch of tables: `select 0 as i, count(*) from a union all ...`. */
 const batchCountSql = (batch: Table[]) =>
-  batch.map((t, i) => `select ${i} as i, count(*)::float8 as n from ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`).join('\nunion all\n')
+  batch
+    .map(
+      (t, i) =>
+        `select ${i} as i, count(*)::float8 as n from ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`,
+    )
+    .join('\nunion all\n')
 
 /** Never more bytes read by one batch than one big table was allowed before batching. */
 const BATCH_BYTES = 64 * 1024 * 1024
@@ -57,7 +62,12 @@ interface Table {
  * rolled back once its numbers are read: that releases its locks and keeps the snapshot.
  * A batch takes at most half of max_locks_per_transaction locks, this session's own share.
  */
-export async function countTables(client: SqlClient, exactBelow: number, signal: AbortSignal, warn: (message: string) => void = () => {}): Promise<TableCount[]> {
+export async function countTables(
+  client: SqlClient,
+  exactBelow: number,
+  signal: AbortSignal,
+  warn: (message: string) => void = () => {},
+): Promise<TableCount[]> {
   const listed = await client.query(TABLE_ESTIMATES_SQL).catch((error) => {
     throw explainSqlError(error, 'listing the tables to count')
   })
@@ -68,24 +78,46 @@ export async function countTables(client: SqlClient, exactBelow: number, signal:
     bytes: Number(r.bytes),
     locks: Number(r.locks),
   }))
-  const maxLocks = Number((await client.query(MAX_LOCKS_SQL).catch((error) => {
-    throw explainSqlError(error, 'reading max_locks_per_transaction')
-  })).rows[0]!.max_locks)
+  const maxLocks = Number(
+    (
+      await client.query(MAX_LOCKS_SQL).catch((error) => {
+        throw explainSqlError(error, 'reading max_locks_per_transaction')
+      })
+    ).rows[0]!.max_locks,
+  )
   const counts = new Map<Table, TableCount>()
-  for (const t of tables) counts.set(t, { schema: t.schema, name: t.name, rows: Math.max(0, Math.round(t.estimate)), exact: false })
-  const small = tables.filter((t) => (t.estimate >= 0 ? t.estimate < exactBelow : t.bytes < BATCH_BYTES))
+  for (const t of tables)
+    counts.set(t, {
+      schema: t.schema,
+      name: t.name,
+      rows: Math.max(0, Math.round(t.estimate)),
+      exact: false,
+    })
+  const small = tables.filter((t) =>
+    t.estimate >= 0 ? t.estimate < exactBelow : t.bytes < BATCH_BYTES,
+  )
   const estimated: Table[] = []
   for (const batch of batches(small, Math.max(1, Math.floor(maxLocks / 2)))) {
     signal.throwIfAborted()
     const rows = await countBatch(client, batch).catch((error: { code?: string }) => {
-      if (error?.code !== '53200') throw explainSqlError(error, `counting the rows of ${describe(batch)}`)
+      if (error?.code !== '53200')
+        throw explainSqlError(error, `counting the rows of ${describe(batch)}`)
       return undefined // the server is short of locks right now: keep the estimates of this batch
     })
     if (!rows) estimated.push(...batch)
-    else for (const row of rows) counts.set(batch[Number(row.i)]!, { schema: batch[Number(row.i)]!.schema, name: batch[Number(row.i)]!.name, rows: Number(row.n), exact: true })
+    else
+      for (const row of rows)
+        counts.set(batch[Number(row.i)]!, {
+          schema: batch[Number(row.i)]!.schema,
+          name: batch[Number(row.i)]!.name,
+          rows: Number(row.n),
+          exact: true,
+        })
   }
   if (estimated.length > 0) {
-    warn(`the row counts of ${describe(estimated)} in the manifest are the planner's estimates: the server had no free lock slots to count them (out of shared memory, SQLSTATE 53200). The backup itself is complete; raise max_locks_per_transaction for exact counts.`)
+    warn(
+      `the row counts of ${describe(estimated)} in the manifest are the planner's estimates: the server had no free lock slots to count them (out of shared memory, SQLSTATE 53200). The backup itself is complete; raise max_locks_per_transaction for exact counts.`,
+    )
   }
   return tables.map((t) => counts.get(t)!)
 }
@@ -125,14 +157,26 @@ function batches(tables: Table[], lockBudget: number): Table[][] {
 }
 
 const describe = (tables: Table[]) =>
-  tables.length === 1 ? `${tables[0]!.schema}.${tables[0]!.name}` : `${tables.length} tables (${tables.slice(0, 3).map((t) => `${t.schema}.${t.name}`).join(', ')}${tables.length > 3 ? ', …' : ''})`
+  tables.length === 1
+    ? `${tables[0]!.schema}.${tables[0]!.name}`
+    : `${tables.length} tables (${tables
+        .slice(0, 3)
+        .map((t) => `${t.schema}.${t.name}`)
+        .join(', ')}${tables.length > 3 ? ', …' : ''})`
 
 /** Exact row counts of the same tables in another database (a scratch or restored copy). */
-export async function compareCounts(client: SqlClient, expected: TableCount[]): Promise<{ ok: boolean; lines: string[]; compared: number }> {
+export async function compareCounts(
+  client: SqlClient,
+  expected: TableCount[],
+): Promise<{ ok: boolean; lines: string[]; compared: number }> {
   const lines: string[] = []
   let ok = true
   let compared = 0
-  const present = new Set((await client.query(TABLE_ESTIMATES_SQL)).rows.map((r) => `${String(r.schema)}.${String(r.name)}`))
+  const present = new Set(
+    (await client.query(TABLE_ESTIMATES_SQL)).rows.map(
+      (r) => `${String(r.schema)}.${String(r.name)}`,
+    ),
+  )
   for (const table of expected) {
     const label = `${table.schema}.${table.name}`
     if (!present.has(label)) {
@@ -140,7 +184,9 @@ export async function compareCounts(client: SqlClient, expected: TableCount[]): 
       lines.push(`${label}: missing after restore`)
       continue
     }
-    const { rows } = await client.query(`select count(*)::float8 as n from ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`)
+    const { rows } = await client.query(
+      `select count(*)::float8 as n from ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`,
+    )
     const actual = Number(rows[0]!.n)
     compared++
     if (table.exact !== false) {
@@ -149,7 +195,9 @@ export async function compareCounts(client: SqlClient, expected: TableCount[]): 
         lines.push(`${label}: ${actual} rows restored, ${table.rows} at backup time`)
       }
     } else if (Math.abs(actual - table.rows) > Math.max(1000, table.rows * 0.2)) {
-      lines.push(`${label}: ${actual} rows restored, about ${table.rows} estimated at backup time (estimate, not compared strictly)`)
+      lines.push(
+        `${label}: ${actual} rows restored, about ${table.rows} estimated at backup time (estimate, not compared strictly)`,
+      )
     }
   }
   return { ok, lines, compared }

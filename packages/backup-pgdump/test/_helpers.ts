@@ -1,12 +1,20 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { createTestDatabase, makeWorkdir, runCli, type TestDatabase } from '../../../test/harness/index.ts'
+import {
+  createTestDatabase,
+  makeWorkdir,
+  runCli,
+  type TestDatabase,
+} from '../../../test/harness/index.ts'
 
 export { runCli, makeWorkdir, createTestDatabase }
 
 /** A database with a few tables of known size, analyzed so estimates are sane. */
-export async function seededDatabase(prefix: string, rows = { items: 2000, events: 30_000 }): Promise<TestDatabase> {
+export async function seededDatabase(
+  prefix: string,
+  rows = { items: 2000, events: 30_000 },
+): Promise<TestDatabase> {
   const db = await createTestDatabase(prefix)
   await db.query(`
     create schema app;
@@ -21,16 +29,24 @@ export async function seededDatabase(prefix: string, rows = { items: 2000, event
   return db
 }
 
-export function ageKey(dir: string, name = 'key.txt'): { file: string; recipient: string; identity: string } {
+export function ageKey(
+  dir: string,
+  name = 'key.txt',
+): { file: string; recipient: string; identity: string } {
   const file = path.join(dir, name)
   execFileSync('age-keygen', ['-o', file], { stdio: 'ignore' })
   const recipient = execFileSync('age-keygen', ['-y', file], { encoding: 'utf8' }).trim()
-  const identity = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))!
+  const identity = readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('AGE-SECRET-KEY-1'))!
   return { file, recipient, identity }
 }
 
 /** A dbops.config.ts using the plugin with the given options (a TS object literal). */
-export function configFile(pluginOptions: string, extra: { storage?: string; pipelines?: string; retention?: string; imports?: string } = {}): string {
+export function configFile(
+  pluginOptions: string,
+  extra: { storage?: string; pipelines?: string; retention?: string; imports?: string } = {},
+): string {
   return `import { defineConfig } from 'dbops'
 import pgdump from '@dbops/backup-pgdump'
 ${extra.imports ?? ''}
@@ -72,8 +88,11 @@ export function json<T = any>(stdout: string): T {
   }
 }
 
-export async function rowCounts(db: { query: TestDatabase['query'] }): Promise<Record<string, number>> {
+export async function rowCounts(db: {
+  query: TestDatabase['query']
+}): Promise<Record<string, number>> {
   const out: Record<string, number> = {}
-  for (const t of ['app.items', 'public.events', 'public.empty_table']) out[t] = Number((await db.query(`select count(*)::int as n from ${t}`)).rows[0]!.n)
+  for (const t of ['app.items', 'public.events', 'public.empty_table'])
+    out[t] = Number((await db.query(`select count(*)::int as n from ${t}`)).rows[0]!.n)
   return out
 }

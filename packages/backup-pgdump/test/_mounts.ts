@@ -6,10 +6,24 @@ import { mkdirSync } from 'node:fs'
  * file system. Returns undefined when mounting is not possible here, so a suite can say
  * which tests it skipped instead of failing for a reason that is not the code's.
  */
-export function mountTmpfs(dir: string, options: { sizeMb: number; readOnly?: boolean }): { unmount(): void } | undefined {
+export function mountTmpfs(
+  dir: string,
+  options: { sizeMb: number; readOnly?: boolean },
+): { unmount(): void } | undefined {
   mkdirSync(dir, { recursive: true })
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${options.sizeMb}m,mode=0755${options.readOnly ? ',ro' : ''}`, 'tmpfs', dir], { stdio: 'pipe' })
+    execFileSync(
+      'mount',
+      [
+        '-t',
+        'tmpfs',
+        '-o',
+        `size=${options.sizeMb}m,mode=0755${options.readOnly ? ',ro' : ''}`,
+        'tmpfs',
+        dir,
+      ],
+      { stdio: 'pipe' },
+    )
   } catch {
     return undefined
   }
@@ -27,7 +41,10 @@ export function mountTmpfs(dir: string, options: { sizeMb: number; readOnly?: bo
 /** Every mount a suite made, unmounted in its `after` even when an assertion failed. */
 const mounted: { unmount(): void }[] = []
 
-export function mountForSuite(dir: string, options: { sizeMb: number; readOnly?: boolean }): boolean {
+export function mountForSuite(
+  dir: string,
+  options: { sizeMb: number; readOnly?: boolean },
+): boolean {
   const mount = mountTmpfs(dir, options)
   if (mount) mounted.push(mount)
   return !!mount

@@ -16,7 +16,11 @@ export function findProcesses(comm: string, envEntry: string): number[] {
   return out
 }
 
-export async function waitForProcess(comm: string, envEntry: string, timeoutMs = 15_000): Promise<number> {
+export async function waitForProcess(
+  comm: string,
+  envEntry: string,
+  timeoutMs = 15_000,
+): Promise<number> {
   const until = Date.now() + timeoutMs
   while (Date.now() < until) {
     const [pid] = findProcesses(comm, envEntry)
@@ -26,5 +30,7 @@ export async function waitForProcess(comm: string, envEntry: string, timeoutMs =
   throw new Error(`no ${comm} process with ${envEntry} appeared within ${timeoutMs} ms`)
 }
 
-export const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)
-export const environ = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean)
+export const cmdline = (pid: number) =>
+  readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)
+export const environ = (pid: number) =>
+  readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean)

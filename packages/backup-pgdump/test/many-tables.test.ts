@@ -35,7 +35,10 @@ test.before(async () => {
 })
 
 test('the premise: the cluster runs at the default max_locks_per_transaction', async () => {
-  assert.is((await db.query(`show max_locks_per_transaction`)).rows[0]!.max_locks_per_transaction, '64')
+  assert.is(
+    (await db.query(`show max_locks_per_transaction`)).rows[0]!.max_locks_per_transaction,
+    '64',
+  )
 })
 
 test('a backup of 5,000 tables succeeds, with an exact row count of each', async () => {
@@ -43,38 +46,79 @@ test('a backup of 5,000 tables succeeds, with an exact row count of each', async
   assert.is(r.code, 0, r.stderr.slice(-2000) + r.stdout.slice(-2000))
   assert.not.match(r.stderr, /out of shared memory|53200/)
   const set = json(r.stdout).steps[0].result.sets[0]
-  const manifest = JSON.parse(readFileSync(path.join(work.dir, 'backups', set.prefix, 'manifest.json'), 'utf8'))
+  const manifest = JSON.parse(
+    readFileSync(path.join(work.dir, 'backups', set.prefix, 'manifest.json'), 'utf8'),
+  )
   assert.is(manifest.tables.length, TABLES)
-  assert.ok(manifest.tables.every((t: { rows: number; exact: boolean }) => t.exact && t.rows === 1), 'every table counted exactly')
+  assert.ok(
+    manifest.tables.every((t: { rows: number; exact: boolean }) => t.exact && t.rows === 1),
+    'every table counted exactly',
+  )
 })
 
 test("the server's own SQLSTATEs become sentences with a hint", async () => {
   // Real errors of this server: a statement timeout, and a role that may not read a table.
-  const timeout = await db.query(`set statement_timeout = '10ms'; select pg_sleep(5)`).then(() => undefined, (e: unknown) => e)
+  const timeout = await db.query(`set statement_timeout = '10ms'; select pg_sleep(5)`).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   await db.query(`reset statement_timeout`)
-  const timedOut = explainSqlError(timeout, 'counting the rows of public.t1') as Error & { code: string; hint: string }
+  const timedOut = explainSqlError(timeout, 'counting the rows of public.t1') as Error & {
+    code: string
+    hint: string
+  }
   assert.is(timedOut.code, 'DB_STATEMENT_TIMEOUT')
-  assert.is(timedOut.message, 'a statement_timeout of the role or database stopped a query while counting the rows of public.t1: canceling statement due to statement timeout (SQLSTATE 57014)')
+  assert.is(
+    timedOut.message,
+    'a statement_timeout of the role or database stopped a query while counting the rows of public.t1: canceling statement due to statement timeout (SQLSTATE 57014)',
+  )
   assert.match(timedOut.hint, /ALTER ROLE/)
   const role = `${db.name}_nobody`
   await db.query(`create role ${role}`)
-  const denied = await db.query(`set role ${role}; select count(*) from t1`).then(() => undefined, (e: unknown) => e)
+  const denied = await db.query(`set role ${role}; select count(*) from t1`).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   await db.query(`reset role; drop role ${role}`)
-  const refused = explainSqlError(denied, 'counting the rows of public.t1') as Error & { code: string; hint: string }
+  const refused = explainSqlError(denied, 'counting the rows of public.t1') as Error & {
+    code: string
+    hint: string
+  }
   assert.is(refused.code, 'DB_PERMISSION_DENIED')
-  assert.match(refused.message, /^the backup role may not read everything while counting the rows of public\.t1: permission denied for table t1 \(SQLSTATE 42501\)$/)
+  assert.match(
+    refused.message,
+    /^the backup role may not read everything while counting the rows of public\.t1: permission denied for table t1 \(SQLSTATE 42501\)$/,
+  )
   assert.match(refused.hint, /pg_read_all_data/)
   // Running out of locks is not provoked here: on the shared cluster it would fail other
   // suites' queries too. The server's answer, as pg receives it (as storage-s3 does for S3):
-  const outOfLocks = Object.assign(new pg.DatabaseError('out of shared memory', 0, 'error'), { code: '53200', hint: 'You might need to increase max_locks_per_transaction.' })
-  const locks = explainSqlError(outOfLocks, 'counting the rows of 40 tables') as Error & { code: string; hint: string }
+  const outOfLocks = Object.assign(new pg.DatabaseError('out of shared memory', 0, 'error'), {
+    code: '53200',
+    hint: 'You might need to increase max_locks_per_transaction.',
+  })
+  const locks = explainSqlError(outOfLocks, 'counting the rows of 40 tables') as Error & {
+    code: string
+    hint: string
+  }
   assert.is(locks.code, 'DB_OUT_OF_LOCKS')
-  assert.is(locks.message, 'the server ran out of lock slots while counting the rows of 40 tables: out of shared memory (SQLSTATE 53200)')
+  assert.is(
+    locks.message,
+    'the server ran out of lock slots while counting the rows of 40 tables: out of shared memory (SQLSTATE 53200)',
+  )
   assert.match(locks.hint, /raise max_locks_per_transaction/)
   // anything else keeps the server's words and hint, with its SQLSTATE
-  const other = await db.query(`select 1/0`).then(() => undefined, (e: unknown) => e)
-  const explained = explainSqlError(other, 'reading the server version') as Error & { code: string; hint: string }
-  assert.is(explained.message, 'the server refused a query while reading the server version: division by zero (SQLSTATE 22012)')
+  const other = await db.query(`select 1/0`).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  const explained = explainSqlError(other, 'reading the server version') as Error & {
+    code: string
+    hint: string
+  }
+  assert.is(
+    explained.message,
+    'the server refused a query while reading the server version: division by zero (SQLSTATE 22012)',
+  )
 })
 
 test.after(async () => {

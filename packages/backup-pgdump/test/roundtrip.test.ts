@@ -4,20 +4,37 @@ import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
-import { ageKey, configFile, filesUnder, json, makeWorkdir, rowCounts, runCli, seededDatabase } from './_helpers.ts'
+import {
+  ageKey,
+  configFile,
+  filesUnder,
+  json,
+  makeWorkdir,
+  rowCounts,
+  runCli,
+  seededDatabase,
+} from './_helpers.ts'
 import { createTestDatabase, TEST_PASSWORD } from '../../../test/harness/index.ts'
 
 const db = await seededDatabase('pgdump_roundtrip')
 const work = await makeWorkdir()
 const key = ageKey(work.dir)
-await work.write('dbops.config.ts', configFile(`{ encryption: { recipients: [${JSON.stringify(key.recipient)}] }, verify: { level: 'archive' } }`))
+await work.write(
+  'dbops.config.ts',
+  configFile(
+    `{ encryption: { recipients: [${JSON.stringify(key.recipient)}] }, verify: { level: 'archive' } }`,
+  ),
+)
 // The password-protected role: every output below is checked for its password.
 const env = { DATABASE_URL: db.passwordUrl }
 const withKey = { ...env, DBOPS_AGE_IDENTITY_FILE: key.file }
 let id = ''
 
 test('dbops run backup: dump, verify (archive), retention — one encrypted, compressed set', async () => {
-  const r = await runCli(['run', 'backup', '--json', '--tag', 'daily'], { cwd: work.dir, env: withKey })
+  const r = await runCli(['run', 'backup', '--json', '--tag', 'daily'], {
+    cwd: work.dir,
+    env: withKey,
+  })
   assert.is(r.code, 0, r.stderr + r.stdout)
   const report = json(r.stdout)
   assert.is(report.status, 'success')
@@ -26,7 +43,9 @@ test('dbops run backup: dump, verify (archive), retention — one encrypted, com
   id = dumped.sets[0].id
   const files = filesUnder(path.join(work.dir, 'backups'))
   assert.equal(files, [`${db.name}/${id}/dump.pgdump.zst.age`, `${db.name}/${id}/manifest.json`])
-  const manifest = JSON.parse(readFileSync(path.join(work.dir, 'backups', db.name, id, 'manifest.json'), 'utf8'))
+  const manifest = JSON.parse(
+    readFileSync(path.join(work.dir, 'backups', db.name, id, 'manifest.json'), 'utf8'),
+  )
   assert.is(manifest.format, 'custom')
   assert.equal(manifest.compression, { algorithm: 'zstd', level: 3 })
   assert.equal(manifest.encryption, { type: 'age', recipients: [key.recipient] })
@@ -44,7 +63,11 @@ test('dbops run backup: dump, verify (archive), retention — one encrypted, com
 
 test('the standard age CLI decrypts the backup without dbops, and pg_restore reads it', () => {
   const object = path.join(work.dir, 'backups', db.name, id, 'dump.pgdump.zst.age')
-  const plain = execFileSync('sh', ['-c', `age -d -i "${key.file}" "${object}" | zstd -d -c | pg_restore --list`], { encoding: 'utf8' })
+  const plain = execFileSync(
+    'sh',
+    ['-c', `age -d -i "${key.file}" "${object}" | zstd -d -c | pg_restore --list`],
+    { encoding: 'utf8' },
+  )
   assert.match(plain, /TABLE DATA app items/)
   assert.match(plain, /TABLE DATA public events/)
 })
@@ -63,16 +86,26 @@ test('backups list --json shows the set, its size, destination and verification'
 
 for (const level of ['checksum', 'archive', 'restore'] as const) {
   test(`backups verify <id> --level ${level} passes and is recorded`, async () => {
-    const r = await runCli(['backups', 'verify', id, '--level', level, '--json'], { cwd: work.dir, env: withKey })
+    const r = await runCli(['backups', 'verify', id, '--level', level, '--json'], {
+      cwd: work.dir,
+      env: withKey,
+    })
     assert.is(r.code, 0, r.stderr + r.stdout)
     const out = json(r.stdout)
     assert.is(out.status, 'verified')
-    assert.is(out.checks[0].method, { checksum: 'checksum', archive: 'archive-list', restore: 'restore' }[level])
+    assert.is(
+      out.checks[0].method,
+      { checksum: 'checksum', archive: 'archive-list', restore: 'restore' }[level],
+    )
     if (level === 'restore') assert.match(out.checks[0].detail, /3 tables, row counts match/)
-    const manifest = JSON.parse(readFileSync(path.join(work.dir, 'backups', db.name, id, 'manifest.json'), 'utf8'))
+    const manifest = JSON.parse(
+      readFileSync(path.join(work.dir, 'backups', db.name, id, 'manifest.json'), 'utf8'),
+    )
     assert.is(manifest.verification.at(-1).method, out.checks[0].method)
     // this suite's scratch database is gone (other suites may be verifying at the same time)
-    const left = await db.query(`select datname from pg_database where starts_with(datname, $1)`, [`dbops_verify_${db.name.slice(0, 30)}_`])
+    const left = await db.query(`select datname from pg_database where starts_with(datname, $1)`, [
+      `dbops_verify_${db.name.slice(0, 30)}_`,
+    ])
     assert.equal(left.rows, [], 'the scratch database was left behind')
     assert.not.ok((r.stdout + r.stderr).includes(TEST_PASSWORD))
   })
@@ -80,7 +113,10 @@ for (const level of ['checksum', 'archive', 'restore'] as const) {
 
 test('backups restore latest into a new database: identical row counts', async () => {
   const target = `${db.name}_restored`
-  const r = await runCli(['backups', 'restore', 'latest', '--target-db', target, '--create', '--json'], { cwd: work.dir, env: withKey })
+  const r = await runCli(
+    ['backups', 'restore', 'latest', '--target-db', target, '--create', '--json'],
+    { cwd: work.dir, env: withKey },
+  )
   assert.is(r.code, 0, r.stderr + r.stdout)
   const out = json(r.stdout)
   assert.is(out.rowCounts, 'match')
@@ -93,12 +129,18 @@ test('backups restore latest into a new database: identical row counts', async (
     await restored.end()
   }
   // a second restore into the now non-empty database is refused, and nothing changes
-  const again = await runCli(['backups', 'restore', id, '--target-db', target], { cwd: work.dir, env: withKey })
+  const again = await runCli(['backups', 'restore', id, '--target-db', target], {
+    cwd: work.dir,
+    env: withKey,
+  })
   assert.is(again.code, 2, again.stderr)
   assert.match(again.stderr, /is not empty/)
   assert.match(again.stderr, /--clean/)
   // with --clean it goes through
-  const clean = await runCli(['backups', 'restore', id, '--target-db', target, '--clean', '--jobs', '2'], { cwd: work.dir, env: withKey })
+  const clean = await runCli(
+    ['backups', 'restore', id, '--target-db', target, '--clean', '--jobs', '2'],
+    { cwd: work.dir, env: withKey },
+  )
   assert.is(clean.code, 0, clean.stderr)
   assert.match(clean.stdout, /row counts of 3 tables match/)
   await db.query(`drop database "${target}" with (force)`)
@@ -107,20 +149,29 @@ test('backups restore latest into a new database: identical row counts', async (
 test('backups restore --to <url> --create: another connection, the database created through its server', async () => {
   const target = `${db.name}_to_url`
   const url = db.url.replace(/\/[^/]+$/, `/${target}`)
-  const r = await runCli(['backups', 'restore', id, '--to', url, '--create', '--json'], { cwd: work.dir, env: withKey })
+  const r = await runCli(['backups', 'restore', id, '--to', url, '--create', '--json'], {
+    cwd: work.dir,
+    env: withKey,
+  })
   assert.is(r.code, 0, r.stderr + r.stdout)
   const out = json(r.stdout)
   assert.is(out.rowCounts, 'match')
   assert.match(out.target, new RegExp(`/${target}$`))
   await db.query(`drop database "${target}" with (force)`)
   // without --create, a missing target is refused with the flag to add
-  const missing = await runCli(['backups', 'restore', id, '--to', url], { cwd: work.dir, env: withKey })
+  const missing = await runCli(['backups', 'restore', id, '--to', url], {
+    cwd: work.dir,
+    env: withKey,
+  })
   assert.is(missing.code, 2)
   assert.match(missing.stderr, /does not exist.*\n.*--create/)
 })
 
 test('restore refuses the configured primary unless --force names it', async () => {
-  const r = await runCli(['backups', 'restore', id, '--target-db', db.name, '--clean'], { cwd: work.dir, env: withKey })
+  const r = await runCli(['backups', 'restore', id, '--target-db', db.name, '--clean'], {
+    cwd: work.dir,
+    env: withKey,
+  })
   assert.is(r.code, 2)
   assert.match(r.stderr, /configured primary/)
   assert.match(r.stderr, new RegExp(`--force ${db.name}`))
@@ -134,7 +185,10 @@ test.after(async () => {
 test('a brand-new empty database backs up and verifies (the first deploy: backup, then migrate)', async () => {
   const empty = await createTestDatabase('pgdump_empty')
   try {
-    const r = await runCli(['run', 'backup', '--json'], { cwd: work.dir, env: { ...withKey, DATABASE_URL: empty.passwordUrl } })
+    const r = await runCli(['run', 'backup', '--json'], {
+      cwd: work.dir,
+      env: { ...withKey, DATABASE_URL: empty.passwordUrl },
+    })
     assert.is(r.code, 0, r.stderr + r.stdout)
     const report = json(r.stdout)
     assert.is(report.steps.find((s: any) => s.id === 'pgdump:verify').status, 'success')

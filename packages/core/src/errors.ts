@@ -14,14 +14,22 @@ export class DbopsError extends Error {
    */
   static [Symbol.hasInstance](value: unknown): boolean {
     if (this !== DbopsError) return Function.prototype[Symbol.hasInstance].call(this, value)
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[BRAND] === true
+    )
   }
   readonly [BRAND] = true
   readonly code: string
   readonly hint: string | undefined
   readonly exitCode: number
 
-  constructor(code: string, message: string, options: { hint?: string; exitCode?: number; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { hint?: string; exitCode?: number; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause })
     this.name = 'DbopsError'
     this.code = code
@@ -34,7 +42,9 @@ export class DbopsError extends Error {
 export class ConfigError extends DbopsError {
   readonly problems: string[]
   constructor(problems: string[], intro = 'The dbops config is not valid') {
-    super('CONFIG_INVALID', `${intro}:\n${problems.map((p) => `  ${p}`).join('\n')}`, { exitCode: ExitCode.usage })
+    super('CONFIG_INVALID', `${intro}:\n${problems.map((p) => `  ${p}`).join('\n')}`, {
+      exitCode: ExitCode.usage,
+    })
     this.problems = problems
   }
 }
@@ -46,7 +56,10 @@ export class UsageError extends DbopsError {
 }
 
 export function isAbortError(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || (error as { code?: string }).code === 'ABORT_ERR')
+  return (
+    error instanceof Error &&
+    (error.name === 'AbortError' || (error as { code?: string }).code === 'ABORT_ERR')
+  )
 }
 
 /** The message of any thrown value, for places that must print something. */

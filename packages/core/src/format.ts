@@ -15,7 +15,12 @@ export function formatBytes(bytes: number): string {
   return `${sign}${i === 0 ? Math.round(n) : n.toFixed(1)} ${BYTE_UNITS[i]}`
 }
 
-const DURATION_UNITS: [number, string][] = [[86_400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']]
+const DURATION_UNITS: [number, string][] = [
+  [86_400, 'd'],
+  [3600, 'h'],
+  [60, 'm'],
+  [1, 's'],
+]
 
 /** `250ms`, `1.5s`, `1m 30s`, `2h`, `3d 4h`: at most two units, zero parts left out. */
 export function formatDuration(ms: number): string {
@@ -29,5 +34,8 @@ export function formatDuration(ms: number): string {
     rest -= n * size
     if (n > 0 || parts.length) parts.push(`${n}${unit}`)
   }
-  return parts.slice(0, 2).filter((p) => !p.startsWith('0')).join(' ')
+  return parts
+    .slice(0, 2)
+    .filter((p) => !p.startsWith('0'))
+    .join(' ')
 }

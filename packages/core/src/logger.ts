@@ -14,8 +14,17 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
  * Logs go to stderr (stdout belongs to `--json` and command output). Every line is
  * scrubbed of the run's known secrets, whatever a caller put in it.
  */
-export function createLogger(options: { level?: LogLevel; json?: boolean; secrets?: () => Iterable<string | undefined>; write?: (line: string) => void } = {}): Logger {
-  const min = ORDER[options.level ?? ((process.env.DBOPS_LOG_LEVEL as LogLevel | undefined) ?? 'info')] ?? ORDER.info
+export function createLogger(
+  options: {
+    level?: LogLevel
+    json?: boolean
+    secrets?: () => Iterable<string | undefined>
+    write?: (line: string) => void
+  } = {},
+): Logger {
+  const min =
+    ORDER[options.level ?? (process.env.DBOPS_LOG_LEVEL as LogLevel | undefined) ?? 'info'] ??
+    ORDER.info
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'))
   const secrets = options.secrets ?? (() => [])
   const log = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {

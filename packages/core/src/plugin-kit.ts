@@ -1,9 +1,24 @@
 // `dbops/plugin`: the kit plugin authors build on. Everything here is one module instance
 // with the CLI's (a plugin's DbopsError is the CLI's DbopsError), so keep it a re-export.
 export { definePlugin, defineStorage } from './plugin/define.ts'
-export type { Task, TaskIO, Command, CommandContext, PluginApi, PluginInstance, PluginParts } from './plugin/types.ts'
+export type {
+  Task,
+  TaskIO,
+  Command,
+  CommandContext,
+  PluginApi,
+  PluginInstance,
+  PluginParts,
+} from './plugin/types.ts'
 export type { Context } from './context.ts'
-export type { CoreConfig, ConnectionConfig, PoolConfig, RetentionPolicy, ScheduleConfig, Step } from './config/schema.ts'
+export type {
+  CoreConfig,
+  ConnectionConfig,
+  PoolConfig,
+  RetentionPolicy,
+  ScheduleConfig,
+  Step,
+} from './config/schema.ts'
 export type { ResolvedConfig, RegisteredTask } from './config/resolve.ts'
 export { isTimeZone } from './config/schema.ts'
 export { closest } from './config/closest.ts'
@@ -14,17 +29,66 @@ export { quoteIdent } from './db/quote.ts'
 export { DbopsError, ConfigError, UsageError, ExitCode, isAbortError, messageOf } from './errors.ts'
 export { redact, redactUrl, scrub, isSecretKey, collectSecrets, REDACTED } from './secrets.ts'
 export type { Logger } from './logger.ts'
-export type { Storage, StorageSpec, ObjectInfo, PutOptions, PutResult, StorageRegistry } from './storage/types.ts'
+export type {
+  Storage,
+  StorageSpec,
+  ObjectInfo,
+  PutOptions,
+  PutResult,
+  StorageRegistry,
+} from './storage/types.ts'
 export { localStorage } from './storage/local.ts'
 export { measuringStream, type Measured, type MeasuringStream } from './storage/measure.ts'
-export { backupManifestSchema, backupSetPrefix, newBackupId, isVerified, MANIFEST_FILE, type BackupManifest, type BackupObject } from './backup-set/manifest.ts'
-export { listBackupSets, readManifest, newestFirst, type BackupSet, type DamagedSet, type UnreadableSet, type ListedSets } from './backup-set/list.ts'
-export { decideRetention, type RetentionDecision, type RetentionCandidate } from './retention/decide.ts'
+export {
+  backupManifestSchema,
+  backupSetPrefix,
+  newBackupId,
+  isVerified,
+  MANIFEST_FILE,
+  type BackupManifest,
+  type BackupObject,
+} from './backup-set/manifest.ts'
+export {
+  listBackupSets,
+  readManifest,
+  newestFirst,
+  type BackupSet,
+  type DamagedSet,
+  type UnreadableSet,
+  type ListedSets,
+} from './backup-set/list.ts'
+export {
+  decideRetention,
+  type RetentionDecision,
+  type RetentionCandidate,
+} from './retention/decide.ts'
 export { applyRetention, deleteSet } from './retention/apply.ts'
 export { takeOption, takeFlag, parseDuration } from './cli/args.ts'
 // The one btree bloat estimate (deduplication-aware): reindex plans on it, health reports it.
-export { USER_SCHEMAS, userSchemas, STALE_FRACTION, STATS_FROM_PG_STATISTIC, STATS_FROM_PG_STATS, listIndexesSql, estimateIndex, fillfactorOf, deduplicates, MIN_ROWS_PER_KEY, type IndexRow, type IndexEstimate, type BloatFigures, type Distrust } from './catalog/index-bloat.ts'
-export { estimateIndexBloat, measuredIndexBloat, distrustReason, tupleBytesOf, type EstimateInput, type PgstatindexRow } from './catalog/btree-bloat.ts'
+export {
+  USER_SCHEMAS,
+  userSchemas,
+  STALE_FRACTION,
+  STATS_FROM_PG_STATISTIC,
+  STATS_FROM_PG_STATS,
+  listIndexesSql,
+  estimateIndex,
+  fillfactorOf,
+  deduplicates,
+  MIN_ROWS_PER_KEY,
+  type IndexRow,
+  type IndexEstimate,
+  type BloatFigures,
+  type Distrust,
+} from './catalog/index-bloat.ts'
+export {
+  estimateIndexBloat,
+  measuredIndexBloat,
+  distrustReason,
+  tupleBytesOf,
+  type EstimateInput,
+  type PgstatindexRow,
+} from './catalog/btree-bloat.ts'
 export type { HttpSurface, HttpSurfaceEnv, HttpHandler } from './plugin/http.ts'
 export { sparkline, bar, drawsPictures } from './cli/sparkline.ts'
 export { formatBytes, formatDuration } from './format.ts'

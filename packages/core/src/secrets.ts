@@ -1,12 +1,16 @@
 import type { ResolvedConfig } from './config/resolve.ts'
 /** Key names whose values are secrets wherever they appear in a config or a report. */
-const SECRET_KEY = /pass(word)?|secret|token|credential|identity|private|api[-_]?key|access[-_]?key|webhook|authorization|cookie|session[-_]?key|^ping$/i
+const SECRET_KEY =
+  /pass(word)?|secret|token|credential|identity|private|api[-_]?key|access[-_]?key|webhook|authorization|cookie|session[-_]?key|^ping$/i
 
 export const REDACTED = '[redacted]'
 
 /** `postgres://user:pw@host/db` -> `postgres://user:[redacted]@host/db`; other strings unchanged. */
 export function redactUrl(value: string): string {
-  return value.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s@/]*)@/gi, (_m, head: string, pw: string) => (pw ? `${head}${REDACTED}@` : `${head}@`))
+  return value.replace(
+    /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s@/]*)@/gi,
+    (_m, head: string, pw: string) => (pw ? `${head}${REDACTED}@` : `${head}@`),
+  )
 }
 
 export function isSecretKey(key: string): boolean {
@@ -29,7 +33,8 @@ const MAX_DEPTH = 64
  */
 export function redact(value: unknown, key = '', ancestors: object[] = []): unknown {
   if (value === undefined || value === null) return value
-  if (typeof value === 'string') return key && isSecretKey(key) && value !== '' ? redactSecretValue(value) : redactUrl(value)
+  if (typeof value === 'string')
+    return key && isSecretKey(key) && value !== '' ? redactSecretValue(value) : redactUrl(value)
   if (typeof value === 'bigint') return value.toString()
   if (typeof value === 'function') return '[function]'
   if (typeof value === 'symbol') return value.toString()
@@ -37,13 +42,21 @@ export function redact(value: unknown, key = '', ancestors: object[] = []): unkn
   if (ancestors.includes(value)) return CIRCULAR
   if (ancestors.length >= MAX_DEPTH) return '[too deep]'
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString()
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer)
+    return `[${value.byteLength} bytes]`
   const inner = [...ancestors, value]
   if (Array.isArray(value)) return value.map((item) => redact(item, key, inner))
   if (value instanceof Set) return [...value].map((item) => redact(item, key, inner))
-  const entries = value instanceof Map ? [...value].map(([k, v]) => [String(k), v] as const) : Object.entries(value)
+  const entries =
+    value instanceof Map
+      ? [...value].map(([k, v]) => [String(k), v] as const)
+      : Object.entries(value)
   const out: Record<string, unknown> = {}
-  for (const [k, v] of entries) out[k] = isSecretKey(k) && v !== undefined && v !== null && typeof v !== 'object' ? redactSecretValue(v) : redact(v, k, inner)
+  for (const [k, v] of entries)
+    out[k] =
+      isSecretKey(k) && v !== undefined && v !== null && typeof v !== 'object'
+        ? redactSecretValue(v)
+        : redact(v, k, inner)
   return out
 }
 
@@ -81,7 +94,8 @@ export function scrub(text: string, secrets: Iterable<string | undefined>): stri
   // Longest first: a URL is replaced whole before its path alone would be.
   replacements.sort((a, b) => b[0].length - a[0].length)
   let out = text
-  for (const [needle, replacement] of replacements) if (out.includes(needle)) out = out.split(needle).join(replacement)
+  for (const [needle, replacement] of replacements)
+    if (out.includes(needle)) out = out.split(needle).join(replacement)
   return redactUrl(out)
 }
 
@@ -95,9 +109,21 @@ function urlSecretForms(secret: string): [string, string][] {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return []
   const shown = redactEndpoint(secret)
-  const forms: [string, string][] = [secret, u.href, redactUrl(secret), redactUrl(u.href)].map((form) => [form, shown])
-  const pieces = new Set([u.pathname, safeDecode(u.pathname), u.search.slice(1), safeDecode(u.search.slice(1)), u.hash.slice(1), u.password, safeDecode(u.password)])
-  for (const piece of pieces) if (piece.length >= 4 && piece !== '/') forms.push([piece, piece.startsWith('/') ? `/${REDACTED}` : REDACTED])
+  const forms: [string, string][] = [secret, u.href, redactUrl(secret), redactUrl(u.href)].map(
+    (form) => [form, shown],
+  )
+  const pieces = new Set([
+    u.pathname,
+    safeDecode(u.pathname),
+    u.search.slice(1),
+    safeDecode(u.search.slice(1)),
+    u.hash.slice(1),
+    u.password,
+    safeDecode(u.password),
+  ])
+  for (const piece of pieces)
+    if (piece.length >= 4 && piece !== '/')
+      forms.push([piece, piece.startsWith('/') ? `/${REDACTED}` : REDACTED])
   return forms
 }
 

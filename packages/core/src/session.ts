@@ -22,7 +22,12 @@ export interface Session {
 }
 
 /** Loads and validates the config (nothing connects yet) and prepares contexts for runs. */
-export async function openSession(options: { configFile?: string; cwd?: string; env: ConfigEnv; json?: boolean }): Promise<Session> {
+export async function openSession(options: {
+  configFile?: string
+  cwd?: string
+  env: ConfigEnv
+  json?: boolean
+}): Promise<Session> {
   const loaded = await loadConfig({ file: options.configFile, cwd: options.cwd, env: options.env })
   const config = resolveNamingFile(loaded, options.cwd ?? process.cwd())
   return sessionOf(config)
@@ -39,8 +44,20 @@ export function sessionOf(config: ResolvedConfig): Session {
     secrets,
     createContext({ signal, dryRun, tags = [] }) {
       const db = new Db(config.connection, config.pool)
-      secrets.push(...[db.target.password, db.replicaTarget?.password].filter((s): s is string => !!s))
-      const ctx: Context = { config, logger, db, storage: config.createStorage(), signal, dryRun, runId: randomUUID(), tags, results: {} }
+      secrets.push(
+        ...[db.target.password, db.replicaTarget?.password].filter((s): s is string => !!s),
+      )
+      const ctx: Context = {
+        config,
+        logger,
+        db,
+        storage: config.createStorage(),
+        signal,
+        dryRun,
+        runId: randomUUID(),
+        tags,
+        results: {},
+      }
       contexts.push(ctx)
       return ctx
     },
@@ -59,19 +76,32 @@ function resolveNamingFile(loaded: LoadedConfig, cwd: string): ResolvedConfig {
   try {
     return resolveConfig(loaded)
   } catch (error) {
-    if (error instanceof ConfigError) throw new ConfigError(error.problems, invalidIntro(path.relative(cwd, loaded.file) || loaded.file))
+    if (error instanceof ConfigError)
+      throw new ConfigError(
+        error.problems,
+        invalidIntro(path.relative(cwd, loaded.file) || loaded.file),
+      )
     throw error
   }
 }
 
 /** The one AbortController of a CLI process: SIGINT/SIGTERM and --timeout abort it. */
-export function processSignal(timeoutMs?: number): { signal: AbortSignal; interrupted: () => boolean; dispose(): void } {
+export function processSignal(timeoutMs?: number): {
+  signal: AbortSignal
+  interrupted: () => boolean
+  dispose(): void
+} {
   const controller = new AbortController()
   let interrupted = false
   const onSignal = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130) // second Ctrl-C: leave now
     interrupted = true
-    controller.abort(Object.assign(new Error(`interrupted by ${name}`), { name: 'AbortError', code: 'INTERRUPTED' }))
+    controller.abort(
+      Object.assign(new Error(`interrupted by ${name}`), {
+        name: 'AbortError',
+        code: 'INTERRUPTED',
+      }),
+    )
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)

@@ -12,22 +12,37 @@ import { resolveConfig } from '../src/config/resolve.ts'
 const URL_OF = 'postgres://app@127.0.0.1:9/app'
 const apps: string[] = []
 
-async function makeApp(type: 'commonjs' | 'module' | undefined, files: Record<string, string>, links: Record<string, string> = {}): Promise<string> {
+async function makeApp(
+  type: 'commonjs' | 'module' | undefined,
+  files: Record<string, string>,
+  links: Record<string, string> = {},
+): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dbops-app-'))
   apps.push(dir)
-  await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'app', private: true, ...(type ? { type } : {}) }))
+  await writeFile(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: 'app', private: true, ...(type ? { type } : {}) }),
+  )
   for (const [name, target] of Object.entries({ dbops: 'packages/core', ...links })) {
     await mkdir(path.dirname(path.join(dir, 'node_modules', name)), { recursive: true })
     await symlink(path.join(REPO_ROOT, target), path.join(dir, 'node_modules', name))
   }
-  for (const [file, content] of Object.entries(files)) await writeFile(path.join(dir, file), content)
+  for (const [file, content] of Object.entries(files))
+    await writeFile(path.join(dir, file), content)
   return dir
 }
 
 const ESM = `import { defineConfig, env } from 'dbops'\nexport default defineConfig({ connection: { url: env('DATABASE_URL') }, pool: { max: 7 } })\n`
 const CJS = `const { defineConfig, env } = require('dbops')\nmodule.exports = defineConfig({ connection: { url: env('DATABASE_URL') }, pool: { max: 7 } })\n`
 // What each extension can hold: .mts/.mjs only ESM, .cts/.cjs only CommonJS; .ts and .js either.
-const SYNTAXES: Record<string, ('esm' | 'cjs')[]> = { ts: ['esm', 'cjs'], mts: ['esm'], cts: ['cjs'], js: ['esm', 'cjs'], mjs: ['esm'], cjs: ['cjs'] }
+const SYNTAXES: Record<string, ('esm' | 'cjs')[]> = {
+  ts: ['esm', 'cjs'],
+  mts: ['esm'],
+  cts: ['cjs'],
+  js: ['esm', 'cjs'],
+  mjs: ['esm'],
+  cjs: ['cjs'],
+}
 const TYPES = ['commonjs', 'module', undefined] as const
 
 test('every config extension and syntax loads whatever the app package.json says', async () => {
@@ -41,7 +56,8 @@ test('every config extension and syntax loads whatever the app package.json says
         try {
           const loaded = await loadConfig({ cwd: dir, env: { command: 'list', dryRun: false } })
           const config = resolveConfig(loaded)
-          if (config.pool.max !== 7 || config.connection.url !== URL_OF) failures.push(`${label}: wrong values`)
+          if (config.pool.max !== 7 || config.connection.url !== URL_OF)
+            failures.push(`${label}: wrong values`)
         } catch (error) {
           failures.push(`${label}: ${(error as Error).message}`)
         }
@@ -70,9 +86,14 @@ test('loading again (a SIGHUP reload) reads the config and the local files it im
   }
   for (const [ext, files] of Object.entries(cases)) {
     const dir = await makeApp('module', files)
-    const load = async () => (await loadConfig({ cwd: dir, env: { command: 'watch', dryRun: false } })).raw.pool
+    const load = async () =>
+      (await loadConfig({ cwd: dir, env: { command: 'watch', dryRun: false } })).raw.pool
     assert.equal(await load(), { max: 7, idleTimeoutMs: 1 }, ext)
-    for (const [file, content] of Object.entries(files)) await writeFile(path.join(dir, file), content.replace('max: 7', 'max: 8').replace('idleTimeoutMs: 1', 'idleTimeoutMs: 2'))
+    for (const [file, content] of Object.entries(files))
+      await writeFile(
+        path.join(dir, file),
+        content.replace('max: 7', 'max: 8').replace('idleTimeoutMs: 1', 'idleTimeoutMs: 2'),
+      )
     assert.equal(await load(), { max: 8, idleTimeoutMs: ext === 'mjs' ? 1 : 2 }, ext)
   }
 })
@@ -96,13 +117,41 @@ test('the config is evaluated once per command', async () => {
 
 test('a config that exports null, nothing or no default, or whose function rejects, exits 2 naming the file', async () => {
   const cases: [string, string, RegExp][] = [
-    ['export default null\n', 'dbops.config.ts', /the config could not be loaded: dbops\.config\.ts exports null, not a config object/],
-    ['export const config = {}\n', 'dbops.config.ts', /the config could not be loaded: dbops\.config\.ts has no default export/],
-    ['module.exports = undefined\n', 'dbops.config.cjs', /the config could not be loaded: dbops\.config\.cjs exports nothing/],
-    [`export default async () => { throw new Error('the vault is sealed') }\n`, 'dbops.config.ts', /the config could not be loaded: dbops\.config\.ts: the vault is sealed/],
-    [`export default () => null\n`, 'dbops.config.mjs', /the config could not be loaded: the function dbops\.config\.mjs exports returned null/],
-    [`import { defineConfig } from 'dbops'\nthrow new Error('no region configured')\n`, 'dbops.config.ts', /the config could not be loaded: dbops\.config\.ts: no region configured/],
-    [`import health from '@dbops/helth'\nexport default { plugins: [health()] }\n`, 'dbops.config.ts', /the config could not be loaded: dbops\.config\.ts: .*@dbops\/helth/],
+    [
+      'export default null\n',
+      'dbops.config.ts',
+      /the config could not be loaded: dbops\.config\.ts exports null, not a config object/,
+    ],
+    [
+      'export const config = {}\n',
+      'dbops.config.ts',
+      /the config could not be loaded: dbops\.config\.ts has no default export/,
+    ],
+    [
+      'module.exports = undefined\n',
+      'dbops.config.cjs',
+      /the config could not be loaded: dbops\.config\.cjs exports nothing/,
+    ],
+    [
+      `export default async () => { throw new Error('the vault is sealed') }\n`,
+      'dbops.config.ts',
+      /the config could not be loaded: dbops\.config\.ts: the vault is sealed/,
+    ],
+    [
+      `export default () => null\n`,
+      'dbops.config.mjs',
+      /the config could not be loaded: the function dbops\.config\.mjs exports returned null/,
+    ],
+    [
+      `import { defineConfig } from 'dbops'\nthrow new Error('no region configured')\n`,
+      'dbops.config.ts',
+      /the config could not be loaded: dbops\.config\.ts: no region configured/,
+    ],
+    [
+      `import health from '@dbops/helth'\nexport default { plugins: [health()] }\n`,
+      'dbops.config.ts',
+      /the config could not be loaded: dbops\.config\.ts: .*@dbops\/helth/,
+    ],
   ]
   for (const [source, file, expected] of cases) {
     const dir = await makeApp('module', { [file]: source })
@@ -124,12 +173,19 @@ test('a syntax error in a file the config imports names that file and line', asy
 })
 
 test('a config error names the file; unset env vars are all reported; a DbopsError thrown by the config keeps its hint', async () => {
-  const invalid = await makeApp('commonjs', { 'dbops.config.cts': `module.exports = { connection: { url: '${URL_OF}' }, pooll: {} }\n` })
+  const invalid = await makeApp('commonjs', {
+    'dbops.config.cts': `module.exports = { connection: { url: '${URL_OF}' }, pooll: {} }\n`,
+  })
   const bad = await runCli(['list'], { cwd: invalid })
   assert.is(bad.code, 2)
-  assert.match(bad.stderr, /The dbops config dbops\.config\.cts is not valid:\n\s+pooll: unknown key \(did you mean 'pool'\?\)/)
+  assert.match(
+    bad.stderr,
+    /The dbops config dbops\.config\.cts is not valid:\n\s+pooll: unknown key \(did you mean 'pool'\?\)/,
+  )
 
-  const unset = await makeApp('module', { 'dbops.config.mjs': `import { defineConfig, env } from 'dbops'\nexport default defineConfig({ connection: { url: env('APP_DB_URL'), readReplicaUrl: env('APP_REPLICA_URL') } })\n` })
+  const unset = await makeApp('module', {
+    'dbops.config.mjs': `import { defineConfig, env } from 'dbops'\nexport default defineConfig({ connection: { url: env('APP_DB_URL'), readReplicaUrl: env('APP_REPLICA_URL') } })\n`,
+  })
   const missing = await runCli(['list'], { cwd: unset })
   assert.is(missing.code, 2)
   assert.match(missing.stderr, /env\.APP_DB_URL: the environment variable APP_DB_URL is not set/)
@@ -140,7 +196,10 @@ test('a config error names the file; unset env vars are all reported; a DbopsErr
   })
   const hint = await runCli(['list'], { cwd: hinted })
   assert.is(hint.code, 2)
-  assert.match(hint.stderr, /the config could not be loaded: dbops\.config\.ts: the secrets file is locked\n\s+Run unlock-secrets first\./)
+  assert.match(
+    hint.stderr,
+    /the config could not be loaded: dbops\.config\.ts: the secrets file is locked\n\s+Run unlock-secrets first\./,
+  )
 })
 
 test('a plugin command --help works without DATABASE_URL or valid plugin options', async () => {
@@ -179,8 +238,13 @@ test('only the config and the app files it imports are transpiled; dbops, its pl
   assert.match(result.stderr, /the local task failed/)
   assert.match(result.stderr, /Fix the local thing\./)
   // jiti keeps what it transpiled in $TMPDIR/jiti: the config and the local plugin, nothing of dbops.
-  const transpiled = (await readdir(path.join(tmp, 'jiti'))).map((f) => f.replace(/\.[0-9a-f]+\.\w+$/, '')).sort()
-  assert.equal(transpiled, [`${path.basename(dir)}-dbops.config`, `${path.basename(dir)}-local-plugin`])
+  const transpiled = (await readdir(path.join(tmp, 'jiti')))
+    .map((f) => f.replace(/\.[0-9a-f]+\.\w+$/, ''))
+    .sort()
+  assert.equal(transpiled, [
+    `${path.basename(dir)}-dbops.config`,
+    `${path.basename(dir)}-local-plugin`,
+  ])
 })
 
 test.after(async () => {

@@ -6,7 +6,11 @@ import { makeWorkdir, runCli } from '../../../test/harness/index.ts'
 // DATABASE_URL pointing at a port where nothing listens.
 const NOWHERE = 'postgres://u:pw-not-shown-1234@127.0.0.1:9/app'
 
-async function check(files: Record<string, string>, args: string[] = ['config'], env: Record<string, string> = { DATABASE_URL: NOWHERE }) {
+async function check(
+  files: Record<string, string>,
+  args: string[] = ['config'],
+  env: Record<string, string> = { DATABASE_URL: NOWHERE },
+) {
   const work = await makeWorkdir(files)
   try {
     return await runCli(args, { cwd: work.dir, env })
@@ -15,10 +19,16 @@ async function check(files: Record<string, string>, args: string[] = ['config'],
   }
 }
 
-const cfg = (body: string) => ({ 'dbops.config.ts': `import { defineConfig, env } from 'dbops'\nexport default defineConfig(${body})\n` })
+const cfg = (body: string) => ({
+  'dbops.config.ts': `import { defineConfig, env } from 'dbops'\nexport default defineConfig(${body})\n`,
+})
 
 test('every problem is reported at once, one path: message line each, exit 2', async () => {
-  const result = await check(cfg(`{ connection: { url: env('DATABASE_URL') }, pool: { max: 'many', idleTimeoutMs: -1 }, poool: {}, retention: { maxAgeDays: 1.5 } } as any`))
+  const result = await check(
+    cfg(
+      `{ connection: { url: env('DATABASE_URL') }, pool: { max: 'many', idleTimeoutMs: -1 }, poool: {}, retention: { maxAgeDays: 1.5 } } as any`,
+    ),
+  )
   assert.is(result.code, 2)
   assert.match(result.stderr, /pool\.max: .*number/i)
   assert.match(result.stderr, /pool\.idleTimeoutMs: /)
@@ -27,13 +37,19 @@ test('every problem is reported at once, one path: message line each, exit 2', a
 })
 
 test('a syntax error names the file and line', async () => {
-  const result = await check({ 'dbops.config.ts': `import { defineConfig } from 'dbops'\n\nexport default defineConfig({\n  connection: { url: 'postgres://x/y' \n  pool: {}\n})\n` })
+  const result = await check({
+    'dbops.config.ts': `import { defineConfig } from 'dbops'\n\nexport default defineConfig({\n  connection: { url: 'postgres://x/y' \n  pool: {}\n})\n`,
+  })
   assert.is(result.code, 2)
   assert.match(result.stderr, /dbops\.config\.ts:5:\d+/)
 })
 
 test('missing env vars are named, all of them', async () => {
-  const result = await check(cfg(`{ connection: { url: env('MY_DB_URL'), readReplicaUrl: env('MY_REPLICA_URL') } }`), ['config'], {})
+  const result = await check(
+    cfg(`{ connection: { url: env('MY_DB_URL'), readReplicaUrl: env('MY_REPLICA_URL') } }`),
+    ['config'],
+    {},
+  )
   assert.is(result.code, 2)
   assert.match(result.stderr, /MY_DB_URL is not set/)
   assert.match(result.stderr, /MY_REPLICA_URL is not set/)
@@ -46,19 +62,34 @@ test('no connection at all is a config error, not a connection attempt', async (
 })
 
 test('a pipeline that includes itself, and unknown steps with a suggestion', async () => {
-  const result = await check(cfg(`{ connection: { url: env('DATABASE_URL') }, pipelines: { a: ['b'], b: ['a'], c: ['retention:aply'] } } as any`))
+  const result = await check(
+    cfg(
+      `{ connection: { url: env('DATABASE_URL') }, pipelines: { a: ['b'], b: ['a'], c: ['retention:aply'] } } as any`,
+    ),
+  )
   assert.is(result.code, 2)
   assert.match(result.stderr, /pipelines\.a: includes itself \(a -> b -> a\)/)
-  assert.match(result.stderr, /pipelines\.c\[0\]: 'retention:aply' is neither a task nor a pipeline \(did you mean 'retention:apply'\?\)/)
+  assert.match(
+    result.stderr,
+    /pipelines\.c\[0\]: 'retention:aply' is neither a task nor a pipeline \(did you mean 'retention:apply'\?\)/,
+  )
 })
 
 test('invalid cron and unknown time zone name the schedule', async () => {
-  const result = await check(cfg(`{ connection: { url: env('DATABASE_URL') }, pipelines: { p: ['retention:apply'] }, schedules: { nightly: { cron: '61 * * *', run: 'p' }, berlin: { cron: '0 2 * * *', run: 'p', timezone: 'Europe/Berln' } } }`))
+  const result = await check(
+    cfg(
+      `{ connection: { url: env('DATABASE_URL') }, pipelines: { p: ['retention:apply'] }, schedules: { nightly: { cron: '61 * * *', run: 'p' }, berlin: { cron: '0 2 * * *', run: 'p', timezone: 'Europe/Berln' } } }`,
+    ),
+  )
   assert.is(result.code, 2)
   assert.match(result.stderr, /schedules\.nightly\.cron: invalid cron expression '61 \* \* \*'/)
   assert.match(result.stderr, /schedules\.berlin\.timezone: unknown time zone 'Europe\/Berln'/)
   // References are checked once the shapes are valid.
-  const ghost = await check(cfg(`{ connection: { url: env('DATABASE_URL') }, schedules: { ghost: { cron: '0 2 * * *', run: 'nope' } } }`))
+  const ghost = await check(
+    cfg(
+      `{ connection: { url: env('DATABASE_URL') }, schedules: { ghost: { cron: '0 2 * * *', run: 'nope' } } }`,
+    ),
+  )
   assert.is(ghost.code, 2)
   assert.match(ghost.stderr, /schedules\.ghost\.run: 'nope' is neither a pipeline nor a task/)
 })
@@ -66,7 +97,9 @@ test('invalid cron and unknown time zone name the schedule', async () => {
 test('plugin options are validated with the rest, named by plugin', async () => {
   const files = {
     'plugin.ts': `import { definePlugin } from 'dbops'\nimport { z } from 'zod'\nexport default definePlugin({ name: 'acme', namespace: 'acme', options: z.strictObject({ days: z.number().int() }), setup: () => ({ tasks: {} }) })\n`,
-    ...cfg(`{ connection: { url: env('DATABASE_URL') }, pool: { max: 0 }, plugins: [acme({ days: 'x', dayz: 1 } as any)] }`),
+    ...cfg(
+      `{ connection: { url: env('DATABASE_URL') }, pool: { max: 0 }, plugins: [acme({ days: 'x', dayz: 1 } as any)] }`,
+    ),
   }
   files['dbops.config.ts'] = `import acme from './plugin.ts'\n` + files['dbops.config.ts']
   const result = await check(files)
@@ -78,7 +111,11 @@ test('plugin options are validated with the rest, named by plugin', async () => 
 
 test('conventional env names fill keys the config leaves out; .env beside the config is read; the real env wins', async () => {
   const result = await check(
-    { ...cfg(`{ connection: {} }`), '.env': 'DB_CONNECTION_LIMIT=7\nDB_QUERY_TIMEOUT=1234\nBACKUP_RETENTION_DAYS=9\nBACKUP_DIR=/var/backups/app\nDATABASE_URL=postgres://from-dotenv/app\n' },
+    {
+      ...cfg(`{ connection: {} }`),
+      '.env':
+        'DB_CONNECTION_LIMIT=7\nDB_QUERY_TIMEOUT=1234\nBACKUP_RETENTION_DAYS=9\nBACKUP_DIR=/var/backups/app\nDATABASE_URL=postgres://from-dotenv/app\n',
+    },
     ['config', '--json'],
     { DATABASE_URL: NOWHERE, DB_MAX_IDLE_TIME: '4000' },
   )
@@ -94,24 +131,37 @@ test('conventional env names fill keys the config leaves out; .env beside the co
 })
 
 test('a bad env value is reported like a bad config value', async () => {
-  const result = await check(cfg(`{ connection: {} }`), ['config'], { DATABASE_URL: NOWHERE, DB_CONNECTION_LIMIT: 'lots' })
+  const result = await check(cfg(`{ connection: {} }`), ['config'], {
+    DATABASE_URL: NOWHERE,
+    DB_CONNECTION_LIMIT: 'lots',
+  })
   assert.is(result.code, 2)
   assert.match(result.stderr, /pool\.max: /)
 })
 
 test('dbops config redacts every secret: URL passwords, keys, tokens, webhooks', async () => {
   const result = await check(
-    cfg(`{ connection: { url: env('DATABASE_URL'), readReplicaUrl: 'postgres://r:replica-secret-99@replica/app', password: 'explicit-secret-77' }, notify: [{ webhook: 'https://hooks.example.com/T000/B000/webhook-secret-55' }] }`),
+    cfg(
+      `{ connection: { url: env('DATABASE_URL'), readReplicaUrl: 'postgres://r:replica-secret-99@replica/app', password: 'explicit-secret-77' }, notify: [{ webhook: 'https://hooks.example.com/T000/B000/webhook-secret-55' }] }`,
+    ),
     ['config', '--json'],
   )
   assert.is(result.code, 0, result.stderr)
-  for (const secret of ['pw-not-shown-1234', 'replica-secret-99', 'explicit-secret-77', 'webhook-secret-55']) assert.not.match(result.stdout + result.stderr, secret)
+  for (const secret of [
+    'pw-not-shown-1234',
+    'replica-secret-99',
+    'explicit-secret-77',
+    'webhook-secret-55',
+  ])
+    assert.not.match(result.stdout + result.stderr, secret)
   assert.match(result.stdout, /\[redacted\]/)
 })
 
 test('a config exported as a function receives the command and --dry-run', async () => {
   const result = await check(
-    { 'dbops.config.ts': `import { defineConfig, env } from 'dbops'\nexport default defineConfig(({ command, dryRun }) => ({ connection: { url: env('DATABASE_URL') }, pool: { max: command === 'config' && dryRun ? 3 : 9 } }))\n` },
+    {
+      'dbops.config.ts': `import { defineConfig, env } from 'dbops'\nexport default defineConfig(({ command, dryRun }) => ({ connection: { url: env('DATABASE_URL') }, pool: { max: command === 'config' && dryRun ? 3 : 9 } }))\n`,
+    },
     ['config', '--json', '--dry-run'],
   )
   assert.is(result.code, 0, result.stderr)
@@ -119,9 +169,13 @@ test('a config exported as a function receives the command and --dry-run', async
 })
 
 test('--config points at a file elsewhere; a missing one is a usage error', async () => {
-  const work = await makeWorkdir({ 'conf/ops.config.ts': `import { defineConfig } from 'dbops'\nexport default defineConfig({ connection: { url: 'postgres://a@b/c' }, pool: { max: 4 } })\n` })
+  const work = await makeWorkdir({
+    'conf/ops.config.ts': `import { defineConfig } from 'dbops'\nexport default defineConfig({ connection: { url: 'postgres://a@b/c' }, pool: { max: 4 } })\n`,
+  })
   try {
-    const ok = await runCli(['config', '--json', '--config', 'conf/ops.config.ts'], { cwd: work.dir })
+    const ok = await runCli(['config', '--json', '--config', 'conf/ops.config.ts'], {
+      cwd: work.dir,
+    })
     assert.is(ok.code, 0, ok.stderr)
     assert.is(JSON.parse(ok.stdout).pool.max, 4)
     const missing = await runCli(['config', '--config', 'nope.ts'], { cwd: work.dir })
@@ -150,7 +204,9 @@ test('init writes a starter config that validates, and will not overwrite it', a
 
 test('dbops list shows each schedule with its next run in its own time zone', async () => {
   const result = await check(
-    cfg(`{ connection: { url: env('DATABASE_URL') }, pipelines: { backup: ['retention:apply'] }, schedules: { daily: { cron: '0 2 * * *', run: 'backup', timezone: 'America/New_York', tags: ['daily'] }, often: { cron: '*/5 * * * * *', run: 'backup' } } }`),
+    cfg(
+      `{ connection: { url: env('DATABASE_URL') }, pipelines: { backup: ['retention:apply'] }, schedules: { daily: { cron: '0 2 * * *', run: 'backup', timezone: 'America/New_York', tags: ['daily'] }, often: { cron: '*/5 * * * * *', run: 'backup' } } }`,
+    ),
     ['list', '--json'],
   )
   assert.is(result.code, 0, result.stderr)
@@ -158,7 +214,13 @@ test('dbops list shows each schedule with its next run in its own time zone', as
   const daily = listed.schedules.find((s: { name: string }) => s.name === 'daily')
   assert.is(daily.timezone, 'America/New_York')
   const next = new Date(daily.nextRun)
-  const hourThere = Number(new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', hour: 'numeric', hourCycle: 'h23' }).format(next))
+  const hourThere = Number(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: 'America/New_York',
+      hour: 'numeric',
+      hourCycle: 'h23',
+    }).format(next),
+  )
   assert.is(hourThere, 2)
   assert.ok(next.getTime() > Date.now() && next.getTime() - Date.now() <= 86_400_000 + 3_600_000)
   assert.equal(daily.tags, ['daily'])

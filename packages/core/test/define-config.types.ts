@@ -7,13 +7,18 @@ const archive = definePlugin({
   name: 'acme-archive',
   namespace: 'archive',
   options: z.object({ olderThanDays: z.number().default(90) }),
-  setup: (options) => ({ tasks: { events: { title: 'archive events', run: async () => options.olderThanDays } } }),
+  setup: (options) => ({
+    tasks: { events: { title: 'archive events', run: async () => options.olderThanDays } },
+  }),
 })
 
 export const valid = defineConfig({
   connection: { url: 'postgres://localhost/app' },
   plugins: [archive()],
-  pipelines: { nightly: ['archive:events', 'retention:apply'], all: ['nightly', { parallel: ['archive:events'] }, { task: 'nightly', continueOnError: true }] },
+  pipelines: {
+    nightly: ['archive:events', 'retention:apply'],
+    all: ['nightly', { parallel: ['archive:events'] }, { task: 'nightly', continueOnError: true }],
+  },
 })
 
 export const asFunction = defineConfig(({ dryRun }) => ({

@@ -51,20 +51,30 @@ export default defineConfig({
 
 const work = await makeWorkdir({ 'faulty-plugin.ts': PLUGIN, 'dbops.config.ts': CONFIG })
 test.after(() => work.remove())
-const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: work.dir, env })
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { cwd: work.dir, env })
 
 test('--timeout reached: exit 1 with a sentence naming the timeout and the step it stopped, not "The operation was aborted"', async () => {
   const text = await cli(['run', 'stuck', '--timeout', '1500ms'])
   assert.is(text.code, 1, text.stderr)
   assert.not.match(text.stderr, /operation was aborted/i)
-  assert.match(text.stderr, /the run reached its --timeout of 1\.5s: f:stuck \(waits on a timer\) was stopped after \d+(\.\d)?s/)
+  assert.match(
+    text.stderr,
+    /the run reached its --timeout of 1\.5s: f:stuck \(waits on a timer\) was stopped after \d+(\.\d)?s/,
+  )
 
   const json = await cli(['run', 'stuck', '--timeout', '1s', '--json'])
   assert.is(json.code, 1, json.stderr)
   const report = JSON.parse(json.stdout)
-  assert.equal(report.steps.map((s: any) => s.status), ['success', 'aborted', 'not-run'])
+  assert.equal(
+    report.steps.map((s: any) => s.status),
+    ['success', 'aborted', 'not-run'],
+  )
   assert.is(report.steps[1].error.code, 'TIMEOUT')
-  assert.match(report.steps[1].error.message, /^the run reached its --timeout of 1s: f:stuck \(waits on a timer\) was stopped after/)
+  assert.match(
+    report.steps[1].error.message,
+    /^the run reached its --timeout of 1s: f:stuck \(waits on a timer\) was stopped after/,
+  )
 
   const command = await cli(['hang', '--timeout', '1s'])
   assert.is(command.code, 1, command.stderr)
@@ -76,14 +86,24 @@ test('a task returning a circular result succeeds; the circular part is marked, 
   assert.is(r.code, 0, r.stderr + r.stdout)
   const step = JSON.parse(r.stdout).steps[0]
   assert.is(step.status, 'success')
-  assert.equal(step.result, { name: 'loop', list: [1, '[circular]'], a: { n: 1 }, b: { n: 1 }, big: '12', self: '[circular]' })
+  assert.equal(step.result, {
+    name: 'loop',
+    list: [1, '[circular]'],
+    a: { n: 1 },
+    b: { n: 1 },
+    big: '12',
+    self: '[circular]',
+  })
   assert.not.match(r.stderr, /Maximum call stack/)
 })
 
 test('a stray unhandled rejection: one sentence naming the plugin and task, the step failed, exit 1, no stack unless debug', async () => {
   const text = await cli(['run', 'stray'])
   assert.is(text.code, 1, text.stderr)
-  assert.match(text.stderr, /^error: task f:stray \(plugin faulty-plugin\) left a promise rejection unhandled, an internal error: stray boom$/m)
+  assert.match(
+    text.stderr,
+    /^error: task f:stray \(plugin faulty-plugin\) left a promise rejection unhandled, an internal error: stray boom$/m,
+  )
   assert.match(text.stderr, /stray: FAILED .*\(1 succeeded, 1 failed\)/)
   assert.not.match(text.stderr, /^\s+at /m, 'no stack trace')
   assert.not.match(text.stderr, /Node\.js v\d+/)
@@ -92,7 +112,10 @@ test('a stray unhandled rejection: one sentence naming the plugin and task, the 
   assert.is(json.code, 1, json.stderr)
   const report = JSON.parse(json.stdout)
   assert.is(report.status, 'failed')
-  assert.equal(report.steps.map((s: any) => s.status), ['failed', 'success'])
+  assert.equal(
+    report.steps.map((s: any) => s.status),
+    ['failed', 'success'],
+  )
   assert.is(report.steps[0].error.code, 'INTERNAL')
 
   const debug = await cli(['run', 'stray'], { DBOPS_LOG_LEVEL: 'debug' })
@@ -102,7 +125,10 @@ test('a stray unhandled rejection: one sentence naming the plugin and task, the 
   // After the run has reported: the process still cannot exit 0, and says why in one line.
   const late = await cli(['run', 'late'])
   assert.is(late.code, 1, late.stderr)
-  assert.match(late.stderr, /task f:late \(plugin faulty-plugin\) left a promise rejection unhandled, an internal error: late boom$/m)
+  assert.match(
+    late.stderr,
+    /task f:late \(plugin faulty-plugin\) left a promise rejection unhandled, an internal error: late boom$/m,
+  )
   assert.not.match(late.stderr, /^\s+at /m)
 })
 

@@ -2,9 +2,18 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createTestDatabase, makeWorkdir, runCli, type SignalWhen, type TestDatabase } from '../../../test/harness/index.ts'
+import {
+  createTestDatabase,
+  makeWorkdir,
+  runCli,
+  type SignalWhen,
+  type TestDatabase,
+} from '../../../test/harness/index.ts'
 
-const plugin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/steps-plugin.ts')
+const plugin = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  'fixtures/steps-plugin.ts',
+)
 let db: TestDatabase
 let work: Awaited<ReturnType<typeof makeWorkdir>>
 
@@ -27,7 +36,9 @@ export default defineConfig({
 
 test.before(async () => {
   db = await createTestDatabase('runner')
-  await db.query('create table ran (id serial, step text, at timestamptz default clock_timestamp())')
+  await db.query(
+    'create table ran (id serial, step text, at timestamptz default clock_timestamp())',
+  )
   work = await makeWorkdir({ 'dbops.config.ts': CONFIG })
 })
 test.after(async () => {
@@ -39,16 +50,25 @@ test.before.each(async () => {
 })
 
 const SLEEPING = `select count(*)::int as n from pg_stat_activity where datname = current_database() and query like 'select pg_sleep%' and state = 'active'`
-const ran = async () => (await db.query<{ step: string }>('select step from ran order by id')).rows.map((r) => r.step)
-const cli = (args: string[], extra: { signalWhen?: SignalWhen } = {}) => runCli(args, { cwd: work.dir, env: { DATABASE_URL: db.url }, ...extra })
+const ran = async () =>
+  (await db.query<{ step: string }>('select step from ran order by id')).rows.map((r) => r.step)
+const cli = (args: string[], extra: { signalWhen?: SignalWhen } = {}) =>
+  runCli(args, { cwd: work.dir, env: { DATABASE_URL: db.url }, ...extra })
 
 test('a failing step stops its pipeline: exit 1, the error sentence and hint, later steps not run', async () => {
   const result = await cli(['run', 'broken', '--json'])
   assert.is(result.code, 1)
   const report = JSON.parse(result.stdout)
   assert.is(report.status, 'failed')
-  assert.equal(report.steps.map((s: { status: string }) => s.status), ['success', 'failed', 'not-run'])
-  assert.equal(report.steps[1].error, { code: 'STEP_BROKEN', message: 'the step is broken on purpose', hint: 'This is a test.' })
+  assert.equal(
+    report.steps.map((s: { status: string }) => s.status),
+    ['success', 'failed', 'not-run'],
+  )
+  assert.equal(report.steps[1].error, {
+    code: 'STEP_BROKEN',
+    message: 'the step is broken on purpose',
+    hint: 'This is a test.',
+  })
   assert.equal(await ran(), ['ok', 'fail'])
 })
 
@@ -72,7 +92,10 @@ test('--dry-run runs read-only tasks and shows the plan of mutating ones', async
   assert.is(result.code, 0)
   const report = JSON.parse(result.stdout)
   assert.is(report.dryRun, true)
-  assert.equal(report.steps.map((s: { status: string }) => s.status), ['success', 'success', 'planned'])
+  assert.equal(
+    report.steps.map((s: { status: string }) => s.status),
+    ['success', 'success', 'planned'],
+  )
   assert.equal(report.steps[2].plan, ['would insert one row into ran'])
   assert.equal(await ran(), ['ok', 'other'])
 })
@@ -87,12 +110,17 @@ test('SIGINT aborts the running query and child work: exit 130, the step is abor
   const started = Date.now()
   // Interrupt once the step's query is running on the server, however long start-up took.
   const sleeping = async () => (await db.query<{ n: number }>(SLEEPING)).rows[0]!.n > 0
-  const result = await cli(['run', 'slow', '--json'], { signalWhen: { signal: 'SIGINT', when: sleeping } })
+  const result = await cli(['run', 'slow', '--json'], {
+    signalWhen: { signal: 'SIGINT', when: sleeping },
+  })
   assert.is(result.code, 130)
   assert.ok(Date.now() - started < 20_000, 'the abort reached the query (it sleeps 20 s)')
   const report = JSON.parse(result.stdout)
   assert.is(report.status, 'aborted')
-  assert.equal(report.steps.map((s: { status: string }) => s.status), ['aborted', 'not-run'])
+  assert.equal(
+    report.steps.map((s: { status: string }) => s.status),
+    ['aborted', 'not-run'],
+  )
   assert.equal(await ran(), ['wait-start'])
   const { rows } = await db.query<{ n: number }>(SLEEPING)
   assert.is(rows[0]!.n, 0, 'the server-side statement was cancelled')
@@ -101,7 +129,10 @@ test('SIGINT aborts the running query and child work: exit 130, the step is abor
 test('--timeout stops a run that takes too long: exit 1 with a sentence', async () => {
   const result = await cli(['run', 'slow', '--timeout', '2s'])
   assert.is(result.code, 1)
-  assert.match(result.stdout + result.stderr, /the run reached its --timeout of 2s: steps:wait \(.*\) was stopped after/)
+  assert.match(
+    result.stdout + result.stderr,
+    /the run reached its --timeout of 2s: steps:wait \(.*\) was stopped after/,
+  )
   assert.equal(await ran(), ['wait-start'])
 })
 

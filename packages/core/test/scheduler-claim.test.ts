@@ -4,7 +4,15 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createTestDatabase, type TestDatabase } from '../../../test/harness/index.ts'
 import { Db } from '../src/db/db.ts'
-import { claimTick, finishRun, markLost, previousOutcome, renewLeases, startQueued, type WatcherIdentity } from '../src/scheduler/claim.ts'
+import {
+  claimTick,
+  finishRun,
+  markLost,
+  previousOutcome,
+  renewLeases,
+  startQueued,
+  type WatcherIdentity,
+} from '../src/scheduler/claim.ts'
 import { recentRuns } from '../src/scheduler/history.ts'
 import { connectionSchema, poolSchema } from '../src/config/schema.ts'
 import { randomUUID } from 'node:crypto'
@@ -16,8 +24,18 @@ const watcher = (n: number): { db: Db; me: WatcherIdentity } => {
   pools.push(pool)
   return { db: pool, me: { id: `host-${n}:${1000 + n}:abc`, host: `host-${n}`, pid: 1000 + n } }
 }
-const claim = (w: { db: Db; me: WatcherIdentity }, schedule: string, tick: Date, overlap: 'skip' | 'queue' = 'skip', leaseMs = 60_000) =>
-  claimTick(w.db, { schedule, tick, pipelines: ['p'], tags: ['t'], overlap, runId: randomUUID(), leaseMs }, w.me)
+const claim = (
+  w: { db: Db; me: WatcherIdentity },
+  schedule: string,
+  tick: Date,
+  overlap: 'skip' | 'queue' = 'skip',
+  leaseMs = 60_000,
+) =>
+  claimTick(
+    w.db,
+    { schedule, tick, pipelines: ['p'], tags: ['t'], overlap, runId: randomUUID(), leaseMs },
+    w.me,
+  )
 
 test.before(async () => {
   db = await createTestDatabase('scheduler_claim')
@@ -71,8 +89,13 @@ test('a run whose lease expired is lost: found by the next claim or a sweep, sho
   const alive = await claim(a, 'renewed', t(0), 'skip', 300)
   if (alive.kind === 'run') await renewLeases(a.db, [alive.runId], 60_000)
   // Wait for the 300 ms lease to run out (however slow the machine), not for a fixed time.
-  const leasedStatus = async () => (await recentRuns(b.db, { schedule: 'leased', limit: 5 }))[0]!.status
-  for (const deadline = Date.now() + 15_000; (await leasedStatus()) !== 'lost' && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50))
+  const leasedStatus = async () =>
+    (await recentRuns(b.db, { schedule: 'leased', limit: 5 }))[0]!.status
+  for (
+    const deadline = Date.now() + 15_000;
+    (await leasedStatus()) !== 'lost' && Date.now() < deadline;
+  )
+    await new Promise((r) => setTimeout(r, 50))
   assert.is(await leasedStatus(), 'lost') // expired, not yet marked: read as lost
   const next = await claim(b, 'leased', t(1))
   assert.is(next.kind, 'run')

@@ -3,7 +3,12 @@
 // shows more of them than scheme and host (issue 12, 5f).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, makeWorkdir, runCli, type TestDatabase } from '../../../test/harness/index.ts'
+import {
+  createTestDatabase,
+  makeWorkdir,
+  runCli,
+  type TestDatabase,
+} from '../../../test/harness/index.ts'
 import { pingUrl } from '../src/notify/notifier.ts'
 import * as secrets from '../src/secrets.ts'
 
@@ -11,13 +16,23 @@ const { redact, scrub } = secrets
 import { freePort, spawnWatch, startReceiver, until, watchProject } from './watch-helpers.ts'
 
 test('scrub: a secret URL never survives in any form — with userinfo, normalised, or as a ping variant', () => {
-  const withUser = 'https://hook-user:hook-pass@hooks.example.com/services/T0/B0/TOKEN-A?token=TOKEN-B'
+  const withUser =
+    'https://hook-user:hook-pass@hooks.example.com/services/T0/B0/TOKEN-A?token=TOKEN-B'
   // What undici says when asked to fetch such a URL.
-  const said = scrub(`Request cannot be constructed from a URL that includes credentials: ${withUser}`, [withUser])
-  assert.is(said, 'Request cannot be constructed from a URL that includes credentials: https://hooks.example.com/[redacted]')
+  const said = scrub(
+    `Request cannot be constructed from a URL that includes credentials: ${withUser}`,
+    [withUser],
+  )
+  assert.is(
+    said,
+    'Request cannot be constructed from a URL that includes credentials: https://hooks.example.com/[redacted]',
+  )
 
   const loud = 'HTTPS://Hooks.Example.com:443/T0/TOKEN-C'
-  assert.is(scrub(`posting to ${new URL(loud).href} failed`, [loud]), 'posting to https://hooks.example.com/[redacted] failed')
+  assert.is(
+    scrub(`posting to ${new URL(loud).href} failed`, [loud]),
+    'posting to https://hooks.example.com/[redacted] failed',
+  )
 
   const ping = 'https://hc-ping.example/TOKEN-D?key=TOKEN-E'
   const start = scrub(`GET ${pingUrl(ping, 'start')} timed out`, [ping])
@@ -56,9 +71,21 @@ export default defineConfig({
 
 test('config: a webhook or ping URL with a user name or password, or not http(s), is refused (exit 2) without echoing it', async () => {
   const cases = [
-    { body: `notify: [{ webhook }]`, hook: 'https://user:SECRET-PW@hooks.example.com/services/TOKEN-H', problem: /notify\.0\.webhook: .*user name or password/ },
-    { body: `notify: [], schedules: { s: { cron: '0 * * * *', run: 'fail', ping: 'https://user:SECRET-PW@hc-ping.com/TOKEN-H' } }`, hook: 'https://hooks.example.com/x', problem: /schedules\.s\.ping: .*user name or password/ },
-    { body: `notify: [{ webhook: 'ftp://files.example.com/TOKEN-H' }]`, hook: 'https://hooks.example.com/x', problem: /notify\.0\.webhook: .*http or https/ },
+    {
+      body: `notify: [{ webhook }]`,
+      hook: 'https://user:SECRET-PW@hooks.example.com/services/TOKEN-H',
+      problem: /notify\.0\.webhook: .*user name or password/,
+    },
+    {
+      body: `notify: [], schedules: { s: { cron: '0 * * * *', run: 'fail', ping: 'https://user:SECRET-PW@hc-ping.com/TOKEN-H' } }`,
+      hook: 'https://hooks.example.com/x',
+      problem: /schedules\.s\.ping: .*user name or password/,
+    },
+    {
+      body: `notify: [{ webhook: 'ftp://files.example.com/TOKEN-H' }]`,
+      hook: 'https://hooks.example.com/x',
+      problem: /notify\.0\.webhook: .*http or https/,
+    },
   ]
   for (const c of cases) {
     const work = await makeWorkdir({ 'dbops.config.ts': CONFIG(c.body) })
@@ -81,14 +108,29 @@ test('dbops run: a failed delivery names the endpoint by scheme and host; a task
     const env = { HOOK: hook, DBOPS_NOTIFY_RETRY_DELAYS: '10ms' }
     const text = await runCli(['run', 'fail'], { cwd: work.dir, env })
     assert.is(text.code, 1, text.stderr)
-    assert.match(text.stderr, new RegExp(`could not deliver the failure notification to http://127\\.0\\.0\\.1:${receiver.port}/\\[redacted\\] after 2 attempts: HTTP 503`))
-    assert.match(text.stderr, new RegExp(`could not post to http://127\\.0\\.0\\.1:${receiver.port}/\\[redacted\\]`))
+    assert.match(
+      text.stderr,
+      new RegExp(
+        `could not deliver the failure notification to http://127\\.0\\.0\\.1:${receiver.port}/\\[redacted\\] after 2 attempts: HTTP 503`,
+      ),
+    )
+    assert.match(
+      text.stderr,
+      new RegExp(`could not post to http://127\\.0\\.0\\.1:${receiver.port}/\\[redacted\\]`),
+    )
     const json = await runCli(['run', 'fail', '--json'], { cwd: work.dir, env })
     assert.is(json.code, 1, json.stderr)
-    assert.match(JSON.parse(json.stdout).steps[0].error.message, /^could not post to http:\/\/127\.0\.0\.1:\d+\/\[redacted\]$/)
+    assert.match(
+      JSON.parse(json.stdout).steps[0].error.message,
+      /^could not post to http:\/\/127\.0\.0\.1:\d+\/\[redacted\]$/,
+    )
     const config = await runCli(['config', '--json'], { cwd: work.dir, env })
-    assert.is(JSON.parse(config.stdout).notify[0].webhook, `http://127.0.0.1:${receiver.port}/[redacted]`)
-    for (const r of [text, json, config]) assert.not.match(r.stdout + r.stderr, /TOKEN-/, r.stdout + r.stderr)
+    assert.is(
+      JSON.parse(config.stdout).notify[0].webhook,
+      `http://127.0.0.1:${receiver.port}/[redacted]`,
+    )
+    for (const r of [text, json, config])
+      assert.not.match(r.stdout + r.stderr, /TOKEN-/, r.stdout + r.stderr)
   } finally {
     await work.remove()
     await receiver.close()
@@ -103,17 +145,43 @@ test('dbops watch: failing pings and webhooks are logged and counted in /metrics
   const project = await watchProject(`
   notify: [{ webhook: '${receiver.url('/status/500/hooks/TOKEN-K?token=TOKEN-L')}', on: ['success'] }],
   schedules: { every: { cron: '* * * * * *', run: 'insert', ping: '${receiver.url('/status/503/ping/TOKEN-M?key=TOKEN-N')}' } },`)
-  const w = spawnWatch(['--metrics-port', String(port)], { cwd: project.dir, env: { DATABASE_URL: db.url, DBOPS_NOTIFY_RETRY_DELAYS: '10ms' } })
+  const w = spawnWatch(['--metrics-port', String(port)], {
+    cwd: project.dir,
+    env: { DATABASE_URL: db.url, DBOPS_NOTIFY_RETRY_DELAYS: '10ms' },
+  })
   try {
-    const failedPing = await w.waitFor((e) => e.event === 'notify.failed' && /ping/.test(e.message), 15_000)
-    assert.match(failedPing.message, new RegExp(`to http://127\\.0\\.0\\.1:${receiver.port}/\\[redacted\\] after 2 attempts: HTTP 503`))
-    await w.waitFor((e) => e.event === 'notify.failed' && /success notification/.test(e.message), 15_000)
+    const failedPing = await w.waitFor(
+      (e) => e.event === 'notify.failed' && /ping/.test(e.message),
+      15_000,
+    )
+    assert.match(
+      failedPing.message,
+      new RegExp(
+        `to http://127\\.0\\.0\\.1:${receiver.port}/\\[redacted\\] after 2 attempts: HTTP 503`,
+      ),
+    )
+    await w.waitFor(
+      (e) => e.event === 'notify.failed' && /success notification/.test(e.message),
+      15_000,
+    )
     let metrics = ''
-    await until(async () => {
-      metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-      return /dbops_notify_deliveries_total\{[^}]*kind="webhook"[^}]*outcome="failed"/.test(metrics)
-    }, 15_000, 'the failed webhook delivery in /metrics')
-    assert.match(metrics, new RegExp(`^dbops_notify_deliveries_total\\{endpoint="http://127\\.0\\.0\\.1:${receiver.port}",kind="ping",outcome="failed"\\} \\d+$`, 'm'))
+    await until(
+      async () => {
+        metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+        return /dbops_notify_deliveries_total\{[^}]*kind="webhook"[^}]*outcome="failed"/.test(
+          metrics,
+        )
+      },
+      15_000,
+      'the failed webhook delivery in /metrics',
+    )
+    assert.match(
+      metrics,
+      new RegExp(
+        `^dbops_notify_deliveries_total\\{endpoint="http://127\\.0\\.0\\.1:${receiver.port}",kind="ping",outcome="failed"\\} \\d+$`,
+        'm',
+      ),
+    )
     assert.not.match(metrics, /TOKEN-/)
     w.kill('SIGTERM')
     assert.is((await w.exited).code, 0, w.output())

@@ -1,7 +1,18 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, TEST_PASSWORD, type TestDatabase } from '../../../test/harness/index.ts'
-import { configSource, resetDatabase, sleepMs, spawnWatch, tcpProxy, watchProject } from './watch-helpers.ts'
+import {
+  createTestDatabase,
+  TEST_PASSWORD,
+  type TestDatabase,
+} from '../../../test/harness/index.ts'
+import {
+  configSource,
+  resetDatabase,
+  sleepMs,
+  spawnWatch,
+  tcpProxy,
+  watchProject,
+} from './watch-helpers.ts'
 
 let db: TestDatabase
 test.before(async () => {
@@ -18,15 +29,25 @@ test('a failing pipeline does not stop the watcher: it is recorded and the other
   },`)
   const w = spawnWatch([], { cwd: project.dir, env: { DATABASE_URL: db.url } })
   try {
-    const count = (schedule: string, status: string) => w.events().filter((e) => e.event === 'run.finished' && e.schedule === schedule && e.status === status).length
+    const count = (schedule: string, status: string) =>
+      w
+        .events()
+        .filter((e) => e.event === 'run.finished' && e.schedule === schedule && e.status === status)
+        .length
     await w.waitFor(() => count('broken', 'failed') >= 3 && count('fine', 'success') >= 3, 10_000)
     w.kill('SIGTERM')
     assert.is((await w.exited).code, 0, w.output())
     const failure = w.events().find((e) => e.event === 'run.finished' && e.schedule === 'broken')!
     assert.is(failure.level, 'error')
     assert.match(failure.error, /t:fail: the test task failed on purpose/)
-    const { rows } = await db.query<{ schedule: string; status: string; error: string | null }>(`select schedule, status, error from dbops.runs`)
-    assert.ok(rows.filter((r) => r.schedule === 'broken').every((r) => r.status === 'failed' && /failed on purpose/.test(r.error ?? '')))
+    const { rows } = await db.query<{ schedule: string; status: string; error: string | null }>(
+      `select schedule, status, error from dbops.runs`,
+    )
+    assert.ok(
+      rows
+        .filter((r) => r.schedule === 'broken')
+        .every((r) => r.status === 'failed' && /failed on purpose/.test(r.error ?? '')),
+    )
     assert.ok(rows.filter((r) => r.schedule === 'fine').every((r) => r.status === 'success'))
   } finally {
     w.kill('SIGKILL')
@@ -39,7 +60,9 @@ test('the database down at start and again later: reported, retried with backoff
   const proxy = await tcpProxy({ host: '127.0.0.1', port: db.cluster.port })
   const url = new URL(db.passwordUrl)
   url.port = String(proxy.port)
-  const project = await watchProject(`schedules: { every: { cron: '* * * * * *', run: 'insert' } },`)
+  const project = await watchProject(
+    `schedules: { every: { cron: '* * * * * *', run: 'insert' } },`,
+  )
   const w = spawnWatch([], { cwd: project.dir, env: { DATABASE_URL: url.toString() } })
   try {
     await w.waitFor((e) => e.event === 'db.retry')
@@ -55,7 +78,15 @@ test('the database down at start and again later: reported, retried with backoff
     const downAgain = Date.now()
     await w.waitFor((e) => e.event === 'tick.missed' && Date.parse(e.time) > downAgain, 5000)
     await proxy.up()
-    await w.waitFor((e) => e.event === 'run.finished' && e.status === 'success' && Date.parse(e.time) > Date.now() - 500 && e.runId !== firstRun.runId && Date.parse(e.time) > downAgain, 8000)
+    await w.waitFor(
+      (e) =>
+        e.event === 'run.finished' &&
+        e.status === 'success' &&
+        Date.parse(e.time) > Date.now() - 500 &&
+        e.runId !== firstRun.runId &&
+        Date.parse(e.time) > downAgain,
+      8000,
+    )
 
     w.kill('SIGTERM')
     assert.is((await w.exited).code, 0, w.output())
@@ -77,19 +108,32 @@ test('SIGHUP reloads the config: an invalid one is refused with the reason and t
   try {
     const inFlight = await w.waitFor((e) => e.event === 'run.started')
 
-    await project.write('dbops.config.ts', configSource(`schedules: { long: { cron: '* * * * * *', run: 'slow' }, typo: { cron: '61 * * * *', run: 'insert' } },`))
+    await project.write(
+      'dbops.config.ts',
+      configSource(
+        `schedules: { long: { cron: '* * * * * *', run: 'slow' }, typo: { cron: '61 * * * *', run: 'insert' } },`,
+      ),
+    )
     w.kill('SIGHUP')
     const refused = await w.waitFor((e) => e.event === 'config.reload-failed')
     assert.match(refused.message, /schedules\.typo\.cron: invalid cron expression '61 \* \* \* \*'/)
     assert.match(refused.message, /previous one stays in effect/)
 
-    await project.write('dbops.config.ts', configSource(`schedules: { long: { cron: '* * * * * *', run: 'slow' }, fast: { cron: '* * * * * *', run: 'insert', tags: ['fast'] } },`))
+    await project.write(
+      'dbops.config.ts',
+      configSource(
+        `schedules: { long: { cron: '* * * * * *', run: 'slow' }, fast: { cron: '* * * * * *', run: 'insert', tags: ['fast'] } },`,
+      ),
+    )
     w.kill('SIGHUP')
     const reloaded = await w.waitFor((e) => e.event === 'config.reloaded')
     assert.equal(reloaded.added, ['fast'])
     const fast = await w.waitFor((e) => e.event === 'run.finished' && e.schedule === 'fast')
     assert.is(fast.status, 'success')
-    const finished = await w.waitFor((e) => e.event === 'run.finished' && e.runId === inFlight.runId, 5000)
+    const finished = await w.waitFor(
+      (e) => e.event === 'run.finished' && e.runId === inFlight.runId,
+      5000,
+    )
     assert.is(finished.status, 'success')
 
     // A reload that removes every schedule: the watcher idles (and stays up) until told otherwise.

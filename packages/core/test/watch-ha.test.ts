@@ -1,7 +1,13 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createTestDatabase, type TestDatabase } from '../../../test/harness/index.ts'
-import { sleepMs, spawnWatch, watchProject, type WatchProcess, resetDatabase } from './watch-helpers.ts'
+import {
+  sleepMs,
+  spawnWatch,
+  watchProject,
+  type WatchProcess,
+  resetDatabase,
+} from './watch-helpers.ts'
 
 let db: TestDatabase
 test.before(async () => {
@@ -18,9 +24,14 @@ async function stopAll(watchers: WatchProcess[]) {
 }
 
 test('two and then three watchers on one database: each per-second tick runs exactly once, none is lost', async () => {
-  const project = await watchProject(`schedules: { every: { cron: '* * * * * *', run: 'insert', tags: ['ha'] } },`)
+  const project = await watchProject(
+    `schedules: { every: { cron: '* * * * * *', run: 'insert', tags: ['ha'] } },`,
+  )
   const env = { DATABASE_URL: db.url }
-  const watchers = [spawnWatch([], { cwd: project.dir, env }), spawnWatch([], { cwd: project.dir, env })]
+  const watchers = [
+    spawnWatch([], { cwd: project.dir, env }),
+    spawnWatch([], { cwd: project.dir, env }),
+  ]
   try {
     await Promise.all(watchers.map((w) => w.waitFor((e) => e.event === 'watch.started')))
     const bothUp = Date.now()
@@ -31,7 +42,13 @@ test('two and then three watchers on one database: each per-second tick runs exa
     await sleepMs(3500)
     await stopAll(watchers)
 
-    const { rows: runs } = await db.query<{ tick: Date; id: string; status: string; pid: number; tags: string[] }>(`select tick, id, status, pid, tags from dbops.runs where schedule = 'every' order by tick`)
+    const { rows: runs } = await db.query<{
+      tick: Date
+      id: string
+      status: string
+      pid: number
+      tags: string[]
+    }>(`select tick, id, status, pid, tags from dbops.runs where schedule = 'every' order by tick`)
     const { rows: seen } = await db.query<{ run_id: string }>('select run_id from seen')
     // Exactly once: one history row per tick, one inserted row per run, nothing else.
     assert.is(new Set(runs.map((r) => r.tick.getTime())).size, runs.length)
@@ -39,12 +56,22 @@ test('two and then three watchers on one database: each per-second tick runs exa
     assert.equal(new Set(seen.map((s) => s.run_id)), new Set(runs.map((r) => r.id)))
     assert.ok(runs.every((r) => r.status === 'success' && r.tags.join() === 'ha'))
     // No tick was lost while the watchers were up: consecutive seconds.
-    const inWindow = runs.filter((r) => r.tick.getTime() >= bothUp && r.tick.getTime() <= allUp + 3000)
+    const inWindow = runs.filter(
+      (r) => r.tick.getTime() >= bothUp && r.tick.getTime() <= allUp + 3000,
+    )
     assert.ok(inWindow.length >= 6, `only ${inWindow.length} ticks ran in ~7s`)
-    for (let i = 1; i < inWindow.length; i++) assert.is(inWindow[i]!.tick.getTime() - inWindow[i - 1]!.tick.getTime(), 1000, `gap before ${inWindow[i]!.tick.toISOString()}`)
+    for (let i = 1; i < inWindow.length; i++)
+      assert.is(
+        inWindow[i]!.tick.getTime() - inWindow[i - 1]!.tick.getTime(),
+        1000,
+        `gap before ${inWindow[i]!.tick.toISOString()}`,
+      )
     // The others saw the ticks and stood down.
     const ran = watchers.map((w) => w.events().filter((e) => e.event === 'run.started').length)
-    assert.is(ran.reduce((a, b) => a + b), runs.length)
+    assert.is(
+      ran.reduce((a, b) => a + b),
+      runs.length,
+    )
   } finally {
     watchers.forEach((w) => w.kill('SIGKILL'))
     await project.remove()
@@ -58,7 +85,9 @@ test('a watcher killed with SIGKILL mid-run: its run is marked lost after the le
   const a = spawnWatch(['--lease', '2s', '--shutdown-timeout', '500ms'], { cwd: project.dir, env })
   const b = spawnWatch(['--lease', '2s', '--shutdown-timeout', '500ms'], { cwd: project.dir, env })
   try {
-    const started = await Promise.race([a, b].map((w) => w.waitFor((e) => e.event === 'run.started')))
+    const started = await Promise.race(
+      [a, b].map((w) => w.waitFor((e) => e.event === 'run.started')),
+    )
     const [victim, survivor] = a.events().includes(started) ? [a, b] : [b, a]
     await survivor.waitFor((e) => e.event === 'watch.started')
     // While the lease is fresh the survivor skips: the schedule does not run over itself.
@@ -72,7 +101,13 @@ test('a watcher killed with SIGKILL mid-run: its run is marked lost after the le
     survivor.kill('SIGTERM')
     assert.is((await survivor.exited).code, 0, survivor.output())
 
-    const { rows } = await db.query<{ id: string; tick: Date; status: string; pid: number; error: string | null }>(`select id, tick, status, pid, error from dbops.runs order by tick`)
+    const { rows } = await db.query<{
+      id: string
+      tick: Date
+      status: string
+      pid: number
+      error: string | null
+    }>(`select id, tick, status, pid, error from dbops.runs order by tick`)
     const victimRun = rows.find((r) => r.id === started.runId)!
     assert.is(victimRun.status, 'lost')
     assert.is(victimRun.pid, victim.pid)

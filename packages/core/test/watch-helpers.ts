@@ -88,18 +88,36 @@ export interface WatchProcess {
   output(): string
   /** Parsed JSON log lines of stdout. */
   events(): Record<string, any>[]
-  waitFor(test: (e: Record<string, any>) => boolean, timeoutMs?: number): Promise<Record<string, any>>
+  waitFor(
+    test: (e: Record<string, any>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, any>>
   kill(signal: NodeJS.Signals): void
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
 /** `dbops watch` in its own process (JSON log lines, since stdout is a pipe). */
-export function spawnWatch(args: string[], options: { cwd: string; env: Record<string, string> }): WatchProcess {
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...options.env }
-  const child = spawn(process.execPath, [DBOPS_BIN, 'watch', ...args], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+export function spawnWatch(
+  args: string[],
+  options: { cwd: string; env: Record<string, string> },
+): WatchProcess {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/root',
+    NO_COLOR: '1',
+    ...options.env,
+  }
+  const child = spawn(process.execPath, [DBOPS_BIN, 'watch', ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
-  const waiters: { test: (e: Record<string, any>) => boolean; resolve: (e: Record<string, any>) => void }[] = []
+  const waiters: {
+    test: (e: Record<string, any>) => boolean
+    resolve: (e: Record<string, any>) => void
+  }[] = []
   const parsed: Record<string, any>[] = []
   let partial = ''
   child.stdout!.on('data', (d: Buffer) => {
@@ -115,11 +133,14 @@ export function spawnWatch(args: string[], options: { cwd: string; env: Record<s
         continue
       }
       parsed.push(event)
-      for (const w of [...waiters]) if (w.test(event)) waiters.splice(waiters.indexOf(w), 1), w.resolve(event)
+      for (const w of [...waiters])
+        if (w.test(event)) waiters.splice(waiters.indexOf(w), 1), w.resolve(event)
     }
   })
   child.stderr!.on('data', (d: Buffer) => (stderr += d))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  )
   return {
     child,
     pid: child.pid!,
@@ -129,11 +150,23 @@ export function spawnWatch(args: string[], options: { cwd: string; env: Record<s
       const found = parsed.find(test)
       if (found) return Promise.resolve(found)
       const waiting = new Promise<Record<string, any>>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for an event\n${stdout.slice(-3000)}\n--- stderr\n${stderr.slice(-3000)}`)), timeoutMs)
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `timed out waiting for an event\n${stdout.slice(-3000)}\n--- stderr\n${stderr.slice(-3000)}`,
+              ),
+            ),
+          timeoutMs,
+        )
         waiters.push({ test, resolve: (e) => (clearTimeout(timer), resolve(e)) })
         void exited.then(() => {
           clearTimeout(timer)
-          reject(new Error(`the watcher exited while a test waited for an event\n${stdout.slice(-3000)}\n--- stderr\n${stderr.slice(-3000)}`))
+          reject(
+            new Error(
+              `the watcher exited while a test waited for an event\n${stdout.slice(-3000)}\n--- stderr\n${stderr.slice(-3000)}`,
+            ),
+          )
         })
       })
       waiting.catch(() => {}) // a wait that lost a race must not crash the suite
@@ -187,7 +220,9 @@ export async function tcpProxy(target: { host: string; port: number }) {
 }
 
 /** Empties what earlier tests of a suite left: history, claims and the test plugin's tables. */
-export async function resetDatabase(db: { query(sql: string): Promise<{ rows: any[] }> }): Promise<void> {
+export async function resetDatabase(db: {
+  query(sql: string): Promise<{ rows: any[] }>
+}): Promise<void> {
   const { rows } = await db.query(`select to_regclass('dbops.runs') is not null as exists`)
   if (rows[0]?.exists) await db.query('truncate dbops.runs, dbops.schedule_ticks')
   await db.query('drop table if exists seen, slow_started, flaky')
@@ -223,7 +258,8 @@ export async function startReceiver() {
     port,
     url: (path: string) => `http://127.0.0.1:${port}${path}`,
     received,
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+    close: () =>
+      new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   }
 }
 
@@ -237,7 +273,11 @@ export async function freePort(): Promise<number> {
   })
 }
 
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 8000, what = 'a condition'): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 8000,
+  what = 'a condition',
+): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)

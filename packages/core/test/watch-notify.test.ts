@@ -1,7 +1,15 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createTestDatabase, runCli, type TestDatabase } from '../../../test/harness/index.ts'
-import { freePort, resetDatabase, sleepMs, spawnWatch, startReceiver, until, watchProject } from './watch-helpers.ts'
+import {
+  freePort,
+  resetDatabase,
+  sleepMs,
+  spawnWatch,
+  startReceiver,
+  until,
+  watchProject,
+} from './watch-helpers.ts'
 
 let db: TestDatabase
 let receiver: Awaited<ReturnType<typeof startReceiver>>
@@ -37,13 +45,27 @@ test('webhooks: failure, then recovery (first success after a failure), success 
     assert.is(failure.body.run.status, 'failed')
     assert.is(failure.body.run.pid, w.pid)
     assert.match(failure.body.run.error, /t:flaky: flaky is set to fail/)
-    assert.match(failure.body.text, /schedule 'flaky' \(flaky\) FAILED on .*: t:flaky: flaky is set to fail/)
-    assert.equal(failure.body.run.steps.map((s: { id: string; status: string }) => `${s.id}=${s.status}`), ['t:flaky=failed'])
+    assert.match(
+      failure.body.text,
+      /schedule 'flaky' \(flaky\) FAILED on .*: t:flaky: flaky is set to fail/,
+    )
+    assert.equal(
+      failure.body.run.steps.map((s: { id: string; status: string }) => `${s.id}=${s.status}`),
+      ['t:flaky=failed'],
+    )
 
     await db.query('update flaky set fail = false')
     await until(() => to(json).some((r) => r.body.event === 'recovery'), 8000, 'a recovery webhook')
     const recoveredAt = to(json).find((r) => r.body.event === 'recovery')!.at
-    await until(() => to(slack).some((r) => r.at > recoveredAt && /succeeded/.test(r.body.text) && !/recovered/.test(r.body.text)), 8000, 'a plain success on the slack hook')
+    await until(
+      () =>
+        to(slack).some(
+          (r) =>
+            r.at > recoveredAt && /succeeded/.test(r.body.text) && !/recovered/.test(r.body.text),
+        ),
+      8000,
+      'a plain success on the slack hook',
+    )
     await sleepMs(300)
     w.kill('SIGTERM')
     assert.is((await w.exited).code, 0, w.output())
@@ -51,10 +73,19 @@ test('webhooks: failure, then recovery (first success after a failure), success 
     // The JSON hook asked for the defaults: failures and the one recovery, no plain successes.
     assert.equal([...new Set(to(json).map((r) => r.body.event))].sort(), ['failure', 'recovery'])
     assert.is(to(json).filter((r) => r.body.event === 'recovery').length, 1)
-    assert.ok(to(json).filter((r) => r.body.event === 'failure').every((r) => r.at < recoveredAt))
+    assert.ok(
+      to(json)
+        .filter((r) => r.body.event === 'failure')
+        .every((r) => r.at < recoveredAt),
+    )
     // Slack: a `text` message for each kind.
     const texts = to(slack).map((r) => r.body.text as string)
-    assert.ok(texts.some((t) => t.startsWith(':rotating_light: dbops:') && /FAILED/.test(t) && /`t:flaky` failed/.test(t)))
+    assert.ok(
+      texts.some(
+        (t) =>
+          t.startsWith(':rotating_light: dbops:') && /FAILED/.test(t) && /`t:flaky` failed/.test(t),
+      ),
+    )
     assert.ok(texts.some((t) => t.startsWith(':white_check_mark: dbops:') && /recovered/.test(t)))
     assert.ok(to(slack).every((r) => Object.keys(r.body).join() === 'text'))
     // Pings: start before each run, /fail on failures, the bare URL on success.
@@ -78,11 +109,23 @@ test('a webhook endpoint that is down or failing: the pipeline still succeeds, t
     { webhook: '${receiver.url('/status/503/TOKEN-unavailable-42')}', on: ['success'] },
   ],
   schedules: { every: { cron: '* * * * * *', run: 'insert' } },`)
-  const w = spawnWatch([], { cwd: project.dir, env: { DATABASE_URL: db.url, DBOPS_NOTIFY_RETRY_DELAYS: '100ms,200ms' } })
+  const w = spawnWatch([], {
+    cwd: project.dir,
+    env: { DATABASE_URL: db.url, DBOPS_NOTIFY_RETRY_DELAYS: '100ms,200ms' },
+  })
   try {
-    const refused = await w.waitFor((e) => e.event === 'notify.failed' && e.message.includes(`127.0.0.1:${closed}`), 8000)
-    assert.match(refused.message, /could not deliver the success notification to http:\/\/127\.0\.0\.1:\d+\/\[redacted\] after 3 attempts: ECONNREFUSED/)
-    const unavailable = await w.waitFor((e) => e.event === 'notify.failed' && e.message.includes(`:${receiver.port}`), 8000)
+    const refused = await w.waitFor(
+      (e) => e.event === 'notify.failed' && e.message.includes(`127.0.0.1:${closed}`),
+      8000,
+    )
+    assert.match(
+      refused.message,
+      /could not deliver the success notification to http:\/\/127\.0\.0\.1:\d+\/\[redacted\] after 3 attempts: ECONNREFUSED/,
+    )
+    const unavailable = await w.waitFor(
+      (e) => e.event === 'notify.failed' && e.message.includes(`:${receiver.port}`),
+      8000,
+    )
     assert.match(unavailable.message, /after 3 attempts: HTTP 503/)
     assert.ok(receiver.received.filter((r) => r.path.startsWith('/status/503/')).length >= 3)
     w.kill('SIGTERM')
@@ -113,7 +156,10 @@ test('dbops run notifies the same way: a failure to the webhook, a success where
     assert.is(to(hook)[0]!.body.event, 'failure')
     assert.is(to(hook)[0]!.body.run.schedule, undefined)
     assert.equal(to(hook)[0]!.body.run.pipelines, ['fail'])
-    assert.match(to(hook)[0]!.body.text, /dbops: run of fail FAILED on .*: t:fail: the test task failed on purpose/)
+    assert.match(
+      to(hook)[0]!.body.text,
+      /dbops: run of fail FAILED on .*: t:fail: the test task failed on purpose/,
+    )
 
     const ok = await runCli(['run', 'insert', '--tag', 'manual'], { cwd: project.dir, env })
     assert.is(ok.code, 0, ok.stderr)

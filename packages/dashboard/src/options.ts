@@ -9,7 +9,10 @@ export const dashboardOptionsSchema = z.strictObject({
   /** How often the sources (database, storage) are read again while the page is served. */
   refreshSeconds: z.number().positive().max(3600).default(15),
   /** How far back the charts and lists go (`90d`, `12h`); health history is kept 90 days by default. */
-  since: z.string().regex(/^\d+(\.\d+)?(m|h|d)$/, "a duration such as '90d', '12h' or '30m'").default('90d'),
+  since: z
+    .string()
+    .regex(/^\d+(\.\d+)?(m|h|d)$/, "a duration such as '90d', '12h' or '30m'")
+    .default('90d'),
   /** The time since the last restore proof of a database turns red past this many days. */
   restoreProofMaxAgeDays: z.number().positive().default(30),
   /** The last backup of a database turns red past this many hours. */

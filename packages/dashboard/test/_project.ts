@@ -4,7 +4,18 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { DBOPS_BIN, REPO_ROOT, TEST_PASSWORD, createTestDatabase, makeWorkdir, runCli, startS3, type CliResult, type TestDatabase, type TestS3 } from '../../../test/harness/index.ts'
+import {
+  DBOPS_BIN,
+  REPO_ROOT,
+  TEST_PASSWORD,
+  createTestDatabase,
+  makeWorkdir,
+  runCli,
+  startS3,
+  type CliResult,
+  type TestDatabase,
+  type TestS3,
+} from '../../../test/harness/index.ts'
 
 export const S3_SECRET = 'dashboard-s3-secret-Zq81xw'
 export const WEBHOOK_TOKEN = 'hooktoken-7f3c9aa1d2'
@@ -48,7 +59,13 @@ export interface Project {
   remove(): Promise<void>
 }
 
-export function configSource(options: { url?: string; s3?: TestS3; recipient: string; schedules?: string; dashboard?: string }): string {
+export function configSource(options: {
+  url?: string
+  s3?: TestS3
+  recipient: string
+  schedules?: string
+  dashboard?: string
+}): string {
   return `import { defineConfig } from 'dbops'
 import pgdump from '@dbops/backup-pgdump'
 import s3 from '@dbops/storage-s3'
@@ -80,21 +97,39 @@ export default defineConfig({
 }
 
 /** A project with two backups (local and S3), a health run, 2 applied and 1 pending migration. */
-export async function makeProject(prefix: string, options: { s3?: boolean; db?: TestDatabase } = {}): Promise<Project> {
+export async function makeProject(
+  prefix: string,
+  options: { s3?: boolean; db?: TestDatabase } = {},
+): Promise<Project> {
   const db = options.db ?? (await createTestDatabase(prefix))
   const s3 = options.s3 === false ? undefined : await startS3()
-  const work = await makeWorkdir({ 'test-plugin.ts': TEST_PLUGIN, 'reindex-standin.ts': REINDEX_STANDIN })
+  const work = await makeWorkdir({
+    'test-plugin.ts': TEST_PLUGIN,
+    'reindex-standin.ts': REINDEX_STANDIN,
+  })
   execFileSync('age-keygen', ['-o', path.join(work.dir, 'key.txt')], { stdio: 'ignore' })
-  const recipient = execFileSync('age-keygen', ['-y', path.join(work.dir, 'key.txt')], { encoding: 'utf8' }).trim()
-  const identity = readFileSync(path.join(work.dir, 'key.txt'), 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))!
+  const recipient = execFileSync('age-keygen', ['-y', path.join(work.dir, 'key.txt')], {
+    encoding: 'utf8',
+  }).trim()
+  const identity = readFileSync(path.join(work.dir, 'key.txt'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('AGE-SECRET-KEY-1'))!
   await work.write('dbops.config.ts', configSource({ s3, recipient }))
-  await work.write('migrations/001_items.sql', 'create table items (id int primary key, name text not null);\n')
-  await work.write('migrations/002_seed.sql', "insert into items select g, 'item ' || g from generate_series(1, 500) g;\n")
+  await work.write(
+    'migrations/001_items.sql',
+    'create table items (id int primary key, name text not null);\n',
+  )
+  await work.write(
+    'migrations/002_seed.sql',
+    "insert into items select g, 'item ' || g from generate_series(1, 500) g;\n",
+  )
   const env = { DATABASE_URL: db.passwordUrl, DBOPS_AGE_IDENTITY: identity }
-  const cli = (args: string[], extraEnv: Record<string, string> = {}) => runCli(args, { cwd: work.dir, env: { ...env, ...extraEnv } })
+  const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
+    runCli(args, { cwd: work.dir, env: { ...env, ...extraEnv } })
   const must = async (args: string[]) => {
     const r = await cli(args)
-    if (r.code !== 0) throw new Error(`dbops ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`)
+    if (r.code !== 0)
+      throw new Error(`dbops ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`)
     return r
   }
   await must(['migrate', 'apply'])
@@ -108,7 +143,14 @@ export async function makeProject(prefix: string, options: { s3?: boolean; db?: 
     identity,
     env,
     cli,
-    secrets: [TEST_PASSWORD, encodeURIComponent(TEST_PASSWORD), identity, S3_SECRET, WEBHOOK_TOKEN, DASHBOARD_TOKEN],
+    secrets: [
+      TEST_PASSWORD,
+      encodeURIComponent(TEST_PASSWORD),
+      identity,
+      S3_SECRET,
+      WEBHOOK_TOKEN,
+      DASHBOARD_TOKEN,
+    ],
     remove: async () => {
       await work.remove()
       await s3?.stop()
@@ -118,14 +160,25 @@ export async function makeProject(prefix: string, options: { s3?: boolean; db?: 
 }
 
 /** Runs the failing `nightly` and the succeeding `tidy` schedule once each through a real `dbops watch`. */
-export async function withScheduledRuns(project: Project, args: string[] = [], paths: string[] = []) {
+export async function withScheduledRuns(
+  project: Project,
+  args: string[] = [],
+  paths: string[] = [],
+) {
   const { watchUntilRuns } = await import('./_watch.ts')
   const { readFile, writeFile } = await import('node:fs/promises')
   const file = path.join(project.dir, 'dbops.config.ts')
   const original = await readFile(file, 'utf8')
   const recipient = /recipients: \['([^']+)'\]/.exec(original)![1]!
   const s3 = /offsite: s3/.test(original) ? project.s3 : undefined
-  await writeFile(file, configSource({ s3, recipient, schedules: `{ nightly: { cron: '* * * * * *', run: 'nightly' }, tidy: { cron: '* * * * * *', run: 'tidy' } }` }))
+  await writeFile(
+    file,
+    configSource({
+      s3,
+      recipient,
+      schedules: `{ nightly: { cron: '* * * * * *', run: 'nightly' }, tidy: { cron: '* * * * * *', run: 'tidy' } }`,
+    }),
+  )
   try {
     return await watchUntilRuns(project, ['nightly', 'tidy'], { args, paths })
   } finally {
@@ -141,9 +194,25 @@ export interface Server {
 }
 
 /** `dbops dashboard --port 0 ...` in its own process; resolves once it printed its address. */
-export function startDashboard(project: { dir: string; env: Record<string, string> }, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Server> {
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', CI: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...project.env, ...extraEnv }
-  const child = spawn(process.execPath, [DBOPS_BIN, 'dashboard', '--port', '0', ...args], { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+export function startDashboard(
+  project: { dir: string; env: Record<string, string> },
+  args: string[] = [],
+  extraEnv: Record<string, string> = {},
+): Promise<Server> {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/root',
+    NO_COLOR: '1',
+    CI: '1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...project.env,
+    ...extraEnv,
+  }
+  const child = spawn(process.execPath, [DBOPS_BIN, 'dashboard', '--port', '0', ...args], {
+    cwd: project.dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stderr!.on('data', (d) => (stderr += d))
@@ -164,11 +233,16 @@ export function startDashboard(project: { dir: string; env: Record<string, strin
         })
       }
     })
-    void exited.then((code) => reject(new Error(`dbops dashboard exited ${code} before serving:\n${stdout}\n${stderr}`)))
+    void exited.then((code) =>
+      reject(new Error(`dbops dashboard exited ${code} before serving:\n${stdout}\n${stderr}`)),
+    )
   })
 }
 
-export async function getJson<T = any>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T; text: string; headers: Headers }> {
+export async function getJson<T = any>(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: T; text: string; headers: Headers }> {
   const res = await fetch(url, init)
   const text = await res.text()
   let body: T
@@ -181,7 +255,11 @@ export async function getJson<T = any>(url: string, init: RequestInit = {}): Pro
 }
 
 /** Waits for a condition, polling: never a fixed sleep. */
-export async function until<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs
   for (;;) {
     const value = await check().catch(() => undefined)

@@ -11,9 +11,23 @@ export interface WatchRun {
 }
 
 /** Runs the watcher until every schedule in `schedules` finished a run; fetches `paths` from its port meanwhile. */
-export async function watchUntilRuns(project: { dir: string; env: Record<string, string> }, schedules: string[], options: { args?: string[]; paths?: string[]; env?: Record<string, string> } = {}): Promise<WatchRun> {
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...project.env, ...options.env }
-  const child = spawn(process.execPath, [DBOPS_BIN, 'watch', '--log-format', 'json', ...(options.args ?? [])], { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function watchUntilRuns(
+  project: { dir: string; env: Record<string, string> },
+  schedules: string[],
+  options: { args?: string[]; paths?: string[]; env?: Record<string, string> } = {},
+): Promise<WatchRun> {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/root',
+    NO_COLOR: '1',
+    ...project.env,
+    ...options.env,
+  }
+  const child = spawn(
+    process.execPath,
+    [DBOPS_BIN, 'watch', '--log-format', 'json', ...(options.args ?? [])],
+    { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
   const events: Record<string, any>[] = []
   let partial = ''
   let stderr = ''
@@ -35,10 +49,26 @@ export async function watchUntilRuns(project: { dir: string; env: Record<string,
   void exited.then(() => ((done = true), notify()))
   const waitFor = (test: () => boolean, what: string) =>
     new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}:\n${JSON.stringify(events.slice(-20), null, 1)}\n${stderr}`)), 60_000)
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `timed out waiting for ${what}:\n${JSON.stringify(events.slice(-20), null, 1)}\n${stderr}`,
+            ),
+          ),
+        60_000,
+      )
       const check = () => {
-        if (test()) return clearTimeout(timer), resolve()
-        if (done) return clearTimeout(timer), reject(new Error(`the watcher exited while waiting for ${what}:\n${JSON.stringify(events.slice(-20), null, 1)}\n${stderr}`))
+        if (test()) return (clearTimeout(timer), resolve())
+        if (done)
+          return (
+            clearTimeout(timer),
+            reject(
+              new Error(
+                `the watcher exited while waiting for ${what}:\n${JSON.stringify(events.slice(-20), null, 1)}\n${stderr}`,
+              ),
+            )
+          )
         notify = check
       }
       check()
@@ -46,7 +76,11 @@ export async function watchUntilRuns(project: { dir: string; env: Record<string,
   const answers: WatchRun['answers'] = {}
   try {
     await waitFor(() => events.some((e) => e.event === 'watch.started'), 'the watcher to start')
-    await waitFor(() => schedules.every((s) => events.some((e) => e.event === 'run.finished' && e.schedule === s)), `a finished run of ${schedules.join(', ')}`)
+    await waitFor(
+      () =>
+        schedules.every((s) => events.some((e) => e.event === 'run.finished' && e.schedule === s)),
+      `a finished run of ${schedules.join(', ')}`,
+    )
     const port = events.find((e) => e.event === 'watch.started')?.metricsPort
     for (const p of options.paths ?? []) {
       const res = await fetch(`http://127.0.0.1:${port}${p}`)

@@ -9,14 +9,29 @@ import { pathToFileURL } from 'node:url'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { REPO_ROOT, makeProject, startDashboard, withScheduledRuns, type Project, type Server } from './_project.ts'
+import {
+  REPO_ROOT,
+  makeProject,
+  startDashboard,
+  withScheduledRuns,
+  type Project,
+  type Server,
+} from './_project.ts'
 
 // The functions passed to page.evaluate run in the page; the tests' own lib has no DOM types.
 declare const document: any
 
 const OUTPUT = path.join(REPO_ROOT, '.tmp', 'test-output', 'dashboard')
 const CHROMIUM = '/usr/bin/chromium'
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
 
 let project: Project
 let server: Server
@@ -40,7 +55,12 @@ test.before(async () => {
   await mkdir(OUTPUT, { recursive: true })
   server = await startDashboard(project, ['--refresh', '1'])
   profile = await mkdtemp(path.join(os.tmpdir(), 'dbops-chromium-'))
-  browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 } })
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1280, height: 900 },
+  })
   browser.setDefaultTimeout(60_000)
 })
 
@@ -53,7 +73,9 @@ test.after(async () => {
 
 /** Opens a route and waits until the page drew it (it sets data-rendered after each render). */
 async function open(page: Page, url: string): Promise<void> {
-  const before = await page.evaluate(() => document.body?.getAttribute('data-rendered')).catch(() => null)
+  const before = await page
+    .evaluate(() => document.body?.getAttribute('data-rendered'))
+    .catch(() => null)
   await page.goto(url)
   await page.waitForFunction((prev) => {
     const now = document.body.getAttribute('data-rendered')
@@ -82,14 +104,24 @@ async function checkPage(page: Page, base: string, label: string): Promise<void>
   // The health table lists the checks of the last run.
   const checks = await page.locator('#health-table tr.check').count()
   assert.ok(checks > 25, `${label}: ${checks} checks listed`)
-  assert.is(await page.locator('#health-table tr[data-check="connection"] .pill').textContent(), 'ok')
+  assert.is(
+    await page.locator('#health-table tr[data-check="connection"] .pill').textContent(),
+    'ok',
+  )
   // The failed scheduled run is listed with its error.
   assert.match((await page.locator('tr.run-failed').first().textContent())!, /failed on purpose/)
   // The failed backup shows as failed; the unfinished one too.
   const last = page.locator('tr.last-backup', { hasText: 'local' })
   assert.match((await last.textContent())!, /FAILED \(checksum\)/)
-  assert.match((await page.locator('tr.incomplete').first().textContent())!, /20260101T000000Z-dead.*failed/)
-  assert.match((await last.locator('.restore-proof').getAttribute('class'))!, /red/, 'never restored: red')
+  assert.match(
+    (await page.locator('tr.incomplete').first().textContent())!,
+    /20260101T000000Z-dead.*failed/,
+  )
+  assert.match(
+    (await last.locator('.restore-proof').getAttribute('class'))!,
+    /red/,
+    'never restored: red',
+  )
   await page.screenshot({ path: path.join(OUTPUT, `${label}-now.png`), fullPage: true })
 
   // A click on the backup set opens its page.
@@ -103,10 +135,22 @@ async function checkPage(page: Page, base: string, label: string): Promise<void>
   // The charts draw.
   await open(page, `${base}#/charts`)
   await page.waitForSelector('.chart-health canvas')
-  assert.ok((await inkedCanvases(page, '.chart-health canvas')) > 10, `${label}: health charts drew`)
-  assert.ok((await inkedCanvases(page, '.chart-backup canvas')) >= 1, `${label}: the backup chart drew`)
-  assert.ok((await inkedCanvases(page, '.chart-runs canvas')) >= 2, `${label}: a run chart per schedule drew`)
-  assert.ok((await inkedCanvases(page, '.chart-reindex canvas')) >= 1, `${label}: the reindex chart drew`)
+  assert.ok(
+    (await inkedCanvases(page, '.chart-health canvas')) > 10,
+    `${label}: health charts drew`,
+  )
+  assert.ok(
+    (await inkedCanvases(page, '.chart-backup canvas')) >= 1,
+    `${label}: the backup chart drew`,
+  )
+  assert.ok(
+    (await inkedCanvases(page, '.chart-runs canvas')) >= 2,
+    `${label}: a run chart per schedule drew`,
+  )
+  assert.ok(
+    (await inkedCanvases(page, '.chart-reindex canvas')) >= 1,
+    `${label}: the reindex chart drew`,
+  )
   await page.screenshot({ path: path.join(OUTPUT, `${label}-charts.png`), fullPage: true })
 }
 
@@ -117,7 +161,10 @@ test('the served page: checks, a failed backup, a set page, charts', async () =>
   await checkPage(page, server.url, 'served')
   // The backups list marks the failed set too.
   await open(page, `${server.url}#/backups`)
-  assert.match((await page.locator('tr.set-failed').first().textContent())!, new RegExp(`${failedId}.*FAILED`))
+  assert.match(
+    (await page.locator('tr.set-failed').first().textContent())!,
+    new RegExp(`${failedId}.*FAILED`),
+  )
   assert.equal(errors, [])
   await page.close()
 })

@@ -3,82 +3,317 @@
 // ---- charts ----
 
 function viewCharts() {
-  return Promise.all([load('api/backups'), load('api/health/history'), load(RUNS_PATH), load('api/reindex')]).then(function (r) {
-    var backups = r[0], history = r[1], runs = r[2], reindex = r[3]
+  return Promise.all([
+    load('api/backups'),
+    load('api/health/history'),
+    load(RUNS_PATH),
+    load('api/reindex'),
+  ]).then(function (r) {
+    var backups = r[0],
+      history = r[1],
+      runs = r[2],
+      reindex = r[3]
     showMeta(backups)
     var out = [h('h1', null, 'Over time')]
     var charts = []
     // Backup size and duration, per database (a set is the same dump in every destination).
     var byDb = {}
-    backups.sets.forEach(function (s) { (byDb[s.database] = byDb[s.database] || {})[s.id] = s })
-    var backupCharts = Object.keys(byDb).sort().map(function (db) {
-      var sets = Object.keys(byDb[db]).map(function (k) { return byDb[db][k] }).sort(function (a, b) { return a.startedAt.localeCompare(b.startedAt) })
-      var box = h('div', { class: 'chart chart-backup' }, h('h3', null, db + ': size and duration'))
-      charts.push(function () {
-        plot(box, {
-          series: [{}, { label: 'size', stroke: '#0969da', width: 2, scale: 'bytes', value: function (u, v) { return bytes(v) }, points: { show: true } },
-            { label: 'duration', stroke: '#8250df', width: 1, dash: [4, 3], scale: 's', value: function (u, v) { return duration(v) }, points: { show: true } }],
-          axes: [{}, { scale: 'bytes', values: function (u, vals) { return vals.map(bytes) }, size: 70 }, { scale: 's', side: 1, grid: { show: false }, values: function (u, vals) { return vals.map(duration) }, size: 60 }],
-        }, [sets.map(function (s) { return Date.parse(s.startedAt) / 1000 }), sets.map(function (s) { return s.bytes }), sets.map(function (s) { return s.durationMs / 1000 })])
-      })
-      return box
+    backups.sets.forEach(function (s) {
+      ;(byDb[s.database] = byDb[s.database] || {})[s.id] = s
     })
-    out.push(section('Backup size and duration', backupCharts.length ? h('div', { class: 'charts' }, backupCharts) : empty('No backup sets yet.')))
+    var backupCharts = Object.keys(byDb)
+      .sort()
+      .map(function (db) {
+        var sets = Object.keys(byDb[db])
+          .map(function (k) {
+            return byDb[db][k]
+          })
+          .sort(function (a, b) {
+            return a.startedAt.localeCompare(b.startedAt)
+          })
+        var box = h(
+          'div',
+          { class: 'chart chart-backup' },
+          h('h3', null, db + ': size and duration'),
+        )
+        charts.push(function () {
+          plot(
+            box,
+            {
+              series: [
+                {},
+                {
+                  label: 'size',
+                  stroke: '#0969da',
+                  width: 2,
+                  scale: 'bytes',
+                  value: function (u, v) {
+                    return bytes(v)
+                  },
+                  points: { show: true },
+                },
+                {
+                  label: 'duration',
+                  stroke: '#8250df',
+                  width: 1,
+                  dash: [4, 3],
+                  scale: 's',
+                  value: function (u, v) {
+                    return duration(v)
+                  },
+                  points: { show: true },
+                },
+              ],
+              axes: [
+                {},
+                {
+                  scale: 'bytes',
+                  values: function (u, vals) {
+                    return vals.map(bytes)
+                  },
+                  size: 70,
+                },
+                {
+                  scale: 's',
+                  side: 1,
+                  grid: { show: false },
+                  values: function (u, vals) {
+                    return vals.map(duration)
+                  },
+                  size: 60,
+                },
+              ],
+            },
+            [
+              sets.map(function (s) {
+                return Date.parse(s.startedAt) / 1000
+              }),
+              sets.map(function (s) {
+                return s.bytes
+              }),
+              sets.map(function (s) {
+                return s.durationMs / 1000
+              }),
+            ],
+          )
+        })
+        return box
+      })
+    out.push(
+      section(
+        'Backup size and duration',
+        backupCharts.length
+          ? h('div', { class: 'charts' }, backupCharts)
+          : empty('No backup sets yet.'),
+      ),
+    )
 
     // Runs per schedule: duration of each run, colour by outcome.
     var bySchedule = {}
-    runs.runs.slice().reverse().forEach(function (x) { (bySchedule[x.schedule] = bySchedule[x.schedule] || []).push(x) })
-    var runCharts = Object.keys(bySchedule).sort().map(function (name) {
-      var list = bySchedule[name]
-      var box = h('div', { class: 'chart chart-runs' }, h('h3', null, name + ': run durations (' + list.length + ')'))
-      var outcomes = ['success', 'failed', 'other']
-      charts.push(function () {
-        var xs = list.map(function (x) { return Date.parse(x.startedAt || x.queuedAt) / 1000 })
-        var ys = outcomes.map(function (o) { return list.map(function (x) { var k = x.status === 'success' || x.status === 'failed' ? x.status : 'other'; return k === o ? (x.durationMs || 0) / 1000 : null }) })
-        plot(box, {
-          series: [{}].concat(outcomes.map(function (o) { return { label: o, stroke: o === 'other' ? '#b35900' : COLORS[o], fill: o === 'other' ? '#b35900' : COLORS[o], paths: function () { return null }, points: { show: true, size: 6, fill: o === 'other' ? '#b35900' : COLORS[o] }, value: function (u, v) { return v === null ? '-' : duration(v) } } })),
-          axes: [{}, { values: function (u, vals) { return vals.map(duration) }, size: 60 }],
-        }, [xs].concat(ys))
+    runs.runs
+      .slice()
+      .reverse()
+      .forEach(function (x) {
+        ;(bySchedule[x.schedule] = bySchedule[x.schedule] || []).push(x)
       })
-      return box
-    })
-    out.push(section('Runs per schedule', runCharts.length ? h('div', { class: 'charts' }, runCharts) : empty('No scheduled runs recorded.')))
+    var runCharts = Object.keys(bySchedule)
+      .sort()
+      .map(function (name) {
+        var list = bySchedule[name]
+        var box = h(
+          'div',
+          { class: 'chart chart-runs' },
+          h('h3', null, name + ': run durations (' + list.length + ')'),
+        )
+        var outcomes = ['success', 'failed', 'other']
+        charts.push(function () {
+          var xs = list.map(function (x) {
+            return Date.parse(x.startedAt || x.queuedAt) / 1000
+          })
+          var ys = outcomes.map(function (o) {
+            return list.map(function (x) {
+              var k = x.status === 'success' || x.status === 'failed' ? x.status : 'other'
+              return k === o ? (x.durationMs || 0) / 1000 : null
+            })
+          })
+          plot(
+            box,
+            {
+              series: [{}].concat(
+                outcomes.map(function (o) {
+                  return {
+                    label: o,
+                    stroke: o === 'other' ? '#b35900' : COLORS[o],
+                    fill: o === 'other' ? '#b35900' : COLORS[o],
+                    paths: function () {
+                      return null
+                    },
+                    points: { show: true, size: 6, fill: o === 'other' ? '#b35900' : COLORS[o] },
+                    value: function (u, v) {
+                      return v === null ? '-' : duration(v)
+                    },
+                  }
+                }),
+              ),
+              axes: [
+                {},
+                {
+                  values: function (u, vals) {
+                    return vals.map(duration)
+                  },
+                  size: 60,
+                },
+              ],
+            },
+            [xs].concat(ys),
+          )
+        })
+        return box
+      })
+    out.push(
+      section(
+        'Runs per schedule',
+        runCharts.length
+          ? h('div', { class: 'charts' }, runCharts)
+          : empty('No scheduled runs recorded.'),
+      ),
+    )
 
     // Health: each check's value with its status as a band behind it.
-    var worst = function (s) { return Math.max.apply(null, [0].concat(s.s)) }
-    var healthCharts = history.series.slice().sort(function (a, b) { return worst(b) - worst(a) || a.title.localeCompare(b.title) }).map(function (s) {
-      var box = h('div', { class: 'chart chart-health', 'data-check': s.check }, h('h3', null, s.title + (history.series.some(function (o) { return o.database !== s.database }) ? ' · ' + s.database : '')))
-      charts.push(function () {
-        plot(box, {
-          height: 140,
-          series: [{}, { label: s.check, stroke: '#0969da', width: 1.5, value: function (u, v) { return value(v, s.unit) }, spanGaps: false }],
-          axes: [{}, { values: function (u, vals) { return vals.map(function (v) { return value(v, s.unit) }) }, size: 70 }],
-          hooks: { drawClear: [function (u) { statusBand(u, s) }] },
-        }, [s.t, s.v])
+    var worst = function (s) {
+      return Math.max.apply(null, [0].concat(s.s))
+    }
+    var healthCharts = history.series
+      .slice()
+      .sort(function (a, b) {
+        return worst(b) - worst(a) || a.title.localeCompare(b.title)
       })
-      return box
-    })
-    out.push(section('Health checks over time', healthCharts.length ? h('div', { class: 'charts' }, healthCharts) : empty('No health history recorded yet.')))
+      .map(function (s) {
+        var box = h(
+          'div',
+          { class: 'chart chart-health', 'data-check': s.check },
+          h(
+            'h3',
+            null,
+            s.title +
+              (history.series.some(function (o) {
+                return o.database !== s.database
+              })
+                ? ' · ' + s.database
+                : ''),
+          ),
+        )
+        charts.push(function () {
+          plot(
+            box,
+            {
+              height: 140,
+              series: [
+                {},
+                {
+                  label: s.check,
+                  stroke: '#0969da',
+                  width: 1.5,
+                  value: function (u, v) {
+                    return value(v, s.unit)
+                  },
+                  spanGaps: false,
+                },
+              ],
+              axes: [
+                {},
+                {
+                  values: function (u, vals) {
+                    return vals.map(function (v) {
+                      return value(v, s.unit)
+                    })
+                  },
+                  size: 70,
+                },
+              ],
+              hooks: {
+                drawClear: [
+                  function (u) {
+                    statusBand(u, s)
+                  },
+                ],
+              },
+            },
+            [s.t, s.v],
+          )
+        })
+        return box
+      })
+    out.push(
+      section(
+        'Health checks over time',
+        healthCharts.length
+          ? h('div', { class: 'charts' }, healthCharts)
+          : empty('No health history recorded yet.'),
+      ),
+    )
 
     // Index bloat reclaimed by reindex runs.
     var rx = reindex.runs
-    var rxBox = h('div', { class: 'chart chart-reindex' }, h('h3', null, 'reclaimed per run (total ' + bytes(reindex.reclaimedBytes) + ')'))
+    var rxBox = h(
+      'div',
+      { class: 'chart chart-reindex' },
+      h('h3', null, 'reclaimed per run (total ' + bytes(reindex.reclaimedBytes) + ')'),
+    )
     if (rx.length) {
       charts.push(function () {
-        plot(rxBox, {
-          series: [{}, { label: 'reclaimed', stroke: '#1a7f37', fill: 'rgba(26,127,55,0.35)', paths: uPlot.paths.bars({ size: [0.6, 24] }), value: function (u, v) { return bytes(v) } }],
-          axes: [{}, { values: function (u, vals) { return vals.map(bytes) }, size: 70 }],
-        }, [rx.map(function (p) { return Date.parse(p.at) / 1000 }), rx.map(function (p) { return p.reclaimedBytes })])
+        plot(
+          rxBox,
+          {
+            series: [
+              {},
+              {
+                label: 'reclaimed',
+                stroke: '#1a7f37',
+                fill: 'rgba(26,127,55,0.35)',
+                paths: uPlot.paths.bars({ size: [0.6, 24] }),
+                value: function (u, v) {
+                  return bytes(v)
+                },
+              },
+            ],
+            axes: [
+              {},
+              {
+                values: function (u, vals) {
+                  return vals.map(bytes)
+                },
+                size: 70,
+              },
+            ],
+          },
+          [
+            rx.map(function (p) {
+              return Date.parse(p.at) / 1000
+            }),
+            rx.map(function (p) {
+              return p.reclaimedBytes
+            }),
+          ],
+        )
       })
     }
-    out.push(section('Index bloat reclaimed by reindex runs', rx.length ? h('div', { class: 'charts' }, rxBox) : empty('No reindex:apply step in the recorded runs.')))
+    out.push(
+      section(
+        'Index bloat reclaimed by reindex runs',
+        rx.length
+          ? h('div', { class: 'charts' }, rxBox)
+          : empty('No reindex:apply step in the recorded runs.'),
+      ),
+    )
     return { nodes: out, after: charts }
   })
 }
 
 function statusBand(u, s) {
   var ctx = u.ctx
-  var top = u.bbox.top, height = u.bbox.height
+  var top = u.bbox.top,
+    height = u.bbox.height
   for (var i = 0; i < s.t.length; i++) {
     var x0 = u.valToPos(s.t[i], 'x', true)
     var x1 = u.valToPos(s.t[i] + s.bucketSeconds, 'x', true)
@@ -92,7 +327,13 @@ function plot(box, options, data) {
   var width = Math.max(300, box.clientWidth - 16)
   // Every chart spans the same window: the dashboard's (or the report's) period.
   var range = lastMeta ? [Date.parse(lastMeta.since) / 1000, now() / 1000] : null
-  var base = { width: width, height: options.height || 200, scales: { x: range ? { time: true, range: range } : { time: true } }, legend: { live: true }, cursor: { drag: { x: true, y: false } } }
+  var base = {
+    width: width,
+    height: options.height || 200,
+    scales: { x: range ? { time: true, range: range } : { time: true } },
+    legend: { live: true },
+    cursor: { drag: { x: true, y: false } },
+  }
   for (var k in options) if (k !== 'height') base[k] = options[k]
   new uPlot(base, data, box)
 }

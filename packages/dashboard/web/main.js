@@ -7,7 +7,10 @@ function route() {
   var name = parts[0] || 'now'
   document.querySelectorAll('#nav a').forEach(function (a) {
     var r = a.getAttribute('data-route')
-    a.classList.toggle('active', r === name || (name === 'backup' && r === 'backups') || (name === 'run' && r === 'runs'))
+    a.classList.toggle(
+      'active',
+      r === name || (name === 'backup' && r === 'backups') || (name === 'run' && r === 'runs'),
+    )
   })
   if (name === 'charts') return viewCharts()
   if (name === 'backups') return viewBackups()
@@ -21,34 +24,56 @@ function route() {
 function render() {
   var mine = ++rendering
   var scroll = window.scrollY
-  return route().then(function (result) {
-    if (mine !== rendering) return
-    var nodes = result && result.nodes ? result.nodes : result
-    app.textContent = ''
-    append(app, nodes)
-    if (result && result.after) result.after.forEach(function (draw) { draw() })
-    window.scrollTo(0, scroll)
-    document.body.setAttribute('data-rendered', String(mine))
-  }, function (error) {
-    if (mine !== rendering) return
-    app.textContent = ''
-    app.append(h('p', { class: 'error', id: 'load-error' }, 'Could not load: ' + error.message))
-    document.body.setAttribute('data-rendered', String(mine))
-  })
+  return route().then(
+    function (result) {
+      if (mine !== rendering) return
+      var nodes = result && result.nodes ? result.nodes : result
+      app.textContent = ''
+      append(app, nodes)
+      if (result && result.after)
+        result.after.forEach(function (draw) {
+          draw()
+        })
+      window.scrollTo(0, scroll)
+      document.body.setAttribute('data-rendered', String(mine))
+    },
+    function (error) {
+      if (mine !== rendering) return
+      app.textContent = ''
+      app.append(h('p', { class: 'error', id: 'load-error' }, 'Could not load: ' + error.message))
+      document.body.setAttribute('data-rendered', String(mine))
+    },
+  )
 }
 
-window.addEventListener('hashchange', function () { window.scrollTo(0, 0); render() })
+window.addEventListener('hashchange', function () {
+  window.scrollTo(0, 0)
+  render()
+})
 render()
 
 // Live: the server says when it has read its sources again; polling if the stream breaks.
 if (!REPORT) {
   var poll = null
-  var startPolling = function () { if (!poll) poll = setInterval(render, ((lastMeta && lastMeta.refreshSeconds) || 15) * 1000) }
+  var startPolling = function () {
+    if (!poll) poll = setInterval(render, ((lastMeta && lastMeta.refreshSeconds) || 15) * 1000)
+  }
   if (window.EventSource) {
     var events = new EventSource('api/events')
     var first = true
-    events.addEventListener('update', function () { if (first) { first = false; return } render() })
-    events.onerror = function () { if (events.readyState === EventSource.CLOSED) startPolling() }
+    events.addEventListener('update', function () {
+      if (first) {
+        first = false
+        return
+      }
+      render()
+    })
+    events.onerror = function () {
+      if (events.readyState === EventSource.CLOSED) startPolling()
+    }
   } else startPolling()
-  setInterval(function () { if (lastMeta) live.textContent = lastMeta.refreshedAt ? 'live · read ' + ago(lastMeta.refreshedAt) : 'live' }, 5000)
+  setInterval(function () {
+    if (lastMeta)
+      live.textContent = lastMeta.refreshedAt ? 'live · read ' + ago(lastMeta.refreshedAt) : 'live'
+  }, 5000)
 }

@@ -1,4 +1,11 @@
-import { UsageError, closest, takeFlag, takeOption, type Command, type CommandContext } from 'dbops/plugin'
+import {
+  UsageError,
+  closest,
+  takeFlag,
+  takeOption,
+  type Command,
+  type CommandContext,
+} from 'dbops/plugin'
 import { CHECK_IDS } from './checks/index.ts'
 import { runHealth } from './engine.ts'
 import type { HealthOptions } from './options.ts'
@@ -31,12 +38,18 @@ With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (worst status wins)
 
 function checkList(value: string | undefined, flag: string): string[] | undefined {
   if (value === undefined) return undefined
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean)
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   if (!names.length) throw new UsageError(`${flag} needs at least one check name`)
   for (const name of names) {
     if (!CHECK_IDS.includes(name)) {
       const near = closest(name, CHECK_IDS)
-      throw new UsageError(`${flag}: unknown check '${name}'${near ? `; did you mean '${near}'?` : ''}`, `Checks: ${CHECK_IDS.join(', ')}`)
+      throw new UsageError(
+        `${flag}: unknown check '${name}'${near ? `; did you mean '${near}'?` : ''}`,
+        `Checks: ${CHECK_IDS.join(', ')}`,
+      )
     }
   }
   return names
@@ -50,20 +63,36 @@ export function healthCommand(options: HealthOptions): Command {
       const args = [...argv]
       const formatArg = takeOption(args, '--format')
       const only = checkList(takeOption(args, '--only'), '--only')
-      const skip = [...(checkList(takeOption(args, '--skip'), '--skip') ?? []), ...(checkList(takeOption(args, '--exclude'), '--exclude') ?? [])]
+      const skip = [
+        ...(checkList(takeOption(args, '--skip'), '--skip') ?? []),
+        ...(checkList(takeOption(args, '--exclude'), '--exclude') ?? []),
+      ]
       const textfile = takeOption(args, '--textfile')
       const failOnArg = takeOption(args, '--fail-on')
       const verbose = takeFlag(args, '--verbose')
-      if (args.length) throw new UsageError(`unexpected argument '${args[0]}'`, 'Run `dbops health --help` for the options.')
+      if (args.length)
+        throw new UsageError(
+          `unexpected argument '${args[0]}'`,
+          'Run `dbops health --help` for the options.',
+        )
       const format: Format = (formatArg ?? (ctx.json ? 'json' : 'text')) as Format
-      if (!FORMATS.includes(format)) throw new UsageError(`--format: '${formatArg}' is not a format (text, json, nagios, prometheus)`)
-      if (ctx.json && format !== 'json') throw new UsageError(`--json and --format ${format} contradict each other`)
-      if (failOnArg !== undefined && !['critical', 'warning', 'never'].includes(failOnArg)) throw new UsageError(`--fail-on: '${failOnArg}' is not critical, warning or never`)
+      if (!FORMATS.includes(format))
+        throw new UsageError(
+          `--format: '${formatArg}' is not a format (text, json, nagios, prometheus)`,
+        )
+      if (ctx.json && format !== 'json')
+        throw new UsageError(`--json and --format ${format} contradict each other`)
+      if (failOnArg !== undefined && !['critical', 'warning', 'never'].includes(failOnArg))
+        throw new UsageError(`--fail-on: '${failOnArg}' is not critical, warning or never`)
       const failOn = (failOnArg ?? options.failOn) as HealthOptions['failOn']
 
       const report = await runHealth(ctx, options, { ...(only ? { only } : {}), skip })
       const file = textfile ?? options.prometheus.textfile
-      if (file) await writeTextfile(path.resolve(textfile ? process.cwd() : ctx.config.dir, file), renderPrometheus(report))
+      if (file)
+        await writeTextfile(
+          path.resolve(textfile ? process.cwd() : ctx.config.dir, file),
+          renderPrometheus(report),
+        )
       switch (format) {
         case 'json':
           ctx.printJson(report)

@@ -4,9 +4,24 @@ import { CATALOG, CONNECTION_CHECK_ID } from './checks/index.ts'
 import type { HealthOptions } from './options.ts'
 import { compare, formatValue } from './thresholds.ts'
 import { worstStatus } from './status.ts'
-import type { CheckContext, CheckDefinition, CheckOutcome, CheckResult, Finding, HealthReport, ServerInfo, Status, ThresholdOptions } from './types.ts'
+import type {
+  CheckContext,
+  CheckDefinition,
+  CheckOutcome,
+  CheckResult,
+  Finding,
+  HealthReport,
+  ServerInfo,
+  Status,
+  ThresholdOptions,
+} from './types.ts'
 import { SERVER_INFO_SQL, readServerInfo } from './checks/connection.ts'
-import { beginBounded, explainServerError, sessionTimeoutNote, type Timeouts } from './transaction.ts'
+import {
+  beginBounded,
+  explainServerError,
+  sessionTimeoutNote,
+  type Timeouts,
+} from './transaction.ts'
 
 export interface Selection {
   only?: string[]
@@ -31,7 +46,11 @@ export function selectChecks(options: HealthOptions, selection: Selection = {}):
  * statement_timeout` and `lock_timeout`, so it cannot queue behind DDL for longer than that.
  * Throws only when the run is interrupted (ctx.signal).
  */
-export async function runHealth(ctx: Context, options: HealthOptions, selection: Selection = {}): Promise<HealthReport> {
+export async function runHealth(
+  ctx: Context,
+  options: HealthOptions,
+  selection: Selection = {},
+): Promise<HealthReport> {
   const started = Date.now()
   const deadline = started + options.runTimeoutMs
   const selected = selectChecks(options, selection)
@@ -64,22 +83,51 @@ export async function runHealth(ctx: Context, options: HealthOptions, selection:
       else connectFailure = scrub((error as Error).message, secrets)
     }
     if (server) {
-      const result = await runOne(ctx, first, connectionCheck, options, server, deadline).catch((error: unknown) => {
-        if (ctx.signal.aborted) throw ctx.signal.reason
-        clients.length = 0 // the client is in doubt: destroy it, the workers take fresh ones
-        first.release(error instanceof Error ? error : new Error(String(error)))
-        return finish(connectionCheck, options, { status: 'critical', message: `the database stopped answering: ${scrub((error as Error).message, secrets)}` }, Date.now() - began)
-      })
+      const result = await runOne(ctx, first, connectionCheck, options, server, deadline).catch(
+        (error: unknown) => {
+          if (ctx.signal.aborted) throw ctx.signal.reason
+          clients.length = 0 // the client is in doubt: destroy it, the workers take fresh ones
+          first.release(error instanceof Error ? error : new Error(String(error)))
+          return finish(
+            connectionCheck,
+            options,
+            {
+              status: 'critical',
+              message: `the database stopped answering: ${scrub((error as Error).message, secrets)}`,
+            },
+            Date.now() - began,
+          )
+        },
+      )
       const note = sessionTimeoutNote(server, options.statementTimeoutMs)
       if (note && result.status !== 'critical') result.message += `; ${note}`
       result.durationMs = Date.now() - began
       results.set(connectionCheck.id, result)
     } else if (serverRefusal) {
-      results.set(connectionCheck.id, finish(connectionCheck, options, { status: 'unknown', message: `connected, but health's first query failed: ${serverRefusal}` }, Date.now() - began))
+      results.set(
+        connectionCheck.id,
+        finish(
+          connectionCheck,
+          options,
+          {
+            status: 'unknown',
+            message: `connected, but health's first query failed: ${serverRefusal}`,
+          },
+          Date.now() - began,
+        ),
+      )
     }
   }
   if (!server && !serverRefusal) {
-    results.set(connectionCheck.id, finish(connectionCheck, options, { status: 'critical', message: `cannot reach the database: ${connectFailure}` }, 0))
+    results.set(
+      connectionCheck.id,
+      finish(
+        connectionCheck,
+        options,
+        { status: 'critical', message: `cannot reach the database: ${connectFailure}` },
+        0,
+      ),
+    )
   }
 
   const queue = selected.filter((c) => c.id !== CONNECTION_CHECK_ID)
@@ -87,8 +135,11 @@ export async function runHealth(ctx: Context, options: HealthOptions, selection:
   const remote = queue.filter((c) => !c.local)
 
   if (!server) {
-    const why = serverRefusal ? `not checked: health's first query failed: ${serverRefusal}` : 'not checked: no connection to the database'
-    for (const check of remote) results.set(check.id, finish(check, options, { status: 'unknown', message: why }, 0))
+    const why = serverRefusal
+      ? `not checked: health's first query failed: ${serverRefusal}`
+      : 'not checked: no connection to the database'
+    for (const check of remote)
+      results.set(check.id, finish(check, options, { status: 'unknown', message: why }, 0))
   } else {
     let next = 0
     const worker = async (slot: number) => {
@@ -96,7 +147,18 @@ export async function runHealth(ctx: Context, options: HealthOptions, selection:
         const check = remote[next++]!
         if (ctx.signal.aborted) throw ctx.signal.reason
         if (Date.now() >= deadline) {
-          results.set(check.id, finish(check, options, { status: 'unknown', message: `not checked: the run's time budget (${options.runTimeoutMs} ms) was spent` }, 0))
+          results.set(
+            check.id,
+            finish(
+              check,
+              options,
+              {
+                status: 'unknown',
+                message: `not checked: the run's time budget (${options.runTimeoutMs} ms) was spent`,
+              },
+              0,
+            ),
+          )
           continue
         }
         let client = clients[slot]
@@ -106,24 +168,46 @@ export async function runHealth(ctx: Context, options: HealthOptions, selection:
             clients[slot] = client
           } catch (error) {
             if (ctx.signal.aborted) throw ctx.signal.reason
-            results.set(check.id, finish(check, options, { status: 'unknown', message: `not checked: ${scrub((error as Error).message, secrets)}` }, 0))
+            results.set(
+              check.id,
+              finish(
+                check,
+                options,
+                {
+                  status: 'unknown',
+                  message: `not checked: ${scrub((error as Error).message, secrets)}`,
+                },
+                0,
+              ),
+            )
             continue
           }
         }
         const began = Date.now()
-        const result = await runOne(ctx, client, check, options, server!, deadline).catch((error: unknown) => {
-          if (ctx.signal.aborted) throw ctx.signal.reason
-          // The client is unusable (connection lost, watchdog fired): drop it, take a new one next time.
-          clients[slot] = undefined as unknown as pg.PoolClient
-          client!.release(error instanceof Error ? error : new Error(String(error)))
-          return finish(check, options, { status: 'unknown', message: scrub((error as Error).message, secrets) }, Date.now() - began)
-        })
+        const result = await runOne(ctx, client, check, options, server!, deadline).catch(
+          (error: unknown) => {
+            if (ctx.signal.aborted) throw ctx.signal.reason
+            // The client is unusable (connection lost, watchdog fired): drop it, take a new one next time.
+            clients[slot] = undefined as unknown as pg.PoolClient
+            client!.release(error instanceof Error ? error : new Error(String(error)))
+            return finish(
+              check,
+              options,
+              { status: 'unknown', message: scrub((error as Error).message, secrets) },
+              Date.now() - began,
+            )
+          },
+        )
         result.durationMs = Date.now() - began
         results.set(check.id, result)
       }
     }
     try {
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, remote.length)) }, (_, i) => worker(i)))
+      await Promise.all(
+        Array.from({ length: Math.max(1, Math.min(options.concurrency, remote.length)) }, (_, i) =>
+          worker(i),
+        ),
+      )
     } finally {
       for (const c of clients) c?.release()
     }
@@ -134,16 +218,32 @@ export async function runHealth(ctx: Context, options: HealthOptions, selection:
   for (const check of local) {
     const began = Date.now()
     try {
-      const outcome = await check.run(makeContext(ctx, undefined, check, options, server, deadline, began))
+      const outcome = await check.run(
+        makeContext(ctx, undefined, check, options, server, deadline, began),
+      )
       results.set(check.id, finish(check, options, outcome, Date.now() - began))
     } catch (error) {
       if (ctx.signal.aborted) throw ctx.signal.reason
-      results.set(check.id, finish(check, options, { status: 'unknown', message: `the check failed: ${scrub((error as Error).message, secrets)}` }, Date.now() - began))
+      results.set(
+        check.id,
+        finish(
+          check,
+          options,
+          {
+            status: 'unknown',
+            message: `the check failed: ${scrub((error as Error).message, secrets)}`,
+          },
+          Date.now() - began,
+        ),
+      )
     }
   }
 
-
-  const ordered = CATALOG.filter((c) => results.has(c.id) && (c.id !== CONNECTION_CHECK_ID || selected.includes(c) || results.get(c.id)!.status !== 'ok')).map((c) => results.get(c.id)!)
+  const ordered = CATALOG.filter(
+    (c) =>
+      results.has(c.id) &&
+      (c.id !== CONNECTION_CHECK_ID || selected.includes(c) || results.get(c.id)!.status !== 'ok'),
+  ).map((c) => results.get(c.id)!)
   const counts: Record<Status, number> = { ok: 0, warning: 0, critical: 0, unknown: 0, skipped: 0 }
   for (const r of ordered) counts[r.status]++
   const report: HealthReport = {
@@ -168,7 +268,10 @@ async function acquire(ctx: Context): Promise<pg.PoolClient> {
 /** A check's statement_timeout (its own, else the run's, never past the run's deadline) and lock_timeout. */
 function checkTimeouts(options: HealthOptions, check: CheckDefinition, deadline: number): Timeouts {
   const own = options.checks[check.id as keyof HealthOptions['checks']] as ThresholdOptions
-  const statement = Math.max(1, Math.min(own.timeoutMs ?? options.statementTimeoutMs, deadline - Date.now()))
+  const statement = Math.max(
+    1,
+    Math.min(own.timeoutMs ?? options.statementTimeoutMs, deadline - Date.now()),
+  )
   return { statement, lock: Math.min(options.lockTimeoutMs, statement) }
 }
 
@@ -186,7 +289,14 @@ async function readServer(client: pg.PoolClient, timeouts: Timeouts): Promise<Se
 }
 
 /** One database check inside its own read-only transaction, bounded by its timeouts. */
-async function runOne(ctx: Context, client: pg.PoolClient, check: CheckDefinition, options: HealthOptions, server: ServerInfo, deadline: number): Promise<CheckResult> {
+async function runOne(
+  ctx: Context,
+  client: pg.PoolClient,
+  check: CheckDefinition,
+  options: HealthOptions,
+  server: ServerInfo,
+  deadline: number,
+): Promise<CheckResult> {
   const timeouts = checkTimeouts(options, check, deadline)
   const { statement } = timeouts
   const began = Date.now()
@@ -195,7 +305,9 @@ async function runOne(ctx: Context, client: pg.PoolClient, check: CheckDefinitio
   ctx.signal.addEventListener('abort', cancel, { once: true })
   try {
     await beginBounded(client, timeouts)
-    const work = check.run(makeContext(ctx, client, check, options, server, began + statement, began))
+    const work = check.run(
+      makeContext(ctx, client, check, options, server, began + statement, began),
+    )
     work.catch(() => {}) // when the watchdog wins, the late failure of the abandoned check is expected
     // The server enforces statement_timeout per statement; this bounds the whole check
     // (several statements, or a server that stopped answering) on the client side.
@@ -220,7 +332,15 @@ async function runOne(ctx: Context, client: pg.PoolClient, check: CheckDefinitio
   }
 }
 
-function makeContext(ctx: Context, client: pg.PoolClient | undefined, check: CheckDefinition, options: HealthOptions, server: ServerInfo | undefined, checkDeadline: number, began: number): CheckContext<any> {
+function makeContext(
+  ctx: Context,
+  client: pg.PoolClient | undefined,
+  check: CheckDefinition,
+  options: HealthOptions,
+  server: ServerInfo | undefined,
+  checkDeadline: number,
+  began: number,
+): CheckContext<any> {
   const own = options.checks[check.id as keyof HealthOptions['checks']] as ThresholdOptions
   const until = Math.min(checkDeadline, began + (own.timeoutMs ?? options.statementTimeoutMs))
   return {
@@ -239,14 +359,42 @@ function makeContext(ctx: Context, client: pg.PoolClient | undefined, check: Che
 }
 
 /** Applies thresholds, fills defaults and cuts the listing: the outcome becomes a result. */
-export function finish(check: CheckDefinition, options: HealthOptions, outcome: CheckOutcome, durationMs: number): CheckResult {
+export function finish(
+  check: CheckDefinition,
+  options: HealthOptions,
+  outcome: CheckOutcome,
+  durationMs: number,
+): CheckResult {
   const own = options.checks[check.id as keyof HealthOptions['checks']] as ThresholdOptions
   const direction = check.direction ?? 'above'
-  const findings: Finding[] = (outcome.findings ?? []).map((f) => ({ ...f, status: f.status ?? compare(f.value, own.warning, own.critical, direction) }))
-  const worstFinding = findings.reduce<number | null>((acc, f) => (f.value === null ? acc : acc === null ? f.value : direction === 'above' ? Math.max(acc, f.value) : Math.min(acc, f.value)), null)
-  const value = outcome.value !== undefined ? outcome.value : (worstFinding ?? (findings.length ? null : 0))
-  let status: Status = outcome.status ?? worstStatus([compare(value, own.warning, own.critical, direction), ...findings.map((f) => f.status!)])
-  let message = outcome.message ?? (findings.length ? `${outcome.total ?? findings.length} found; worst ${formatValue(value, check.unit)}` : 'nothing to report')
+  const findings: Finding[] = (outcome.findings ?? []).map((f) => ({
+    ...f,
+    status: f.status ?? compare(f.value, own.warning, own.critical, direction),
+  }))
+  const worstFinding = findings.reduce<number | null>(
+    (acc, f) =>
+      f.value === null
+        ? acc
+        : acc === null
+          ? f.value
+          : direction === 'above'
+            ? Math.max(acc, f.value)
+            : Math.min(acc, f.value),
+    null,
+  )
+  const value =
+    outcome.value !== undefined ? outcome.value : (worstFinding ?? (findings.length ? null : 0))
+  let status: Status =
+    outcome.status ??
+    worstStatus([
+      compare(value, own.warning, own.critical, direction),
+      ...findings.map((f) => f.status!),
+    ])
+  let message =
+    outcome.message ??
+    (findings.length
+      ? `${outcome.total ?? findings.length} found; worst ${formatValue(value, check.unit)}`
+      : 'nothing to report')
   let reason: string | undefined
   if (outcome.unknownReason) {
     message += `; ${outcome.unknownReason}`
@@ -260,13 +408,18 @@ export function finish(check: CheckDefinition, options: HealthOptions, outcome: 
     status,
     value: status === 'skipped' ? null : value,
     unit: check.unit,
-    display: status === 'skipped' || (status === 'unknown' && !outcome.findings) ? '-' : formatValue(value, check.unit),
+    display:
+      status === 'skipped' || (status === 'unknown' && !outcome.findings)
+        ? '-'
+        : formatValue(value, check.unit),
     thresholds: { warning: own.warning, critical: own.critical, direction },
     message,
     findings: findings.slice(0, options.limit),
     total: outcome.total ?? findings.length,
     durationMs,
-    ...(status === 'warning' || status === 'critical' || status === 'unknown' ? { hint: check.hint } : {}),
+    ...(status === 'warning' || status === 'critical' || status === 'unknown'
+      ? { hint: check.hint }
+      : {}),
     ...(reason ? { reason } : {}),
   }
 }

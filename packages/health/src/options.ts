@@ -30,13 +30,19 @@ function checkSchema(check: (typeof CATALOG)[number]) {
 
 const checkNames = z.array(z.string()).superRefine((names, ctx) => {
   for (const name of names) {
-    if (!CHECK_IDS.includes(name)) ctx.addIssue({ code: 'custom', message: `unknown check '${name}' (checks: ${CHECK_IDS.join(', ')})` })
+    if (!CHECK_IDS.includes(name))
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown check '${name}' (checks: ${CHECK_IDS.join(', ')})`,
+      })
   }
 })
 
 export const healthOptionsSchema = z.strictObject({
   /** Per check: enabled, warning, critical (with units: '5m', '90%', '100MB'), timeoutMs and its own options. */
-  checks: z.strictObject(Object.fromEntries(CATALOG.map((c) => [c.id, checkSchema(c).prefault({})]))).prefault({}),
+  checks: z
+    .strictObject(Object.fromEntries(CATALOG.map((c) => [c.id, checkSchema(c).prefault({})])))
+    .prefault({}),
   /** Run only these checks. */
   only: checkNames.optional(),
   /** Never run these checks. */

@@ -23,21 +23,37 @@ export default definePlugin({
       run: async (ctx, io) => {
         io.output('running the health checks…')
         const report = await runHealth(ctx, options)
-        if (options.prometheus.textfile) await writeTextfile(path.resolve(api.configDir, options.prometheus.textfile), renderPrometheus(report))
+        if (options.prometheus.textfile)
+          await writeTextfile(
+            path.resolve(api.configDir, options.prometheus.textfile),
+            renderPrometheus(report),
+          )
         const unrecorded = await recordHistory(ctx, report, options.history)
         const historyLine = unrecorded ? `\n  history not recorded: ${unrecorded}` : ''
         if (fails(report.status, options.failOn)) {
-          const bad = report.checks.filter((r) => r.status === 'critical' || (options.failOn === 'warning' && r.status !== 'ok' && r.status !== 'skipped'))
-          const error = new DbopsError('HEALTH_CRITICAL', `health: ${summarizeReport(report)}\n${bad.map((r) => `  ${r.status.toUpperCase()} ${r.check}: ${r.message}`).join('\n')}${historyLine}`, {
-            hint: 'Run `dbops health` for the objects concerned and a hint for each check.',
-          })
+          const bad = report.checks.filter(
+            (r) =>
+              r.status === 'critical' ||
+              (options.failOn === 'warning' && r.status !== 'ok' && r.status !== 'skipped'),
+          )
+          const error = new DbopsError(
+            'HEALTH_CRITICAL',
+            `health: ${summarizeReport(report)}\n${bad.map((r) => `  ${r.status.toUpperCase()} ${r.check}: ${r.message}`).join('\n')}${historyLine}`,
+            {
+              hint: 'Run `dbops health` for the objects concerned and a hint for each check.',
+            },
+          )
           // The run report keeps the whole health report as the failed step's result.
           throw Object.assign(error, { result: report })
         }
         if (unrecorded) {
-          const error = new DbopsError('HEALTH_HISTORY_FAILED', `health: ${summarizeReport(report)}, but the results could not be recorded in the history: ${unrecorded}`, {
-            hint: 'The role needs CREATE on the database (for the dbops schema) or a writable history.url; set history: false in the health options to record nothing.',
-          })
+          const error = new DbopsError(
+            'HEALTH_HISTORY_FAILED',
+            `health: ${summarizeReport(report)}, but the results could not be recorded in the history: ${unrecorded}`,
+            {
+              hint: 'The role needs CREATE on the database (for the dbops schema) or a writable history.url; set history: false in the health options to record nothing.',
+            },
+          )
           throw Object.assign(error, { result: report })
         }
         return report

@@ -10,4 +10,9 @@ export function worstStatus(statuses: Iterable<Status>): Exclude<Status, 'skippe
 }
 
 /** Nagios plugin exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
-export const NAGIOS_CODE: Record<Exclude<Status, 'skipped'>, number> = { ok: 0, warning: 1, critical: 2, unknown: 3 }
+export const NAGIOS_CODE: Record<Exclude<Status, 'skipped'>, number> = {
+  ok: 0,
+  warning: 1,
+  critical: 2,
+  unknown: 3,
+}

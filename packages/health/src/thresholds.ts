@@ -7,13 +7,28 @@ import { formatBytes, formatDuration } from 'dbops/plugin'
  */
 export type Unit = 'seconds' | 'ms' | 'percent' | 'bytes' | 'count' | 'rate' | 'version'
 
-const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, sec: 1, m: 60, min: 60, h: 3600, d: 86400 }
-const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 }
+const DURATION_UNITS: Record<string, number> = {
+  ms: 0.001,
+  s: 1,
+  sec: 1,
+  m: 60,
+  min: 60,
+  h: 3600,
+  d: 86400,
+}
+const BYTE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1024,
+  mb: 1024 ** 2,
+  gb: 1024 ** 3,
+  tb: 1024 ** 4,
+}
 
 /** Parses one threshold written in `unit`; throws a sentence when it does not parse. */
 export function parseThreshold(input: number | string, unit: Unit): number {
   if (typeof input === 'number') {
-    if (!Number.isFinite(input) || input < 0) throw new Error(`${input} is not a usable threshold (expected a non-negative number)`)
+    if (!Number.isFinite(input) || input < 0)
+      throw new Error(`${input} is not a usable threshold (expected a non-negative number)`)
     return input
   }
   const text = input.trim().toLowerCase()
@@ -32,7 +47,8 @@ export function parseThreshold(input: number | string, unit: Unit): number {
     return n * factor
   }
   if (unit === 'percent') {
-    if (suffix !== '' && suffix !== '%') throw new Error(`'${input}' is not a ${describeUnit(unit)}`)
+    if (suffix !== '' && suffix !== '%')
+      throw new Error(`'${input}' is not a ${describeUnit(unit)}`)
     if (n > 100) throw new Error(`'${input}' is more than 100%`)
     return n
   }
@@ -68,9 +84,15 @@ export function thresholdSchema(unit: Unit) {
 }
 
 /** Status of one value against warning/critical thresholds. */
-export function compare(value: number | null, warning: number | null, critical: number | null, direction: 'above' | 'below'): 'ok' | 'warning' | 'critical' {
+export function compare(
+  value: number | null,
+  warning: number | null,
+  critical: number | null,
+  direction: 'above' | 'below',
+): 'ok' | 'warning' | 'critical' {
   if (value === null || Number.isNaN(value)) return 'ok'
-  const breaches = (limit: number | null) => limit !== null && (direction === 'above' ? value >= limit : value <= limit)
+  const breaches = (limit: number | null) =>
+    limit !== null && (direction === 'above' ? value >= limit : value <= limit)
   if (breaches(critical)) return 'critical'
   if (breaches(warning)) return 'warning'
   return 'ok'

@@ -50,7 +50,10 @@ export interface ServerInfo {
 
 export interface CheckContext<O = Record<string, unknown>> {
   /** Runs a statement inside this check's read-only transaction (its statement_timeout and lock_timeout apply). */
-  sql<R extends pg.QueryResultRow = Record<string, any>>(text: string, params?: unknown[]): Promise<R[]>
+  sql<R extends pg.QueryResultRow = Record<string, any>>(
+    text: string,
+    params?: unknown[],
+  ): Promise<R[]>
   /** The client of this check, for checks that need savepoints. */
   client: pg.ClientBase
   server: ServerInfo

@@ -19,8 +19,15 @@ export default defineConfig({
   })
 }
 
-export async function healthJson(dir: string, url: string, args: string[] = []): Promise<{ code: number | null; report: HealthReport; stderr: string; stdout: string }> {
-  const r = await runCli(['health', '--format', 'json', ...args], { cwd: dir, env: { DATABASE_URL: url } })
+export async function healthJson(
+  dir: string,
+  url: string,
+  args: string[] = [],
+): Promise<{ code: number | null; report: HealthReport; stderr: string; stdout: string }> {
+  const r = await runCli(['health', '--format', 'json', ...args], {
+    cwd: dir,
+    env: { DATABASE_URL: url },
+  })
   let report: HealthReport
   try {
     report = JSON.parse(r.stdout) as HealthReport
@@ -32,7 +39,8 @@ export async function healthJson(dir: string, url: string, args: string[] = []):
 
 export function result(report: HealthReport, check: string) {
   const r = report.checks.find((c) => c.check === check)
-  if (!r) throw new Error(`no result for ${check} in ${report.checks.map((c) => c.check).join(', ')}`)
+  if (!r)
+    throw new Error(`no result for ${check} in ${report.checks.map((c) => c.check).join(', ')}`)
   return r
 }
 
@@ -44,7 +52,11 @@ export async function session(db: TestDatabase, url = db.url): Promise<pg.Client
   return client
 }
 
-export async function waitFor(predicate: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(
+  predicate: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const until = Date.now() + timeoutMs
   while (Date.now() < until) {
     if (await predicate()) return

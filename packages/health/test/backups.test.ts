@@ -3,7 +3,12 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { createTestDatabase, makeWorkdir, runCli, type TestDatabase } from '../../../test/harness/index.ts'
+import {
+  createTestDatabase,
+  makeWorkdir,
+  runCli,
+  type TestDatabase,
+} from '../../../test/harness/index.ts'
 import { healthJson, result } from './_setup.ts'
 
 let db: TestDatabase
@@ -43,7 +48,10 @@ test('a new install with no backup yet: backup_freshness is a WARNING that says 
   assert.is(r.status, 'warning', r.message)
   assert.match(r.message, /^local: no backup yet of health_backups_\w+: run the backup pipeline/)
   assert.is(code, 0)
-  const text = await runCli(['health', '--only', 'backup_freshness'], { cwd: p.dir, env: { DATABASE_URL: db.url } })
+  const text = await runCli(['health', '--only', 'backup_freshness'], {
+    cwd: p.dir,
+    env: { DATABASE_URL: db.url },
+  })
   assert.is(text.code, 0, text.stdout + text.stderr)
   assert.match(text.stdout, /WARN\s+backup_freshness .*no backup yet/)
 })
@@ -56,7 +64,10 @@ test('a destination holding only a backup that never finished (no manifest) is C
   const { report, code } = await healthJson(p.dir, db.url, ['--only', 'backup_freshness'])
   const r = result(report, 'backup_freshness')
   assert.is(r.status, 'critical', r.message)
-  assert.match(r.message, /no finished backup set of .*: 1 folder\(s\) of backups that never finished or cannot be read/)
+  assert.match(
+    r.message,
+    /no finished backup set of .*: 1 folder\(s\) of backups that never finished or cannot be read/,
+  )
   assert.is(code, 1)
 })
 
@@ -66,7 +77,8 @@ test('a destination whose only set is damaged (its dump deleted) is CRITICAL, no
   assert.is(backup.code, 0, backup.stderr)
   const setsDir = path.join(p.dir, 'backups', db.name)
   const [set] = await readdir(setsDir)
-  for (const file of await readdir(path.join(setsDir, set!))) if (file !== 'manifest.json') await rm(path.join(setsDir, set!, file))
+  for (const file of await readdir(path.join(setsDir, set!)))
+    if (file !== 'manifest.json') await rm(path.join(setsDir, set!, file))
   const { report, code } = await healthJson(p.dir, db.url, ['--only', 'backup_freshness'])
   const r = result(report, 'backup_freshness')
   assert.is(r.status, 'critical', r.message)

@@ -1,7 +1,12 @@
 // index_bloat and `reindex:plan` make one estimate, deduplication-aware (issue 12 §2).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, makeWorkdir, runCli, type TestDatabase } from '../../../test/harness/index.ts'
+import {
+  createTestDatabase,
+  makeWorkdir,
+  runCli,
+  type TestDatabase,
+} from '../../../test/harness/index.ts'
 import { makeDedupTables } from '../../reindex/test/_fixtures.ts'
 import type { HealthReport } from '../src/types.ts'
 import { healthJson, result } from './_setup.ts'
@@ -15,7 +20,9 @@ test.before(async () => {
   db = await createTestDatabase('health_bloat_dedup')
   await makeDedupTables(db)
   await db.query(`create role ${reader} login password '${readerPassword}'`)
-  await db.query(`grant connect on database "${db.name}" to ${reader}; grant select on posts to ${reader}`)
+  await db.query(
+    `grant connect on database "${db.name}" to ${reader}; grant select on posts to ${reader}`,
+  )
   project = await makeWorkdir({
     'dbops.config.ts': `import { defineConfig } from 'dbops'
 import health from '@dbops/health'
@@ -33,7 +40,11 @@ export default defineConfig({
 })
 test.after(async () => {
   await project?.remove()
-  await db.query(`revoke all on posts from ${reader}; revoke connect on database "${db.name}" from ${reader}`).catch(() => {})
+  await db
+    .query(
+      `revoke all on posts from ${reader}; revoke connect on database "${db.name}" from ${reader}`,
+    )
+    .catch(() => {})
   await db.query(`drop role if exists ${reader}`).catch(() => {})
   await db?.drop()
 })
@@ -50,14 +61,22 @@ test('index_bloat finds the churned deduplicated index, not the fresh one, with 
   assert.is(check.status, 'warning', check.message)
   const by = Object.fromEntries(check.findings.map((f) => [f.object, f]))
   assert.ok(by.posts_org_status_idx, JSON.stringify(check.findings))
-  assert.match(by.posts_org_status_idx!.detail!, /wasted \((6|7)\d%\) on posts; deduplicated when rebuilt, ~\d+ rows per key/)
+  assert.match(
+    by.posts_org_status_idx!.detail!,
+    /wasted \((6|7)\d%\) on posts; deduplicated when rebuilt, ~\d+ rows per key/,
+  )
   assert.ok(by.posts_pkey, JSON.stringify(check.findings))
   assert.not.match(by.posts_pkey!.detail!, /deduplicated/)
   assert.is(by.posts_status_idx, undefined)
 
-  const plan = await runCli(['reindex', 'plan', '--json'], { cwd: project.dir, env: { DATABASE_URL: db.url } })
+  const plan = await runCli(['reindex', 'plan', '--json'], {
+    cwd: project.dir,
+    env: { DATABASE_URL: db.url },
+  })
   assert.is(plan.code, 0, plan.stderr)
-  const decisions = Object.fromEntries((JSON.parse(plan.stdout) as { indexes: Decision[] }).indexes.map((d) => [d.index, d]))
+  const decisions = Object.fromEntries(
+    (JSON.parse(plan.stdout) as { indexes: Decision[] }).indexes.map((d) => [d.index, d]),
+  )
   for (const name of ['posts_org_status_idx', 'posts_pkey']) {
     assert.is(decisions[name]!.action, 'rebuild', name)
     assert.is(by[name]!.value, decisions[name]!.bloatBytes, `${name}: health and the planner agree`)
@@ -67,7 +86,9 @@ test('index_bloat finds the churned deduplicated index, not the fresh one, with 
 
 test('a role that reads pg_stats rather than pg_statistic gets the same estimate', async () => {
   const asSuperuser = await indexBloat(db.url)
-  const asReader = await indexBloat(`postgres://${reader}:${encodeURIComponent(readerPassword)}@127.0.0.1:${db.cluster.port}/${db.name}`)
+  const asReader = await indexBloat(
+    `postgres://${reader}:${encodeURIComponent(readerPassword)}@127.0.0.1:${db.cluster.port}/${db.name}`,
+  )
   assert.equal(asReader.findings, asSuperuser.findings)
 })
 

@@ -81,9 +81,13 @@ async function setUp() {
   await db.query('select pg_stat_force_next_flush()') // the delete must count before ANALYZE, not after
   await db.query('vacuum analyze bloat')
   // dead tuples autovacuum is not allowed to clean
-  await db.query(`create table dead (id int) with (autovacuum_enabled = false); insert into dead select generate_series(1, 5000); delete from dead`)
+  await db.query(
+    `create table dead (id int) with (autovacuum_enabled = false); insert into dead select generate_series(1, 5000); delete from dead`,
+  )
   // statistics gone stale: half the rows deleted after ANALYZE
-  await db.query(`create table stale_t (id int primary key) with (autovacuum_enabled = false); insert into stale_t select generate_series(1, 60000)`)
+  await db.query(
+    `create table stale_t (id int primary key) with (autovacuum_enabled = false); insert into stale_t select generate_series(1, 60000)`,
+  )
   await db.query('analyze stale_t')
   await db.query('delete from stale_t where id % 2 = 0')
   // a corrupt index amcheck can prove: an "immutable" function that changed its mind
@@ -93,7 +97,10 @@ async function setUp() {
     create or replace function lie_f(int) returns int language sql immutable as 'select -$1'`)
   // an invalid index: a unique index built concurrently over duplicates fails and stays
   await db.query(`create table inv (x int); insert into inv values (1), (1)`)
-  await db.query('create unique index concurrently inv_x_uq on inv (x)').then(() => assert.unreachable('the build should fail'), () => {})
+  await db.query('create unique index concurrently inv_x_uq on inv (x)').then(
+    () => assert.unreachable('the build should fail'),
+    () => {},
+  )
   // sequential scans on a big table, and statements slow on average
   for (let i = 0; i < 3; i++) await db.query(`select count(*) from bloat where pad = 'y'`)
   for (let i = 0; i < 4; i++) await db.query('select pg_sleep(0.03)')
@@ -122,9 +129,32 @@ async function setUp() {
   await snapshot.query('begin isolation level repeatable read')
   await snapshot.query('select 1')
   void builder.query('create index concurrently building_x on building (x)').catch(() => {})
-  await waitFor(async () => (await db.query(`select 1 from pg_stat_progress_create_index p join pg_class c on c.oid = p.relid where c.relname = 'building' and p.phase like 'waiting%'`)).rowCount === 1, 'the concurrent build to wait')
-  assert.is((await db.query(`select 1 from pg_index where indexrelid = 'building_x'::regclass and not indisvalid`)).rowCount, 1)
-  await waitFor(async () => (await db.query(`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like 'update blk%' and datname = current_database()`)).rowCount === 1, 'the blocked update')
+  await waitFor(
+    async () =>
+      (
+        await db.query(
+          `select 1 from pg_stat_progress_create_index p join pg_class c on c.oid = p.relid where c.relname = 'building' and p.phase like 'waiting%'`,
+        )
+      ).rowCount === 1,
+    'the concurrent build to wait',
+  )
+  assert.is(
+    (
+      await db.query(
+        `select 1 from pg_index where indexrelid = 'building_x'::regclass and not indisvalid`,
+      )
+    ).rowCount,
+    1,
+  )
+  await waitFor(
+    async () =>
+      (
+        await db.query(
+          `select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like 'update blk%' and datname = current_database()`,
+        )
+      ).rowCount === 1,
+    'the blocked update',
+  )
 
   project = await healthProject(OPTIONS, `storage: { local: { dir: './backups' } },`)
   // an old backup set: the manifest says it finished three days ago
@@ -132,11 +162,22 @@ async function setUp() {
   const setDir = path.join(project.dir, 'backups', db.name, '20261122T020000Z-abcd')
   await mkdir(setDir, { recursive: true })
   await writeFile(path.join(setDir, 'dump.pgdump'), 'x')
-  await writeFile(path.join(setDir, 'manifest.json'), JSON.stringify({
-    manifestVersion: 1, id: '20261122T020000Z-abcd', database: db.name, startedAt: finished, finishedAt: finished,
-    serverVersion: '15', pgDumpVersion: '15', format: 'custom', compression: { algorithm: 'none' }, encryption: null,
-    objects: [{ name: 'dump.pgdump', role: 'dump', size: 1, sha256: 'a'.repeat(64) }],
-  }))
+  await writeFile(
+    path.join(setDir, 'manifest.json'),
+    JSON.stringify({
+      manifestVersion: 1,
+      id: '20261122T020000Z-abcd',
+      database: db.name,
+      startedAt: finished,
+      finishedAt: finished,
+      serverVersion: '15',
+      pgDumpVersion: '15',
+      format: 'custom',
+      compression: { algorithm: 'none' },
+      encryption: null,
+      objects: [{ name: 'dump.pgdump', role: 'dump', size: 1, sha256: 'a'.repeat(64) }],
+    }),
+  )
   await sleep(1300) // past the 1 s thresholds of the session checks
   const run = await healthJson(project.dir, db.passwordUrl)
   report = run.report
@@ -144,7 +185,11 @@ async function setUp() {
 }
 
 test.after(async () => {
-  await db.query(`select pg_cancel_backend(pid) from pg_stat_activity where application_name = 'health-test' and datname = current_database()`).catch(() => {})
+  await db
+    .query(
+      `select pg_cancel_backend(pid) from pg_stat_activity where application_name = 'health-test' and datname = current_database()`,
+    )
+    .catch(() => {})
   for (const s of sessions) await s.end().catch(() => {})
   await db.query(`rollback prepared '${gid}'`).catch(() => {})
   await db.query(`select pg_drop_replication_slot('${slot}')`).catch(() => {})
@@ -161,38 +206,61 @@ test('a critical finding makes `dbops health` exit 1 and the report says CRITICA
 test('invalid index from a failed concurrent build', () => {
   const r = result(report, 'invalid_indexes')
   assert.is(r.status, 'warning')
-  assert.ok(r.findings.some((f) => f.object === 'inv_x_uq' && /uniqueness is NOT enforced/.test(f.detail!) && /CREATE INDEX CONCURRENTLY/.test(f.detail!)), JSON.stringify(r.findings))
+  assert.ok(
+    r.findings.some(
+      (f) =>
+        f.object === 'inv_x_uq' &&
+        /uniqueness is NOT enforced/.test(f.detail!) &&
+        /CREATE INDEX CONCURRENTLY/.test(f.detail!),
+    ),
+    JSON.stringify(r.findings),
+  )
 })
 
 test('an index being built concurrently right now is not reported as invalid', () => {
   const r = result(report, 'invalid_indexes')
-  assert.not.ok(r.findings.some((f) => f.object === 'building_x'), JSON.stringify(r.findings))
+  assert.not.ok(
+    r.findings.some((f) => f.object === 'building_x'),
+    JSON.stringify(r.findings),
+  )
 })
 
 test('redundant index: a prefix of another index of the same table', () => {
   const r = result(report, 'duplicate_indexes')
   assert.is(r.status, 'warning')
-  assert.equal(r.findings.map((f) => f.object), ['dup_a'])
+  assert.equal(
+    r.findings.map((f) => f.object),
+    ['dup_a'],
+  )
   assert.match(r.findings[0]!.detail!, /dup_a_b/)
 })
 
 test('foreign key without an index (and not the one that has one)', () => {
   const r = result(report, 'fk_without_index')
   assert.is(r.status, 'warning')
-  assert.equal(r.findings.map((f) => f.object), ['child.child_parent_id_fkey'])
+  assert.equal(
+    r.findings.map((f) => f.object),
+    ['child.child_parent_id_fkey'],
+  )
   assert.match(r.findings[0]!.detail!, /CREATE INDEX CONCURRENTLY ON child \(parent_id\)/)
 })
 
 test('NOT VALID constraint', () => {
   const r = result(report, 'not_valid_constraints')
   assert.is(r.status, 'warning')
-  assert.equal(r.findings.map((f) => f.object), ['child.child_id_positive'])
+  assert.equal(
+    r.findings.map((f) => f.object),
+    ['child.child_id_positive'],
+  )
 })
 
 test('disabled trigger is critical by default (check_postgres 1/1)', () => {
   const r = result(report, 'disabled_triggers')
   assert.is(r.status, 'critical')
-  assert.equal(r.findings.map((f) => f.object), ['parent.audit'])
+  assert.equal(
+    r.findings.map((f) => f.object),
+    ['parent.audit'],
+  )
 })
 
 test('sequences near exhaustion: the column type limits a bigint sequence; a serial at 96% is critical', () => {
@@ -209,7 +277,10 @@ test('sequences near exhaustion: the column type limits a bigint sequence; a ser
 test('idle in transaction: the session holding the row lock', () => {
   const r = result(report, 'idle_in_transaction')
   assert.is(r.status, 'warning')
-  assert.ok(r.findings.some((f) => /health-test/.test(f.object) && /update blk/.test(f.detail!)), JSON.stringify(r.findings))
+  assert.ok(
+    r.findings.some((f) => /health-test/.test(f.object) && /update blk/.test(f.detail!)),
+    JSON.stringify(r.findings),
+  )
 })
 
 test('blocked query and who blocks it', () => {
@@ -217,7 +288,12 @@ test('blocked query and who blocks it', () => {
   assert.is(r.status, 'warning')
   const update = r.findings.find((f) => /update blk set x = 3/.test(f.detail!))!
   const holderPid = (sessions[0] as unknown as { processID: number }).processID
-  assert.match(update.detail!, new RegExp(`waits for transactionid lock, blocked by pid ${holderPid} \\(postgres, idle in transaction\\)`))
+  assert.match(
+    update.detail!,
+    new RegExp(
+      `waits for transactionid lock, blocked by pid ${holderPid} \\(postgres, idle in transaction\\)`,
+    ),
+  )
   // The concurrent index build waits for older snapshots: also a blocked session. On the
   // shared test cluster the snapshot it waits for first may be another suite's session, so
   // only the kind of wait is asserted, not which session it names.
@@ -228,7 +304,11 @@ test('blocked query and who blocks it', () => {
 test('long-running query and long transaction', () => {
   assert.ok(result(report, 'long_queries').findings.some((f) => /pg_sleep\(30\)/.test(f.detail!)))
   assert.is(result(report, 'long_queries').status, 'warning')
-  assert.ok(result(report, 'long_transactions').findings.some((f) => /update blk set x = 2/.test(f.detail!)))
+  assert.ok(
+    result(report, 'long_transactions').findings.some((f) =>
+      /update blk set x = 2/.test(f.detail!),
+    ),
+  )
 })
 
 test('prepared transaction older than 1 s is a warning (check_postgres 1 s / 30 s)', () => {
@@ -247,16 +327,25 @@ test('inactive replication slot is critical', () => {
 test('unused indexes, sequential scans, slow statements', () => {
   assert.ok(result(report, 'unused_indexes').findings.some((f) => f.object === 'dup_a_b'))
   const seq = result(report, 'seq_scans')
-  assert.ok(seq.findings.some((f) => f.object === 'bloat'), JSON.stringify(seq))
+  assert.ok(
+    seq.findings.some((f) => f.object === 'bloat'),
+    JSON.stringify(seq),
+  )
   const slow = result(report, 'slow_queries')
   assert.is(slow.status, 'warning')
-  assert.ok(slow.findings.some((f) => /pg_sleep/.test(f.detail!)), JSON.stringify(slow.findings))
+  assert.ok(
+    slow.findings.some((f) => /pg_sleep/.test(f.detail!)),
+    JSON.stringify(slow.findings),
+  )
 })
 
 test('bloat estimates find the table and index that lost 90% of their rows', () => {
   const table = result(report, 'table_bloat')
   assert.is(table.status, 'warning', table.message)
-  assert.equal(table.findings.map((f) => f.object), ['bloat'])
+  assert.equal(
+    table.findings.map((f) => f.object),
+    ['bloat'],
+  )
   assert.ok(table.findings[0]!.value! > 4 * 1024 * 1024)
   const index = result(report, 'index_bloat')
   assert.is(index.status, 'warning', index.message)
@@ -267,7 +356,12 @@ test('bloat estimates find the table and index that lost 90% of their rows', () 
 })
 
 test('vacuum and analyze: dead tuples autovacuum may not clean', () => {
-  assert.ok(result(report, 'vacuum').findings.some((f) => f.object === 'dead' && /5,000 dead tuples/.test(f.detail!)), JSON.stringify(result(report, 'vacuum')))
+  assert.ok(
+    result(report, 'vacuum').findings.some(
+      (f) => f.object === 'dead' && /5,000 dead tuples/.test(f.detail!),
+    ),
+    JSON.stringify(result(report, 'vacuum')),
+  )
   assert.ok(result(report, 'analyze').findings.some((f) => f.object === 'dead'))
 })
 
@@ -281,14 +375,29 @@ test('amcheck finds the corrupt index (heapallindexed) and passes the sound one'
   const r = result(report, 'amcheck')
   assert.is(r.status, 'critical')
   assert.match(r.message, /^2 of 2 index\(es\) verified, 1 corrupt/)
-  assert.equal(r.findings.map((f) => f.object), ['lie_idx'])
+  assert.equal(
+    r.findings.map((f) => f.object),
+    ['lie_idx'],
+  )
   assert.match(r.findings[0]!.detail!, /on lie: heap tuple .* lacks matching index tuple/)
 })
 
 test('checks with nothing to report are OK; not-applicable ones are skipped, not unknown', () => {
-  for (const id of ['connection', 'version', 'connections', 'xid_wraparound', 'mxid_wraparound', 'pool']) assert.is(result(report, id).status, 'ok', id)
+  for (const id of [
+    'connection',
+    'version',
+    'connections',
+    'xid_wraparound',
+    'mxid_wraparound',
+    'pool',
+  ])
+    assert.is(result(report, id).status, 'ok', id)
   assert.is(result(report, 'replication_lag').status, 'skipped')
-  assert.is(report.counts.unknown, 0, JSON.stringify(report.checks.filter((c) => c.status === 'unknown')))
+  assert.is(
+    report.counts.unknown,
+    0,
+    JSON.stringify(report.checks.filter((c) => c.status === 'unknown')),
+  )
 })
 
 test.run()

@@ -62,14 +62,24 @@ test.after(async () => {
   await db.drop()
 })
 
-const check = () => ({ sql: async (text: string, params?: unknown[]) => (await client.query(text, params as unknown[])).rows, ctx: { signal: new AbortController().signal } }) as any
+const check = () =>
+  ({
+    sql: async (text: string, params?: unknown[]) =>
+      (await client.query(text, params as unknown[])).rows,
+    ctx: { signal: new AbortController().signal },
+  }) as any
 
 test('every index definition matches pg_get_indexdef()', async () => {
-  const { rows } = await client.query(`select i.indexrelid::int8::text as oid, pg_get_indexdef(i.indexrelid) as def from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname in ('public', 'Other Schema')`)
+  const { rows } = await client.query(
+    `select i.indexrelid::int8::text as oid, pg_get_indexdef(i.indexrelid) as def from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname in ('public', 'Other Schema')`,
+  )
   assert.ok(rows.length >= 18, String(rows.length))
   await client.query('begin')
   try {
-    const defs = await readIndexDefinitions(check(), rows.map((r) => r.oid))
+    const defs = await readIndexDefinitions(
+      check(),
+      rows.map((r) => r.oid),
+    )
     for (const r of rows) assert.is(defs.get(r.oid)?.text, r.def)
     assert.ok(![...defs.values()].some((d) => d.withheld))
   } finally {
@@ -78,7 +88,9 @@ test('every index definition matches pg_get_indexdef()', async () => {
 })
 
 test('every foreign key and CHECK definition matches pg_get_constraintdef()', async () => {
-  const { rows } = await client.query(`select c.oid::int8::text as oid, c.contype as kind, c.conname, pg_get_constraintdef(c.oid) as def from pg_constraint c join pg_namespace n on n.oid = c.connamespace where n.nspname in ('public', 'Other Schema') and c.contype in ('f', 'c')`)
+  const { rows } = await client.query(
+    `select c.oid::int8::text as oid, c.contype as kind, c.conname, pg_get_constraintdef(c.oid) as def from pg_constraint c join pg_namespace n on n.oid = c.connamespace where n.nspname in ('public', 'Other Schema') and c.contype in ('f', 'c')`,
+  )
   assert.ok(rows.length >= 8, String(rows.length))
   await client.query('begin')
   try {

@@ -12,7 +12,20 @@ let project: Awaited<ReturnType<typeof healthProject>>
 const sessions: pg.Client[] = []
 
 /** The checks that read only the catalogs: none of them may wait for a user's lock. */
-const CATALOG_CHECKS = ['invalid_indexes', 'duplicate_indexes', 'unused_indexes', 'fk_without_index', 'sequences', 'not_valid_constraints', 'disabled_triggers', 'seq_scans', 'vacuum', 'analyze', 'xid_wraparound', 'mxid_wraparound']
+const CATALOG_CHECKS = [
+  'invalid_indexes',
+  'duplicate_indexes',
+  'unused_indexes',
+  'fk_without_index',
+  'sequences',
+  'not_valid_constraints',
+  'disabled_triggers',
+  'seq_scans',
+  'vacuum',
+  'analyze',
+  'xid_wraparound',
+  'mxid_wraparound',
+]
 /**
  * A lock wait would last until lock_timeout, since the migration holds its locks until the
  * test ends: a check that waited is UNKNOWN ("waited 4000 ms for a lock"), whatever the
@@ -48,8 +61,13 @@ test.before(async () => {
     analyze;
   `)
   // an invalid index: a unique build over duplicates fails and stays
-  await db.query('create unique index concurrently acct_email_uq on acct (email)').then(() => assert.unreachable('the build should fail'), () => {})
-  project = await healthProject(`{ lockTimeoutMs: ${LOCK_TIMEOUT_MS}, statementTimeoutMs: 30000, concurrency: 2, checks: { unused_indexes: { minSize: '1kB', minStatsAge: '0s' } } }`)
+  await db.query('create unique index concurrently acct_email_uq on acct (email)').then(
+    () => assert.unreachable('the build should fail'),
+    () => {},
+  )
+  project = await healthProject(
+    `{ lockTimeoutMs: ${LOCK_TIMEOUT_MS}, statementTimeoutMs: 30000, concurrency: 2, checks: { unused_indexes: { minSize: '1kB', minStatsAge: '0s' } } }`,
+  )
 })
 
 test.after(async () => {
@@ -69,7 +87,15 @@ async function holdMigrationLocks(): Promise<() => Promise<void>> {
   await migration.query('lock table team, membership in access exclusive mode')
   // A second ALTER waits behind the first: a queued ACCESS EXCLUSIVE request blocks readers too.
   const waiting = queued.query('alter table acct add column queued_col int').catch(() => {})
-  await waitFor(async () => (await db.query(`select 1 from pg_locks where relation = 'acct'::regclass and mode = 'AccessExclusiveLock' and not granted`)).rowCount === 1, 'the queued ALTER')
+  await waitFor(
+    async () =>
+      (
+        await db.query(
+          `select 1 from pg_locks where relation = 'acct'::regclass and mode = 'AccessExclusiveLock' and not granted`,
+        )
+      ).rowCount === 1,
+    'the queued ALTER',
+  )
   return async () => {
     await migration.query('rollback')
     await waiting
@@ -85,57 +111,101 @@ test('with a migration holding ACCESS EXCLUSIVE, every catalog check reports its
     await release()
   }
   const unknown = report.checks.filter((c) => c.status === 'unknown')
-  assert.equal(unknown.map((c) => `${c.check}: ${c.reason}`), [])
-  for (const id of CATALOG_CHECKS) assert.ok(result(report, id).durationMs < LOCK_TIMEOUT_MS, `${id} took ${result(report, id).durationMs} ms`)
+  assert.equal(
+    unknown.map((c) => `${c.check}: ${c.reason}`),
+    [],
+  )
+  for (const id of CATALOG_CHECKS)
+    assert.ok(
+      result(report, id).durationMs < LOCK_TIMEOUT_MS,
+      `${id} took ${result(report, id).durationMs} ms`,
+    )
 
   const invalid = result(report, 'invalid_indexes')
   assert.is(invalid.status, 'warning')
-  assert.equal(invalid.findings.map((f) => f.object), ['acct_email_uq'])
+  assert.equal(
+    invalid.findings.map((f) => f.object),
+    ['acct_email_uq'],
+  )
 
   const dup = result(report, 'duplicate_indexes')
   assert.is(dup.status, 'warning')
   assert.equal(dup.findings.map((f) => f.object).sort(), ['acct_note_lower_twin', 'acct_org'])
   const prefix = dup.findings.find((f) => f.object === 'acct_org')!
-  assert.match(prefix.detail!, /a prefix of acct_org_email \(CREATE INDEX acct_org_email ON public\.acct USING btree \(org, email DESC\)\)/)
+  assert.match(
+    prefix.detail!,
+    /a prefix of acct_org_email \(CREATE INDEX acct_org_email ON public\.acct USING btree \(org, email DESC\)\)/,
+  )
   const twin = dup.findings.find((f) => f.object === 'acct_note_lower_twin')!
   // The expression's text needs the table's lock: it is left out and said so, the finding stays.
-  assert.match(twin.detail!, /same columns as acct_note_lower \(CREATE INDEX acct_note_lower ON public\.acct USING btree \(<expression>\) WHERE <predicate>\); \d+(\.\d)? kB to reclaim; the expression and predicate are not shown: public\.acct is locked by another session$/)
+  assert.match(
+    twin.detail!,
+    /same columns as acct_note_lower \(CREATE INDEX acct_note_lower ON public\.acct USING btree \(<expression>\) WHERE <predicate>\); \d+(\.\d)? kB to reclaim; the expression and predicate are not shown: public\.acct is locked by another session$/,
+  )
 
   const unused = result(report, 'unused_indexes')
   assert.is(unused.status, 'warning')
-  assert.ok(unused.findings.some((f) => f.object === 'acct_org'), JSON.stringify(unused.findings))
+  assert.ok(
+    unused.findings.some((f) => f.object === 'acct_org'),
+    JSON.stringify(unused.findings),
+  )
 
   const fk = result(report, 'fk_without_index')
   assert.is(fk.status, 'warning')
-  assert.equal(fk.findings.map((f) => f.object), ['membership.membership_acct_id_fkey'])
+  assert.equal(
+    fk.findings.map((f) => f.object),
+    ['membership.membership_acct_id_fkey'],
+  )
 
   const seq = result(report, 'sequences')
   assert.is(seq.status, 'critical')
-  assert.ok(seq.findings.some((f) => f.object.startsWith('acct_id_seq (acct.id integer)')), JSON.stringify(seq.findings))
+  assert.ok(
+    seq.findings.some((f) => f.object.startsWith('acct_id_seq (acct.id integer)')),
+    JSON.stringify(seq.findings),
+  )
 
   const notValid = result(report, 'not_valid_constraints')
   assert.is(notValid.status, 'warning')
   const byName = Object.fromEntries(notValid.findings.map((f) => [f.object, f.detail]))
-  assert.is(byName['acct.acct_team_fk'], 'foreign key: FOREIGN KEY (org) REFERENCES team(id) ON DELETE CASCADE NOT VALID')
-  assert.match(byName['acct.acct_org_positive']!, /^check: CHECK \(<expression>\) NOT VALID \(the expression is not shown: public\.acct is locked/)
+  assert.is(
+    byName['acct.acct_team_fk'],
+    'foreign key: FOREIGN KEY (org) REFERENCES team(id) ON DELETE CASCADE NOT VALID',
+  )
+  assert.match(
+    byName['acct.acct_org_positive']!,
+    /^check: CHECK \(<expression>\) NOT VALID \(the expression is not shown: public\.acct is locked/,
+  )
 
   const triggers = result(report, 'disabled_triggers')
   assert.is(triggers.status, 'critical')
-  assert.equal(triggers.findings.map((f) => f.object), ['acct.acct_audit'])
+  assert.equal(
+    triggers.findings.map((f) => f.object),
+    ['acct.acct_audit'],
+  )
 })
 
 test('with nothing locked, the same findings show the full definitions', async () => {
-  const { report } = await healthJson(project.dir, db.url, ['--only', 'duplicate_indexes,not_valid_constraints'])
-  const twin = result(report, 'duplicate_indexes').findings.find((f) => f.object === 'acct_note_lower_twin')!
-  assert.match(twin.detail!, /\(CREATE INDEX acct_note_lower ON public\.acct USING btree \(lower\(note\)\) WHERE \(org > 0\)\); \d+(\.\d)? kB to reclaim$/)
-  const check = result(report, 'not_valid_constraints').findings.find((f) => f.object === 'acct.acct_org_positive')!
+  const { report } = await healthJson(project.dir, db.url, [
+    '--only',
+    'duplicate_indexes,not_valid_constraints',
+  ])
+  const twin = result(report, 'duplicate_indexes').findings.find(
+    (f) => f.object === 'acct_note_lower_twin',
+  )!
+  assert.match(
+    twin.detail!,
+    /\(CREATE INDEX acct_note_lower ON public\.acct USING btree \(lower\(note\)\) WHERE \(org > 0\)\); \d+(\.\d)? kB to reclaim$/,
+  )
+  const check = result(report, 'not_valid_constraints').findings.find(
+    (f) => f.object === 'acct.acct_org_positive',
+  )!
   assert.is(check.detail, 'check: CHECK ((org > 0)) NOT VALID')
 })
 
 test('a sequence a migration is altering is skipped and named without waiting; the others are still read', async () => {
   const migration = await session(db)
   sessions.push(migration)
-  await db.query('create sequence other_seq; select setval(\'other_seq\', 9000000000000000000)')
+  await db.query("create sequence other_seq; select setval('other_seq', 9000000000000000000)")
   await migration.query('begin')
   // ALTER SEQUENCE takes SHARE ROW EXCLUSIVE: reading the sequence would wait.
   await migration.query('alter sequence acct_id_seq maxvalue 2147483000')
@@ -144,7 +214,10 @@ test('a sequence a migration is altering is skipped and named without waiting; t
     const seq = result(report, 'sequences')
     assert.is(seq.status, 'critical', seq.message)
     assert.ok(seq.durationMs < LOCK_TIMEOUT_MS, `sequences took ${seq.durationMs} ms`)
-    assert.ok(seq.findings.some((f) => f.object === 'other_seq'), JSON.stringify(seq.findings))
+    assert.ok(
+      seq.findings.some((f) => f.object === 'other_seq'),
+      JSON.stringify(seq.findings),
+    )
     assert.match(seq.reason!, /1 sequence\(s\) skipped: locked by another session \(acct_id_seq\)/)
   } finally {
     await migration.query('rollback')

@@ -55,7 +55,11 @@ export function batches(work: Work[]): Work[][] {
   let bytes = 0
   for (const w of work) {
     const size = w.file.up.text.length
-    if (!w.transactional || current.length >= BATCH_FILES || (current.length && bytes + size > BATCH_BYTES)) {
+    if (
+      !w.transactional ||
+      current.length >= BATCH_FILES ||
+      (current.length && bytes + size > BATCH_BYTES)
+    ) {
       if (current.length) out.push(current)
       current = []
       bytes = 0
@@ -87,7 +91,12 @@ interface MessagePart {
 }
 
 /** BEGIN, the settings, the statements, the ledger record and COMMIT, as messages of at most about `maxChars`. */
-function* transactionParts(w: Work, ledger: Ledger, options: MigrateOptions, maxChars = MESSAGE_CHARS): Generator<MessagePart> {
+function* transactionParts(
+  w: Work,
+  ledger: Ledger,
+  options: MigrateOptions,
+  maxChars = MESSAGE_CHARS,
+): Generator<MessagePart> {
   const statements = w.section.statements
   let part: MessagePart = { text: `begin;\n${settingsSql(options, true)};\n`, starts: [], first: 0 }
   for (let i = 0; i < statements.length; i++) {
@@ -115,10 +124,24 @@ function transactionText(w: Work, ledger: Ledger, options: MigrateOptions): stri
  * the rest go through the one-file path, which retries lock timeouts and names the
  * failing statement. Returns the files applied, in order.
  */
-export async function applyBatch(session: MigrationSession, ledger: Ledger, batch: Work[], options: MigrateOptions, ctx: Context): Promise<AppliedFile[]> {
+export async function applyBatch(
+  session: MigrationSession,
+  ledger: Ledger,
+  batch: Work[],
+  options: MigrateOptions,
+  ctx: Context,
+): Promise<AppliedFile[]> {
   const t0 = performance.now()
   const text = batch.map((w) => transactionText(w, ledger, options)).join(';\n')
-  const applied = (w: Work, ms: number): AppliedFile => ({ file: w.file.display, version: w.file.version, kind: w.file.kind, transactional: true, statements: w.section.statements.length, durationMs: ms, retries: 0 })
+  const applied = (w: Work, ms: number): AppliedFile => ({
+    file: w.file.display,
+    version: w.file.version,
+    kind: w.file.kind,
+    transactional: true,
+    statements: w.section.statements.length,
+    durationMs: ms,
+    retries: 0,
+  })
   try {
     await session.run(text)
     const each = Math.round((performance.now() - t0) / batch.length)
@@ -145,7 +168,14 @@ export async function applyBatch(session: MigrationSession, ledger: Ledger, batc
  * without one, a diagnosis run of the statements one by one in a transaction that is rolled
  * back) names the statement. A lock timeout rolls the file back and retries it with backoff.
  */
-export async function applyTransactional(session: MigrationSession, ledger: Ledger, w: Work, options: MigrateOptions, ctx: Context, appliedBefore: number): Promise<AppliedFile> {
+export async function applyTransactional(
+  session: MigrationSession,
+  ledger: Ledger,
+  w: Work,
+  options: MigrateOptions,
+  ctx: Context,
+  appliedBefore: number,
+): Promise<AppliedFile> {
   const statements = w.section.statements
   for (let attempt = 0; ; attempt++) {
     const t0 = performance.now()
@@ -156,7 +186,15 @@ export async function applyTransactional(session: MigrationSession, ledger: Ledg
         failed = part
         await session.run(part.text)
       }
-      return { file: w.file.display, version: w.file.version, kind: w.file.kind, transactional: true, statements: statements.length, durationMs: Math.round(performance.now() - t0), retries: attempt }
+      return {
+        file: w.file.display,
+        version: w.file.version,
+        kind: w.file.kind,
+        transactional: true,
+        statements: statements.length,
+        durationMs: Math.round(performance.now() - t0),
+        retries: attempt,
+      }
     } catch (e) {
       if (ctx.signal.aborted || e instanceof DbopsError) throw e
       error = e as PgError
@@ -164,7 +202,9 @@ export async function applyTransactional(session: MigrationSession, ledger: Ledg
     await session.run('rollback').catch(() => {})
     if (error.code === LOCK_NOT_AVAILABLE && attempt < options.lockRetries) {
       const wait = backoffMs(options, attempt)
-      ctx.logger.warn(`${w.file.display}: lock timeout (${error.message}); rolled back, retry ${attempt + 1}/${options.lockRetries} in ${wait}ms`)
+      ctx.logger.warn(
+        `${w.file.display}: lock timeout (${error.message}); rolled back, retry ${attempt + 1}/${options.lockRetries} in ${wait}ms`,
+      )
       await sleep(wait, ctx.signal)
       continue
     }
@@ -175,17 +215,37 @@ export async function applyTransactional(session: MigrationSession, ledger: Ledg
       let index = -1
       for (let i = 0; i < starts.length; i++) if (starts[i]! <= position - 1) index = i
       const statement = index === -1 ? undefined : statements[failed.first + index]
-      located = { statement, error: statement ? ({ ...error, message: error.message, position: String(position - starts[index]!) } as PgError) : error }
+      located = {
+        statement,
+        error: statement
+          ? ({
+              ...error,
+              message: error.message,
+              position: String(position - starts[index]!),
+            } as PgError)
+          : error,
+      }
     } else {
       located = await diagnose(session, statements, options, error)
     }
     const blockers = error.code === LOCK_NOT_AVAILABLE ? await openTransactions(session) : ''
-    throw failure(w, located.statement, located.error, `the file was rolled back${appliedBefore ? `; the ${appliedBefore} file(s) before it in this run stay applied` : ''}${blockers}`, attempt)
+    throw failure(
+      w,
+      located.statement,
+      located.error,
+      `the file was rolled back${appliedBefore ? `; the ${appliedBefore} file(s) before it in this run stay applied` : ''}${blockers}`,
+      attempt,
+    )
   }
 }
 
 /** Runs the statements one by one in a transaction that is rolled back, to find the one that fails. */
-async function diagnose(session: MigrationSession, statements: PreparedStatement[], options: MigrateOptions, original: PgError): Promise<{ statement: PreparedStatement | undefined; error: PgError }> {
+async function diagnose(
+  session: MigrationSession,
+  statements: PreparedStatement[],
+  options: MigrateOptions,
+  original: PgError,
+): Promise<{ statement: PreparedStatement | undefined; error: PgError }> {
   try {
     await session.run(`begin; ${settingsSql(options, true)}`)
     for (const s of statements) {
@@ -210,7 +270,13 @@ async function diagnose(session: MigrationSession, statements: PreparedStatement
  * stopped. Before (re)running CREATE INDEX CONCURRENTLY, an INVALID index of that name —
  * what an interrupted build leaves — is dropped.
  */
-export async function applyStatementByStatement(session: MigrationSession, ledger: Ledger, w: Work, options: MigrateOptions, ctx: Context): Promise<AppliedFile> {
+export async function applyStatementByStatement(
+  session: MigrationSession,
+  ledger: Ledger,
+  w: Work,
+  options: MigrateOptions,
+  ctx: Context,
+): Promise<AppliedFile> {
   const statements = w.section.statements
   const t0 = performance.now()
   const dropped: string[] = []
@@ -226,11 +292,15 @@ export async function applyStatementByStatement(session: MigrationSession, ledge
       for (let attempt = 0; ; attempt++) {
         const index = await indexState(session, s)
         if (index?.valid === false) {
-          ctx.logger.warn(`${w.file.display}: dropping invalid index ${index.name} left by an interrupted CREATE INDEX CONCURRENTLY`)
+          ctx.logger.warn(
+            `${w.file.display}: dropping invalid index ${index.name} left by an interrupted CREATE INDEX CONCURRENTLY`,
+          )
           await session.run(`drop index concurrently if exists ${index.name}`)
           dropped.push(index.name)
         } else if (index?.valid && i === w.resumeAt && w.resuming) {
-          ctx.logger.info(`${w.file.display}: index ${index.name} of the interrupted statement ${i + 1} was completed; going on`)
+          ctx.logger.info(
+            `${w.file.display}: index ${index.name} of the interrupted statement ${i + 1} was completed; going on`,
+          )
           break
         }
         try {
@@ -241,7 +311,9 @@ export async function applyStatementByStatement(session: MigrationSession, ledge
           if (e.code === LOCK_NOT_AVAILABLE && attempt < options.lockRetries) {
             retries++
             const wait = backoffMs(options, attempt)
-            ctx.logger.warn(`${w.file.display}: statement ${i + 1}: lock timeout; retry ${attempt + 1}/${options.lockRetries} in ${wait}ms`)
+            ctx.logger.warn(
+              `${w.file.display}: statement ${i + 1}: lock timeout; retry ${attempt + 1}/${options.lockRetries} in ${wait}ms`,
+            )
             await sleep(wait, ctx.signal)
             continue
           }
@@ -249,7 +321,14 @@ export async function applyStatementByStatement(session: MigrationSession, ledge
           if (ownTransactions) await session.run('rollback').catch(() => {})
           const blockers = e.code === LOCK_NOT_AVAILABLE ? await openTransactions(session) : ''
           const left = await invalidIndexesOf(session, statements).catch(() => [] as InvalidIndex[])
-          const err = failure(w, s, e, `${partOutcome(w, ledger, i, statements.length)}${leftIndexes(left, statements)}${blockers}`, attempt, partHint(w, ledger, i))
+          const err = failure(
+            w,
+            s,
+            e,
+            `${partOutcome(w, ledger, i, statements.length)}${leftIndexes(left, statements)}${blockers}`,
+            attempt,
+            partHint(w, ledger, i),
+          )
           await ledger.failed(session, w.file, err.message).catch(() => {})
           throw err
         }
@@ -262,7 +341,9 @@ export async function applyStatementByStatement(session: MigrationSession, ledge
   }
   const invalid = await invalidIndexesOf(session, statements)
   for (const x of invalid) {
-    ctx.logger.warn(`${w.file.display}: ${x.index} on ${x.table} is INVALID, left by a failed CREATE INDEX CONCURRENTLY: queries do not use it but every write maintains it; drop it with DROP INDEX CONCURRENTLY ${x.index}`)
+    ctx.logger.warn(
+      `${w.file.display}: ${x.index} on ${x.table} is INVALID, left by a failed CREATE INDEX CONCURRENTLY: queries do not use it but every write maintains it; drop it with DROP INDEX CONCURRENTLY ${x.index}`,
+    )
   }
   return {
     file: w.file.display,
@@ -290,7 +371,12 @@ function partHint(w: Work, ledger: Ledger, i: number): string {
   if (ledger.kind === 'prisma') {
     return `${i ? `Undo what statements 1–${i} did (or make them safe to run twice), then run` : 'Run'} \`prisma migrate resolve --rolled-back ${w.file.ledgerName}\` to have the file run again, or \`--applied\` if you finished it by hand.`
   }
-  const applied = i === 0 ? '' : i === 1 ? ' Statement 1 is applied: leave it as it is.' : ` Statements 1–${i} are applied: leave them as they are.`
+  const applied =
+    i === 0
+      ? ''
+      : i === 1
+        ? ' Statement 1 is applied: leave it as it is.'
+        : ` Statements 1–${i} are applied: leave them as they are.`
   return `Fix statement ${i + 1} (or anything after it) and run again: the run resumes there.${applied}`
 }
 
@@ -319,7 +405,10 @@ async function openTransactions(session: MigrationSession): Promise<string> {
   return `. Open transactions that may hold it: ${rows.map((r) => `pid ${r.pid} ('${r.application_name}', ${r.state} since ${new Date(r.xact_start).toISOString()})`).join(', ')}`
 }
 
-async function indexState(session: MigrationSession, s: PreparedStatement): Promise<{ name: string; valid: boolean } | undefined> {
+async function indexState(
+  session: MigrationSession,
+  s: PreparedStatement,
+): Promise<{ name: string; valid: boolean } | undefined> {
   const i = s.node.IndexStmt
   if (!i?.concurrent || !i.idxname) return undefined
   const schema = i.relation?.schemaname
@@ -330,17 +419,34 @@ async function indexState(session: MigrationSession, s: PreparedStatement): Prom
   return rows[0]
 }
 
-function failure(w: Work, s: PreparedStatement | undefined, e: PgError, outcome: string, retries: number, hint = 'Fix the statement and run again: applied files are skipped and this one runs again.'): DbopsError {
+function failure(
+  w: Work,
+  s: PreparedStatement | undefined,
+  e: PgError,
+  outcome: string,
+  retries: number,
+  hint = 'Fix the statement and run again: applied files are skipped and this one runs again.',
+): DbopsError {
   const position = Number(e.position ?? 0)
-  const at = s ? (position > 0 ? w.section.locate(s.start + position - 1) : { line: s.line, column: s.column }) : { line: 1, column: 1 }
+  const at = s
+    ? position > 0
+      ? w.section.locate(s.start + position - 1)
+      : { line: s.line, column: s.column }
+    : { line: 1, column: 1 }
   const sqlstate = e.code ? ` (SQLSTATE ${e.code})` : ''
-  const detail = [e.detail && `detail: ${e.detail}`, e.hint && `postgres hint: ${e.hint}`].filter(Boolean).join('; ')
+  const detail = [e.detail && `detail: ${e.detail}`, e.hint && `postgres hint: ${e.hint}`]
+    .filter(Boolean)
+    .join('; ')
   const tried = e.code === LOCK_NOT_AVAILABLE ? ` after ${retries + 1} attempts` : ''
-  return new DbopsError('MIGRATION_FAILED', `${w.file.display}:${at.line}:${at.column}: ${e.message}${sqlstate}${tried}${detail ? ` — ${detail}` : ''}; ${outcome}`, {
-    hint:
-      e.code === LOCK_NOT_AVAILABLE
-        ? 'Another session held a conflicting lock for longer than lockTimeout each time: look for long transactions in pg_stat_activity, or raise lockTimeout/lockRetries.'
-        : hint,
-    cause: e,
-  })
+  return new DbopsError(
+    'MIGRATION_FAILED',
+    `${w.file.display}:${at.line}:${at.column}: ${e.message}${sqlstate}${tried}${detail ? ` — ${detail}` : ''}; ${outcome}`,
+    {
+      hint:
+        e.code === LOCK_NOT_AVAILABLE
+          ? 'Another session held a conflicting lock for longer than lockTimeout each time: look for long transactions in pg_stat_activity, or raise lockTimeout/lockRetries.'
+          : hint,
+      cause: e,
+    },
+  )
 }

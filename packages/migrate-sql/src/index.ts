@@ -2,10 +2,16 @@ import { definePlugin } from 'dbops/plugin'
 import type { ApplyResult } from './apply.ts'
 import { migrateCommand } from './commands/index.ts'
 import { migrateOptionsSchema, type MigrateOptions } from './options.ts'
-import { loadParser, splitStatements as splitStatementsSync, tokenChecksum as tokenChecksumSync, type Statement } from './sql/parser.ts'
+import {
+  loadParser,
+  splitStatements as splitStatementsSync,
+  tokenChecksum as tokenChecksumSync,
+  type Statement,
+} from './sql/parser.ts'
 
 // Loaded on first use: a config that includes this plugin costs nothing to commands that do not migrate.
-const applyMigrations: typeof import('./apply.ts').applyMigrations = async (...args) => (await import('./apply.ts')).applyMigrations(...args)
+const applyMigrations: typeof import('./apply.ts').applyMigrations = async (...args) =>
+  (await import('./apply.ts')).applyMigrations(...args)
 
 /**
  * @dbops/migrate-sql: plain SQL migrations applied under a polled session advisory lock,
@@ -24,8 +30,12 @@ export default definePlugin({
           title: 'apply pending migrations',
           mutates: true,
           plan: async (ctx) => (await applyMigrations(ctx, options, {})).plan ?? [],
-          run: (ctx, io) => applyMigrations(ctx, options, {}, (line) => io.output(`applying ${line}`)),
-          summarize: (r: ApplyResult) => (r.applied.length ? `${r.applied.length} migration(s) applied in ${r.durationMs} ms` : `up to date (${r.upToDate} applied)`),
+          run: (ctx, io) =>
+            applyMigrations(ctx, options, {}, (line) => io.output(`applying ${line}`)),
+          summarize: (r: ApplyResult) =>
+            r.applied.length
+              ? `${r.applied.length} migration(s) applied in ${r.durationMs} ms`
+              : `up to date (${r.upToDate} applied)`,
         },
       },
       commands: { migrate: migrateCommand(options) },

@@ -25,11 +25,21 @@ const INVALID_INDEXES = (tables: string[]) => `
    order by 1`
 
 /** The INVALID indexes on the tables a file's CREATE INDEX CONCURRENTLY / REINDEX CONCURRENTLY statements work on. */
-export async function invalidIndexesOf(session: MigrationSession, statements: PreparedStatement[]): Promise<InvalidIndex[]> {
+export async function invalidIndexesOf(
+  session: MigrationSession,
+  statements: PreparedStatement[],
+): Promise<InvalidIndex[]> {
   const tables = new Set<string>()
   for (const s of statements) {
-    const rel = s.node.IndexStmt?.concurrent ? s.node.IndexStmt.relation : s.node.ReindexStmt?.relation
-    if (rel?.relname) tables.add(rel.schemaname ? `${quoteIdent(rel.schemaname)}.${quoteIdent(rel.relname)}` : quoteIdent(rel.relname))
+    const rel = s.node.IndexStmt?.concurrent
+      ? s.node.IndexStmt.relation
+      : s.node.ReindexStmt?.relation
+    if (rel?.relname)
+      tables.add(
+        rel.schemaname
+          ? `${quoteIdent(rel.schemaname)}.${quoteIdent(rel.relname)}`
+          : quoteIdent(rel.relname),
+      )
   }
   if (!tables.size) return []
   return session.run<InvalidIndex[]>(INVALID_INDEXES([...tables]))

@@ -11,12 +11,20 @@ const duration = (fallback: string) =>
       try {
         return parseDuration(value, 'duration')
       } catch {
-        ctx.addIssue({ code: 'custom', message: `'${value}' is not a duration (use 5s, 500ms, 2m)` })
+        ctx.addIssue({
+          code: 'custom',
+          message: `'${value}' is not a duration (use 5s, 500ms, 2m)`,
+        })
         return z.NEVER
       }
     })
 
-const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'must be a plain SQL identifier (letters, digits, _; at most 63)')
+const identifier = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/,
+    'must be a plain SQL identifier (letters, digits, _; at most 63)',
+  )
 
 export const migrateOptionsSchema = z.object({
   /** Directory of the migration files, relative to the config file. */
@@ -28,7 +36,12 @@ export const migrateOptionsSchema = z.object({
   /** Name of the dbops ledger table. */
   table: identifier.default('dbops_migrations'),
   /** `${NAME}` in migration files is replaced by these values. */
-  placeholders: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'placeholder names are letters, digits and _'), z.string()).default({}),
+  placeholders: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'placeholder names are letters, digits and _'),
+      z.string(),
+    )
+    .default({}),
   /** `lock_timeout` set for each file (0 = none): DDL waiting longer for a lock fails instead of queueing every query behind it. */
   lockTimeout: duration('5s'),
   /** How often a file is retried after a lock timeout (SQLSTATE 55P03), with exponential backoff and jitter. */
@@ -50,11 +63,24 @@ export const migrateOptionsSchema = z.object({
       /** Rules to turn off everywhere. */
       disable: z.array(z.string()).default([]),
       /** A table at most this big (pg_total_relation_size) is "small": lock and rewrite findings on it are informational. */
-      smallTableBytes: z.number().int().min(0).default(10 * 1024 * 1024),
+      smallTableBytes: z
+        .number()
+        .int()
+        .min(0)
+        .default(10 * 1024 * 1024),
       /** A table at least this big turns lock and rewrite findings into errors. */
-      largeTableBytes: z.number().int().min(0).default(1024 * 1024 * 1024),
+      largeTableBytes: z
+        .number()
+        .int()
+        .min(0)
+        .default(1024 * 1024 * 1024),
     })
-    .default({ beforeApply: true, disable: [], smallTableBytes: 10 * 1024 * 1024, largeTableBytes: 1024 * 1024 * 1024 }),
+    .default({
+      beforeApply: true,
+      disable: [],
+      smallTableBytes: 10 * 1024 * 1024,
+      largeTableBytes: 1024 * 1024 * 1024,
+    }),
 })
 
 export type MigrateOptionsInput = z.input<typeof migrateOptionsSchema>

@@ -9,13 +9,24 @@ import { acquireMigrationLock, MigrationSession, releaseMigrationLock } from './
 import { loadParser } from './sql/parser.ts'
 
 export function ledgerFor(options: MigrateOptions): Ledger {
-  return options.ledger === 'prisma' ? prismaLedger(options.schema) : dbopsLedger(options.schema, options.table, dbopsVersion())
+  return options.ledger === 'prisma'
+    ? prismaLedger(options.schema)
+    : dbopsLedger(options.schema, options.table, dbopsVersion())
 }
 
-export async function readMigrations(options: MigrateOptions, logger?: Context['logger']): Promise<MigrationSet> {
-  const set = await discoverMigrations(path.resolve(options.configDir, options.dir), process.cwd(), options.ledger)
+export async function readMigrations(
+  options: MigrateOptions,
+  logger?: Context['logger'],
+): Promise<MigrationSet> {
+  const set = await discoverMigrations(
+    path.resolve(options.configDir, options.dir),
+    process.cwd(),
+    options.ledger,
+  )
   if (set.ignored.length) {
-    logger?.warn(`ignored, as Prisma ignores them (only folders holding a migration.sql are migrations): ${set.ignored.slice(0, 5).join(', ')}${set.ignored.length > 5 ? ` and ${set.ignored.length - 5} more` : ''}`)
+    logger?.warn(
+      `ignored, as Prisma ignores them (only folders holding a migration.sql are migrations): ${set.ignored.slice(0, 5).join(', ')}${set.ignored.length > 5 ? ` and ${set.ignored.length - 5} more` : ''}`,
+    )
   }
   return set
 }
@@ -25,7 +36,12 @@ export async function withMigrationSession<T>(
   ctx: Context,
   options: MigrateOptions,
   mode: { lock: boolean },
-  fn: (s: { session: MigrationSession; ledger: Ledger; set: MigrationSet; lockWaitMs: number }) => Promise<T>,
+  fn: (s: {
+    session: MigrationSession
+    ledger: Ledger
+    set: MigrationSet
+    lockWaitMs: number
+  }) => Promise<T>,
   check: { allowDuplicates?: boolean; lazyParser?: boolean } = {},
 ): Promise<T> {
   // The parser (WebAssembly) loads while the files are read and the connection opens.
@@ -33,13 +49,24 @@ export async function withMigrationSession<T>(
   const set = await readMigrations(options, ctx.logger)
   if (!check.allowDuplicates) assertNoDuplicates(set)
   const ledger = ledgerFor(options)
-  const [session] = await Promise.all([MigrationSession.open(ctx.db.target, ctx.signal, ctx.logger), parser])
+  const [session] = await Promise.all([
+    MigrationSession.open(ctx.db.target, ctx.signal, ctx.logger),
+    parser,
+  ])
   let locked = false
   try {
     let lockWaitMs = 0
     if (mode.lock) {
-      lockWaitMs = await acquireMigrationLock(session, ledger.lockKey, ledger.display, options.lockWait, ctx.signal, (holder) =>
-        ctx.logger.info(`waiting up to ${Math.round(options.lockWait / 1000)}s for the migration lock held by ${holder}`),
+      lockWaitMs = await acquireMigrationLock(
+        session,
+        ledger.lockKey,
+        ledger.display,
+        options.lockWait,
+        ctx.signal,
+        (holder) =>
+          ctx.logger.info(
+            `waiting up to ${Math.round(options.lockWait / 1000)}s for the migration lock held by ${holder}`,
+          ),
       )
       locked = true
     }

@@ -28,7 +28,11 @@ export class MigrationSession {
     this.notices = notices
   }
 
-  static async open(target: ConnectionTarget, signal: AbortSignal, logger?: Logger): Promise<MigrationSession> {
+  static async open(
+    target: ConnectionTarget,
+    signal: AbortSignal,
+    logger?: Logger,
+  ): Promise<MigrationSession> {
     signal.throwIfAborted()
     const notices: string[] = []
     const ssl = target.ssl === true ? {} : target.ssl || false
@@ -53,21 +57,30 @@ export class MigrationSession {
     try {
       conn = await sql.reserve()
       // A runner killed mid-statement should not leave its backend running the statement on.
-      await conn.unsafe(`select set_config('client_connection_check_interval', '2s', false) where current_setting('server_version_num')::int >= 140000`)
+      await conn.unsafe(
+        `select set_config('client_connection_check_interval', '2s', false) where current_setting('server_version_num')::int >= 140000`,
+      )
     } catch (error) {
       await sql.end({ timeout: 0 }).catch(() => {})
-      throw new DbopsError('DB_CONNECT', `could not connect to ${target.user}@${target.host}:${target.port}/${target.database}: ${(error as Error).message}`, {
-        hint: 'Check the connection settings (DATABASE_URL) and that the server is up.',
-        cause: error,
-      })
+      throw new DbopsError(
+        'DB_CONNECT',
+        `could not connect to ${target.user}@${target.host}:${target.port}/${target.database}: ${(error as Error).message}`,
+        {
+          hint: 'Check the connection settings (DATABASE_URL) and that the server is up.',
+          cause: error,
+        },
+      )
     }
     return new MigrationSession(sql, conn, signal, notices)
   }
 
   /** Runs one simple-protocol query; aborting cancels it on the server. A lost connection becomes DB_CONNECTION_LOST. */
-  async run<T extends readonly object[] = postgres.Row[]>(text: string): Promise<postgres.RowList<T>> {
+  async run<T extends readonly object[] = postgres.Row[]>(
+    text: string,
+  ): Promise<postgres.RowList<T>> {
     this.signal.throwIfAborted()
-    if (this.lost) throw new DbopsError('DB_CONNECTION_LOST', 'the connection to the database was lost')
+    if (this.lost)
+      throw new DbopsError('DB_CONNECTION_LOST', 'the connection to the database was lost')
     const query = this.conn.unsafe(text)
     const cancel = () => void query.cancel()
     this.signal.addEventListener('abort', cancel, { once: true })
@@ -77,10 +90,14 @@ export class MigrationSession {
       if (this.signal.aborted) throw this.signal.reason
       if (this.lost || isConnectionLost(error)) {
         this.lost = true
-        throw new DbopsError('DB_CONNECTION_LOST', `the connection to the database was lost: ${(error as Error).message}`, {
-          hint: 'A transactional file in flight was rolled back by the server; run again to go on (applied files are skipped, a no-transaction file resumes).',
-          cause: error,
-        })
+        throw new DbopsError(
+          'DB_CONNECTION_LOST',
+          `the connection to the database was lost: ${(error as Error).message}`,
+          {
+            hint: 'A transactional file in flight was rolled back by the server; run again to go on (applied files are skipped, a no-transaction file resumes).',
+            cause: error,
+          },
+        )
       }
       throw error
     } finally {
@@ -94,7 +111,13 @@ export class MigrationSession {
    * Sends several queries at once (pipelined: one network round trip) and waits for all.
    * Returns the index and error of the first one that failed, if any.
    */
-  async pipeline(texts: string[]): Promise<{ failedAt: number; error: PgError | undefined; results: Array<postgres.RowList<postgres.Row[]> | undefined> }> {
+  async pipeline(
+    texts: string[],
+  ): Promise<{
+    failedAt: number
+    error: PgError | undefined
+    results: Array<postgres.RowList<postgres.Row[]> | undefined>
+  }> {
     this.signal.throwIfAborted()
     const queries = texts.map((t) => this.conn.unsafe(t).execute())
     const cancel = () => queries.forEach((q) => void q.cancel())
@@ -105,8 +128,13 @@ export class MigrationSession {
       const failedAt = settled.findIndex((s) => s.status === 'rejected')
       return {
         failedAt,
-        error: failedAt === -1 ? undefined : ((settled[failedAt] as PromiseRejectedResult).reason as PgError),
-        results: settled.map((s) => (s.status === 'fulfilled' ? (s.value as postgres.RowList<postgres.Row[]>) : undefined)),
+        error:
+          failedAt === -1
+            ? undefined
+            : ((settled[failedAt] as PromiseRejectedResult).reason as PgError),
+        results: settled.map((s) =>
+          s.status === 'fulfilled' ? (s.value as postgres.RowList<postgres.Row[]>) : undefined,
+        ),
       }
     } finally {
       this.signal.removeEventListener('abort', cancel)
@@ -124,7 +152,17 @@ export class MigrationSession {
 /** Errors after which the session is gone: nothing more may be sent on it. */
 export function isConnectionLost(error: unknown): boolean {
   const code = String((error as { code?: unknown })?.code ?? '')
-  return /^(08|57P0[123])/.test(code) || ['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)
+  return (
+    /^(08|57P0[123])/.test(code) ||
+    [
+      'CONNECTION_CLOSED',
+      'CONNECTION_ENDED',
+      'CONNECTION_DESTROYED',
+      'ECONNRESET',
+      'EPIPE',
+      'ETIMEDOUT',
+    ].includes(code)
+  )
 }
 
 const HOLDER = (key: bigint) => `
@@ -140,12 +178,21 @@ const HOLDER = (key: bigint) => `
  * transaction that a concurrent CREATE INDEX CONCURRENTLY would wait for, forever.
  * Returns how long it waited.
  */
-export async function acquireMigrationLock(session: MigrationSession, key: bigint, what: string, waitMs: number, signal: AbortSignal, onWait?: (holder: string) => void): Promise<number> {
+export async function acquireMigrationLock(
+  session: MigrationSession,
+  key: bigint,
+  what: string,
+  waitMs: number,
+  signal: AbortSignal,
+  onWait?: (holder: string) => void,
+): Promise<number> {
   const started = Date.now()
   let pause = 50
   let told = false
   for (;;) {
-    const rows = await session.run<Array<{ locked: boolean }>>(`select pg_try_advisory_lock(${key}::bigint) as locked`)
+    const rows = await session.run<Array<{ locked: boolean }>>(
+      `select pg_try_advisory_lock(${key}::bigint) as locked`,
+    )
     if (rows[0]?.locked) {
       await assertLockIsOurs(session, key)
       return Date.now() - started
@@ -157,9 +204,13 @@ export async function acquireMigrationLock(session: MigrationSession, key: bigin
     }
     if (elapsed >= waitMs) {
       const holder = await describeHolder(session, key)
-      throw new DbopsError('MIGRATION_LOCK_HELD', `another migration holds the lock on ${what}: ${holder}; gave up after waiting ${(elapsed / 1000).toFixed(1)}s`, {
-        hint: 'Wait for that run to finish and retry, raise the migrate plugin\'s `lockWait`, or if it is stuck end it with pg_terminate_backend(<pid>).',
-      })
+      throw new DbopsError(
+        'MIGRATION_LOCK_HELD',
+        `another migration holds the lock on ${what}: ${holder}; gave up after waiting ${(elapsed / 1000).toFixed(1)}s`,
+        {
+          hint: "Wait for that run to finish and retry, raise the migrate plugin's `lockWait`, or if it is stuck end it with pg_terminate_backend(<pid>).",
+        },
+      )
     }
     const jitter = 0.5 + Math.random()
     await sleep(Math.min(pause * jitter, waitMs - elapsed + 1), signal)
@@ -178,13 +229,19 @@ async function assertLockIsOurs(session: MigrationSession, key: bigint): Promise
     select exists (select 1 from pg_locks where locktype = 'advisory' and granted and pid = pg_backend_pid() and objsubid = 1
       and classid = ((${key}::bigint >> 32) & 4294967295)::oid and objid = (${key}::bigint & 4294967295)::oid) as held`)
   if (rows[0]?.held) return
-  throw new DbopsError('MIGRATION_POOLER', 'the migration lock was taken on one server connection and the next query ran on another: the connection goes through a transaction-mode pooler', {
-    hint: 'Point dbops at the database directly (not through PgBouncer in transaction mode), e.g. a DIRECT_URL next to the pooled DATABASE_URL.',
-  })
+  throw new DbopsError(
+    'MIGRATION_POOLER',
+    'the migration lock was taken on one server connection and the next query ran on another: the connection goes through a transaction-mode pooler',
+    {
+      hint: 'Point dbops at the database directly (not through PgBouncer in transaction mode), e.g. a DIRECT_URL next to the pooled DATABASE_URL.',
+    },
+  )
 }
 
 export async function describeHolder(session: MigrationSession, key: bigint): Promise<string> {
-  const rows = await session.run<Array<Record<string, any>>>(HOLDER(key)).catch(() => [] as Array<Record<string, any>>)
+  const rows = await session
+    .run<Array<Record<string, any>>>(HOLDER(key))
+    .catch(() => [] as Array<Record<string, any>>)
   const h = rows[0]
   if (!h) return 'a session that has just released it'
   const since = h.xact_start ?? h.query_start ?? h.backend_start

@@ -28,11 +28,29 @@ export interface MigrationStatus {
 }
 
 /** Compares the files on disk with the ledger. Pure: no database access. */
-export function computeStatus(set: MigrationSet, rows: LedgerRow[], ledger: Ledger, byName: boolean): MigrationStatus {
-  const keyOfFile = (f: MigrationFile) => (byName ? f.ledgerName : f.kind === 'versioned' ? BigInt(f.version).toString() : f.version)
-  const keyOfRow = (r: LedgerRow) => (byName ? r.name : /^\d+$/.test(r.version) ? BigInt(r.version).toString() : r.version)
+export function computeStatus(
+  set: MigrationSet,
+  rows: LedgerRow[],
+  ledger: Ledger,
+  byName: boolean,
+): MigrationStatus {
+  const keyOfFile = (f: MigrationFile) =>
+    byName ? f.ledgerName : f.kind === 'versioned' ? BigInt(f.version).toString() : f.version
+  const keyOfRow = (r: LedgerRow) =>
+    byName ? r.name : /^\d+$/.test(r.version) ? BigInt(r.version).toString() : r.version
   const rowsByKey = new Map(rows.map((r) => [keyOfRow(r), r]))
-  const status: MigrationStatus = { applied: [], pending: [], outOfOrder: [], drifted: [], missing: [], partial: [], repeatablePending: [], repeatableApplied: [], duplicates: set.duplicates, baseline: [] }
+  const status: MigrationStatus = {
+    applied: [],
+    pending: [],
+    outOfOrder: [],
+    drifted: [],
+    missing: [],
+    partial: [],
+    repeatablePending: [],
+    repeatableApplied: [],
+    duplicates: set.duplicates,
+    baseline: [],
+  }
   const seen = new Set<string>()
   const isOutOfOrder = outOfOrderCheck(rows, byName)
   for (const file of set.versioned) {
@@ -54,7 +72,8 @@ export function computeStatus(set: MigrationSet, rows: LedgerRow[], ledger: Ledg
     const key = keyOfFile(file)
     const row = rowsByKey.get(key)
     seen.add(key)
-    if (row && row.finished && ledger.matches(row, file)) status.repeatableApplied.push({ file, row })
+    if (row && row.finished && ledger.matches(row, file))
+      status.repeatableApplied.push({ file, row })
     else status.repeatablePending.push(file)
   }
   for (const [key, row] of rowsByKey) {
@@ -72,10 +91,14 @@ export function computeStatus(set: MigrationSet, rows: LedgerRow[], ledger: Ledg
 function outOfOrderCheck(rows: LedgerRow[], byName: boolean): (file: MigrationFile) => boolean {
   const versioned = rows.filter((r) => r.kind !== 'repeatable')
   if (byName) {
-    const newest = versioned.reduce<string | undefined>((max, r) => (max === undefined || prismaOrder(r.name, max) > 0 ? r.name : max), undefined)
+    const newest = versioned.reduce<string | undefined>(
+      (max, r) => (max === undefined || prismaOrder(r.name, max) > 0 ? r.name : max),
+      undefined,
+    )
     return (file) => newest !== undefined && prismaOrder(file.ledgerName, newest) < 0
   }
   let newest = -1n
-  for (const r of versioned) if (/^\d+$/.test(r.version) && BigInt(r.version) > newest) newest = BigInt(r.version)
+  for (const r of versioned)
+    if (/^\d+$/.test(r.version) && BigInt(r.version) > newest) newest = BigInt(r.version)
   return (file) => file.order < newest
 }

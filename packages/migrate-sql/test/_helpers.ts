@@ -1,10 +1,20 @@
-import { createTestDatabase, makeWorkdir, runCli, type TestDatabase } from '../../../test/harness/index.ts'
+import {
+  createTestDatabase,
+  makeWorkdir,
+  runCli,
+  type TestDatabase,
+} from '../../../test/harness/index.ts'
 
 export { createTestDatabase, runCli }
 export type { TestDatabase }
 
 /** A project whose config uses @dbops/migrate-sql with `options` (a TS object literal). */
-export async function migrateProject(db: TestDatabase, options = '{}', files: Record<string, string> = {}, pipelines = `{ migrate: ['migrate:apply'] }`) {
+export async function migrateProject(
+  db: TestDatabase,
+  options = '{}',
+  files: Record<string, string> = {},
+  pipelines = `{ migrate: ['migrate:apply'] }`,
+) {
   const work = await makeWorkdir({
     'dbops.config.ts': `import { defineConfig, env } from 'dbops'
 import migrate from '@dbops/migrate-sql'
@@ -16,7 +26,10 @@ export default defineConfig({
 `,
     ...files,
   })
-  const cli = (args: string[], extra: { signalAfterMs?: { signal: NodeJS.Signals; ms: number } } = {}) => runCli(args, { cwd: work.dir, env: { DATABASE_URL: db.url }, ...extra })
+  const cli = (
+    args: string[],
+    extra: { signalAfterMs?: { signal: NodeJS.Signals; ms: number } } = {},
+  ) => runCli(args, { cwd: work.dir, env: { DATABASE_URL: db.url }, ...extra })
   const json = async (args: string[]) => {
     const r = await cli([...args, '--json'])
     let body: any
@@ -34,18 +47,49 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { DBOPS_BIN } from '../../../test/harness/index.ts'
 
 /** Starts the CLI without waiting, for tests that must kill it at a chosen moment. */
-export function spawnCli(args: string[], cwd: string, env: Record<string, string>): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [DBOPS_BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export function spawnCli(
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+): {
+  child: ChildProcess
+  done: Promise<{
+    code: number | null
+    signal: NodeJS.Signals | null
+    stdout: string
+    stderr: string
+  }>
+} {
+  const child = spawn(process.execPath, [DBOPS_BIN, ...args], {
+    cwd,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      NO_COLOR: '1',
+      CI: '1',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (d) => (stdout += d))
   child.stderr!.on('data', (d) => (stderr += d))
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })))
+  const done = new Promise<{
+    code: number | null
+    signal: NodeJS.Signals | null
+    stdout: string
+    stderr: string
+  }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })))
   return { child, done }
 }
 
 /** Polls until `check` returns true (or throws after `ms`). */
-export async function waitFor(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  ms = 20_000,
+): Promise<void> {
   const until = Date.now() + ms
   while (Date.now() < until) {
     if (await check()) return
@@ -60,7 +104,9 @@ export async function waitFor(what: string, check: () => Promise<boolean>, ms = 
  * text and how many rows it inserts.
  */
 export function bigMigration(bytes: number): { sql: string; rows: number } {
-  const parts = ['create table items (id bigint primary key, sku text not null, title text not null, price numeric(8, 2));\n']
+  const parts = [
+    'create table items (id bigint primary key, sku text not null, title text not null, price numeric(8, 2));\n',
+  ]
   let size = parts[0]!.length
   let rows = 0
   while (size < bytes) {

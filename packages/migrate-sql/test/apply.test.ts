@@ -18,13 +18,36 @@ test('applies five files, records them, and a second run has nothing to do', asy
   try {
     const first = await p.json(['migrate', 'apply'])
     assert.is(first.code, 0, first.stderr)
-    assert.equal(first.body.applied.map((a: any) => a.version), ['0001', '0002', '0003', '0004', '0005'])
-    assert.equal(first.body.applied.map((a: any) => a.transactional), [true, true, true, true, false])
-    const rows = (await db.query(`select version, name, kind, checksum, applied_by, duration_ms, finished_at is not null as done from dbops_migrations order by version`)).rows
+    assert.equal(
+      first.body.applied.map((a: any) => a.version),
+      ['0001', '0002', '0003', '0004', '0005'],
+    )
+    assert.equal(
+      first.body.applied.map((a: any) => a.transactional),
+      [true, true, true, true, false],
+    )
+    const rows = (
+      await db.query(
+        `select version, name, kind, checksum, applied_by, duration_ms, finished_at is not null as done from dbops_migrations order by version`,
+      )
+    ).rows
     assert.is(rows.length, 5)
-    assert.ok(rows.every((r: any) => r.done && r.kind === 'versioned' && /^[0-9a-f]{64}$/.test(r.checksum) && r.applied_by === 'postgres' && r.duration_ms >= 0))
+    assert.ok(
+      rows.every(
+        (r: any) =>
+          r.done &&
+          r.kind === 'versioned' &&
+          /^[0-9a-f]{64}$/.test(r.checksum) &&
+          r.applied_by === 'postgres' &&
+          r.duration_ms >= 0,
+      ),
+    )
     assert.is((await db.query(`select count(*)::int as n from users`)).rows[0]!.n, 1)
-    assert.is((await db.query(`select indisvalid from pg_index where indexrelid = 'posts_user'::regclass`)).rows[0]!.indisvalid, true)
+    assert.is(
+      (await db.query(`select indisvalid from pg_index where indexrelid = 'posts_user'::regclass`))
+        .rows[0]!.indisvalid,
+      true,
+    )
     const again = await p.json(['migrate', 'apply'])
     assert.is(again.code, 0)
     assert.is(again.body.applied.length, 0)
@@ -46,11 +69,18 @@ test('--dry-run prints the plan and changes nothing; the task shows it under dbo
     const r = await p.cli(['migrate', 'apply', '--dry-run'])
     assert.is(r.code, 0, r.stderr)
     assert.match(r.stdout, 'apply migrations/0001_users.sql: 1 statement in one transaction')
-    assert.match(r.stdout, 'apply migrations/0005_idx.sql: 1 statement statement by statement, no transaction')
+    assert.match(
+      r.stdout,
+      'apply migrations/0005_idx.sql: 1 statement statement by statement, no transaction',
+    )
     const run = await p.cli(['run', 'migrate', '--dry-run'])
     assert.is(run.code, 0, run.stderr)
     assert.match(run.stdout + run.stderr, '0003_fn.sql')
-    assert.is((await db.query(`select to_regclass('dbops_migrations') as t`)).rows[0]!.t, null, 'no ledger was created')
+    assert.is(
+      (await db.query(`select to_regclass('dbops_migrations') as t`)).rows[0]!.t,
+      null,
+      'no ledger was created',
+    )
     assert.is((await db.query(`select to_regclass('users') as t`)).rows[0]!.t, null)
   } finally {
     await p.remove()
@@ -60,7 +90,10 @@ test('--dry-run prints the plan and changes nothing; the task shows it under dbo
 
 test('a syntax error in file 3 of 5 names file:line:column and applies nothing', async () => {
   const db = await createTestDatabase('mig_syntax')
-  const p = await migrateProject(db, '{}', { ...FIVE, 'migrations/0003_fn.sql': `select 1;\n\ncreate tabel oops (id int);\n` })
+  const p = await migrateProject(db, '{}', {
+    ...FIVE,
+    'migrations/0003_fn.sql': `select 1;\n\ncreate tabel oops (id int);\n`,
+  })
   try {
     const r = await p.cli(['migrate', 'apply'])
     assert.is(r.code, 1)
@@ -82,14 +115,35 @@ test('a runtime error in file 3 of 5: earlier files stay, file 3 is rolled back 
   try {
     const r = await p.cli(['migrate', 'apply'])
     assert.is(r.code, 1)
-    assert.match(r.stderr, 'migrations/0003_fn.sql:4:15: relation "missing_table" does not exist (SQLSTATE 42P01)')
-    assert.match(r.stderr, 'the file was rolled back; the 2 file(s) before it in this run stay applied')
-    assert.equal((await db.query(`select version from dbops_migrations order by version`)).rows.map((x: any) => x.version), ['0001', '0002'])
-    assert.is((await db.query(`select to_regclass('audit') as t`)).rows[0]!.t, null, 'nothing of file 3 remains')
-    await writeFile(path.join(p.dir, 'migrations/0003_fn.sql'), `create table audit (id int);\ninsert into audit values (1);\n`)
+    assert.match(
+      r.stderr,
+      'migrations/0003_fn.sql:4:15: relation "missing_table" does not exist (SQLSTATE 42P01)',
+    )
+    assert.match(
+      r.stderr,
+      'the file was rolled back; the 2 file(s) before it in this run stay applied',
+    )
+    assert.equal(
+      (await db.query(`select version from dbops_migrations order by version`)).rows.map(
+        (x: any) => x.version,
+      ),
+      ['0001', '0002'],
+    )
+    assert.is(
+      (await db.query(`select to_regclass('audit') as t`)).rows[0]!.t,
+      null,
+      'nothing of file 3 remains',
+    )
+    await writeFile(
+      path.join(p.dir, 'migrations/0003_fn.sql'),
+      `create table audit (id int);\ninsert into audit values (1);\n`,
+    )
     const again = await p.json(['migrate', 'apply'])
     assert.is(again.code, 0, again.stdout)
-    assert.equal(again.body.applied.map((a: any) => a.version), ['0003', '0004', '0005'])
+    assert.equal(
+      again.body.applied.map((a: any) => a.version),
+      ['0003', '0004', '0005'],
+    )
   } finally {
     await p.remove()
     await db.drop()
@@ -104,7 +158,10 @@ test('a statement ending in a -- comment before its semicolon runs as written', 
   try {
     const r = await p.cli(['migrate', 'apply'])
     assert.is(r.code, 0, r.stderr)
-    assert.equal((await db.query(`select id from t order by id`)).rows.map((x: any) => x.id), [1, 2])
+    assert.equal(
+      (await db.query(`select id from t order by id`)).rows.map((x: any) => x.id),
+      [1, 2],
+    )
   } finally {
     await p.remove()
     await db.drop()
@@ -119,7 +176,10 @@ test('an execution error without a position points at the failing statement', as
   try {
     const r = await p.cli(['migrate', 'apply'])
     assert.is(r.code, 1)
-    assert.match(r.stderr, 'migrations/0001_a.sql:4:1: duplicate key value violates unique constraint "a_pkey" (SQLSTATE 23505)')
+    assert.match(
+      r.stderr,
+      'migrations/0001_a.sql:4:1: duplicate key value violates unique constraint "a_pkey" (SQLSTATE 23505)',
+    )
     assert.match(r.stderr, 'detail: Key (id)=(1) already exists.')
   } finally {
     await p.remove()
@@ -133,18 +193,34 @@ test('an edited applied file is drift; comments and whitespace are not; repair r
   try {
     assert.is((await p.cli(['migrate', 'apply'])).code, 0)
     const file = path.join(p.dir, 'migrations/0002_posts.sql')
-    await writeFile(file, `-- reformatted, same statement\ncreate table posts (\n  id bigint primary key,\n  user_id bigint references users\n);\n`)
+    await writeFile(
+      file,
+      `-- reformatted, same statement\ncreate table posts (\n  id bigint primary key,\n  user_id bigint references users\n);\n`,
+    )
     const cosmetic = await p.json(['migrate', 'status'])
     assert.is(cosmetic.code, 0, 'a reformatted file is not drift')
-    await writeFile(file, `create table posts (id bigint primary key, user_id bigint references users, title text);\n`)
+    await writeFile(
+      file,
+      `create table posts (id bigint primary key, user_id bigint references users, title text);\n`,
+    )
     const status = await p.json(['migrate', 'status'])
     assert.is(status.code, 2)
-    assert.equal(status.body.drifted.map((d: any) => d.file), ['migrations/0002_posts.sql'])
+    assert.equal(
+      status.body.drifted.map((d: any) => d.file),
+      ['migrations/0002_posts.sql'],
+    )
     await writeFile(path.join(p.dir, 'migrations/0006_more.sql'), `create table more (id int);\n`)
     const r = await p.cli(['migrate', 'apply'])
     assert.is(r.code, 1)
-    assert.match(r.stderr, '1 applied migration file(s) changed since they were applied: migrations/0002_posts.sql')
-    assert.is((await db.query(`select to_regclass('more') as t`)).rows[0]!.t, null, 'nothing applied while drifted')
+    assert.match(
+      r.stderr,
+      '1 applied migration file(s) changed since they were applied: migrations/0002_posts.sql',
+    )
+    assert.is(
+      (await db.query(`select to_regclass('more') as t`)).rows[0]!.t,
+      null,
+      'nothing applied while drifted',
+    )
     assert.is((await p.cli(['migrate', 'repair'])).code, 0)
     assert.is((await p.cli(['migrate', 'apply'])).code, 0)
     assert.is((await db.query(`select to_regclass('more')::text as t`)).rows[0]!.t, 'more')
@@ -163,14 +239,20 @@ test('a file deleted after it was applied is reported missing and stops apply un
     await writeFile(path.join(p.dir, 'migrations/0006_more.sql'), `create table more (id int);\n`)
     const status = await p.json(['migrate', 'status'])
     assert.is(status.code, 2)
-    assert.equal(status.body.missing.map((m: any) => m.name), ['0004_seed'])
+    assert.equal(
+      status.body.missing.map((m: any) => m.name),
+      ['0004_seed'],
+    )
     const r = await p.cli(['migrate', 'apply'])
     assert.is(r.code, 1)
     assert.match(r.stderr, '1 applied migration(s) are missing from disk: 0004_seed')
     assert.match(r.stderr, '--allow-missing')
     const forced = await p.json(['migrate', 'apply', '--allow-missing'])
     assert.is(forced.code, 0)
-    assert.equal(forced.body.applied.map((a: any) => a.version), ['0006'])
+    assert.equal(
+      forced.body.applied.map((a: any) => a.version),
+      ['0006'],
+    )
   } finally {
     await p.remove()
     await db.drop()
@@ -179,11 +261,17 @@ test('a file deleted after it was applied is reported missing and stops apply un
 
 test('two files with one version: status shows them, apply refuses before touching anything', async () => {
   const db = await createTestDatabase('mig_dup')
-  const p = await migrateProject(db, '{}', { ...FIVE, 'migrations/3_other.sql': `create table other (id int);\n` })
+  const p = await migrateProject(db, '{}', {
+    ...FIVE,
+    'migrations/3_other.sql': `create table other (id int);\n`,
+  })
   try {
     const r = await p.cli(['migrate', 'apply'])
     assert.is(r.code, 2)
-    assert.match(r.stderr, 'version 3 is held by 2 files: migrations/0003_fn.sql, migrations/3_other.sql')
+    assert.match(
+      r.stderr,
+      'version 3 is held by 2 files: migrations/0003_fn.sql, migrations/3_other.sql',
+    )
     assert.is((await db.query(`select to_regclass('dbops_migrations') as t`)).rows[0]!.t, null)
     const status = await p.json(['migrate', 'status'])
     assert.is(status.code, 2)
@@ -197,7 +285,11 @@ test('two files with one version: status shows them, apply refuses before touchi
 test('many clashing versions: the error names the first few and counts the rest, and points a Prisma history at ledger: prisma', async () => {
   const db = await createTestDatabase('mig_dup_many')
   const files: Record<string, string> = {}
-  for (let v = 1; v <= 20; v++) for (let k = 1; k <= 3; k++) files[`prisma/migrations/2024052821${String(v).padStart(4, '0')}_add_cursor_index_${k}/migration.sql`] = `select ${v};\n`
+  for (let v = 1; v <= 20; v++)
+    for (let k = 1; k <= 3; k++)
+      files[
+        `prisma/migrations/2024052821${String(v).padStart(4, '0')}_add_cursor_index_${k}/migration.sql`
+      ] = `select ${v};\n`
   const p = await migrateProject(db, `{ dir: './prisma/migrations' }`, files)
   try {
     const r = await p.cli(['migrate', 'apply'])
@@ -205,7 +297,10 @@ test('many clashing versions: the error names the first few and counts the rest,
     const message = r.stderr.split('\n').find((l) => l.includes('version'))!
     assert.ok(message.length < 800, `fits on a screen (ten 80-column lines): ${message}`)
     assert.match(message, '20 versions are each held by more than one file (60 files)')
-    assert.match(message, 'version 20240528210001 is held by 3 files: prisma/migrations/20240528210001_add_cursor_index_1/migration.sql, prisma/migrations/20240528210001_add_cursor_index_2/migration.sql and 1 more')
+    assert.match(
+      message,
+      'version 20240528210001 is held by 3 files: prisma/migrations/20240528210001_add_cursor_index_1/migration.sql, prisma/migrations/20240528210001_add_cursor_index_2/migration.sql and 1 more',
+    )
     assert.match(message, 'and 17 more versions')
     assert.not.match(r.stderr, '20240528210020_add_cursor_index')
     assert.match(r.stderr, "ledger: 'prisma'")
@@ -225,13 +320,21 @@ test('an out-of-order file is refused by default and applied with --allow-out-of
     assert.is((await p.cli(['migrate', 'apply'])).code, 0)
     await writeFile(path.join(p.dir, 'migrations/0003_late.sql'), `create table late (id int);\n`)
     const status = await p.json(['migrate', 'status'])
-    assert.equal(status.body.pending, [{ file: 'migrations/0003_late.sql', version: '0003', outOfOrder: true }])
+    assert.equal(status.body.pending, [
+      { file: 'migrations/0003_late.sql', version: '0003', outOfOrder: true },
+    ])
     const r = await p.cli(['migrate', 'apply'])
     assert.is(r.code, 1)
-    assert.match(r.stderr, '1 pending migration(s) are older than the newest applied one: migrations/0003_late.sql')
+    assert.match(
+      r.stderr,
+      '1 pending migration(s) are older than the newest applied one: migrations/0003_late.sql',
+    )
     const ok = await p.json(['migrate', 'apply', '--allow-out-of-order'])
     assert.is(ok.code, 0)
-    assert.equal(ok.body.applied.map((a: any) => a.version), ['0003'])
+    assert.equal(
+      ok.body.applied.map((a: any) => a.version),
+      ['0003'],
+    )
   } finally {
     await p.remove()
     await db.drop()
@@ -247,7 +350,10 @@ test('CONCURRENTLY in a transactional file is refused with its location and a fi
   try {
     const r = await p.cli(['migrate', 'apply'])
     assert.is(r.code, 1)
-    assert.match(r.stderr, 'migrations/0002_idx.sql:2:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction')
+    assert.match(
+      r.stderr,
+      'migrations/0002_idx.sql:2:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction',
+    )
     assert.match(r.stderr, '-- dbops:no-transaction')
     assert.is((await db.query(`select count(*)::int as n from dbops_migrations`)).rows[0]!.n, 0)
   } finally {
@@ -266,30 +372,63 @@ test('placeholders, repeatable files (re-run when changed, after versioned ones)
   try {
     const first = await p.json(['migrate', 'apply'])
     assert.is(first.code, 0, first.stdout)
-    assert.equal(first.body.applied.map((a: any) => a.file), ['migrations/0001_users.sql', 'migrations/0002_grant.sql', 'migrations/R__views.sql'])
-    assert.is((await db.query(`select has_table_privilege('app_rw', 'users', 'select') as ok`)).rows[0]!.ok, true)
-    assert.is((await p.json(['migrate', 'apply'])).body.applied.length, 0, 'an unchanged repeatable does not run again')
-    await writeFile(path.join(p.dir, 'migrations/R__views.sql'), `create or replace view user_emails as select email, id from users;\n`)
+    assert.equal(
+      first.body.applied.map((a: any) => a.file),
+      ['migrations/0001_users.sql', 'migrations/0002_grant.sql', 'migrations/R__views.sql'],
+    )
+    assert.is(
+      (await db.query(`select has_table_privilege('app_rw', 'users', 'select') as ok`)).rows[0]!.ok,
+      true,
+    )
+    assert.is(
+      (await p.json(['migrate', 'apply'])).body.applied.length,
+      0,
+      'an unchanged repeatable does not run again',
+    )
+    await writeFile(
+      path.join(p.dir, 'migrations/R__views.sql'),
+      `create or replace view user_emails as select email, id from users;\n`,
+    )
     const second = await p.json(['migrate', 'apply'])
-    assert.equal(second.body.applied.map((a: any) => a.file), ['migrations/R__views.sql'])
+    assert.equal(
+      second.body.applied.map((a: any) => a.file),
+      ['migrations/R__views.sql'],
+    )
 
     const down = await p.json(['migrate', 'down'])
     assert.is(down.code, 0, down.stdout)
     assert.equal(down.body.reverted, ['migrations/0002_grant.sql'])
-    assert.is((await db.query(`select count(*)::int as n from pg_roles where rolname = 'app_rw'`)).rows[0]!.n, 0)
-    assert.is((await db.query(`select count(*)::int as n from dbops_migrations where version = '0002'`)).rows[0]!.n, 0)
+    assert.is(
+      (await db.query(`select count(*)::int as n from pg_roles where rolname = 'app_rw'`)).rows[0]!
+        .n,
+      0,
+    )
+    assert.is(
+      (await db.query(`select count(*)::int as n from dbops_migrations where version = '0002'`))
+        .rows[0]!.n,
+      0,
+    )
 
     const created = await p.json(['migrate', 'new', 'Add posts table'])
     assert.is(created.code, 0)
     assert.is(created.body.file, 'migrations/0003_add_posts_table.sql')
     const template = await readFile(path.join(p.dir, created.body.file), 'utf8')
     assert.match(template, '-- dbops:down')
-    await writeFile(path.join(p.dir, created.body.file), template.replace('-- dbops:up\n', '-- dbops:up\ncreate table posts (id int);\n'))
+    await writeFile(
+      path.join(p.dir, created.body.file),
+      template.replace('-- dbops:up\n', '-- dbops:up\ncreate table posts (id int);\n'),
+    )
     const third = await p.json(['migrate', 'apply'])
-    assert.equal(third.body.applied.map((a: any) => a.version), ['0002', '0003'])
+    assert.equal(
+      third.body.applied.map((a: any) => a.version),
+      ['0002', '0003'],
+    )
     const irreversible = await p.cli(['migrate', 'down'])
     assert.is(irreversible.code, 1)
-    assert.match(irreversible.stderr, 'migrations/0003_add_posts_table.sql has no down section; nothing was reverted')
+    assert.match(
+      irreversible.stderr,
+      'migrations/0003_add_posts_table.sql has no down section; nothing was reverted',
+    )
   } finally {
     await p.remove()
     await db.drop()
@@ -313,8 +452,15 @@ test('baseline marks an existing database; an unknown placeholder is an error na
     assert.match(again.stderr, 'already records 1 migration(s)')
     const r = await p.cli(['migrate', 'apply'])
     assert.is(r.code, 1)
-    assert.match(r.stderr, 'migrations/20250103000000_x.sql:1:15: placeholder ${SCHEMA_NAME} has no value')
-    assert.is((await db.query(`select to_regclass('posts') as t`)).rows[0]!.t, null, 'checked before anything ran')
+    assert.match(
+      r.stderr,
+      'migrations/20250103000000_x.sql:1:15: placeholder ${SCHEMA_NAME} has no value',
+    )
+    assert.is(
+      (await db.query(`select to_regclass('posts') as t`)).rows[0]!.t,
+      null,
+      'checked before anything ran',
+    )
   } finally {
     await p.remove()
     await db.drop()
@@ -331,11 +477,17 @@ test('statementTimeout cancels a runaway statement with its location; --to appli
   try {
     const first = await p.json(['migrate', 'apply', '--to', '0002'])
     assert.is(first.code, 0, first.stdout)
-    assert.equal(first.body.applied.map((a: any) => a.version), ['0001', '0002'])
+    assert.equal(
+      first.body.applied.map((a: any) => a.version),
+      ['0001', '0002'],
+    )
     const started = Date.now()
     const r = await p.cli(['migrate', 'apply'])
     assert.is(r.code, 1)
-    assert.match(r.stderr, 'migrations/0003_slow.sql:2:3: canceling statement due to statement timeout (SQLSTATE 57014)')
+    assert.match(
+      r.stderr,
+      'migrations/0003_slow.sql:2:3: canceling statement due to statement timeout (SQLSTATE 57014)',
+    )
     assert.ok(Date.now() - started < 20_000, 'the sleep was cut short')
     assert.is((await db.query(`select to_regclass('c') as t`)).rows[0]!.t, null)
     const bad = await p.cli(['migrate', 'apply', '--to', 'latest'])

@@ -11,16 +11,39 @@ const SIGNAL_GUARD_MS = 30_000
 const big = bigMigration(20 * 1024 * 1024)
 
 /** Runs the CLI under /usr/bin/time; resolves with its exit code, output and peak RSS, or fails after `guardMs`. */
-function measured(args: string[], cwd: string, env: Record<string, string>, guardMs: number): Promise<{ code: number | null; stdout: string; stderr: string; rssMb: number }> {
+function measured(
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+  guardMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string; rssMb: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', 'peak-rss-kb %M', process.execPath, DBOPS_BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      '/usr/bin/time',
+      ['-f', 'peak-rss-kb %M', process.execPath, DBOPS_BIN, ...args],
+      {
+        cwd,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/root',
+          NO_COLOR: '1',
+          CI: '1',
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
     const guard = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`dbops ${args.join(' ')} did not finish within ${guardMs / 1000}s (last output: ${stderr.slice(-500)})`))
+      reject(
+        new Error(
+          `dbops ${args.join(' ')} did not finish within ${guardMs / 1000}s (last output: ${stderr.slice(-500)})`,
+        ),
+      )
     }, guardMs)
     child.on('close', (code) => {
       clearTimeout(guard)
@@ -38,7 +61,10 @@ test('a 20 MB file (a table and ~175k INSERTs) is prepared and applied, in under
     assert.is(r.code, 0, r.stderr.slice(-2000))
     assert.ok(r.rssMb < 300, `peak RSS ${r.rssMb.toFixed(0)} MB`)
     assert.is((await db.query(`select count(*)::int as n from items`)).rows[0]!.n, big.rows)
-    assert.is((await db.query(`select title from items where id = 7`)).rows[0]!.title, 'Item number 7 in the catalogue; a café')
+    assert.is(
+      (await db.query(`select title from items where id = 7`)).rows[0]!.title,
+      'Item number 7 in the catalogue; a café',
+    )
   } finally {
     await p.remove()
     await db.drop()
@@ -53,9 +79,21 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     try {
       let stderr = ''
       run.child.stderr!.on('data', (d) => (stderr += d))
-      await waitFor('the preparation to start', async () => stderr.includes('preparing migrations/0001_big.sql'), HANG_GUARD_MS)
+      await waitFor(
+        'the preparation to start',
+        async () => stderr.includes('preparing migrations/0001_big.sql'),
+        HANG_GUARD_MS,
+      )
       run.child.kill(signal)
-      const done = await Promise.race([run.done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within ${SIGNAL_GUARD_MS / 1000}s of ${signal}`)), SIGNAL_GUARD_MS))])
+      const done = await Promise.race([
+        run.done,
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`no exit within ${SIGNAL_GUARD_MS / 1000}s of ${signal}`)),
+            SIGNAL_GUARD_MS,
+          ),
+        ),
+      ])
       assert.is(done.code, 130, done.stderr.slice(-1000))
       assert.is((await db.query(`select to_regclass('items') as t`)).rows[0]!.t, null)
     } finally {

@@ -15,10 +15,16 @@ create function f() returns int as $body$ begin perform 1; return 1; end $body$ 
 create function g() returns int language sql begin atomic select 1; select 2; end;
 insert into t values ($$x;y$$)`
   const stmts = splitStatements(sql)
-  assert.equal(stmts.map((s) => s.type), ['CreateFunctionStmt', 'SelectStmt', 'CreateFunctionStmt', 'InsertStmt'])
+  assert.equal(
+    stmts.map((s) => s.type),
+    ['CreateFunctionStmt', 'SelectStmt', 'CreateFunctionStmt', 'InsertStmt'],
+  )
   assert.ok(stmts[0]!.sql.startsWith('create function f()'))
   assert.ok(stmts[0]!.sql.endsWith('language plpgsql'))
-  assert.ok(stmts[1]!.sql.startsWith("select 'a;b'"), 'leading comments are not part of the statement')
+  assert.ok(
+    stmts[1]!.sql.startsWith("select 'a;b'"),
+    'leading comments are not part of the statement',
+  )
   assert.equal(stmts[3]!.sql, 'insert into t values ($$x;y$$)')
   assert.equal(lineColumn(sql, stmts[1]!.start), { line: 3, column: 43 })
 })
@@ -43,14 +49,29 @@ test('a syntax error carries its offset', () => {
 
 test('token checksum ignores comments and whitespace outside literals, not real edits', () => {
   const base = tokenChecksum(`create table t (id int, name text default 'a  b');`)
-  assert.is(tokenChecksum(`-- a comment\ncreate   table t (\n  id int, /* why */\n  name text default 'a  b'\n);\n\n`), base)
-  assert.is(tokenChecksum(`create table t (id int, name text default 'a  b');`.replace(/\n/g, '\r\n')), base)
-  assert.is.not(tokenChecksum(`create table t (id int, name text default 'a b');`), base, 'whitespace inside a literal counts')
+  assert.is(
+    tokenChecksum(
+      `-- a comment\ncreate   table t (\n  id int, /* why */\n  name text default 'a  b'\n);\n\n`,
+    ),
+    base,
+  )
+  assert.is(
+    tokenChecksum(`create table t (id int, name text default 'a  b');`.replace(/\n/g, '\r\n')),
+    base,
+  )
+  assert.is.not(
+    tokenChecksum(`create table t (id int, name text default 'a b');`),
+    base,
+    'whitespace inside a literal counts',
+  )
   assert.is.not(tokenChecksum(`create table t (id bigint, name text default 'a  b');`), base)
-  assert.is.not(tokenChecksum(`create table t (id int, name text default 'a  b');`, 'no-transaction'), base)
+  assert.is.not(
+    tokenChecksum(`create table t (id int, name text default 'a  b');`, 'no-transaction'),
+    base,
+  )
 })
 
-test('the checksum token stream is the PostgreSQL scanner\'s (comments dropped)', () => {
+test("the checksum token stream is the PostgreSQL scanner's (comments dropped)", () => {
   const samples = [
     `create table "Odd ""name""" (id bigint primary key, j jsonb default '{}'::jsonb); -- trailing`,
     `select j->>'k', j #> '{a,b}', a<=b, a<>b, x::text, $1, e'it\\'s' from t /* c /* nested */ */ where k = 'a''b'`,
@@ -59,20 +80,27 @@ test('the checksum token stream is the PostgreSQL scanner\'s (comments dropped)'
     `do $$ begin perform 1; end $$;`,
   ]
   for (const sql of samples) {
-    const scanned = (scanSync(sql) as { tokens: Array<{ text: string; tokenName: string }> }).tokens.filter((t) => !t.tokenName.endsWith('COMMENT')).map((t) => t.text)
+    const scanned = (scanSync(sql) as { tokens: Array<{ text: string; tokenName: string }> }).tokens
+      .filter((t) => !t.tokenName.endsWith('COMMENT'))
+      .map((t) => t.text)
     assert.equal(sqlTokens(sql), scanned, sql)
   }
 })
 
 test('placeholders map positions back to the original text', () => {
-  const sub = substitutePlaceholders('create schema ${SCHEMA};\nselect ${X}', { SCHEMA: 'a_much_longer_name', X: '1' })
+  const sub = substitutePlaceholders('create schema ${SCHEMA};\nselect ${X}', {
+    SCHEMA: 'a_much_longer_name',
+    X: '1',
+  })
   assert.is(sub.text, 'create schema a_much_longer_name;\nselect 1')
   assert.is(sub.toOriginal(sub.text.indexOf('select')), 'create schema ${SCHEMA};\n'.length)
   assert.equal(substitutePlaceholders('x ${NOPE}', {}).unknown, [{ name: 'NOPE', offset: 2 }])
 })
 
 test('up and down sections', () => {
-  const { up, down } = readSections(`-- dbops:up\ncreate table a();\n-- dbops:down\ndrop table a;\n`)
+  const { up, down } = readSections(
+    `-- dbops:up\ncreate table a();\n-- dbops:down\ndrop table a;\n`,
+  )
   assert.is(up.text.trim(), 'create table a();')
   assert.is(down!.text.trim(), 'drop table a;')
   const whole = readSections('create table a();')
@@ -106,11 +134,19 @@ test('a cut inside a statement is mended by parsing a longer piece; a real error
   const sql = `select 1;\ncreate function f() returns int language sql begin atomic select 1; select 2; end;\nselect 3;`
   const inside = sql.indexOf('select 1; select 2') + 'select 1;'.length
   const cut = splitStatements(sql, { cuts: [sql.indexOf(';') + 1, inside] })
-  assert.equal(cut.map((s) => s.type), ['SelectStmt', 'CreateFunctionStmt', 'SelectStmt'])
-  assert.equal(cut.map((s) => s.start), splitStatements(sql, { cuts: [] }).map((s) => s.start))
+  assert.equal(
+    cut.map((s) => s.type),
+    ['SelectStmt', 'CreateFunctionStmt', 'SelectStmt'],
+  )
+  assert.equal(
+    cut.map((s) => s.start),
+    splitStatements(sql, { cuts: [] }).map((s) => s.start),
+  )
   const bad = `select 1;\nselect 2;\ncreate tabel x (id int);\nselect 4;`
   try {
-    splitStatements(bad, { cuts: [bad.indexOf('select 2'), bad.indexOf('create'), bad.indexOf('select 4')] })
+    splitStatements(bad, {
+      cuts: [bad.indexOf('select 2'), bad.indexOf('create'), bad.indexOf('select 4')],
+    })
     assert.unreachable()
   } catch (error) {
     assert.equal(lineColumn(bad, (error as { offset: number }).offset), { line: 3, column: 8 })
@@ -127,7 +163,8 @@ test('the token scanner gives the same stream when run in slices', () => {
   const whole = sqlTokens(sql)
   for (let step = 1; step < sql.length; step++) {
     const out: string[] = []
-    for (let i = 0; i < sql.length; ) i = scanTokens(sql, i, Math.min(sql.length, i + step), (t) => out.push(t))
+    for (let i = 0; i < sql.length; )
+      i = scanTokens(sql, i, Math.min(sql.length, i + step), (t) => out.push(t))
     assert.equal(out, whole, `slices of ${step}`)
   }
 })

@@ -37,17 +37,33 @@ test('a Prisma folder applied by dbops: _prisma_migrations has the DDL and rows 
     const r = await p.json(['migrate', 'apply'])
     assert.is(r.code, 0, r.stdout + r.stderr)
     assert.is(r.body.ledger, 'public._prisma_migrations')
-    assert.equal(r.body.applied.map((a: any) => [a.file, a.transactional]), [
-      ['prisma/migrations/20240101000000_init/migration.sql', true],
-      ['prisma/migrations/20240102000000_posts/migration.sql', true],
-      ['prisma/migrations/20240103000000_post_author_idx/migration.sql', false],
-    ])
+    assert.equal(
+      r.body.applied.map((a: any) => [a.file, a.transactional]),
+      [
+        ['prisma/migrations/20240101000000_init/migration.sql', true],
+        ['prisma/migrations/20240102000000_posts/migration.sql', true],
+        ['prisma/migrations/20240103000000_post_author_idx/migration.sql', false],
+      ],
+    )
     // Same table shape as Prisma's own DDL, compared column by column.
-    await db.query(`create schema prisma_ref; set search_path = prisma_ref; ${PRISMA_DDL}; set search_path = public`)
-    assert.equal((await db.query(columns, ['public'])).rows, (await db.query(columns, ['prisma_ref'])).rows)
-    const rows = (await db.query(`select * from _prisma_migrations order by started_at`)).rows as any[]
-    assert.equal(rows.map((x) => x.migration_name), ['20240101000000_init', '20240102000000_posts', '20240103000000_post_author_idx'])
-    assert.equal(rows.map((x) => x.checksum), [sha(INIT), sha(POSTS), sha(CIC)], 'sha256 of the exact bytes (CRLF kept)')
+    await db.query(
+      `create schema prisma_ref; set search_path = prisma_ref; ${PRISMA_DDL}; set search_path = public`,
+    )
+    assert.equal(
+      (await db.query(columns, ['public'])).rows,
+      (await db.query(columns, ['prisma_ref'])).rows,
+    )
+    const rows = (await db.query(`select * from _prisma_migrations order by started_at`))
+      .rows as any[]
+    assert.equal(
+      rows.map((x) => x.migration_name),
+      ['20240101000000_init', '20240102000000_posts', '20240103000000_post_author_idx'],
+    )
+    assert.equal(
+      rows.map((x) => x.checksum),
+      [sha(INIT), sha(POSTS), sha(CIC)],
+      'sha256 of the exact bytes (CRLF kept)',
+    )
     for (const row of rows) {
       assert.match(row.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
       assert.ok(row.finished_at >= row.started_at)
@@ -55,7 +71,15 @@ test('a Prisma folder applied by dbops: _prisma_migrations has the DDL and rows 
       assert.is(row.logs, null)
       assert.is(row.rolled_back_at, null)
     }
-    assert.is((await db.query(`select count(*)::int as n from pg_tables where tablename = 'dbops_migrations'`)).rows[0]!.n, 0, 'no second ledger')
+    assert.is(
+      (
+        await db.query(
+          `select count(*)::int as n from pg_tables where tablename = 'dbops_migrations'`,
+        )
+      ).rows[0]!.n,
+      0,
+      'no second ledger',
+    )
     const status = await p.json(['migrate', 'status'])
     assert.is(status.code, 0)
     assert.is(status.body.applied.length, 3)
@@ -70,9 +94,12 @@ test('a database migrated by Prisma is taken over with no re-baseline; rolled-ba
   // What `prisma migrate deploy` leaves after applying init (and a failed, rolled-back attempt).
   await db.query(PRISMA_DDL)
   await db.query(INIT)
-  await db.query(`insert into _prisma_migrations (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count) values
+  await db.query(
+    `insert into _prisma_migrations (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count) values
     ('0b5e2c1a-3c4d-4e5f-8a9b-0c1d2e3f4a5b', $1, now(), '20240101000000_init', null, null, now(), 1),
-    ('1c6f3d2b-4d5e-4f60-9bac-1d2e3f4a5b6c', 'deadbeef', null, '20240102000000_posts', 'boom', now(), now(), 0)`, [sha(INIT)])
+    ('1c6f3d2b-4d5e-4f60-9bac-1d2e3f4a5b6c', 'deadbeef', null, '20240102000000_posts', 'boom', now(), now(), 0)`,
+    [sha(INIT)],
+  )
   const p = await migrateProject(db, `{ dir: './prisma/migrations', ledger: 'prisma' }`, {
     'prisma/migrations/migration_lock.toml': LOCK_TOML,
     'prisma/migrations/20240101000000_init/migration.sql': INIT.replace(/\n/g, '\r\n'), // checked out on Windows
@@ -81,20 +108,45 @@ test('a database migrated by Prisma is taken over with no re-baseline; rolled-ba
   try {
     const status = await p.json(['migrate', 'status'])
     assert.is(status.code, 1, status.stdout)
-    assert.equal(status.body.applied.map((a: any) => a.version), ['20240101000000'])
-    assert.equal(status.body.pending.map((a: any) => a.version), ['20240102000000'])
+    assert.equal(
+      status.body.applied.map((a: any) => a.version),
+      ['20240101000000'],
+    )
+    assert.equal(
+      status.body.pending.map((a: any) => a.version),
+      ['20240102000000'],
+    )
     const r = await p.json(['migrate', 'apply'])
     assert.is(r.code, 0, r.stdout)
-    assert.equal(r.body.applied.map((a: any) => a.version), ['20240102000000'])
-    assert.is((await db.query(`select count(*)::int as n from _prisma_migrations where migration_name = '20240102000000_posts' and finished_at is not null and rolled_back_at is null`)).rows[0]!.n, 1)
+    assert.equal(
+      r.body.applied.map((a: any) => a.version),
+      ['20240102000000'],
+    )
+    assert.is(
+      (
+        await db.query(
+          `select count(*)::int as n from _prisma_migrations where migration_name = '20240102000000_posts' and finished_at is not null and rolled_back_at is null`,
+        )
+      ).rows[0]!.n,
+      1,
+    )
 
     // A migration Prisma started and never finished blocks, as P3009 does, with a way out.
     await mkdir(path.join(p.dir, 'prisma/migrations/20240103000000_x'), { recursive: true })
-    await writeFile(path.join(p.dir, 'prisma/migrations/20240103000000_x/migration.sql'), 'CREATE TABLE x (id int);\n')
-    await db.query(`insert into _prisma_migrations (id, checksum, migration_name, started_at) values ('2d7a4e3c-5e6f-4a71-8bcd-2e3f4a5b6c7d', $1, '20240103000000_x', now())`, [sha('CREATE TABLE x (id int);\n')])
+    await writeFile(
+      path.join(p.dir, 'prisma/migrations/20240103000000_x/migration.sql'),
+      'CREATE TABLE x (id int);\n',
+    )
+    await db.query(
+      `insert into _prisma_migrations (id, checksum, migration_name, started_at) values ('2d7a4e3c-5e6f-4a71-8bcd-2e3f4a5b6c7d', $1, '20240103000000_x', now())`,
+      [sha('CREATE TABLE x (id int);\n')],
+    )
     const blocked = await p.cli(['migrate', 'apply'])
     assert.is(blocked.code, 1)
-    assert.match(blocked.stderr, 'migration prisma/migrations/20240103000000_x/migration.sql was started and never finished')
+    assert.match(
+      blocked.stderr,
+      'migration prisma/migrations/20240103000000_x/migration.sql was started and never finished',
+    )
     assert.match(blocked.stderr, 'prisma migrate resolve --rolled-back')
   } finally {
     await p.remove()
@@ -102,11 +154,15 @@ test('a database migrated by Prisma is taken over with no re-baseline; rolled-ba
   }
 })
 
-test('Prisma mode takes Prisma\'s advisory lock, so prisma migrate deploy and dbops exclude each other', async () => {
+test("Prisma mode takes Prisma's advisory lock, so prisma migrate deploy and dbops exclude each other", async () => {
   const db = await createTestDatabase('mig_prisma_lock')
-  const p = await migrateProject(db, `{ dir: './prisma/migrations', ledger: 'prisma', lockWait: '300ms' }`, {
-    'prisma/migrations/20240101000000_init/migration.sql': INIT,
-  })
+  const p = await migrateProject(
+    db,
+    `{ dir: './prisma/migrations', ledger: 'prisma', lockWait: '300ms' }`,
+    {
+      'prisma/migrations/20240101000000_init/migration.sql': INIT,
+    },
+  )
   const pg = (await import('pg')).default
   const prisma = new pg.Client({ connectionString: db.url, application_name: 'prisma-migrate' })
   await prisma.connect()
@@ -117,7 +173,13 @@ test('Prisma mode takes Prisma\'s advisory lock, so prisma migrate deploy and db
     assert.match(r.stderr, "application_name 'prisma-migrate'")
     await prisma.query('select pg_advisory_unlock(72707369)')
     assert.is((await p.cli(['migrate', 'apply'])).code, 0)
-    assert.equal((await readFile(path.join(p.dir, 'prisma/migrations/20240101000000_init/migration.sql'), 'utf8')), INIT)
+    assert.equal(
+      await readFile(
+        path.join(p.dir, 'prisma/migrations/20240101000000_init/migration.sql'),
+        'utf8',
+      ),
+      INIT,
+    )
   } finally {
     await prisma.end()
     await p.remove()
@@ -131,59 +193,117 @@ test('Prisma mode takes Prisma\'s advisory lock, so prisma migrate deploy and db
  * prisma-engines apply_migrations.rs): every directory holding a migration.sql is a migration,
  * its identity is the directory name, they run in name order; anything else is ignored.
  */
-function prismaHistory(): { files: Record<string, string>; expected: string[]; recording: string[] } {
-  const files: Record<string, string> = { 'prisma/migrations/migration_lock.toml': LOCK_TOML, 'prisma/migrations/README.md': 'notes, not a migration\n' }
+function prismaHistory(): {
+  files: Record<string, string>
+  expected: string[]
+  recording: string[]
+} {
+  const files: Record<string, string> = {
+    'prisma/migrations/migration_lock.toml': LOCK_TOML,
+    'prisma/migrations/README.md': 'notes, not a migration\n',
+  }
   const records = (name: string) => `INSERT INTO "History" ("name") VALUES ('${name}');\n`
-  const add = (name: string, sql: string) => (files[`prisma/migrations/${name}/migration.sql`] = sql)
-  add('20240101000000_init', `-- CreateEnum\nCREATE TYPE "Role" AS ENUM ('USER', 'ADMIN', 'GUEST');\n\n-- CreateTable\nCREATE TABLE "History" ("id" BIGSERIAL NOT NULL, "name" TEXT NOT NULL, CONSTRAINT "History_pkey" PRIMARY KEY ("id"));\n\n-- CreateTable\nCREATE TABLE "Post" ("id" SERIAL NOT NULL, "role" "Role" NOT NULL DEFAULT 'USER', ${Array.from({ length: 18 }, (_, i) => `"c${String(i + 1).padStart(2, '0')}" INTEGER`).join(', ')}, CONSTRAINT "Post_pkey" PRIMARY KEY ("id"));\n` + records('20240101000000_init'))
+  const add = (name: string, sql: string) =>
+    (files[`prisma/migrations/${name}/migration.sql`] = sql)
+  add(
+    '20240101000000_init',
+    `-- CreateEnum\nCREATE TYPE "Role" AS ENUM ('USER', 'ADMIN', 'GUEST');\n\n-- CreateTable\nCREATE TABLE "History" ("id" BIGSERIAL NOT NULL, "name" TEXT NOT NULL, CONSTRAINT "History_pkey" PRIMARY KEY ("id"));\n\n-- CreateTable\nCREATE TABLE "Post" ("id" SERIAL NOT NULL, "role" "Role" NOT NULL DEFAULT 'USER', ${Array.from({ length: 18 }, (_, i) => `"c${String(i + 1).padStart(2, '0')}" INTEGER`).join(', ')}, CONSTRAINT "Post_pkey" PRIMARY KEY ("id"));\n` +
+      records('20240101000000_init'),
+  )
   // One 14-digit prefix for two folders, one of them with a space in its name (a copied folder).
-  add('20240126184148_new_models', `CREATE TABLE "Model" ("id" SERIAL NOT NULL);\n` + records('20240126184148_new_models'))
-  add('20240126184148_new_models copy', `ALTER TABLE "Model" ADD COLUMN "copy" TEXT;\n` + records('20240126184148_new_models copy'))
+  add(
+    '20240126184148_new_models',
+    `CREATE TABLE "Model" ("id" SERIAL NOT NULL);\n` + records('20240126184148_new_models'),
+  )
+  add(
+    '20240126184148_new_models copy',
+    `ALTER TABLE "Model" ADD COLUMN "copy" TEXT;\n` + records('20240126184148_new_models copy'),
+  )
   // Eighteen folders with one prefix; the odd ones a lone CREATE INDEX CONCURRENTLY, as Prisma users hand-edit them.
   for (let i = 1; i <= 18; i++) {
     const n = String(i).padStart(2, '0')
     const name = `20240528214728_add_cursor_index_${n}`
-    add(name, i % 2 ? `-- CreateIndex\nCREATE INDEX CONCURRENTLY "Post_c${n}_idx" ON "Post"("c${n}");\n` : `-- CreateIndex\nCREATE INDEX "Post_c${n}_idx" ON "Post"("c${n}");\n` + records(name))
+    add(
+      name,
+      i % 2
+        ? `-- CreateIndex\nCREATE INDEX CONCURRENTLY "Post_c${n}_idx" ON "Post"("c${n}");\n`
+        : `-- CreateIndex\nCREATE INDEX "Post_c${n}_idx" ON "Post"("c${n}");\n` + records(name),
+    )
   }
   files['prisma/migrations/20240601000000_abandoned/README.md'] = 'the migration.sql was deleted\n' // no migration.sql: ignored
   files['prisma/migrations/20240601000001_empty_dir/.gitkeep'] = ''
   add('20240602000000_empty', '')
   add('20240603000000_noop', '-- This is an empty migration.')
   // Prisma's own AlterEnum output: an explicit transaction inside the file.
-  add('20240604000000_alter_enum', `-- AlterEnum\nBEGIN;\nCREATE TYPE "Role_new" AS ENUM ('USER', 'ADMIN');\nALTER TABLE "Post" ALTER COLUMN "role" DROP DEFAULT;\nALTER TABLE "Post" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");\nALTER TYPE "Role" RENAME TO "Role_old";\nALTER TYPE "Role_new" RENAME TO "Role";\nDROP TYPE "Role_old";\nALTER TABLE "Post" ALTER COLUMN "role" SET DEFAULT 'USER';\nCOMMIT;\n` + records('20240604000000_alter_enum'))
-  add('20240605000000_crlf', (`-- AlterTable\nALTER TABLE "Model" ADD COLUMN "crlf" TEXT;\n` + records('20240605000000_crlf')).replace(/\n/g, '\r\n'))
+  add(
+    '20240604000000_alter_enum',
+    `-- AlterEnum\nBEGIN;\nCREATE TYPE "Role_new" AS ENUM ('USER', 'ADMIN');\nALTER TABLE "Post" ALTER COLUMN "role" DROP DEFAULT;\nALTER TABLE "Post" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");\nALTER TYPE "Role" RENAME TO "Role_old";\nALTER TYPE "Role_new" RENAME TO "Role";\nDROP TYPE "Role_old";\nALTER TABLE "Post" ALTER COLUMN "role" SET DEFAULT 'USER';\nCOMMIT;\n` +
+      records('20240604000000_alter_enum'),
+  )
+  add(
+    '20240605000000_crlf',
+    (
+      `-- AlterTable\nALTER TABLE "Model" ADD COLUMN "crlf" TEXT;\n` +
+      records('20240605000000_crlf')
+    ).replace(/\n/g, '\r\n'),
+  )
   // Name order, not number order: _x_10 before _x_9.
   add('20240608000000_x_9', records('20240608000000_x_9'))
   add('20240608000000_x_10', records('20240608000000_x_10'))
   // CONCURRENTLY among other statements: Prisma (since prisma-engines#5767) runs them one by one.
-  add('20240609000000_mixed_cic', `CREATE TABLE "Tag" ("id" SERIAL NOT NULL, "name" TEXT);\nCREATE INDEX CONCURRENTLY "Tag_name_idx" ON "Tag"("name");\n` + records('20240609000000_mixed_cic'))
+  add(
+    '20240609000000_mixed_cic',
+    `CREATE TABLE "Tag" ("id" SERIAL NOT NULL, "name" TEXT);\nCREATE INDEX CONCURRENTLY "Tag_name_idx" ON "Tag"("name");\n` +
+      records('20240609000000_mixed_cic'),
+  )
   add('20240610000000_fix (2)', records('20240610000000_fix (2)'))
   add('manual_fix', records('manual_fix')) // no timestamp at all: still a migration to Prisma
   files['prisma/migrations/stray.sql'] = 'CREATE TABLE "Stray" (id int);\n' // not in a folder: Prisma never runs it
 
   // Prisma's rules, applied to the paths above.
-  const dirs = [...new Set(Object.keys(files).map((f) => f.split('/')))].filter((p) => p.length === 4 && p[3] === 'migration.sql').map((p) => p[2]!)
+  const dirs = [...new Set(Object.keys(files).map((f) => f.split('/')))]
+    .filter((p) => p.length === 4 && p[3] === 'migration.sql')
+    .map((p) => p[2]!)
   const expected = dirs.sort((a, b) => a.localeCompare(b))
-  const recording = expected.filter((d) => files[`prisma/migrations/${d}/migration.sql`]!.includes('"History"') && files[`prisma/migrations/${d}/migration.sql`]!.includes(`VALUES ('${d}')`))
+  const recording = expected.filter(
+    (d) =>
+      files[`prisma/migrations/${d}/migration.sql`]!.includes('"History"') &&
+      files[`prisma/migrations/${d}/migration.sql`]!.includes(`VALUES ('${d}')`),
+  )
   return { files, expected, recording }
 }
 
-test('a generated Prisma history with every real shape is applied in Prisma\'s order with Prisma\'s rows, and a second run applies nothing', async () => {
+test("a generated Prisma history with every real shape is applied in Prisma's order with Prisma's rows, and a second run applies nothing", async () => {
   const db = await createTestDatabase('mig_prisma_history')
   const { files, expected, recording } = prismaHistory()
   // The older engine sorted bytes, the current CLI uses localeCompare: for these names both agree.
   assert.equal([...expected].sort(), expected)
-  assert.ok(expected.length >= 30 && expected.includes('20240126184148_new_models copy') && !expected.includes('20240601000000_abandoned'))
+  assert.ok(
+    expected.length >= 30 &&
+      expected.includes('20240126184148_new_models copy') &&
+      !expected.includes('20240601000000_abandoned'),
+  )
   const p = await migrateProject(db, `{ dir: './prisma/migrations', ledger: 'prisma' }`, files)
   try {
     const r = await p.json(['migrate', 'apply'])
     assert.is(r.code, 0, r.stdout + r.stderr)
-    assert.equal(r.body.applied.map((a: any) => a.file), expected.map((d) => `prisma/migrations/${d}/migration.sql`))
+    assert.equal(
+      r.body.applied.map((a: any) => a.file),
+      expected.map((d) => `prisma/migrations/${d}/migration.sql`),
+    )
     assert.match(r.stderr, 'prisma/migrations/stray.sql')
-    const rows = (await db.query(`select * from _prisma_migrations order by started_at, finished_at`)).rows as any[]
-    assert.equal(rows.map((x) => x.migration_name), expected, "one row per migration, in Prisma's order")
+    const rows = (
+      await db.query(`select * from _prisma_migrations order by started_at, finished_at`)
+    ).rows as any[]
+    assert.equal(
+      rows.map((x) => x.migration_name),
+      expected,
+      "one row per migration, in Prisma's order",
+    )
     for (const row of rows) {
-      const bytes = await readFile(path.join(p.dir, 'prisma/migrations', row.migration_name, 'migration.sql'))
+      const bytes = await readFile(
+        path.join(p.dir, 'prisma/migrations', row.migration_name, 'migration.sql'),
+      )
       assert.is(row.checksum, createHash('sha256').update(bytes).digest('hex'), row.migration_name)
       assert.match(row.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
       assert.ok(row.finished_at >= row.started_at, row.migration_name)
@@ -191,9 +311,22 @@ test('a generated Prisma history with every real shape is applied in Prisma\'s o
       assert.is(row.logs, null)
       assert.is(row.rolled_back_at, null)
     }
-    assert.equal((await db.query(`select name from "History" order by id`)).rows.map((x: any) => x.name), recording)
-    assert.is((await db.query(`select count(*)::int as n from pg_index where indrelid = '"Post"'::regclass and indisvalid and indexrelid <> '"Post_pkey"'::regclass`)).rows[0]!.n, 18)
-    assert.equal((await db.query(`select enum_range(null::"Role")::text as r`)).rows[0]!.r, '{USER,ADMIN}')
+    assert.equal(
+      (await db.query(`select name from "History" order by id`)).rows.map((x: any) => x.name),
+      recording,
+    )
+    assert.is(
+      (
+        await db.query(
+          `select count(*)::int as n from pg_index where indrelid = '"Post"'::regclass and indisvalid and indexrelid <> '"Post_pkey"'::regclass`,
+        )
+      ).rows[0]!.n,
+      18,
+    )
+    assert.equal(
+      (await db.query(`select enum_range(null::"Role")::text as r`)).rows[0]!.r,
+      '{USER,ADMIN}',
+    )
     assert.is((await db.query(`select to_regclass('"Stray"') as t`)).rows[0]!.t, null)
     assert.is((await db.query(`select to_regclass('dbops_migrations') as t`)).rows[0]!.t, null)
 
@@ -203,7 +336,10 @@ test('a generated Prisma history with every real shape is applied in Prisma\'s o
     assert.is(again.body.upToDate, expected.length)
     const status = await p.json(['migrate', 'status'])
     assert.is(status.code, 0, status.stdout)
-    assert.is((await db.query(`select count(*)::int as n from _prisma_migrations`)).rows[0]!.n, expected.length)
+    assert.is(
+      (await db.query(`select count(*)::int as n from _prisma_migrations`)).rows[0]!.n,
+      expected.length,
+    )
   } finally {
     await p.remove()
     await db.drop()
@@ -215,15 +351,26 @@ test('Prisma ledger: --to takes a folder name (or a timestamp) and applies up to
   const p = await migrateProject(db, `{ dir: './prisma/migrations', ledger: 'prisma' }`, {
     'prisma/migrations/20240101000000_init/migration.sql': INIT,
     'prisma/migrations/20240102000000_posts/migration.sql': POSTS,
-    'prisma/migrations/20240102000000_posts copy/migration.sql': 'ALTER TABLE "Post" ADD COLUMN "copy" TEXT;\n',
-    'prisma/migrations/20240103000000_later/migration.sql': 'ALTER TABLE "Post" ADD COLUMN "later" TEXT;\n',
+    'prisma/migrations/20240102000000_posts copy/migration.sql':
+      'ALTER TABLE "Post" ADD COLUMN "copy" TEXT;\n',
+    'prisma/migrations/20240103000000_later/migration.sql':
+      'ALTER TABLE "Post" ADD COLUMN "later" TEXT;\n',
   })
   try {
     const first = await p.json(['migrate', 'apply', '--to', '20240102000000_posts'])
     assert.is(first.code, 0, first.stdout + first.stderr)
-    assert.equal(first.body.applied.map((a: any) => a.file), ['prisma/migrations/20240101000000_init/migration.sql', 'prisma/migrations/20240102000000_posts/migration.sql'])
+    assert.equal(
+      first.body.applied.map((a: any) => a.file),
+      [
+        'prisma/migrations/20240101000000_init/migration.sql',
+        'prisma/migrations/20240102000000_posts/migration.sql',
+      ],
+    )
     const second = await p.json(['migrate', 'apply', '--to', '20240102000000'])
-    assert.equal(second.body.applied.map((a: any) => a.file), ['prisma/migrations/20240102000000_posts copy/migration.sql'])
+    assert.equal(
+      second.body.applied.map((a: any) => a.file),
+      ['prisma/migrations/20240102000000_posts copy/migration.sql'],
+    )
     const typo = await p.cli(['migrate', 'apply', '--to', '20240103000000_latr'])
     assert.is(typo.code, 2)
     assert.match(typo.stderr, "--to: no migration is named '20240103000000_latr'")

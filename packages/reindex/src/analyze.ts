@@ -32,21 +32,46 @@ export interface AnalyzeResult {
   tables: TableOutcome[]
 }
 
-type TableRow = { schema: string; table_name: string; table_oid: string; rows: number; modified: number; dead: number; never_analyzed: boolean }
+type TableRow = {
+  schema: string
+  table_name: string
+  table_oid: string
+  rows: number
+  modified: number
+  dead: number
+  never_analyzed: boolean
+}
 
 /** Tables whose modifications (or dead rows, with `analyze.vacuum`) pass the thresholds. */
-export async function tablesToMaintain(db: Db, options: ReindexOptions, signal?: AbortSignal): Promise<TableAction[]> {
+export async function tablesToMaintain(
+  db: Db,
+  options: ReindexOptions,
+  signal?: AbortSignal,
+): Promise<TableAction[]> {
   const a = options.analyze
-  const { rows } = await db.query<TableRow>(TABLES_TO_MAINTAIN, [options.schemas ?? null], { signal })
+  const { rows } = await db.query<TableRow>(TABLES_TO_MAINTAIN, [options.schemas ?? null], {
+    signal,
+  })
   const out: TableAction[] = []
   for (const row of rows) {
     if (excludedBy(options.exclude, row.schema, row.table_name, '')) continue
     const deadLimit = a.minDead + a.deadFraction * row.rows
     const modLimit = a.minModified + a.modifiedFraction * row.rows
     const base = { schema: row.schema, table: row.table_name }
-    if (a.vacuum && row.dead >= deadLimit && row.dead > 0) out.push({ ...base, action: 'vacuum analyze', why: `${Math.round(row.dead)} dead rows ≥ ${Math.round(deadLimit)}` })
-    else if (row.modified >= modLimit && row.modified > 0) out.push({ ...base, action: 'analyze', why: `${Math.round(row.modified)} rows modified since the last analyze ≥ ${Math.round(modLimit)}` })
-    else if (row.never_analyzed && row.rows !== 0 && row.modified > 0) out.push({ ...base, action: 'analyze', why: 'never analyzed' })
+    if (a.vacuum && row.dead >= deadLimit && row.dead > 0)
+      out.push({
+        ...base,
+        action: 'vacuum analyze',
+        why: `${Math.round(row.dead)} dead rows ≥ ${Math.round(deadLimit)}`,
+      })
+    else if (row.modified >= modLimit && row.modified > 0)
+      out.push({
+        ...base,
+        action: 'analyze',
+        why: `${Math.round(row.modified)} rows modified since the last analyze ≥ ${Math.round(modLimit)}`,
+      })
+    else if (row.never_analyzed && row.rows !== 0 && row.modified > 0)
+      out.push({ ...base, action: 'analyze', why: 'never analyzed' })
   }
   return out
 }
@@ -61,9 +86,21 @@ export async function analyzeTables(ctx: Context, options: ReindexOptions): Prom
   return ctx.db.withLock(
     options.lock.name,
     async () => {
-      const facts = (await ctx.db.query<ServerFacts>(SERVER_FACTS, [], { signal: ctx.signal })).rows[0]!
-      const refusals = [standbyRefusal(facts), windowRefusal(options)].filter((r): r is Refusal => r !== null)
-      const result: AnalyzeResult = { status: 'done', refusals, analyzed: 0, vacuumed: 0, skipped: 0, failed: 0, durationMs: 0, tables: [] }
+      const facts = (await ctx.db.query<ServerFacts>(SERVER_FACTS, [], { signal: ctx.signal }))
+        .rows[0]!
+      const refusals = [standbyRefusal(facts), windowRefusal(options)].filter(
+        (r): r is Refusal => r !== null,
+      )
+      const result: AnalyzeResult = {
+        status: 'done',
+        refusals,
+        analyzed: 0,
+        vacuumed: 0,
+        skipped: 0,
+        failed: 0,
+        durationMs: 0,
+        tables: [],
+      }
       if (refusals.length) {
         if (options.preflight.whenRefused === 'fail') throw refusalError(refusals)
         return { ...result, status: 'refused', durationMs: Date.now() - started }
@@ -71,25 +108,46 @@ export async function analyzeTables(ctx: Context, options: ReindexOptions): Prom
       const todo = await tablesToMaintain(ctx.db, options, ctx.signal)
       const session = await MaintenanceSession.open(ctx.db, 'dbops-analyze')
       try {
-        await session.set({ lock_timeout: `${options.analyze.lockTimeout}`, statement_timeout: `${options.analyze.statementTimeout}` })
+        await session.set({
+          lock_timeout: `${options.analyze.lockTimeout}`,
+          statement_timeout: `${options.analyze.statementTimeout}`,
+        })
         for (const t of todo) {
           const began = Date.now()
           try {
-            await session.query(`${t.action === 'analyze' ? 'analyze' : 'vacuum (analyze)'} ${qualified(t.schema, t.table)}`, [], ctx.signal)
+            await session.query(
+              `${t.action === 'analyze' ? 'analyze' : 'vacuum (analyze)'} ${qualified(t.schema, t.table)}`,
+              [],
+              ctx.signal,
+            )
             result.tables.push({ ...t, status: 'done', durationMs: Date.now() - began })
           } catch (error) {
             if (ctx.signal.aborted) throw error
             const code = sqlState(error)
             const policy = code === '55P03' || code === '57014'
-            const reason = code === '55P03' ? `lock not available within ${formatDuration(options.analyze.lockTimeout)}` : code === '57014' ? `cancelled after ${formatDuration(options.analyze.statementTimeout)} (statement_timeout)` : (error as Error).message
-            result.tables.push({ ...t, status: policy ? 'skipped' : 'failed', reason, durationMs: Date.now() - began })
+            const reason =
+              code === '55P03'
+                ? `lock not available within ${formatDuration(options.analyze.lockTimeout)}`
+                : code === '57014'
+                  ? `cancelled after ${formatDuration(options.analyze.statementTimeout)} (statement_timeout)`
+                  : (error as Error).message
+            result.tables.push({
+              ...t,
+              status: policy ? 'skipped' : 'failed',
+              reason,
+              durationMs: Date.now() - began,
+            })
           }
         }
       } finally {
         await session.close()
       }
-      result.analyzed = result.tables.filter((t) => t.status === 'done' && t.action === 'analyze').length
-      result.vacuumed = result.tables.filter((t) => t.status === 'done' && t.action === 'vacuum analyze').length
+      result.analyzed = result.tables.filter(
+        (t) => t.status === 'done' && t.action === 'analyze',
+      ).length
+      result.vacuumed = result.tables.filter(
+        (t) => t.status === 'done' && t.action === 'vacuum analyze',
+      ).length
       result.skipped = result.tables.filter((t) => t.status === 'skipped').length
       result.failed = result.tables.filter((t) => t.status === 'failed').length
       result.durationMs = Date.now() - started

@@ -28,18 +28,40 @@ export interface ApplyResult {
  * the leftovers of earlier failed rebuilds, then rebuilds the planned indexes one at a time.
  * Returns the outcome of each; the task turns failures into a failed step.
  */
-export async function applyReindex(ctx: Context, options: ReindexOptions, io: TaskIO, given?: ReindexPlan): Promise<ApplyResult> {
+export async function applyReindex(
+  ctx: Context,
+  options: ReindexOptions,
+  io: TaskIO,
+  given?: ReindexPlan,
+): Promise<ApplyResult> {
   const started = Date.now()
   return ctx.db.withLock(
     options.lock.name,
     async () => {
-      const facts = (await ctx.db.query<ServerFacts>(SERVER_FACTS, [], { signal: ctx.signal })).rows[0]!
-      const plan = given ?? (await planReindex({ db: ctx.db, logger: ctx.logger, signal: ctx.signal, dryRun: false }, options))
+      const facts = (await ctx.db.query<ServerFacts>(SERVER_FACTS, [], { signal: ctx.signal }))
+        .rows[0]!
+      const plan =
+        given ??
+        (await planReindex(
+          { db: ctx.db, logger: ctx.logger, signal: ctx.signal, dryRun: false },
+          options,
+        ))
       const rebuilds = plan.indexes.filter((d) => d.action === 'rebuild')
       const refusals = await preflightRefusals(ctx.db, options, facts, rebuilds, ctx.signal)
       const disk = await diskRefusal(ctx.db, options, largestRebuild(rebuilds))
       if (disk.refusal) refusals.push(disk.refusal)
-      const result: ApplyResult = { status: 'done', refusals, rebuilt: 0, skipped: 0, failed: 0, reclaimedBytes: 0, durationMs: 0, indexes: [], leftoversDropped: [], invalidKept: plan.invalid.filter((i) => i.action === 'keep') }
+      const result: ApplyResult = {
+        status: 'done',
+        refusals,
+        rebuilt: 0,
+        skipped: 0,
+        failed: 0,
+        reclaimedBytes: 0,
+        durationMs: 0,
+        indexes: [],
+        leftoversDropped: [],
+        invalidKept: plan.invalid.filter((i) => i.action === 'keep'),
+      }
       if (refusals.length) {
         if (options.preflight.whenRefused === 'fail') throw refusalError(refusals)
         for (const r of refusals) ctx.logger.warn(`reindex refused: ${r.message}`)
@@ -51,20 +73,51 @@ export async function applyReindex(ctx: Context, options: ReindexOptions, io: Ta
         await session.set({
           lock_timeout: `${options.lockTimeout}`,
           statement_timeout: `${options.statementTimeout}`,
-          ...(options.maintenanceWorkMem ? { maintenance_work_mem: options.maintenanceWorkMem } : {}),
+          ...(options.maintenanceWorkMem
+            ? { maintenance_work_mem: options.maintenanceWorkMem }
+            : {}),
         })
         if (options.cleanLeftovers) {
           for (const leftover of plan.invalid.filter((i) => i.action === 'drop')) {
             io.output(`dropping leftover ${leftover.schema}.${leftover.index}`)
-            if (await dropIndex({ session, logger: ctx.logger }, leftover.schema, leftover.index, ctx.signal)) result.leftoversDropped.push(`${leftover.schema}.${leftover.index}`)
+            if (
+              await dropIndex(
+                { session, logger: ctx.logger },
+                leftover.schema,
+                leftover.index,
+                ctx.signal,
+              )
+            )
+              result.leftoversDropped.push(`${leftover.schema}.${leftover.index}`)
           }
         }
-        const rc = { db: ctx.db, session, options, amcheckSchema: facts.has_amcheck ? facts.amcheck_schema : null, signal: ctx.signal, logger: ctx.logger, progress: (text: string) => io.output(text) }
+        const rc = {
+          db: ctx.db,
+          session,
+          options,
+          amcheckSchema: facts.has_amcheck ? facts.amcheck_schema : null,
+          signal: ctx.signal,
+          logger: ctx.logger,
+          progress: (text: string) => io.output(text),
+        }
         for (const [i, decision] of rebuilds.entries()) {
           const target = { schema: decision.schema, table: decision.table, index: decision.index }
           const outside = windowRefusal(options)
           const outcome = outside
-            ? { ...target, status: 'skipped' as const, reason: `not started: ${outside.message}`, attempts: 0, beforeBytes: decision.sizeBytes, afterBytes: null, reclaimedBytes: 0, durationMs: 0, reindexMs: 0, verified: null, leftoversDropped: [], notes: [] }
+            ? {
+                ...target,
+                status: 'skipped' as const,
+                reason: `not started: ${outside.message}`,
+                attempts: 0,
+                beforeBytes: decision.sizeBytes,
+                afterBytes: null,
+                reclaimedBytes: 0,
+                durationMs: 0,
+                reindexMs: 0,
+                verified: null,
+                leftoversDropped: [],
+                notes: [],
+              }
             : await rebuildIndex(rc, target, `[${i + 1}/${rebuilds.length}]`)
           result.indexes.push(outcome)
           io.output(lineOf(outcome))
@@ -86,18 +139,23 @@ export async function applyReindex(ctx: Context, options: ReindexOptions, io: Ta
 export function refusalError(refusals: Refusal[]): DbopsError {
   const [first] = refusals
   const code = refusals.length === 1 ? `REINDEX_${first!.code}` : 'REINDEX_REFUSED'
-  const message = refusals.length === 1 ? `reindex refused: ${first!.message}` : `reindex refused:\n${refusals.map((r) => `  - ${r.message}`).join('\n')}`
+  const message =
+    refusals.length === 1
+      ? `reindex refused: ${first!.message}`
+      : `reindex refused:\n${refusals.map((r) => `  - ${r.message}`).join('\n')}`
   return new DbopsError(code, message, { hint: refusals.map((r) => r.hint).join(' ') })
 }
 
 export function lineOf(o: RebuildOutcome): string {
   const name = `${o.schema}.${o.index}`
-  if (o.status === 'rebuilt') return `${name}: rebuilt in ${formatDuration(o.durationMs)}, ${formatBytes(o.beforeBytes ?? 0)} → ${formatBytes(o.afterBytes ?? 0)} (${formatBytes(o.reclaimedBytes)} reclaimed)${o.verified === 'ok' ? ', amcheck ok' : ''}`
+  if (o.status === 'rebuilt')
+    return `${name}: rebuilt in ${formatDuration(o.durationMs)}, ${formatBytes(o.beforeBytes ?? 0)} → ${formatBytes(o.afterBytes ?? 0)} (${formatBytes(o.reclaimedBytes)} reclaimed)${o.verified === 'ok' ? ', amcheck ok' : ''}`
   return `${name}: ${o.status}: ${o.reason}`
 }
 
 export function summarizeApply(r: ApplyResult): string {
-  if (r.status === 'refused') return `refused, nothing rebuilt: ${r.refusals.map((x) => x.message).join('; ')}`
+  if (r.status === 'refused')
+    return `refused, nothing rebuilt: ${r.refusals.map((x) => x.message).join('; ')}`
   const parts = [`${r.rebuilt} rebuilt`, `${r.skipped} skipped`]
   if (r.failed) parts.push(`${r.failed} failed`)
   if (r.leftoversDropped.length) parts.push(`${r.leftoversDropped.length} leftover(s) dropped`)
@@ -109,7 +167,11 @@ export function summarizeApply(r: ApplyResult): string {
 export function failuresError(r: ApplyResult): DbopsError | null {
   const failed = r.indexes.filter((o) => o.status === 'failed')
   if (!failed.length) return null
-  return new DbopsError('REINDEX_FAILED', `${failed.length} of ${r.indexes.length} index rebuild(s) failed: ${failed.map((o) => `${o.schema}.${o.index}: ${o.reason}`).join('; ')} (${summarizeApply(r)})`, {
-    hint: 'The failed indexes keep their old, valid version; leftovers were dropped. Fix the cause and run again.',
-  })
+  return new DbopsError(
+    'REINDEX_FAILED',
+    `${failed.length} of ${r.indexes.length} index rebuild(s) failed: ${failed.map((o) => `${o.schema}.${o.index}: ${o.reason}`).join('; ')} (${summarizeApply(r)})`,
+    {
+      hint: 'The failed indexes keep their old, valid version; leftovers were dropped. Fix the cause and run again.',
+    },
+  )
 }

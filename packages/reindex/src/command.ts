@@ -1,9 +1,22 @@
-import { ExitCode, UsageError, takeFlag, type Command, type CommandContext, type TaskIO } from 'dbops/plugin'
+import {
+  ExitCode,
+  UsageError,
+  takeFlag,
+  type Command,
+  type CommandContext,
+  type TaskIO,
+} from 'dbops/plugin'
 import { analyzeTables, tablesToMaintain } from './analyze.ts'
 import { applyReindex, failuresError } from './apply.ts'
 import type { ReindexOptions } from './options.ts'
 import { planReindex } from './plan.ts'
-import { formatAnalyze, formatAnalyzePlan, formatApply, formatApplyPlan, formatPlan } from './report.ts'
+import {
+  formatAnalyze,
+  formatAnalyzePlan,
+  formatApply,
+  formatApplyPlan,
+  formatPlan,
+} from './report.ts'
 
 export const reindexHelp = `dbops reindex <plan|apply|analyze> [options]
 
@@ -27,7 +40,10 @@ function stderrProgress(json: boolean): TaskIO {
   return {
     title: () => {},
     output: (text) => {
-      if (tty) return void process.stderr.write(`\r\x1b[K${text.split('\n')[0]!.slice(0, (process.stderr.columns ?? 120) - 1)}`)
+      if (tty)
+        return void process.stderr.write(
+          `\r\x1b[K${text.split('\n')[0]!.slice(0, (process.stderr.columns ?? 120) - 1)}`,
+        )
       const key = text.replace(/\d+/g, '#')
       if (key !== last && !json) process.stderr.write(text + '\n')
       last = key
@@ -43,16 +59,27 @@ export function reindexCommand(options: ReindexOptions): Command {
       const args = [...argv]
       const all = takeFlag(args, '--all')
       const sub = args.shift()
-      if (args.length) throw new UsageError(`unexpected argument '${args[0]}' for \`dbops reindex ${sub ?? ''}\``, 'Run `dbops reindex --help`.')
-      const emit = (value: unknown, lines: string[]) => (ctx.json ? ctx.printJson(value) : lines.forEach((l) => ctx.print(l)))
+      if (args.length)
+        throw new UsageError(
+          `unexpected argument '${args[0]}' for \`dbops reindex ${sub ?? ''}\``,
+          'Run `dbops reindex --help`.',
+        )
+      const emit = (value: unknown, lines: string[]) =>
+        ctx.json ? ctx.printJson(value) : lines.forEach((l) => ctx.print(l))
       if (sub === 'plan') {
-        const plan = await planReindex({ db: ctx.db, logger: ctx.logger, signal: ctx.signal, dryRun: ctx.dryRun }, options)
+        const plan = await planReindex(
+          { db: ctx.db, logger: ctx.logger, signal: ctx.signal, dryRun: ctx.dryRun },
+          options,
+        )
         emit(plan, formatPlan(plan, { all }))
         return ExitCode.ok
       }
       if (sub === 'apply') {
         if (ctx.dryRun) {
-          const plan = await planReindex({ db: ctx.db, logger: ctx.logger, signal: ctx.signal, dryRun: true }, options)
+          const plan = await planReindex(
+            { db: ctx.db, logger: ctx.logger, signal: ctx.signal, dryRun: true },
+            options,
+          )
           emit({ dryRun: true, plan }, formatApplyPlan(plan))
           return ExitCode.ok
         }
@@ -74,7 +101,10 @@ export function reindexCommand(options: ReindexOptions): Command {
         emit(result, formatAnalyze(result))
         return result.failed ? ExitCode.failed : ExitCode.ok
       }
-      throw new UsageError(sub ? `unknown reindex command '${sub}'` : 'name a reindex command: plan, apply or analyze', 'Run `dbops reindex --help`.')
+      throw new UsageError(
+        sub ? `unknown reindex command '${sub}'` : 'name a reindex command: plan, apply or analyze',
+        'Run `dbops reindex --help`.',
+      )
     },
   }
 }

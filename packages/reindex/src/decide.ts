@@ -35,9 +35,19 @@ export interface DecideContext {
 }
 
 /** `audit_*`, `public.events`, `archive.*`: matched against index and table, with or without schema. */
-export function excludedBy(patterns: string[], schema: string, table: string, index: string): string | undefined {
+export function excludedBy(
+  patterns: string[],
+  schema: string,
+  table: string,
+  index: string,
+): string | undefined {
   return patterns.find((pattern) => {
-    const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`)
+    const re = new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    )
     return [index, table, `${schema}.${index}`, `${schema}.${table}`].some((name) => re.test(name))
   })
 }
@@ -67,8 +77,12 @@ export function countsOnDedup(e: IndexEstimate, options: ReindexOptions): boolea
 
 /** Whether pgstatindex should measure this index before it is rebuilt. */
 function shouldMeasure(e: IndexEstimate, sizeBytes: number, options: ReindexOptions): boolean {
-  if (options.confirmWithPgstattuple === 'deduplicated') return e.trusted !== null && countsOnDedup(e, options)
-  return options.confirmWithPgstattuple && (passes(e.figures, options) || (e.distrust !== null && sizeBytes >= options.minBloatSize))
+  if (options.confirmWithPgstattuple === 'deduplicated')
+    return e.trusted !== null && countsOnDedup(e, options)
+  return (
+    options.confirmWithPgstattuple &&
+    (passes(e.figures, options) || (e.distrust !== null && sizeBytes >= options.minBloatSize))
+  )
 }
 
 /** Rebuild or skip one valid index, with the sentence that says why. */
@@ -76,8 +90,21 @@ export async function decide(row: IndexRow, dc: DecideContext): Promise<IndexDec
   const { options } = dc
   const sizeBytes = Number(row.relpages) * dc.server.blockSize
   const tableBytes = Number(row.table_pages) * dc.server.blockSize
-  const base = { schema: row.schema, table: row.table_name, index: row.index_name, method: row.method, sizeBytes, tableBytes, tablespaceLocation: row.tablespace_location, deduplicated: false }
-  const skip = (reason: string, f?: BloatFigures, source: IndexDecision['source'] = f ? 'estimate' : 'none'): IndexDecision => ({
+  const base = {
+    schema: row.schema,
+    table: row.table_name,
+    index: row.index_name,
+    method: row.method,
+    sizeBytes,
+    tableBytes,
+    tablespaceLocation: row.tablespace_location,
+    deduplicated: false,
+  }
+  const skip = (
+    reason: string,
+    f?: BloatFigures,
+    source: IndexDecision['source'] = f ? 'estimate' : 'none',
+  ): IndexDecision => ({
     ...base,
     bloatBytes: f?.bloatBytes ?? null,
     bloatPercent: f ? round(f.bloatPercent) : null,
@@ -88,27 +115,56 @@ export async function decide(row: IndexRow, dc: DecideContext): Promise<IndexDec
   })
   const fixed = staticSkip(row, options)
   if (fixed) return skip(fixed)
-  if (tableBytes < options.minTableSize) return skip(`table is ${formatBytes(tableBytes)}, under minTableSize (${formatBytes(options.minTableSize)})`)
-  if (options.maxIndexSize !== undefined && sizeBytes > options.maxIndexSize) return skip(`index is ${formatBytes(sizeBytes)}, over maxIndexSize (${formatBytes(options.maxIndexSize)})`)
+  if (tableBytes < options.minTableSize)
+    return skip(
+      `table is ${formatBytes(tableBytes)}, under minTableSize (${formatBytes(options.minTableSize)})`,
+    )
+  if (options.maxIndexSize !== undefined && sizeBytes > options.maxIndexSize)
+    return skip(
+      `index is ${formatBytes(sizeBytes)}, over maxIndexSize (${formatBytes(options.maxIndexSize)})`,
+    )
   const e = estimateIndex(row, dc.server)
   base.deduplicated = e.rowsPerKey !== null
-  const dedupNote = e.rowsPerKey !== null ? `; the rebuilt index deduplicates ~${Math.round(e.rowsPerKey)} rows per key` : ''
+  const dedupNote =
+    e.rowsPerKey !== null
+      ? `; the rebuilt index deduplicates ~${Math.round(e.rowsPerKey)} rows per key`
+      : ''
   let figures: BloatFigures | undefined = e.trusted ?? undefined
   let source: IndexDecision['source'] = 'estimate'
   if (dc.measure && shouldMeasure(e, sizeBytes, options)) {
     const measured = await dc.measure(row)
     if (typeof measured === 'string') return skip(`${measured}; not rebuilt unconfirmed`, figures)
     if (figures && !passes(measured, options)) {
-      const dead = row.dead_tuples > 0.1 * Math.max(row.table_tuples, 1) ? '; the table has many dead rows not yet vacuumed, which the measurement counts as live (VACUUM it, then plan again)' : ''
-      return skip(`estimated bloat ${pct(figures)} (${formatBytes(figures.bloatBytes)}) not confirmed: pgstatindex measured ${pct(measured)} (${formatBytes(measured.bloatBytes)})${dead}${dedupNote}`, measured, 'pgstatindex')
+      const dead =
+        row.dead_tuples > 0.1 * Math.max(row.table_tuples, 1)
+          ? '; the table has many dead rows not yet vacuumed, which the measurement counts as live (VACUUM it, then plan again)'
+          : ''
+      return skip(
+        `estimated bloat ${pct(figures)} (${formatBytes(figures.bloatBytes)}) not confirmed: pgstatindex measured ${pct(measured)} (${formatBytes(measured.bloatBytes)})${dead}${dedupNote}`,
+        measured,
+        'pgstatindex',
+      )
     }
     figures = measured
     source = 'pgstatindex'
   }
-  if (!figures) return skip(`estimate not trusted: ${e.distrust!.reason}${dc.analyzeFailed ? ` (ANALYZE failed: ${dc.analyzeFailed})` : ''}`)
+  if (!figures)
+    return skip(
+      `estimate not trusted: ${e.distrust!.reason}${dc.analyzeFailed ? ` (ANALYZE failed: ${dc.analyzeFailed})` : ''}`,
+    )
   const over = `${options.minBloatPercent}% and ${formatBytes(options.minBloatSize)}`
-  if (figures.bloatPercent < options.minBloatPercent) return skip(`bloat ${pct(figures)} (${formatBytes(figures.bloatBytes)}) is under minBloatPercent (${options.minBloatPercent}%)${dedupNote}`, figures, source)
-  if (figures.bloatBytes < options.minBloatSize) return skip(`bloat ${formatBytes(figures.bloatBytes)} (${pct(figures)}) is under minBloatSize (${formatBytes(options.minBloatSize)})${dedupNote}`, figures, source)
+  if (figures.bloatPercent < options.minBloatPercent)
+    return skip(
+      `bloat ${pct(figures)} (${formatBytes(figures.bloatBytes)}) is under minBloatPercent (${options.minBloatPercent}%)${dedupNote}`,
+      figures,
+      source,
+    )
+  if (figures.bloatBytes < options.minBloatSize)
+    return skip(
+      `bloat ${formatBytes(figures.bloatBytes)} (${pct(figures)}) is under minBloatSize (${formatBytes(options.minBloatSize)})${dedupNote}`,
+      figures,
+      source,
+    )
   return {
     ...base,
     bloatBytes: figures.bloatBytes,

@@ -11,7 +11,10 @@ const LEFTOVER = /^(.*)_cc(new|old)(\d*)$/
 const NAME_LIMIT = 63
 
 /** The index a leftover belongs to, among `candidates` (indexes of the same table), if any. */
-export function leftoverOf(name: string, candidates: readonly string[]): { index: string; kind: 'ccnew' | 'ccold' } | undefined {
+export function leftoverOf(
+  name: string,
+  candidates: readonly string[],
+): { index: string; kind: 'ccnew' | 'ccold' } | undefined {
   const match = LEFTOVER.exec(name)
   if (!match || !match[1]) return undefined
   const base = match[1]
@@ -38,15 +41,44 @@ export interface InvalidIndex {
   reason: string
 }
 
-type InvalidRow = { schema: string; table_name: string; index_name: string; bytes: string | number; build_pid: number | null; valid_siblings: string[] }
+type InvalidRow = {
+  schema: string
+  table_name: string
+  index_name: string
+  bytes: string | number
+  build_pid: number | null
+  valid_siblings: string[]
+}
 
 /** Sorts the invalid indexes of the database into leftovers dbops may drop and the rest, which it only reports. */
 export function classifyInvalid(rows: InvalidRow[]): InvalidIndex[] {
   return rows.map((row) => {
     const owner = leftoverOf(row.index_name, row.valid_siblings)
-    const base = { schema: row.schema, table: row.table_name, index: row.index_name, bytes: Number(row.bytes), leftoverOf: owner?.index ?? null, buildPid: row.build_pid }
-    if (row.build_pid) return { ...base, action: 'keep', reason: `an index build is running on ${row.schema}.${row.table_name} (pid ${row.build_pid}): it may be that build's` }
-    if (owner) return { ...base, action: 'drop', reason: `leftover of a failed concurrent rebuild of ${owner.index} (${owner.kind === 'ccnew' ? 'the unfinished new index' : 'the replaced old index'})` }
-    return { ...base, action: 'keep', reason: 'invalid index that is not a leftover of a rebuild (a failed CREATE INDEX CONCURRENTLY?): not dropped; drop it or REINDEX it yourself' }
+    const base = {
+      schema: row.schema,
+      table: row.table_name,
+      index: row.index_name,
+      bytes: Number(row.bytes),
+      leftoverOf: owner?.index ?? null,
+      buildPid: row.build_pid,
+    }
+    if (row.build_pid)
+      return {
+        ...base,
+        action: 'keep',
+        reason: `an index build is running on ${row.schema}.${row.table_name} (pid ${row.build_pid}): it may be that build's`,
+      }
+    if (owner)
+      return {
+        ...base,
+        action: 'drop',
+        reason: `leftover of a failed concurrent rebuild of ${owner.index} (${owner.kind === 'ccnew' ? 'the unfinished new index' : 'the replaced old index'})`,
+      }
+    return {
+      ...base,
+      action: 'keep',
+      reason:
+        'invalid index that is not a leftover of a rebuild (a failed CREATE INDEX CONCURRENTLY?): not dropped; drop it or REINDEX it yourself',
+    }
   })
 }

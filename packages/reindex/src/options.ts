@@ -40,7 +40,10 @@ export const reindexOptionsSchema = z.strictObject({
   /** Waits between attempts; the last one repeats. */
   retryDelays: z.array(durationSchema).min(1).default([10_000, 30_000, 60_000]),
   /** maintenance_work_mem for the rebuild session (e.g. '1GB'); the server's setting when left out. */
-  maintenanceWorkMem: z.string().regex(/^\d+\s*(kB|MB|GB)?$/, "expected a PostgreSQL memory size such as '512MB'").optional(),
+  maintenanceWorkMem: z
+    .string()
+    .regex(/^\d+\s*(kB|MB|GB)?$/, "expected a PostgreSQL memory size such as '512MB'")
+    .optional(),
   /** Drop the invalid `_ccnew`/`_ccold` leftovers of failed concurrent rebuilds. */
   cleanLeftovers: z.boolean().default(true),
   /** ANALYZE the table after each rebuild. */
@@ -72,7 +75,11 @@ export const reindexOptionsSchema = z.strictObject({
       /** On a refusal: fail the step, or skip it with the reason (e.g. on standbys). */
       whenRefused: z.enum(['fail', 'skip']).default('fail'),
     })
-    .default({ maxTransactionAge: 10 * 60_000, disk: { factor: 2, reserve: 0 }, whenRefused: 'fail' }),
+    .default({
+      maxTransactionAge: 10 * 60_000,
+      disk: { factor: 2, reserve: 0 },
+      whenRefused: 'fail',
+    }),
 
   /** The advisory lock that keeps dbops maintenance runs from overlapping. */
   lock: z
@@ -96,7 +103,15 @@ export const reindexOptionsSchema = z.strictObject({
       lockTimeout: durationSchema.default(5000),
       statementTimeout: durationSchema.default(10 * 60_000),
     })
-    .default({ minModified: 1000, modifiedFraction: 0.05, vacuum: false, minDead: 10_000, deadFraction: 0.1, lockTimeout: 5000, statementTimeout: 10 * 60_000 }),
+    .default({
+      minModified: 1000,
+      modifiedFraction: 0.05,
+      vacuum: false,
+      minDead: 10_000,
+      deadFraction: 0.1,
+      lockTimeout: 5000,
+      statementTimeout: 10 * 60_000,
+    }),
 })
 
 export type ReindexOptions = z.output<typeof reindexOptionsSchema>

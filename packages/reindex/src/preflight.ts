@@ -8,7 +8,13 @@ import { outsideWindow } from './window.ts'
 
 /** A reason not to run maintenance now: a sentence and what to do about it. */
 export interface Refusal {
-  code: 'STANDBY' | 'UNSAFE_VERSION' | 'UNSUPPORTED_VERSION' | 'OUTSIDE_WINDOW' | 'OLD_TRANSACTION' | 'LOW_DISK'
+  code:
+    | 'STANDBY'
+    | 'UNSAFE_VERSION'
+    | 'UNSUPPORTED_VERSION'
+    | 'OUTSIDE_WINDOW'
+    | 'OLD_TRANSACTION'
+    | 'LOW_DISK'
   message: string
   hint: string
 }
@@ -30,7 +36,8 @@ export function standbyRefusal(facts: ServerFacts): Refusal | null {
   if (!facts.in_recovery) return null
   return {
     code: 'STANDBY',
-    message: 'the server is a standby (in recovery): indexes and statistics can only be maintained on the primary',
+    message:
+      'the server is a standby (in recovery): indexes and statistics can only be maintained on the primary',
     hint: "Point the connection at the primary, or set preflight.whenRefused: 'skip' when the same config runs on every node.",
   }
 }
@@ -38,7 +45,11 @@ export function standbyRefusal(facts: ServerFacts): Refusal | null {
 /** PostgreSQL 14.0–14.3 could build indexes concurrently that silently miss rows (fixed in 14.4). */
 export function versionRefusal(versionNum: number, version: string): Refusal | null {
   if (versionNum < 120000) {
-    return { code: 'UNSUPPORTED_VERSION', message: `PostgreSQL ${version} has no REINDEX CONCURRENTLY (it arrived in 12)`, hint: 'Upgrade to PostgreSQL 12 or later to rebuild indexes online.' }
+    return {
+      code: 'UNSUPPORTED_VERSION',
+      message: `PostgreSQL ${version} has no REINDEX CONCURRENTLY (it arrived in 12)`,
+      hint: 'Upgrade to PostgreSQL 12 or later to rebuild indexes online.',
+    }
   }
   if (versionNum >= 140000 && versionNum < 140004) {
     return {
@@ -53,7 +64,13 @@ export function versionRefusal(versionNum: number, version: string): Refusal | n
 export function windowRefusal(options: ReindexOptions, now = new Date()): Refusal | null {
   const window = options.preflight.window
   const outside = window ? outsideWindow(window, now) : null
-  return outside ? { code: 'OUTSIDE_WINDOW', message: outside, hint: 'Run again inside the window, or change preflight.window.' } : null
+  return outside
+    ? {
+        code: 'OUTSIDE_WINDOW',
+        message: outside,
+        hint: 'Run again inside the window, or change preflight.window.',
+      }
+    : null
 }
 
 type OldTransaction = {
@@ -67,7 +84,11 @@ type OldTransaction = {
 }
 
 /** The oldest transaction of this database past `maxTransactionAge`, named by pid and age. */
-export async function oldTransactionRefusal(db: Queryable, options: ReindexOptions, signal?: AbortSignal): Promise<Refusal | null> {
+export async function oldTransactionRefusal(
+  db: Queryable,
+  options: ReindexOptions,
+  signal?: AbortSignal,
+): Promise<Refusal | null> {
   const limit = options.preflight.maxTransactionAge
   const { rows } = await db.query<OldTransaction>(OLD_TRANSACTIONS, [limit], { signal })
   const oldest = rows[0]
@@ -81,7 +102,13 @@ export async function oldTransactionRefusal(db: Queryable, options: ReindexOptio
       hint: `Commit or roll it back (COMMIT PREPARED / ROLLBACK PREPARED '${oldest.application_name}'), or raise ${limitText.split(' ')[0]}.`,
     }
   }
-  const who = [oldest.usename && `user ${oldest.usename}`, oldest.application_name && `application '${oldest.application_name}'`, oldest.state].filter(Boolean).join(', ')
+  const who = [
+    oldest.usename && `user ${oldest.usename}`,
+    oldest.application_name && `application '${oldest.application_name}'`,
+    oldest.state,
+  ]
+    .filter(Boolean)
+    .join(', ')
   return {
     code: 'OLD_TRANSACTION',
     message: `the transaction of pid ${oldest.pid} (${who}) has been open for ${formatDuration(oldest.age_ms)}, longer than ${limitText}${more}: a concurrent rebuild would wait for it`,
@@ -94,14 +121,22 @@ export async function oldTransactionRefusal(db: Queryable, options: ReindexOptio
  * server's data directory when the server runs on this machine (its postmaster.pid names
  * the same port and start time). Null when it cannot be known.
  */
-export async function freeDisk(db: Queryable, options: ReindexOptions, tablespaceLocation: string): Promise<{ path: string; free: number } | null> {
+export async function freeDisk(
+  db: Queryable,
+  options: ReindexOptions,
+  tablespaceLocation: string,
+): Promise<{ path: string; free: number } | null> {
   const configured = options.preflight.disk.path
   if (configured) return { path: configured, free: await freeBytes(configured) }
   try {
-    const { rows } = await db.query<{ data_directory: string; port: number; started_at: number }>(DATA_DIRECTORY)
+    const { rows } = await db.query<{ data_directory: string; port: number; started_at: number }>(
+      DATA_DIRECTORY,
+    )
     const server = rows[0]
     if (!server) return null
-    const pidFile = (await readFile(path.join(server.data_directory, 'postmaster.pid'), 'utf8')).split('\n')
+    const pidFile = (
+      await readFile(path.join(server.data_directory, 'postmaster.pid'), 'utf8')
+    ).split('\n')
     const samePort = Number(pidFile[3]) === server.port
     const sameStart = Math.abs(Number(pidFile[2]) - server.started_at) < 2
     if (!samePort || !sameStart) return null
@@ -117,12 +152,20 @@ async function freeBytes(where: string): Promise<number> {
   return Number(s.bavail) * Number(s.bsize)
 }
 
-export async function diskRefusal(db: Queryable, options: ReindexOptions, largest: { name: string; expectedBytes: number; tablespaceLocation: string } | undefined): Promise<{ refusal: Refusal | null; note: string }> {
+export async function diskRefusal(
+  db: Queryable,
+  options: ReindexOptions,
+  largest: { name: string; expectedBytes: number; tablespaceLocation: string } | undefined,
+): Promise<{ refusal: Refusal | null; note: string }> {
   if (!largest) return { refusal: null, note: 'no rebuild planned: disk not checked' }
   const disk = await freeDisk(db, options, largest.tablespaceLocation)
   const { factor, reserve } = options.preflight.disk
   const needed = Math.ceil(largest.expectedBytes * factor + reserve)
-  if (!disk) return { refusal: null, note: `free disk unknown (server not on this machine; set preflight.disk.path to check it): the largest rebuild needs about ${formatBytes(needed)}` }
+  if (!disk)
+    return {
+      refusal: null,
+      note: `free disk unknown (server not on this machine; set preflight.disk.path to check it): the largest rebuild needs about ${formatBytes(needed)}`,
+    }
   const note = `${formatBytes(disk.free)} free at ${disk.path}; the largest rebuild (${largest.name}) needs ${formatBytes(needed)}`
   if (disk.free >= needed) return { refusal: null, note }
   return {

@@ -2,7 +2,14 @@ import { formatDuration, sleep, type Db, type Logger } from 'dbops/plugin'
 import { leftoverOf } from './leftovers.ts'
 import type { ReindexOptions } from './options.ts'
 import { RETRYABLE, sqlState, type MaintenanceSession } from './session.ts'
-import { BT_INDEX_CHECK, BUILD_IN_PROGRESS, INDEX_STATE, INVALID_ON_TABLE, PROGRESS, qualified } from './sql.ts'
+import {
+  BT_INDEX_CHECK,
+  BUILD_IN_PROGRESS,
+  INDEX_STATE,
+  INVALID_ON_TABLE,
+  PROGRESS,
+  qualified,
+} from './sql.ts'
 
 export interface RebuildOutcome {
   schema: string
@@ -35,7 +42,13 @@ export interface RebuildContext {
   progress(text: string): void
 }
 
-type IndexState = { index_oid: string; relfilenode: string; valid: boolean; bytes: string; table_oid: string }
+type IndexState = {
+  index_oid: string
+  relfilenode: string
+  valid: boolean
+  bytes: string
+  table_oid: string
+}
 
 /**
  * One index: drop its leftovers, REINDEX INDEX CONCURRENTLY under lock_timeout with retries
@@ -43,13 +56,30 @@ type IndexState = { index_oid: string; relfilenode: string; valid: boolean; byte
  * skip (policy), anything else a failure. Aborting cancels the running statement and drops
  * the half-built index before the abort propagates.
  */
-export async function rebuildIndex(rc: RebuildContext, target: { schema: string; table: string; index: string }, label: string): Promise<RebuildOutcome> {
+export async function rebuildIndex(
+  rc: RebuildContext,
+  target: { schema: string; table: string; index: string },
+  label: string,
+): Promise<RebuildOutcome> {
   const { db, session, options, signal } = rc
   const started = Date.now()
   const name = qualified(target.schema, target.index)
   const display = `${target.schema}.${target.index}`
-  const outcome: RebuildOutcome = { ...target, status: 'skipped', attempts: 0, beforeBytes: null, afterBytes: null, reclaimedBytes: 0, durationMs: 0, reindexMs: 0, verified: null, leftoversDropped: [], notes: [] }
-  const finish = (status: RebuildOutcome['status'], reason?: string) => Object.assign(outcome, { status, reason, durationMs: Date.now() - started })
+  const outcome: RebuildOutcome = {
+    ...target,
+    status: 'skipped',
+    attempts: 0,
+    beforeBytes: null,
+    afterBytes: null,
+    reclaimedBytes: 0,
+    durationMs: 0,
+    reindexMs: 0,
+    verified: null,
+    leftoversDropped: [],
+    notes: [],
+  }
+  const finish = (status: RebuildOutcome['status'], reason?: string) =>
+    Object.assign(outcome, { status, reason, durationMs: Date.now() - started })
 
   const before = await indexState(db, target, signal)
   if (!before) return finish('skipped', 'the index no longer exists')
@@ -58,13 +88,21 @@ export async function rebuildIndex(rc: RebuildContext, target: { schema: string;
   const tableOid = before.table_oid
 
   const busy = await buildRunning(db, tableOid, session.pid, signal)
-  if (busy) return finish('skipped', `another index build is running on ${target.schema}.${target.table} (pid ${busy}); only one can run per table`)
-  if (options.cleanLeftovers) outcome.leftoversDropped.push(...(await dropLeftovers(rc, target, tableOid)))
+  if (busy)
+    return finish(
+      'skipped',
+      `another index build is running on ${target.schema}.${target.table} (pid ${busy}); only one can run per table`,
+    )
+  if (options.cleanLeftovers)
+    outcome.leftoversDropped.push(...(await dropLeftovers(rc, target, tableOid)))
 
   let lastError: unknown
   for (let attempt = 1; attempt <= options.attempts; attempt++) {
     outcome.attempts = attempt
-    const poller = pollProgress(rc, `${label} ${display}${attempt > 1 ? ` (attempt ${attempt}/${options.attempts})` : ''}`)
+    const poller = pollProgress(
+      rc,
+      `${label} ${display}${attempt > 1 ? ` (attempt ${attempt}/${options.attempts})` : ''}`,
+    )
     const began = Date.now()
     try {
       await session.query(`reindex index concurrently ${name}`, [], signal)
@@ -83,29 +121,46 @@ export async function rebuildIndex(rc: RebuildContext, target: { schema: string;
     }
     // The swap may have happened before the error (only dropping the old index failed).
     const swapped = (await leftoversOf(rc, target, tableOid)).some((l) => l.kind === 'ccold')
-    if (options.cleanLeftovers) outcome.leftoversDropped.push(...(await dropLeftovers(rc, target, tableOid)))
+    if (options.cleanLeftovers)
+      outcome.leftoversDropped.push(...(await dropLeftovers(rc, target, tableOid)))
     if (swapped) {
-      outcome.notes.push('the rebuild finished but dropping the old index failed; its leftover was handled')
+      outcome.notes.push(
+        'the rebuild finished but dropping the old index failed; its leftover was handled',
+      )
       lastError = undefined
       break
     }
     const code = sqlState(lastError)
-    if (!code || !RETRYABLE.has(code)) return finish('failed', `REINDEX failed: ${(lastError as Error).message}${code ? ` (SQLSTATE ${code})` : ''}`)
+    if (!code || !RETRYABLE.has(code))
+      return finish(
+        'failed',
+        `REINDEX failed: ${(lastError as Error).message}${code ? ` (SQLSTATE ${code})` : ''}`,
+      )
     const stuck = await leftoversOf(rc, target, tableOid)
     if (stuck.length) {
       // Another attempt would only add `_ccnew1`, `_ccnew2`...: stop while the blocker lasts.
-      return finish('skipped', `${describeRetryable(code)} (attempt ${attempt}/${options.attempts}), and its leftover ${stuck.map((l) => l.name).join(', ')} could not be dropped yet (something still holds the table); a later run drops it and retries`)
+      return finish(
+        'skipped',
+        `${describeRetryable(code)} (attempt ${attempt}/${options.attempts}), and its leftover ${stuck.map((l) => l.name).join(', ')} could not be dropped yet (something still holds the table); a later run drops it and retries`,
+      )
     }
     if (attempt < options.attempts) {
       const delay = options.retryDelays[Math.min(attempt - 1, options.retryDelays.length - 1)]!
-      rc.progress(`${display}: ${describeRetryable(code)}; retrying in ${formatDuration(delay)} (attempt ${attempt + 1}/${options.attempts})`)
-      rc.logger.debug(`reindex ${display}: attempt ${attempt} failed (${code}); retrying in ${delay}ms`)
+      rc.progress(
+        `${display}: ${describeRetryable(code)}; retrying in ${formatDuration(delay)} (attempt ${attempt + 1}/${options.attempts})`,
+      )
+      rc.logger.debug(
+        `reindex ${display}: attempt ${attempt} failed (${code}); retrying in ${delay}ms`,
+      )
       await sleep(delay, signal)
     }
   }
   if (lastError) {
     const code = sqlState(lastError)!
-    return finish('skipped', `${describeRetryable(code)} on each of ${options.attempts} attempt(s) (lock_timeout ${formatDuration(options.lockTimeout)}); skipped, try again later`)
+    return finish(
+      'skipped',
+      `${describeRetryable(code)} on each of ${options.attempts} attempt(s) (lock_timeout ${formatDuration(options.lockTimeout)}); skipped, try again later`,
+    )
   }
 
   if (options.analyzeAfterRebuild) {
@@ -121,21 +176,41 @@ export async function rebuildIndex(rc: RebuildContext, target: { schema: string;
   }
   const after = await indexState(db, target, signal)
   outcome.afterBytes = after ? Number(after.bytes) : null
-  outcome.reclaimedBytes = outcome.afterBytes === null ? 0 : outcome.beforeBytes - outcome.afterBytes
+  outcome.reclaimedBytes =
+    outcome.afterBytes === null ? 0 : outcome.beforeBytes - outcome.afterBytes
   outcome.verified = await verify(rc, target)
-  if (outcome.verified === 'corrupt') return finish('failed', `amcheck bt_index_check reports the rebuilt index as corrupt: ${outcome.notes.at(-1) ?? ''}`)
+  if (outcome.verified === 'corrupt')
+    return finish(
+      'failed',
+      `amcheck bt_index_check reports the rebuilt index as corrupt: ${outcome.notes.at(-1) ?? ''}`,
+    )
   return finish('rebuilt')
 }
 
-async function indexState(db: Db, target: { schema: string; index: string }, signal: AbortSignal): Promise<IndexState | undefined> {
-  return (await db.query<IndexState>(INDEX_STATE, [target.schema, target.index], { signal })).rows[0]
+async function indexState(
+  db: Db,
+  target: { schema: string; index: string },
+  signal: AbortSignal,
+): Promise<IndexState | undefined> {
+  return (await db.query<IndexState>(INDEX_STATE, [target.schema, target.index], { signal }))
+    .rows[0]
 }
 
-async function buildRunning(db: Db, tableOid: string, ownPid: number, signal: AbortSignal): Promise<number | undefined> {
-  return (await db.query<{ pid: number }>(BUILD_IN_PROGRESS, [tableOid, ownPid], { signal })).rows[0]?.pid
+async function buildRunning(
+  db: Db,
+  tableOid: string,
+  ownPid: number,
+  signal: AbortSignal,
+): Promise<number | undefined> {
+  return (await db.query<{ pid: number }>(BUILD_IN_PROGRESS, [tableOid, ownPid], { signal }))
+    .rows[0]?.pid
 }
 
-async function leftoversOf(rc: RebuildContext, target: { schema: string; index: string }, tableOid: string) {
+async function leftoversOf(
+  rc: RebuildContext,
+  target: { schema: string; index: string },
+  tableOid: string,
+) {
   const { rows } = await rc.db.query<{ index_name: string }>(INVALID_ON_TABLE, [tableOid])
   return rows.flatMap((r) => {
     const owner = leftoverOf(r.index_name, [target.index])
@@ -144,43 +219,78 @@ async function leftoversOf(rc: RebuildContext, target: { schema: string; index: 
 }
 
 /** Drops the invalid `_ccnew`/`_ccold` leftovers of one index; returns the names dropped. */
-export async function dropLeftovers(rc: Pick<RebuildContext, 'db' | 'session' | 'logger'>, target: { schema: string; index: string }, tableOid: string, signal?: AbortSignal): Promise<string[]> {
+export async function dropLeftovers(
+  rc: Pick<RebuildContext, 'db' | 'session' | 'logger'>,
+  target: { schema: string; index: string },
+  tableOid: string,
+  signal?: AbortSignal,
+): Promise<string[]> {
   const dropped: string[] = []
-  const busy = await buildRunning(rc.db, tableOid, rc.session.pid, signal ?? new AbortController().signal)
+  const busy = await buildRunning(
+    rc.db,
+    tableOid,
+    rc.session.pid,
+    signal ?? new AbortController().signal,
+  )
   if (busy) return dropped
   for (const leftover of await leftoversOf(rc as RebuildContext, target, tableOid)) {
-    if (await dropIndex(rc, target.schema, leftover.name, signal)) dropped.push(`${target.schema}.${leftover.name}`)
+    if (await dropIndex(rc, target.schema, leftover.name, signal))
+      dropped.push(`${target.schema}.${leftover.name}`)
   }
   return dropped
 }
 
-export async function dropIndex(rc: Pick<RebuildContext, 'session' | 'logger'>, schema: string, index: string, signal?: AbortSignal): Promise<boolean> {
+export async function dropIndex(
+  rc: Pick<RebuildContext, 'session' | 'logger'>,
+  schema: string,
+  index: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
   try {
-    await rc.session.query(`drop index concurrently if exists ${qualified(schema, index)}`, [], signal)
+    await rc.session.query(
+      `drop index concurrently if exists ${qualified(schema, index)}`,
+      [],
+      signal,
+    )
     return true
   } catch (error) {
     if (signal?.aborted) throw error
-    rc.logger.warn(`could not drop the leftover index ${schema}.${index}: ${(error as Error).message}; it will be dropped by a later run`)
+    rc.logger.warn(
+      `could not drop the leftover index ${schema}.${index}: ${(error as Error).message}; it will be dropped by a later run`,
+    )
     return false
   }
 }
 
 /** After an abort the statement is cancelled; drop what it left, within a bounded time. */
-async function cleanupAfterAbort(rc: RebuildContext, target: { schema: string; index: string }, tableOid: string): Promise<void> {
+async function cleanupAfterAbort(
+  rc: RebuildContext,
+  target: { schema: string; index: string },
+  tableOid: string,
+): Promise<void> {
   try {
     await rc.session.set({ statement_timeout: '30000', lock_timeout: '5000' })
     const dropped = await dropLeftovers(rc, target, tableOid)
     if (dropped.length) rc.logger.info(`interrupted: dropped the unfinished ${dropped.join(', ')}`)
   } catch (error) {
-    rc.logger.warn(`interrupted: could not drop the leftovers of ${target.schema}.${target.index}: ${(error as Error).message}; the next run drops them`)
+    rc.logger.warn(
+      `interrupted: could not drop the leftovers of ${target.schema}.${target.index}: ${(error as Error).message}; the next run drops them`,
+    )
   }
 }
 
-async function verify(rc: RebuildContext, target: { schema: string; index: string }): Promise<RebuildOutcome['verified']> {
+async function verify(
+  rc: RebuildContext,
+  target: { schema: string; index: string },
+): Promise<RebuildOutcome['verified']> {
   if (!rc.options.verify.amcheck) return 'off'
   if (!rc.amcheckSchema) return 'not-installed'
   try {
-    await rc.session.query(BT_INDEX_CHECK(rc.amcheckSchema), [qualified(target.schema, target.index), rc.options.verify.heapallindexed], rc.signal)
+    await rc.session.query(
+      BT_INDEX_CHECK(rc.amcheckSchema),
+      [qualified(target.schema, target.index), rc.options.verify.heapallindexed],
+      rc.signal,
+    )
     return 'ok'
   } catch (error) {
     if (rc.signal.aborted) throw error
@@ -220,13 +330,31 @@ function pollProgress(rc: RebuildContext, label: string): { stop(): Promise<void
   }
 }
 
-type ProgressRow = { phase: string; blocks_total: string; blocks_done: string; tuples_total: string; tuples_done: string; lockers_total: string; lockers_done: string; current_locker_pid: string }
+type ProgressRow = {
+  phase: string
+  blocks_total: string
+  blocks_done: string
+  tuples_total: string
+  tuples_done: string
+  lockers_total: string
+  lockers_done: string
+  current_locker_pid: string
+}
 
 export function describeProgress(p: ProgressRow): string {
   const n = (v: string) => Number(v)
   const parts = [p.phase]
-  if (n(p.blocks_total) > 0) parts.push(`${Math.floor((100 * n(p.blocks_done)) / n(p.blocks_total))}% of ${n(p.blocks_total)} blocks`)
-  else if (n(p.tuples_total) > 0) parts.push(`${Math.floor((100 * n(p.tuples_done)) / n(p.tuples_total))}% of ${n(p.tuples_total)} tuples`)
-  if (n(p.lockers_total) > 0) parts.push(`waiting for ${n(p.lockers_done)}/${n(p.lockers_total)} transactions${n(p.current_locker_pid) ? ` (now pid ${p.current_locker_pid})` : ''}`)
+  if (n(p.blocks_total) > 0)
+    parts.push(
+      `${Math.floor((100 * n(p.blocks_done)) / n(p.blocks_total))}% of ${n(p.blocks_total)} blocks`,
+    )
+  else if (n(p.tuples_total) > 0)
+    parts.push(
+      `${Math.floor((100 * n(p.tuples_done)) / n(p.tuples_total))}% of ${n(p.tuples_total)} tuples`,
+    )
+  if (n(p.lockers_total) > 0)
+    parts.push(
+      `waiting for ${n(p.lockers_done)}/${n(p.lockers_total)} transactions${n(p.current_locker_pid) ? ` (now pid ${p.current_locker_pid})` : ''}`,
+    )
   return parts.join(', ')
 }

@@ -37,7 +37,11 @@ export class MaintenanceSession {
     try {
       await client.connect()
     } catch (error) {
-      throw new DbopsError('DB_CONNECT', `could not open a maintenance connection to ${db.description}: ${(error as Error).message}`, { cause: error })
+      throw new DbopsError(
+        'DB_CONNECT',
+        `could not open a maintenance connection to ${db.description}: ${(error as Error).message}`,
+        { cause: error },
+      )
     }
     const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid')
     return new MaintenanceSession(db, client, rows[0]!.pid)
@@ -45,14 +49,19 @@ export class MaintenanceSession {
 
   /** Sets session settings; values are passed as parameters through set_config. */
   async set(settings: Record<string, string>): Promise<void> {
-    for (const [name, value] of Object.entries(settings)) await this.client.query('select set_config($1, $2, false)', [name, value])
+    for (const [name, value] of Object.entries(settings))
+      await this.client.query('select set_config($1, $2, false)', [name, value])
   }
 
   /**
    * Runs one statement. Aborting `signal` cancels it on the server (pg_cancel_backend from
    * a pool connection) and the promise rejects with the abort reason.
    */
-  async query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = [], signal?: AbortSignal): Promise<pg.QueryResult<R>> {
+  async query<R extends pg.QueryResultRow = Record<string, unknown>>(
+    sql: string,
+    params: unknown[] = [],
+    signal?: AbortSignal,
+  ): Promise<pg.QueryResult<R>> {
     signal?.throwIfAborted()
     const cancel = () => void cancelBackend(this.db, this.client)
     signal?.addEventListener('abort', cancel, { once: true })

@@ -7,7 +7,6 @@ export function qualified(schema: string, name: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(name)}`
 }
 
-
 export const SERVER_FACTS = `
 select current_setting('server_version_num')::int as version_num, current_setting('server_version') as version,
        current_setting('block_size')::int as block_size, pg_is_in_recovery() as in_recovery,
@@ -73,7 +72,8 @@ export const PGSTATINDEX = (schema: string) => `
 select index_size::int8, internal_pages::int8, leaf_pages::int8, empty_pages::int8, deleted_pages::int8, avg_leaf_density::float8
   from ${quoteIdent(schema)}.pgstatindex($1::regclass)`
 
-export const BT_INDEX_CHECK = (schema: string) => `select ${quoteIdent(schema)}.bt_index_check($1::regclass, $2::boolean)`
+export const BT_INDEX_CHECK = (schema: string) =>
+  `select ${quoteIdent(schema)}.bt_index_check($1::regclass, $2::boolean)`
 
 /** Tables whose statistics or dead rows pass the thresholds of `reindex:analyze`. */
 export const TABLES_TO_MAINTAIN = `

@@ -12,7 +12,8 @@ export function planOfThisRun(ctx: Context): ReindexPlan | undefined {
   return plan && Array.isArray(plan.indexes) && Array.isArray(plan.invalid) ? plan : undefined
 }
 
-const planFor = (ctx: Context, options: ReindexOptions, dryRun: boolean) => planReindex({ db: ctx.db, logger: ctx.logger, signal: ctx.signal, dryRun }, options)
+const planFor = (ctx: Context, options: ReindexOptions, dryRun: boolean) =>
+  planReindex({ db: ctx.db, logger: ctx.logger, signal: ctx.signal, dryRun }, options)
 
 export function reindexTasks(options: ReindexOptions) {
   const plan: Task<ReindexPlan> = {
@@ -22,7 +23,8 @@ export function reindexTasks(options: ReindexOptions) {
       io.output(formatPlan(result).join('\n'))
       return result
     },
-    summarize: (p) => `${p.totals.rebuild} of ${p.totals.indexes} indexes to rebuild, expected gain ${formatBytes(p.totals.expectedGainBytes)}${p.refusals.length ? `; apply would refuse: ${p.refusals.map((r) => r.message).join('; ')}` : ''}`,
+    summarize: (p) =>
+      `${p.totals.rebuild} of ${p.totals.indexes} indexes to rebuild, expected gain ${formatBytes(p.totals.expectedGainBytes)}${p.refusals.length ? `; apply would refuse: ${p.refusals.map((r) => r.message).join('; ')}` : ''}`,
   }
   const apply: Task<ApplyResult> = {
     title: 'rebuild bloated indexes online',
@@ -43,7 +45,11 @@ export function reindexTasks(options: ReindexOptions) {
     run: async (ctx) => {
       const result = await analyzeTables(ctx, options)
       const failed = result.tables.filter((t) => t.status === 'failed')
-      if (failed.length) throw new DbopsError('ANALYZE_FAILED', `${failed.length} table(s) could not be analyzed: ${failed.map((t) => `${t.schema}.${t.table}: ${t.reason}`).join('; ')} (${summarizeAnalyze(result)})`)
+      if (failed.length)
+        throw new DbopsError(
+          'ANALYZE_FAILED',
+          `${failed.length} table(s) could not be analyzed: ${failed.map((t) => `${t.schema}.${t.table}: ${t.reason}`).join('; ')} (${summarizeAnalyze(result)})`,
+        )
       return result
     },
     summarize: summarizeAnalyze,

@@ -4,7 +4,9 @@ import { z } from 'zod'
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
 type Day = (typeof DAYS)[number]
 
-const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day as HH:MM (24h), e.g. 01:30')
+const clock = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day as HH:MM (24h), e.g. 01:30')
 
 export const windowSchema = z
   .strictObject({
@@ -17,18 +19,33 @@ export const windowSchema = z
     /** Days the window opens on (the day it starts); all days when left out. */
     days: z.array(z.enum(DAYS)).min(1).optional(),
   })
-  .refine((w) => w.start !== w.end, { message: 'start and end are the same time: the window would be empty' })
-  .refine((w) => isTimeZone(w.timezone), { message: 'unknown time zone (use an IANA name such as UTC or Europe/Berlin)', path: ['timezone'] })
+  .refine((w) => w.start !== w.end, {
+    message: 'start and end are the same time: the window would be empty',
+  })
+  .refine((w) => isTimeZone(w.timezone), {
+    message: 'unknown time zone (use an IANA name such as UTC or Europe/Berlin)',
+    path: ['timezone'],
+  })
 
 export type MaintenanceWindow = z.output<typeof windowSchema>
 
 function localClock(now: Date, timezone: string): { minutes: number; day: Day; text: string } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hour12: false, hour: '2-digit', minute: '2-digit', weekday: 'short' }).formatToParts(now)
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    hour12: false,
+    hour: '2-digit',
+    minute: '2-digit',
+    weekday: 'short',
+  }).formatToParts(now)
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
   const hour = Number(get('hour')) % 24
   const minute = Number(get('minute'))
   const day = get('weekday').slice(0, 3).toLowerCase() as Day
-  return { minutes: hour * 60 + minute, day, text: `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}` }
+  return {
+    minutes: hour * 60 + minute,
+    day,
+    text: `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`,
+  }
 }
 
 const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))

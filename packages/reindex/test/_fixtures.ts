@@ -21,10 +21,18 @@ export default defineConfig({
 export const TEST_OPTIONS = `{ minBloatSize: '256kB', minTableSize: '64kB', retryDelays: ['100ms'], attempts: 2 }`
 
 /** `bloated_email_idx` on 60k rows of which 90% are then deleted: about 90% bloat. */
-export async function makeBloatedTable(db: TestDatabase, name = 'bloated', rows = 60_000): Promise<void> {
-  await db.query(`create table ${name} (id bigserial primary key, email text not null, n int not null default 0) with (autovacuum_enabled = off)`)
+export async function makeBloatedTable(
+  db: TestDatabase,
+  name = 'bloated',
+  rows = 60_000,
+): Promise<void> {
+  await db.query(
+    `create table ${name} (id bigserial primary key, email text not null, n int not null default 0) with (autovacuum_enabled = off)`,
+  )
   await db.query(`create index ${name}_email_idx on ${name} (email)`)
-  await db.query(`insert into ${name} (email, n) select md5(g::text) || '@example.com', g from generate_series(1, ${rows}) g`)
+  await db.query(
+    `insert into ${name} (email, n) select md5(g::text) || '@example.com', g from generate_series(1, ${rows}) g`,
+  )
   await db.query(`update ${name} set n = n + 1 where id % 10 = 1`)
   await db.query(`delete from ${name} where id % 10 <> 0`)
   await flushStats(db)
@@ -37,9 +45,15 @@ export async function flushStats(db: TestDatabase): Promise<void> {
 }
 
 /** A table whose index has no bloat to speak of. */
-export async function makeHealthyTable(db: TestDatabase, name = 'healthy', rows = 30_000): Promise<void> {
+export async function makeHealthyTable(
+  db: TestDatabase,
+  name = 'healthy',
+  rows = 30_000,
+): Promise<void> {
   await db.query(`create table ${name} (id bigserial primary key, code text not null)`)
-  await db.query(`insert into ${name} (code) select md5(g::text) from generate_series(1, ${rows}) g`)
+  await db.query(
+    `insert into ${name} (code) select md5(g::text) from generate_series(1, ${rows}) g`,
+  )
   await db.query(`create index ${name}_code_idx on ${name} (code)`)
   await flushStats(db)
   await db.query(`analyze ${name}`)
@@ -55,11 +69,17 @@ export async function makeSmallTable(db: TestDatabase, name = 'tiny'): Promise<v
 }
 
 export async function indexBytes(db: TestDatabase, index: string): Promise<number> {
-  const { rows } = await db.query<{ bytes: string }>(`select pg_relation_size($1::regclass) as bytes`, [index])
+  const { rows } = await db.query<{ bytes: string }>(
+    `select pg_relation_size($1::regclass) as bytes`,
+    [index],
+  )
   return Number(rows[0]!.bytes)
 }
 
-export async function indexIdentity(db: TestDatabase, index: string): Promise<{ oid: number; relfilenode: number; valid: boolean } | undefined> {
+export async function indexIdentity(
+  db: TestDatabase,
+  index: string,
+): Promise<{ oid: number; relfilenode: number; valid: boolean } | undefined> {
   const { rows } = await db.query<{ oid: number; relfilenode: number; valid: boolean }>(
     `select c.oid::int as oid, c.relfilenode::int as relfilenode, i.indisvalid as valid from pg_class c join pg_index i on i.indexrelid = c.oid where c.relname = $1`,
     [index],
@@ -68,7 +88,9 @@ export async function indexIdentity(db: TestDatabase, index: string): Promise<{ 
 }
 
 export async function invalidIndexes(db: TestDatabase): Promise<string[]> {
-  const { rows } = await db.query<{ name: string }>(`select c.relname as name from pg_index i join pg_class c on c.oid = i.indexrelid where not i.indisvalid order by 1`)
+  const { rows } = await db.query<{ name: string }>(
+    `select c.relname as name from pg_index i join pg_class c on c.oid = i.indexrelid where not i.indisvalid order by 1`,
+  )
   return rows.map((r) => r.name)
 }
 
@@ -105,9 +127,13 @@ export async function leaveCcnew(db: TestDatabase, table: string, index: string)
  * `posts_status_idx` is built afterwards: just as deduplicated, and not bloated at all.
  */
 export async function makeDedupTables(db: TestDatabase): Promise<void> {
-  await db.query(`create table posts (id bigserial primary key, org int not null, status text not null, body text not null) with (autovacuum_enabled = off)`)
+  await db.query(
+    `create table posts (id bigserial primary key, org int not null, status text not null, body text not null) with (autovacuum_enabled = off)`,
+  )
   await db.query(`create index posts_org_status_idx on posts (org, status)`)
-  await db.query(`insert into posts (org, status, body) select g % 100, (array['draft', 'published', 'archived', 'scheduled'])[1 + g % 4], md5(g::text) from generate_series(1, 200000) g`)
+  await db.query(
+    `insert into posts (org, status, body) select g % 100, (array['draft', 'published', 'archived', 'scheduled'])[1 + g % 4], md5(g::text) from generate_series(1, 200000) g`,
+  )
   await db.query(`update posts set status = 'review' where id % 2 = 0`)
   await db.query(`delete from posts where id % 5 in (1, 2, 3)`)
   await flushStats(db)

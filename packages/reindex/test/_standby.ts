@@ -3,7 +3,12 @@
 import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { freePort, pgBinDir, postgresUser, runPgProgram as run } from '../../../test/harness/index.ts'
+import {
+  freePort,
+  pgBinDir,
+  postgresUser,
+  runPgProgram as run,
+} from '../../../test/harness/index.ts'
 
 export async function startStandby(): Promise<{ url: string; stop(): Promise<void> }> {
   const bin = pgBinDir()
@@ -13,14 +18,33 @@ export async function startStandby(): Promise<{ url: string; stop(): Promise<voi
   await chmod(dir, 0o700)
   const data = path.join(dir, 'data')
   const port = await freePort()
-  await run(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync'], asUser)
+  await run(
+    path.join(bin, 'initdb'),
+    ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync'],
+    asUser,
+  )
   await writeFile(path.join(data, 'standby.signal'), '')
   if (asUser) await chown(path.join(data, 'standby.signal'), asUser.uid, asUser.gid)
-  await run(path.join(bin, 'pg_ctl'), ['-D', data, '-w', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start'], asUser)
+  await run(
+    path.join(bin, 'pg_ctl'),
+    [
+      '-D',
+      data,
+      '-w',
+      '-l',
+      path.join(dir, 'log'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      'start',
+    ],
+    asUser,
+  )
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop: async () => {
-      await run(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], asUser).catch(() => {})
+      await run(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], asUser).catch(
+        () => {},
+      )
       await rm(dir, { recursive: true, force: true })
     },
   }

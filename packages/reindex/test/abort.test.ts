@@ -2,7 +2,12 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawn } from 'node:child_process'
 import pg from 'pg'
-import { createTestDatabase, DBOPS_BIN, runCli, type TestDatabase } from '../../../test/harness/index.ts'
+import {
+  createTestDatabase,
+  DBOPS_BIN,
+  runCli,
+  type TestDatabase,
+} from '../../../test/harness/index.ts'
 import { flushStats, indexIdentity, invalidIndexes, reindexProject } from './_fixtures.ts'
 
 let db: TestDatabase
@@ -20,7 +25,9 @@ test.before(async () => {
       if current_setting('dbops_test.hold', true) = 'on' then perform pg_advisory_xact_lock_shared(${HOLD_BUILD}); end if;
       return x;
     end $$`)
-  await db.query('create table slow (id int primary key, n int not null default 0) with (autovacuum_enabled = off)')
+  await db.query(
+    'create table slow (id int primary key, n int not null default 0) with (autovacuum_enabled = off)',
+  )
   await db.query('create index slow_key_idx on slow (slow_key(id))')
   await db.query('insert into slow (id) select g from generate_series(1, 40000) g')
   await db.query('delete from slow where id % 20 <> 0')
@@ -33,12 +40,24 @@ test.after(async () => {
 })
 
 function startCli(args: string[], cwd: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [DBOPS_BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [DBOPS_BIN, ...args], {
+    cwd,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      NO_COLOR: '1',
+      CI: '1',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))
   child.stderr.on('data', (d) => (stderr += d))
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  )
   /** Resolves once stderr matches; fails if the process ends first or `timeoutMs` passes. */
   const stderrMatches = (re: RegExp, timeoutMs = 60_000) =>
     new Promise<void>((resolve, reject) => {
@@ -47,8 +66,15 @@ function startCli(args: string[], cwd: string, env: Record<string, string>) {
         cleanup()
         resolve()
       }
-      const timer = setTimeout(() => (cleanup(), reject(new Error(`no ${re} on stderr within ${timeoutMs}ms:\n${stderr}`))), timeoutMs)
-      const ended = () => (cleanup(), reject(new Error(`the CLI exited before printing ${re}:\n${stdout}${stderr}`)))
+      const timer = setTimeout(
+        () => (
+          cleanup(), reject(new Error(`no ${re} on stderr within ${timeoutMs}ms:\n${stderr}`))
+        ),
+        timeoutMs,
+      )
+      const ended = () => (
+        cleanup(), reject(new Error(`the CLI exited before printing ${re}:\n${stdout}${stderr}`))
+      )
       const cleanup = () => {
         clearTimeout(timer)
         child.stderr.off('data', check)
@@ -62,14 +88,24 @@ function startCli(args: string[], cwd: string, env: Record<string, string>) {
 }
 
 /** The pid of the build on `table` once it is in its "building index" phase; fails when the CLI ends first. */
-async function waitForBuild(table: string, cli: { done: Promise<{ code: number | null; stdout: string; stderr: string }> }, timeoutMs = 60_000): Promise<number> {
+async function waitForBuild(
+  table: string,
+  cli: { done: Promise<{ code: number | null; stdout: string; stderr: string }> },
+  timeoutMs = 60_000,
+): Promise<number> {
   let ended: { code: number | null; stdout: string; stderr: string } | undefined
   void cli.done.then((r) => (ended = r))
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    const { rows } = await db.query<{ pid: number }>(`select pid from pg_stat_progress_create_index where relid = $1::regclass and phase like 'building index%'`, [table])
+    const { rows } = await db.query<{ pid: number }>(
+      `select pid from pg_stat_progress_create_index where relid = $1::regclass and phase like 'building index%'`,
+      [table],
+    )
     if (rows[0]) return rows[0].pid
-    if (ended) throw new Error(`the CLI exited (${ended.code}) before an index build on ${table} began:\n${ended.stdout}${ended.stderr}`)
+    if (ended)
+      throw new Error(
+        `the CLI exited (${ended.code}) before an index build on ${table} began:\n${ended.stdout}${ended.stderr}`,
+      )
     await new Promise((r) => setTimeout(r, 50))
   }
   throw new Error(`no index build on ${table} within ${timeoutMs}ms`)
@@ -79,7 +115,9 @@ test('Ctrl-C mid-rebuild cancels the statement, drops the half-built _ccnew and 
   const before = await indexIdentity(db, 'slow_key_idx')
   assert.ok(before?.valid)
   // lockTimeout also bounds the build's wait for the test's advisory lock: longer than any test run
-  const project = await reindexProject(`{ minBloatSize: '256kB', minTableSize: '64kB', analyzeBeforeEstimate: false, lockTimeout: '10m', exclude: ['slow_pkey'] }`)
+  const project = await reindexProject(
+    `{ minBloatSize: '256kB', minTableSize: '64kB', analyzeBeforeEstimate: false, lockTimeout: '10m', exclude: ['slow_pkey'] }`,
+  )
   const holder = new pg.Client({ connectionString: db.url })
   await holder.connect()
   try {
@@ -87,9 +125,14 @@ test('Ctrl-C mid-rebuild cancels the statement, drops the half-built _ccnew and 
     const env = { DATABASE_URL: db.url }
     const first = startCli(['reindex', 'apply'], project.dir, env)
     const buildPid = await waitForBuild('slow', first)
-    assert.ok((await invalidIndexes(db)).includes('slow_key_idx_ccnew'), 'the new index is being built')
+    assert.ok(
+      (await invalidIndexes(db)).includes('slow_key_idx_ccnew'),
+      'the new index is being built',
+    )
     // progress from pg_stat_progress_create_index is shown while it runs
-    await first.stderrMatches(/\[1\/1\] public\.slow_key_idx: building index: scanning table, \d+% of \d+ blocks/)
+    await first.stderrMatches(
+      /\[1\/1\] public\.slow_key_idx: building index: scanning table, \d+% of \d+ blocks/,
+    )
 
     // a second maintenance run while the first holds the lock
     const second = await runCli(['reindex', 'apply'], { cwd: project.dir, env })
@@ -101,7 +144,10 @@ test('Ctrl-C mid-rebuild cancels the statement, drops the half-built _ccnew and 
     assert.is(r.code, 130, r.stdout + r.stderr)
     assert.match(r.stderr, /interrupted/)
     // the rebuild's backend is not left running, and nothing of it remains
-    const running = await db.query(`select 1 from pg_stat_activity where pid = $1 and state = 'active'`, [buildPid])
+    const running = await db.query(
+      `select 1 from pg_stat_activity where pid = $1 and state = 'active'`,
+      [buildPid],
+    )
     assert.is(running.rowCount, 0)
     assert.equal(await invalidIndexes(db), [])
     assert.equal(await indexIdentity(db, 'slow_key_idx'), before)
@@ -126,14 +172,26 @@ test('a rebuild that fails for a reason other than policy fails the step, names 
   await db.query('analyze fragile.items')
   await db.query(`alter database "${db.name}" set dbops_test.fail = 'on'`)
   const before = await indexIdentity(db, 'items_key_idx')
-  const project = await reindexProject(`{ schemas: ['fragile'], minBloatSize: '256kB', minTableSize: '64kB', analyzeBeforeEstimate: false, exclude: ['items_pkey'] }`)
+  const project = await reindexProject(
+    `{ schemas: ['fragile'], minBloatSize: '256kB', minTableSize: '64kB', analyzeBeforeEstimate: false, exclude: ['items_pkey'] }`,
+  )
   try {
-    const r = await runCli(['run', 'optimize', '--json'], { cwd: project.dir, env: { DATABASE_URL: db.url } })
+    const r = await runCli(['run', 'optimize', '--json'], {
+      cwd: project.dir,
+      env: { DATABASE_URL: db.url },
+    })
     assert.is(r.code, 1, r.stdout + r.stderr)
-    const step = (JSON.parse(r.stdout) as { steps: { id: string; status: string; error?: { code: string; message: string } }[] }).steps.find((s) => s.id === 'reindex:apply')!
+    const step = (
+      JSON.parse(r.stdout) as {
+        steps: { id: string; status: string; error?: { code: string; message: string } }[]
+      }
+    ).steps.find((s) => s.id === 'reindex:apply')!
     assert.is(step.status, 'failed')
     assert.is(step.error!.code, 'REINDEX_FAILED')
-    assert.match(step.error!.message, /1 of 1 index rebuild\(s\) failed: fragile\.items_key_idx: REINDEX failed: key function exploded on \d+ \(SQLSTATE P0001\)/)
+    assert.match(
+      step.error!.message,
+      /1 of 1 index rebuild\(s\) failed: fragile\.items_key_idx: REINDEX failed: key function exploded on \d+ \(SQLSTATE P0001\)/,
+    )
     assert.equal(await indexIdentity(db, 'items_key_idx'), before)
     assert.equal(await invalidIndexes(db), [])
   } finally {

@@ -8,14 +8,19 @@ let db: TestDatabase
 const env = () => ({ DATABASE_URL: db.url })
 
 async function lastAnalyze(table: string): Promise<string | null> {
-  const { rows } = await db.query<{ at: string | null }>(`select last_analyze::text as at from pg_stat_user_tables where relname = $1`, [table])
+  const { rows } = await db.query<{ at: string | null }>(
+    `select last_analyze::text as at from pg_stat_user_tables where relname = $1`,
+    [table],
+  )
   return rows[0]!.at
 }
 
 test.before(async () => {
   db = await createTestDatabase('reindex_analyze')
   for (const t of ['churned', 'quiet', 'dead']) {
-    await db.query(`create table ${t} (id int primary key, v int not null default 0) with (autovacuum_enabled = off)`)
+    await db.query(
+      `create table ${t} (id int primary key, v int not null default 0) with (autovacuum_enabled = off)`,
+    )
     await db.query(`insert into ${t} (id) select g from generate_series(1, 10000) g`)
   }
   await flushStats(db)
@@ -37,7 +42,10 @@ test('--dry-run lists the tables past their thresholds and touches none', async 
     const before = await lastAnalyze('churned')
     const r = await runCli(['reindex', 'analyze', '--dry-run'], { cwd: project.dir, env: env() })
     assert.is(r.code, 0, r.stderr)
-    assert.match(r.stdout, /would analyze public\.churned: 3000 rows modified since the last analyze ≥ 1100/)
+    assert.match(
+      r.stdout,
+      /would analyze public\.churned: 3000 rows modified since the last analyze ≥ 1100/,
+    )
     assert.match(r.stdout, /would vacuum analyze public\.dead: 5000 dead rows ≥ 4000/)
     assert.not.match(r.stdout, /quiet/)
     assert.is(await lastAnalyze('churned'), before)
@@ -47,7 +55,9 @@ test('--dry-run lists the tables past their thresholds and touches none', async 
 })
 
 test('analyze refreshes what passed, vacuums dead rows, and skips a locked table with the reason', async () => {
-  const project = await reindexProject(OPTIONS.replace('vacuum: true', "vacuum: true, lockTimeout: '300ms'"))
+  const project = await reindexProject(
+    OPTIONS.replace('vacuum: true', "vacuum: true, lockTimeout: '300ms'"),
+  )
   const blocker = new pg.Client({ connectionString: db.url })
   await blocker.connect()
   try {
@@ -56,7 +66,11 @@ test('analyze refreshes what passed, vacuums dead rows, and skips a locked table
     const quietBefore = await lastAnalyze('quiet')
     const r = await runCli(['reindex', 'analyze', '--json'], { cwd: project.dir, env: env() })
     assert.is(r.code, 0, r.stderr) // a lock timeout is a skip, not a failure
-    const result = JSON.parse(r.stdout) as { tables: { table: string; action: string; status: string; reason?: string }[]; analyzed: number; skipped: number }
+    const result = JSON.parse(r.stdout) as {
+      tables: { table: string; action: string; status: string; reason?: string }[]
+      analyzed: number
+      skipped: number
+    }
     const by = Object.fromEntries(result.tables.map((t) => [t.table, t]))
     assert.is(by.churned?.status, 'done')
     assert.is(by.dead?.status, 'skipped')
@@ -66,9 +80,16 @@ test('analyze refreshes what passed, vacuums dead rows, and skips a locked table
     assert.is(await lastAnalyze('quiet'), quietBefore)
     await blocker.query('rollback')
     const again = await runCli(['reindex', 'analyze', '--json'], { cwd: project.dir, env: env() })
-    const second = JSON.parse(again.stdout) as { tables: { table: string; action: string; status: string }[] }
-    assert.equal(second.tables.map((t) => [t.table, t.action, t.status]), [['dead', 'vacuum analyze', 'done']])
-    const { rows } = await db.query<{ dead: string; vacuumed: string | null }>(`select n_dead_tup::text as dead, last_vacuum::text as vacuumed from pg_stat_user_tables where relname = 'dead'`)
+    const second = JSON.parse(again.stdout) as {
+      tables: { table: string; action: string; status: string }[]
+    }
+    assert.equal(
+      second.tables.map((t) => [t.table, t.action, t.status]),
+      [['dead', 'vacuum analyze', 'done']],
+    )
+    const { rows } = await db.query<{ dead: string; vacuumed: string | null }>(
+      `select n_dead_tup::text as dead, last_vacuum::text as vacuumed from pg_stat_user_tables where relname = 'dead'`,
+    )
     assert.ok(rows[0]!.vacuumed, 'VACUUM ran')
   } finally {
     await blocker.end()

@@ -2,7 +2,13 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createTestDatabase, runCli, type TestDatabase } from '../../../test/harness/index.ts'
-import { flushStats, indexBytes, makeDedupTables, reindexProject, TEST_OPTIONS } from './_fixtures.ts'
+import {
+  flushStats,
+  indexBytes,
+  makeDedupTables,
+  reindexProject,
+  TEST_OPTIONS,
+} from './_fixtures.ts'
 
 let db: TestDatabase
 let project: Awaited<ReturnType<typeof reindexProject>>
@@ -19,12 +25,24 @@ test.after(async () => {
   await db?.drop()
 })
 
-type Decision = { index: string; action: string; reason: string; source: string; sizeBytes: number; bloatPercent: number | null; bloatBytes: number | null; expectedBytes: number | null; deduplicated: boolean }
+type Decision = {
+  index: string
+  action: string
+  reason: string
+  source: string
+  sizeBytes: number
+  bloatPercent: number | null
+  bloatBytes: number | null
+  expectedBytes: number | null
+  deduplicated: boolean
+}
 
 async function plan(): Promise<Record<string, Decision>> {
   const r = await runCli(['reindex', 'plan', '--json'], { cwd: project.dir, env: env() })
   assert.is(r.code, 0, r.stderr)
-  return Object.fromEntries((JSON.parse(r.stdout) as { indexes: Decision[] }).indexes.map((d) => [d.index, d]))
+  return Object.fromEntries(
+    (JSON.parse(r.stdout) as { indexes: Decision[] }).indexes.map((d) => [d.index, d]),
+  )
 }
 
 test('the churned low-cardinality index is planned from a deduplication-aware estimate; the fresh one beside it is not', async () => {
@@ -34,7 +52,10 @@ test('the churned low-cardinality index is planned from a deduplication-aware es
   assert.is(churned.source, 'estimate')
   assert.is(churned.deduplicated, true)
   assert.ok(churned.bloatPercent! >= 60, `estimated ${churned.bloatPercent}%`)
-  assert.match(churned.reason, /^estimated bloat .* is over 30%.*; the rebuilt index deduplicates ~\d+ rows per key/)
+  assert.match(
+    churned.reason,
+    /^estimated bloat .* is over 30%.*; the rebuilt index deduplicates ~\d+ rows per key/,
+  )
   const fresh = by.posts_status_idx!
   assert.is(fresh.action, 'skip')
   assert.is(fresh.deduplicated, true)
@@ -64,31 +85,59 @@ test('with pgstattuple installed, pgstatindex confirms a candidate that counts o
 })
 
 test('apply rebuilds them: the deduplicated index shrinks by more than 30%, both land where the estimate said', async () => {
-  const before = { churned: await indexBytes(db, 'posts_org_status_idx'), fresh: await indexBytes(db, 'posts_status_idx'), pkey: await indexBytes(db, 'posts_pkey') }
+  const before = {
+    churned: await indexBytes(db, 'posts_org_status_idx'),
+    fresh: await indexBytes(db, 'posts_status_idx'),
+    pkey: await indexBytes(db, 'posts_pkey'),
+  }
   const by = await plan()
   const r = await runCli(['reindex', 'apply', '--json'], { cwd: project.dir, env: env() })
   assert.is(r.code, 0, r.stdout + r.stderr)
-  const outcomes = Object.fromEntries((JSON.parse(r.stdout) as { indexes: { index: string; status: string; verified: string }[] }).indexes.map((o) => [o.index, o]))
+  const outcomes = Object.fromEntries(
+    (
+      JSON.parse(r.stdout) as { indexes: { index: string; status: string; verified: string }[] }
+    ).indexes.map((o) => [o.index, o]),
+  )
   assert.is(outcomes.posts_org_status_idx?.status, 'rebuilt')
   assert.is(outcomes.posts_org_status_idx?.verified, 'ok')
   assert.is(outcomes.posts_status_idx, undefined)
-  const after = { churned: await indexBytes(db, 'posts_org_status_idx'), fresh: await indexBytes(db, 'posts_status_idx'), pkey: await indexBytes(db, 'posts_pkey') }
-  assert.ok(after.churned <= 0.7 * before.churned, `posts_org_status_idx ${before.churned} → ${after.churned}`)
+  const after = {
+    churned: await indexBytes(db, 'posts_org_status_idx'),
+    fresh: await indexBytes(db, 'posts_status_idx'),
+    pkey: await indexBytes(db, 'posts_pkey'),
+  }
+  assert.ok(
+    after.churned <= 0.7 * before.churned,
+    `posts_org_status_idx ${before.churned} → ${after.churned}`,
+  )
   assert.is(after.fresh, before.fresh)
   // the expected sizes are within 10% of what the rebuild made
-  for (const [name, size] of [['posts_org_status_idx', after.churned], ['posts_pkey', after.pkey]] as const) {
+  for (const [name, size] of [
+    ['posts_org_status_idx', after.churned],
+    ['posts_pkey', after.pkey],
+  ] as const) {
     const expected = by[name]!.expectedBytes!
-    assert.ok(Math.abs(expected - size) <= 0.1 * size, `${name}: expected ${expected}, rebuilt ${size}`)
+    assert.ok(
+      Math.abs(expected - size) <= 0.1 * size,
+      `${name}: expected ${expected}, rebuilt ${size}`,
+    )
   }
   // and a plan right after finds nothing left to rebuild
   const again = await plan()
-  for (const name of ['posts_org_status_idx', 'posts_status_idx', 'posts_pkey']) assert.is(again[name]!.action, 'skip', `${name}: ${again[name]!.reason}`)
+  for (const name of ['posts_org_status_idx', 'posts_status_idx', 'posts_pkey'])
+    assert.is(again[name]!.action, 'skip', `${name}: ${again[name]!.reason}`)
 })
 
 test('indexes a rebuild cannot deduplicate keep the one-tuple-per-row estimate', async () => {
-  await db.query(`create collation dbops_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`)
-  await db.query(`create table nodedup (i int not null, n numeric not null, f float8 not null, c text collate dbops_ci not null)`)
-  await db.query(`insert into nodedup select g % 10, g % 10, g % 10, 'v' || (g % 10) from generate_series(1, 50000) g`)
+  await db.query(
+    `create collation dbops_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`,
+  )
+  await db.query(
+    `create table nodedup (i int not null, n numeric not null, f float8 not null, c text collate dbops_ci not null)`,
+  )
+  await db.query(
+    `insert into nodedup select g % 10, g % 10, g % 10, 'v' || (g % 10) from generate_series(1, 50000) g`,
+  )
   const indexes: Record<string, [string, boolean]> = {
     nodedup_i: ['(i)', true],
     nodedup_n: ['(n)', false], // numeric: no equalimage support function (display scale)
@@ -97,11 +146,13 @@ test('indexes a rebuild cannot deduplicate keep the one-tuple-per-row estimate',
     nodedup_i_off: ['(i) with (deduplicate_items = off)', false],
     nodedup_i_incl: ['(i) include (f)', false], // INCLUDE columns: never deduplicated
   }
-  for (const [name, [definition]] of Object.entries(indexes)) await db.query(`create index ${name} on nodedup ${definition}`)
+  for (const [name, [definition]] of Object.entries(indexes))
+    await db.query(`create index ${name} on nodedup ${definition}`)
   await flushStats(db)
   await db.query('analyze nodedup')
   const by = await plan()
-  for (const [name, [, deduplicated]] of Object.entries(indexes)) assert.is(by[name]?.deduplicated, deduplicated, name)
+  for (const [name, [, deduplicated]] of Object.entries(indexes))
+    assert.is(by[name]?.deduplicated, deduplicated, name)
 })
 
 test.run()

@@ -11,13 +11,23 @@ export const SOCKET_TIMEOUT_MS = 60_000
  * the profile's, else us-east-1 for a custom endpoint.
  */
 export function clientConfig(options: S3Options): S3ClientConfig {
-  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (options.endpoint ? 'us-east-1' : undefined)
+  const region =
+    options.region ??
+    process.env.AWS_REGION ??
+    process.env.AWS_DEFAULT_REGION ??
+    (options.endpoint ? 'us-east-1' : undefined)
   return {
     ...(region ? { region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     forcePathStyle: options.forcePathStyle,
     ...(options.accessKeyId && options.secretAccessKey
-      ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey, ...(options.sessionToken ? { sessionToken: options.sessionToken } : {}) } }
+      ? {
+          credentials: {
+            accessKeyId: options.accessKeyId,
+            secretAccessKey: options.secretAccessKey,
+            ...(options.sessionToken ? { sessionToken: options.sessionToken } : {}),
+          },
+        }
       : {}),
     // A dead endpoint should fail in seconds, not hang a nightly backup; a stalled socket
     // (no bytes either way for a minute: a network that dropped) counts as failed and is
@@ -38,5 +48,7 @@ export function createClient(options: S3Options): S3Client {
 
 /** The secret values of a config, so that no message ever repeats them. */
 export function secretsOf(options: S3Options): string[] {
-  return [options.accessKeyId, options.secretAccessKey, options.sessionToken].filter((s): s is string => !!s)
+  return [options.accessKeyId, options.secretAccessKey, options.sessionToken].filter(
+    (s): s is string => !!s,
+  )
 }

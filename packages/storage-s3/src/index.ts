@@ -7,7 +7,9 @@ import type * as S3StorageModule from './s3-storage.ts'
  * An S3 destination whose AWS SDK (about 100 ms to import) loads at its first call, not when
  * the config is read: `dbops list` or a run that never touches the bucket never loads it.
  */
-export function createS3Storage(...args: Parameters<typeof S3StorageModule.createS3Storage>): Storage {
+export function createS3Storage(
+  ...args: Parameters<typeof S3StorageModule.createS3Storage>
+): Storage {
   const [options, name] = args
   let real: Promise<Storage> | undefined
   const open = () => (real ??= import('./s3-storage.ts').then((m) => m.createS3Storage(...args)))

@@ -25,9 +25,17 @@ export const s3OptionsSchema = z
     /** Key prefix of every object, e.g. `database-backups/`. A trailing `/` is added. */
     prefix: z.string().default(''),
     /** AWS region; left out: AWS_REGION / AWS_DEFAULT_REGION / the profile, else us-east-1. */
-    region: z.string().regex(/^[a-z0-9-]+$/, 'expected a region name such as eu-west-1').optional(),
+    region: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, 'expected a region name such as eu-west-1')
+      .optional(),
     /** An S3-compatible endpoint: MinIO, Cloudflare R2, Ceph RGW, s3rver. */
-    endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://minio.internal:9000' }).optional(),
+    endpoint: z
+      .url({
+        protocol: /^https?$/,
+        error: 'expected an http(s) URL such as https://minio.internal:9000',
+      })
+      .optional(),
     /** Path-style addressing (`endpoint/bucket/key`), which most S3-compatibles need. */
     forcePathStyle: z.boolean().default(false),
     /** Explicit credentials; left out, the standard AWS chain (env, profile, SSO, IMDS/ECS role). */
@@ -39,7 +47,12 @@ export const s3OptionsSchema = z
     /** KMS key id or ARN for `serverSideEncryption: 'aws:kms'`; left out, the account's default key. */
     kmsKeyId: z.string().min(1).optional(),
     /** Multipart part size. Objects can have 10,000 parts, so this caps an object at 10,000 × partSizeMb. */
-    partSizeMb: z.number().int().min(5, 'S3 parts are at least 5 MB').max(5120, 'S3 parts are at most 5120 MB').default(8),
+    partSizeMb: z
+      .number()
+      .int()
+      .min(5, 'S3 parts are at least 5 MB')
+      .max(5120, 'S3 parts are at most 5120 MB')
+      .default(8),
     /** Parts uploaded at once. Memory held by an upload is about (queueSize + 1) × partSizeMb. */
     queueSize: z.number().int().min(1).max(64).default(4),
   })
@@ -50,18 +63,39 @@ export const s3OptionsSchema = z
   }))
   .superRefine((o, ctx) => {
     if (o.bucket === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['bucket'], message: 'required: set bucket, or the environment variable BACKUP_S3_BUCKET' })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bucket'],
+        message: 'required: set bucket, or the environment variable BACKUP_S3_BUCKET',
+      })
     } else if (!BUCKET_NAME.test(o.bucket) || o.bucket.includes('..')) {
-      ctx.addIssue({ code: 'custom', path: ['bucket'], message: `'${o.bucket}' is not a bucket name: 3-63 lowercase letters, digits, dots and hyphens (no s3:// and no path)` })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bucket'],
+        message: `'${o.bucket}' is not a bucket name: 3-63 lowercase letters, digits, dots and hyphens (no s3:// and no path)`,
+      })
     }
     if ((o.accessKeyId === undefined) !== (o.secretAccessKey === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [o.accessKeyId === undefined ? 'accessKeyId' : 'secretAccessKey'], message: 'accessKeyId and secretAccessKey go together: set both, or neither to use the standard AWS credential chain' })
+      ctx.addIssue({
+        code: 'custom',
+        path: [o.accessKeyId === undefined ? 'accessKeyId' : 'secretAccessKey'],
+        message:
+          'accessKeyId and secretAccessKey go together: set both, or neither to use the standard AWS credential chain',
+      })
     }
     if (o.sessionToken !== undefined && o.accessKeyId === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['sessionToken'], message: 'a sessionToken needs accessKeyId and secretAccessKey' })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sessionToken'],
+        message: 'a sessionToken needs accessKeyId and secretAccessKey',
+      })
     }
     if (o.kmsKeyId !== undefined && !o.serverSideEncryption?.startsWith('aws:kms')) {
-      ctx.addIssue({ code: 'custom', path: ['kmsKeyId'], message: "kmsKeyId needs serverSideEncryption: 'aws:kms'" })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kmsKeyId'],
+        message: "kmsKeyId needs serverSideEncryption: 'aws:kms'",
+      })
     }
   })
 

@@ -1,6 +1,21 @@
 import { addAbortSignal, type Readable } from 'node:stream'
-import { DeleteObjectCommand, GetObjectCommand, GetObjectTaggingCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
-import { DbopsError, isAbortError, measuringStream, type ObjectInfo, type PutOptions, type PutResult, type Storage } from 'dbops/plugin'
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3'
+import {
+  DbopsError,
+  isAbortError,
+  measuringStream,
+  type ObjectInfo,
+  type PutOptions,
+  type PutResult,
+  type Storage,
+} from 'dbops/plugin'
 import { clientConfig, createClient, secretsOf } from './client.ts'
 import { s3Error, type S3Call } from './errors.ts'
 import { s3Location } from './location.ts'
@@ -10,21 +25,38 @@ import { SHA256_KEY, streamUpload, UploadFailure } from './upload.ts'
 const MiB = 1024 * 1024
 
 /** `listPageSize` exists for tests of paging; S3's own maximum (1000) is the default. */
-export function createS3Storage(options: S3Options, name: string, tuning: { listPageSize?: number } = {}): Storage {
+export function createS3Storage(
+  options: S3Options,
+  name: string,
+  tuning: { listPageSize?: number } = {},
+): Storage {
   const config = clientConfig(options)
   const client = createClient(options)
   const { bucket, prefix } = options
   const region = typeof config.region === 'string' ? config.region : undefined
   const location = s3Location(options)
-  const call = (action: string, key?: string): S3Call => ({ action, bucket, key, endpoint: options.endpoint, region, storage: name, secrets: secretsOf(options) })
+  const call = (action: string, key?: string): S3Call => ({
+    action,
+    bucket,
+    key,
+    endpoint: options.endpoint,
+    region,
+    storage: name,
+    secrets: secretsOf(options),
+  })
   const fullKey = (key: string) => {
     if (key === '' || key.startsWith('/') || key.split('/').includes('..')) {
-      throw new DbopsError('STORAGE_KEY_INVALID', `storage key "${key}" is not a relative key under ${location}`)
+      throw new DbopsError(
+        'STORAGE_KEY_INVALID',
+        `storage key "${key}" is not a relative key under ${location}`,
+      )
     }
     return prefix + key
   }
   const taggedSha256 = async (k: string) => {
-    const tags = await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: k })).catch(() => undefined)
+    const tags = await client
+      .send(new GetObjectTaggingCommand({ Bucket: bucket, Key: k }))
+      .catch(() => undefined)
     return tags?.TagSet?.find((t) => t.Key === SHA256_KEY)?.Value
   }
   let bucketSeen = false
@@ -36,7 +68,12 @@ export function createS3Storage(options: S3Options, name: string, tuning: { list
       bucketSeen = true
     } catch (error) {
       const e = error as { name?: string; $metadata?: { httpStatusCode?: number } }
-      throw s3Error(e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404 ? Object.assign(error as object, { name: 'NoSuchBucket', Code: 'NoSuchBucket' }) : error, call(action, key))
+      throw s3Error(
+        e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404
+          ? Object.assign(error as object, { name: 'NoSuchBucket', Code: 'NoSuchBucket' })
+          : error,
+        call(action, key),
+      )
     }
   }
 
@@ -60,7 +97,9 @@ export function createS3Storage(options: S3Options, name: string, tuning: { list
               ContentType: put.contentType ?? 'application/octet-stream',
               ...(put.metadata ? { Metadata: put.metadata } : {}),
               ...(options.storageClass ? { StorageClass: options.storageClass } : {}),
-              ...(options.serverSideEncryption ? { ServerSideEncryption: options.serverSideEncryption } : {}),
+              ...(options.serverSideEncryption
+                ? { ServerSideEncryption: options.serverSideEncryption }
+                : {}),
               ...(options.kmsKeyId ? { SSEKMSKeyId: options.kmsKeyId } : {}),
             },
             signal: put.signal,
@@ -78,14 +117,22 @@ export function createS3Storage(options: S3Options, name: string, tuning: { list
       const k = fullKey(key)
       let response
       try {
-        response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: k }), { abortSignal: get.signal })
+        response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: k }), {
+          abortSignal: get.signal,
+        })
       } catch (error) {
-        if ((error as { name?: string }).name === 'NoSuchKey') throw new DbopsError('STORAGE_NOT_FOUND', `no object "${key}" in ${location}`)
+        if ((error as { name?: string }).name === 'NoSuchKey')
+          throw new DbopsError('STORAGE_NOT_FOUND', `no object "${key}" in ${location}`)
         throw s3Error(error, call('download', k))
       }
       // A multipart object's sha256 is in its tag; without s3:GetObjectTagging only the size is checked.
       const sha256 = response.Metadata?.[SHA256_KEY] ?? (await taggedSha256(k))
-      const verified = verifying(response.Body as Readable, { key, location, size: response.ContentLength, sha256 })
+      const verified = verifying(response.Body as Readable, {
+        key,
+        location,
+        size: response.ContentLength,
+        sha256,
+      })
       return get.signal ? addAbortSignal(get.signal, verified) : verified
     },
 
@@ -96,7 +143,11 @@ export function createS3Storage(options: S3Options, name: string, tuning: { list
         response = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: k }))
       } catch (error) {
         const e = error as { name?: string; $metadata?: { httpStatusCode?: number } }
-        if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) {
+        if (
+          e.name === 'NotFound' ||
+          e.name === 'NoSuchKey' ||
+          e.$metadata?.httpStatusCode === 404
+        ) {
           await ensureBucket('look up', k)
           return null
         }
@@ -106,7 +157,13 @@ export function createS3Storage(options: S3Options, name: string, tuning: { list
       const { [SHA256_KEY]: stored, ...metadata } = response.Metadata ?? {}
       // Multipart objects carry their full sha256 as a tag (metadata is fixed before the first byte).
       const sha256 = stored ?? (await taggedSha256(k))
-      return { key, size: response.ContentLength ?? 0, modifiedAt: response.LastModified ?? new Date(0), ...(sha256 ? { sha256 } : {}), metadata }
+      return {
+        key,
+        size: response.ContentLength ?? 0,
+        modifiedAt: response.LastModified ?? new Date(0),
+        ...(sha256 ? { sha256 } : {}),
+        metadata,
+      }
     },
 
     async list(listPrefix: string): Promise<ObjectInfo[]> {
@@ -114,10 +171,21 @@ export function createS3Storage(options: S3Options, name: string, tuning: { list
       let token: string | undefined
       try {
         do {
-          const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix + listPrefix, ContinuationToken: token, MaxKeys: tuning.listPageSize }))
+          const page = await client.send(
+            new ListObjectsV2Command({
+              Bucket: bucket,
+              Prefix: prefix + listPrefix,
+              ContinuationToken: token,
+              MaxKeys: tuning.listPageSize,
+            }),
+          )
           for (const item of page.Contents ?? []) {
             if (!item.Key) continue
-            out.push({ key: item.Key.slice(prefix.length), size: item.Size ?? 0, modifiedAt: item.LastModified ?? new Date(0) })
+            out.push({
+              key: item.Key.slice(prefix.length),
+              size: item.Size ?? 0,
+              modifiedAt: item.LastModified ?? new Date(0),
+            })
           }
           token = page.IsTruncated ? page.NextContinuationToken : undefined
         } while (token)
@@ -147,13 +215,24 @@ export function createS3Storage(options: S3Options, name: string, tuning: { list
  * The object's bytes as they arrive; at the end, the byte count and (when the object carries
  * one) the sha256 are compared, and a mismatch fails the stream instead of ending it.
  */
-function verifying(body: Readable, expected: { key: string; location: string; size: number | undefined; sha256: string | undefined }): Readable {
+function verifying(
+  body: Readable,
+  expected: { key: string; location: string; size: number | undefined; sha256: string | undefined },
+): Readable {
   const check = measuringStream(({ size, sha256: actual }) => {
     if (expected.size !== undefined && size !== expected.size) {
-      return new DbopsError('STORAGE_TRUNCATED', `the object "${expected.key}" in ${expected.location} ended after ${size} of ${expected.size} bytes`, { hint: 'Run again; if it persists, the stored object is damaged.' })
+      return new DbopsError(
+        'STORAGE_TRUNCATED',
+        `the object "${expected.key}" in ${expected.location} ended after ${size} of ${expected.size} bytes`,
+        { hint: 'Run again; if it persists, the stored object is damaged.' },
+      )
     }
     if (expected.sha256 && actual !== expected.sha256) {
-      return new DbopsError('STORAGE_CHECKSUM_MISMATCH', `the object "${expected.key}" in ${expected.location} does not match its stored sha256 (${expected.sha256.slice(0, 12)}…, read ${actual.slice(0, 12)}…)`, { hint: 'The stored object is damaged; restore from another backup set or destination.' })
+      return new DbopsError(
+        'STORAGE_CHECKSUM_MISMATCH',
+        `the object "${expected.key}" in ${expected.location} does not match its stored sha256 (${expected.sha256.slice(0, 12)}…, read ${actual.slice(0, 12)}…)`,
+        { hint: 'The stored object is damaged; restore from another backup set or destination.' },
+      )
     }
     return undefined
   })
@@ -162,7 +241,16 @@ function verifying(body: Readable, expected: { key: string; location: string; si
     if (check.destroyed) return
     if (isAbortError(error)) return void check.destroy(error)
     const of = expected.size !== undefined ? ` of ${expected.size}` : ''
-    check.destroy(new DbopsError('STORAGE_S3_READ_FAILED', `reading "${expected.key}" from ${expected.location} failed after ${check.result().size}${of} bytes: ${(error as Error).message || (error as { code?: string }).code}`, { hint: 'Run again; if it keeps failing, check the network to the endpoint.', cause: error }))
+    check.destroy(
+      new DbopsError(
+        'STORAGE_S3_READ_FAILED',
+        `reading "${expected.key}" from ${expected.location} failed after ${check.result().size}${of} bytes: ${(error as Error).message || (error as { code?: string }).code}`,
+        {
+          hint: 'Run again; if it keeps failing, check the network to the endpoint.',
+          cause: error,
+        },
+      ),
+    )
   })
   check.on('close', () => {
     if (!body.destroyed) body.destroy()
@@ -175,7 +263,10 @@ function verifying(body: Readable, expected: { key: string; location: string; si
 function uploadError(error: unknown, call: S3Call): Error {
   if (!(error instanceof UploadFailure)) return s3Error(error, call)
   const { origin, failure, uploadId, abortError } = error
-  const aborted = failure instanceof Error ? failure : Object.assign(new Error('the upload was aborted'), { name: 'AbortError' })
+  const aborted =
+    failure instanceof Error
+      ? failure
+      : Object.assign(new Error('the upload was aborted'), { name: 'AbortError' })
   if (origin === 'signal' && !abortError) return aborted
   if (!abortError) return origin === 'source' ? (failure as Error) : s3Error(failure, call)
   const left = s3Error(abortError, { ...call, action: 'abort the multipart upload of' })
@@ -184,12 +275,23 @@ function uploadError(error: unknown, call: S3Call): Error {
   if (origin === 'signal') {
     // Still an abort (the caller stopped it: exit 130, not a storage failure), but one that
     // says what it leaves behind; the caller's reason is the cause.
-    const stopped = new DbopsError('STORAGE_S3_UPLOAD_LEFT_OPEN', `the upload of s3://${call.bucket}/${call.key} was stopped (${aborted.message})${note}`, { hint, cause: aborted })
+    const stopped = new DbopsError(
+      'STORAGE_S3_UPLOAD_LEFT_OPEN',
+      `the upload of s3://${call.bucket}/${call.key} was stopped (${aborted.message})${note}`,
+      { hint, cause: aborted },
+    )
     return Object.assign(stopped, { name: 'AbortError' })
   }
   if (origin === 'source') {
-    return new DbopsError('STORAGE_S3_UPLOAD_LEFT_OPEN', `the upload of s3://${call.bucket}/${call.key} stopped because its source failed (${(failure as Error)?.message ?? String(failure)})${note}`, { hint, cause: failure })
+    return new DbopsError(
+      'STORAGE_S3_UPLOAD_LEFT_OPEN',
+      `the upload of s3://${call.bucket}/${call.key} stopped because its source failed (${(failure as Error)?.message ?? String(failure)})${note}`,
+      { hint, cause: failure },
+    )
   }
   const base = s3Error(failure, call) as DbopsError
-  return new DbopsError(base.code ?? 'STORAGE_S3_FAILED', `${base.message}${note}`, { hint: `${base.hint ?? ''} ${hint}`.trim(), cause: failure })
+  return new DbopsError(base.code ?? 'STORAGE_S3_FAILED', `${base.message}${note}`, {
+    hint: `${base.hint ?? ''} ${hint}`.trim(),
+    cause: failure,
+  })
 }

@@ -40,7 +40,12 @@ export class UploadFailure extends Error {
   /** Set when the multipart upload could not be aborted: its parts stay stored. */
   readonly abortError: unknown
 
-  constructor(origin: 's3' | 'source' | 'signal', failure: unknown, uploadId: string | undefined, abortError: unknown) {
+  constructor(
+    origin: 's3' | 'source' | 'signal',
+    failure: unknown,
+    uploadId: string | undefined,
+    abortError: unknown,
+  ) {
     super('upload failed')
     this.origin = origin
     this.failure = failure
@@ -86,7 +91,12 @@ export async function streamUpload(request: UploadRequest, body: Readable): Prom
         head.push(chunk)
       }
     } catch (error) {
-      throw new UploadFailure(signal?.aborted ? 'signal' : 'source', signal?.aborted ? signal.reason : error, undefined, undefined)
+      throw new UploadFailure(
+        signal?.aborted ? 'signal' : 'source',
+        signal?.aborted ? signal.reason : error,
+        undefined,
+        undefined,
+      )
     }
     if (ended) return await putSingle(request, Buffer.concat(head), hash.digest())
     return await putMultipart(request, body, head, iterator, hash, size)
@@ -95,7 +105,11 @@ export async function streamUpload(request: UploadRequest, body: Readable): Prom
   }
 }
 
-async function putSingle(request: UploadRequest, data: Buffer, digest: Buffer): Promise<UploadOutcome> {
+async function putSingle(
+  request: UploadRequest,
+  data: Buffer,
+  digest: Buffer,
+): Promise<UploadOutcome> {
   const sha256 = digest.toString('hex')
   try {
     await request.client.send(
@@ -112,7 +126,12 @@ async function putSingle(request: UploadRequest, data: Buffer, digest: Buffer): 
       { abortSignal: request.signal },
     )
   } catch (error) {
-    throw new UploadFailure(request.signal?.aborted ? 'signal' : 's3', request.signal?.aborted ? request.signal.reason : error, undefined, undefined)
+    throw new UploadFailure(
+      request.signal?.aborted ? 'signal' : 's3',
+      request.signal?.aborted ? request.signal.reason : error,
+      undefined,
+      undefined,
+    )
   }
   return { size: data.length, sha256, multipart: false }
 }
@@ -154,7 +173,11 @@ async function putMultipart(
     ...request.config,
     credentials: request.client.config.credentials,
     requestHandler: {
-      handle: (req, options) => inner.handle(req, { ...options, abortSignal: req.query?.partNumber !== undefined ? partAbort.signal : lateAbort.signal }),
+      handle: (req, options) =>
+        inner.handle(req, {
+          ...options,
+          abortSignal: req.query?.partNumber !== undefined ? partAbort.signal : lateAbort.signal,
+        }),
       updateHttpClientConfig: (key, value) => inner.updateHttpClientConfig?.(key, value),
       httpHandlerConfigs: () => inner.httpHandlerConfigs?.() ?? {},
     } satisfies PartHandler,
@@ -166,7 +189,8 @@ async function putMultipart(
       inflight.add(sent)
       try {
         const result = await sent
-        if (context.commandName === 'CreateMultipartUploadCommand') uploadId = (result.output as { UploadId?: string }).UploadId
+        if (context.commandName === 'CreateMultipartUploadCommand')
+          uploadId = (result.output as { UploadId?: string }).UploadId
         return result
       } catch (error) {
         stop('s3', error)
@@ -190,14 +214,23 @@ async function putMultipart(
         yield chunk
       }
     } catch (error) {
-      stop(request.signal?.aborted ? 'signal' : 'source', request.signal?.aborted ? request.signal.reason : error)
+      stop(
+        request.signal?.aborted ? 'signal' : 'source',
+        request.signal?.aborted ? request.signal.reason : error,
+      )
       throw error
     }
   }
 
   const upload = new Upload({
     client,
-    params: { ...request.params, Bucket: request.bucket, Key: request.key, Body: Readable.from(feed(), { highWaterMark: 1 }), ChecksumAlgorithm: 'SHA256' },
+    params: {
+      ...request.params,
+      Bucket: request.bucket,
+      Key: request.key,
+      Body: Readable.from(feed(), { highWaterMark: 1 }),
+      ChecksumAlgorithm: 'SHA256',
+    },
     partSize: request.partSize,
     queueSize: request.queueSize,
     leavePartsOnError: true,
@@ -223,7 +256,14 @@ async function putMultipart(
   // Best effort: the object is complete and S3 verified every part's checksum; the tag lets
   // `head` report the full sha256 too. A policy without s3:PutObjectTagging only loses that.
   await request.client
-    .send(new PutObjectTaggingCommand({ Bucket: request.bucket, Key: request.key, Tagging: { TagSet: [{ Key: SHA256_KEY, Value: sha256 }] } }), { abortSignal: AbortSignal.timeout(ABORT_DEADLINE_MS) })
+    .send(
+      new PutObjectTaggingCommand({
+        Bucket: request.bucket,
+        Key: request.key,
+        Tagging: { TagSet: [{ Key: SHA256_KEY, Value: sha256 }] },
+      }),
+      { abortSignal: AbortSignal.timeout(ABORT_DEADLINE_MS) },
+    )
     .catch(() => {})
   return { size, sha256, multipart: true }
 }
@@ -236,7 +276,10 @@ async function putMultipart(
 export const ABORT_DEADLINE_MS = 15_000
 
 /** Aborts the multipart upload; returns the error when that failed (parts stay stored). */
-async function abortMultipart(request: UploadRequest, uploadId: string | undefined): Promise<unknown> {
+async function abortMultipart(
+  request: UploadRequest,
+  uploadId: string | undefined,
+): Promise<unknown> {
   if (!uploadId) return undefined
   const target = { Bucket: request.bucket, Key: request.key, UploadId: uploadId }
   const deadline = { abortSignal: AbortSignal.timeout(ABORT_DEADLINE_MS) }
@@ -245,12 +288,17 @@ async function abortMultipart(request: UploadRequest, uploadId: string | undefin
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchUpload') return undefined
     if (!deadline.abortSignal.aborted) return error
-    return Object.assign(new Error(`no answer within ${ABORT_DEADLINE_MS / 1000} s`), { name: 'TimeoutError', code: 'ETIMEDOUT', cause: error })
+    return Object.assign(new Error(`no answer within ${ABORT_DEADLINE_MS / 1000} s`), {
+      name: 'TimeoutError',
+      code: 'ETIMEDOUT',
+      cause: error,
+    })
   }
   // S3's advice: a part that was still arriving during the abort can survive it; abort again.
   try {
     const left = await request.client.send(new ListPartsCommand(target), deadline)
-    if (left.Parts?.length) await request.client.send(new AbortMultipartUploadCommand(target), deadline)
+    if (left.Parts?.length)
+      await request.client.send(new AbortMultipartUploadCommand(target), deadline)
   } catch {
     // NoSuchUpload: nothing left, as it should be.
   }
@@ -258,7 +306,10 @@ async function abortMultipart(request: UploadRequest, uploadId: string | undefin
 }
 
 interface PartHandler {
-  handle(request: { query?: Record<string, unknown> }, options?: { abortSignal?: AbortSignal; requestTimeout?: number }): Promise<unknown>
+  handle(
+    request: { query?: Record<string, unknown> },
+    options?: { abortSignal?: AbortSignal; requestTimeout?: number },
+  ): Promise<unknown>
   updateHttpClientConfig?(key: never, value: never): void
   httpHandlerConfigs?(): Record<string, unknown>
 }
@@ -266,6 +317,7 @@ interface PartHandler {
 function toBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk
   if (typeof chunk === 'string') return Buffer.from(chunk)
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  if (chunk instanceof Uint8Array)
+    return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
   throw new TypeError(`put() needs a byte stream; got a chunk of type ${typeof chunk}`)
 }

@@ -54,12 +54,23 @@ export async function child(side: Side, endpoint: string, mb: number, mbps: numb
   let size = 0
   let tempFileMb = 0
   if (side === 'dbops') {
-    const options = s3OptionsSchema.parse({ bucket: BUCKET, endpoint, forcePathStyle: true, region: 'us-east-1', ...credentials }) as S3Options
+    const options = s3OptionsSchema.parse({
+      bucket: BUCKET,
+      endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      ...credentials,
+    }) as S3Options
     const storage = createS3Storage(options, 'bench')
     size = (await storage.put(key, dumpStream(mb, mbps))).size
     await storage.close?.()
   } else {
-    const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials })
+    const client = new S3Client({
+      endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials,
+    })
     const temp = path.join(os.tmpdir(), `dbops-bench-${process.pid}.dump`)
     const hash = createHash('sha256')
     const source = dumpStream(mb, mbps)
@@ -69,10 +80,25 @@ export async function child(side: Side, endpoint: string, mb: number, mbps: numb
     if (side === 'script') {
       const body = await readFile(temp)
       size = body.length
-      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, Metadata: { sha256: hash.digest('hex') } }))
+      await client.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: key,
+          Body: body,
+          Metadata: { sha256: hash.digest('hex') },
+        }),
+      )
     } else {
       size = (await stat(temp)).size
-      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: createReadStream(temp), ContentLength: size, Metadata: { sha256: hash.digest('hex') } }))
+      await client.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: key,
+          Body: createReadStream(temp),
+          ContentLength: size,
+          Metadata: { sha256: hash.digest('hex') },
+        }),
+      )
     }
     await rm(temp, { force: true })
     client.destroy()
@@ -82,11 +108,22 @@ export async function child(side: Side, endpoint: string, mb: number, mbps: numb
   await cleanup.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }))
   cleanup.destroy()
   const cpu = process.cpuUsage()
-  const result: Measured = { side, ms, rssMb: process.resourceUsage().maxRSS / 1024, size, tempFileMb, cpuS: (cpu.user + cpu.system) / 1e6 }
+  const result: Measured = {
+    side,
+    ms,
+    rssMb: process.resourceUsage().maxRSS / 1024,
+    size,
+    tempFileMb,
+    cpuS: (cpu.user + cpu.system) / 1e6,
+  }
   process.stdout.write(JSON.stringify(result) + '\n')
 }
 
-
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
-  await child(process.argv[2] as Side, process.argv[3]!, Number(process.argv[4] ?? 200), Number(process.argv[5] ?? 0))
+  await child(
+    process.argv[2] as Side,
+    process.argv[3]!,
+    Number(process.argv[4] ?? 200),
+    Number(process.argv[5] ?? 0),
+  )
 }

@@ -37,7 +37,12 @@ export async function recordingProxy(target: string, options: ProxyOptions = {})
   const seen: SeenRequest[] = []
   const upstream = new URL(target)
   const server = http.createServer(async (req, res) => {
-    const entry: SeenRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' }
+    const entry: SeenRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      body: '',
+    }
     seen.push(entry)
     if (options.cut?.(req)) {
       req.socket.destroy()
@@ -51,7 +56,13 @@ export async function recordingProxy(target: string, options: ProxyOptions = {})
       if (req.destroyed) return
     }
     const forward = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
       (answer) => {
         entry.status = answer.statusCode
         res.writeHead(answer.statusCode ?? 502, answer.headers)
@@ -78,7 +89,8 @@ export async function recordingProxy(target: string, options: ProxyOptions = {})
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
     /** Requests whose query has `name` (e.g. 'uploads', 'uploadId'). */
-    withQuery: (name: string) => seen.filter((r) => new URL(r.url, 'http://x').searchParams.has(name)),
+    withQuery: (name: string) =>
+      seen.filter((r) => new URL(r.url, 'http://x').searchParams.has(name)),
     close: () =>
       new Promise<void>((resolve) => {
         open.delete(proxy)

@@ -12,8 +12,14 @@ export async function startSink(): Promise<{ endpoint: string; close(): Promise<
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://sink')
       res.setHeader('content-type', 'application/xml')
-      if (req.method === 'POST' && url.searchParams.has('uploads')) return res.end('<InitiateMultipartUploadResult><UploadId>sink</UploadId></InitiateMultipartUploadResult>')
-      if (req.method === 'POST') return res.end('<CompleteMultipartUploadResult><ETag>"sink"</ETag></CompleteMultipartUploadResult>')
+      if (req.method === 'POST' && url.searchParams.has('uploads'))
+        return res.end(
+          '<InitiateMultipartUploadResult><UploadId>sink</UploadId></InitiateMultipartUploadResult>',
+        )
+      if (req.method === 'POST')
+        return res.end(
+          '<CompleteMultipartUploadResult><ETag>"sink"</ETag></CompleteMultipartUploadResult>',
+        )
       res.setHeader('ETag', '"sink"')
       res.end()
     })
@@ -21,6 +27,7 @@ export async function startSink(): Promise<{ endpoint: string; close(): Promise<
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+    close: () =>
+      new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   }
 }

@@ -52,7 +52,11 @@ export function stallingStream(good: number): Readable {
 export const readAll = (stream: Readable) => buffer(stream)
 
 /** Options for a destination on the test server (or a proxy in front of it). */
-export function optionsFor(s3: TestS3, input: Partial<S3OptionsInput> = {}, endpoint = s3.endpoint): S3Options {
+export function optionsFor(
+  s3: TestS3,
+  input: Partial<S3OptionsInput> = {},
+  endpoint = s3.endpoint,
+): S3Options {
   return s3OptionsSchema.parse({
     bucket: s3.buckets[0],
     endpoint,

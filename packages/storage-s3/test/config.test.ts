@@ -26,7 +26,8 @@ test.after(async () => {
 })
 
 const assertNoSecret = (output: string) => {
-  for (const secret of [SECRET, KEY_ID, TOKEN]) assert.not.ok(output.includes(secret), `the output holds ${secret.slice(0, 6)}…`)
+  for (const secret of [SECRET, KEY_ID, TOKEN])
+    assert.not.ok(output.includes(secret), `the output holds ${secret.slice(0, 6)}…`)
 }
 
 test('a config with s3({...}) validates, and `dbops config` shows it with every credential redacted', async () => {
@@ -59,7 +60,11 @@ test('a config with s3({...}) validates, and `dbops config` shows it with every 
 })
 
 test('bad s3 options are reported together as storage.<name>.<key> lines, exit 2, no secret', async () => {
-  const work = await makeWorkdir({ 'dbops.config.ts': config(`{ bucket: 'acme-backups', secretAccessKey: '${SECRET}', partSizeMb: 2, storageClass: 'COLD' as never, regoin: 'eu-west-1' } as never`) })
+  const work = await makeWorkdir({
+    'dbops.config.ts': config(
+      `{ bucket: 'acme-backups', secretAccessKey: '${SECRET}', partSizeMb: 2, storageClass: 'COLD' as never, regoin: 'eu-west-1' } as never`,
+    ),
+  })
   try {
     const result = await runCli(['config', '--json'], { cwd: work.dir, env: ENV })
     const output = result.stdout + result.stderr
@@ -74,20 +79,33 @@ test('bad s3 options are reported together as storage.<name>.<key> lines, exit 2
 })
 
 test('options that only make sense together are checked: bucket name, key pair, KMS key', async () => {
-  const work = await makeWorkdir({ 'dbops.config.ts': config(`{ bucket: 's3://Acme_Backups', secretAccessKey: '${SECRET}', kmsKeyId: 'alias/x', endpoint: 'minio:9000' }`) })
+  const work = await makeWorkdir({
+    'dbops.config.ts': config(
+      `{ bucket: 's3://Acme_Backups', secretAccessKey: '${SECRET}', kmsKeyId: 'alias/x', endpoint: 'minio:9000' }`,
+    ),
+  })
   try {
     const result = await runCli(['config'], { cwd: work.dir, env: ENV })
     const output = result.stdout + result.stderr
     assert.is(result.code, 2, output)
     assert.match(output, /storage\.offsite\.endpoint: expected an http\(s\) URL/)
-    const fixed = await work.write('dbops.config.ts', config(`{ bucket: 's3://Acme_Backups', secretAccessKey: '${SECRET}', kmsKeyId: 'alias/x' }`))
+    const fixed = await work.write(
+      'dbops.config.ts',
+      config(`{ bucket: 's3://Acme_Backups', secretAccessKey: '${SECRET}', kmsKeyId: 'alias/x' }`),
+    )
     assert.ok(fixed)
     const again = await runCli(['config'], { cwd: work.dir, env: ENV })
     const lines = again.stdout + again.stderr
     assert.is(again.code, 2, lines)
     assert.match(lines, /storage\.offsite\.bucket: 's3:\/\/Acme_Backups' is not a bucket name/)
-    assert.match(lines, /storage\.offsite\.accessKeyId: accessKeyId and secretAccessKey go together/)
-    assert.match(lines, /storage\.offsite\.kmsKeyId: kmsKeyId needs serverSideEncryption: 'aws:kms'/)
+    assert.match(
+      lines,
+      /storage\.offsite\.accessKeyId: accessKeyId and secretAccessKey go together/,
+    )
+    assert.match(
+      lines,
+      /storage\.offsite\.kmsKeyId: kmsKeyId needs serverSideEncryption: 'aws:kms'/,
+    )
     assertNoSecret(lines)
   } finally {
     await work.remove()
@@ -99,17 +117,28 @@ test('BACKUP_S3_BUCKET fills a bucket left out; without it the bucket is reporte
   try {
     const missing = await runCli(['config'], { cwd: work.dir, env: ENV })
     assert.is(missing.code, 2)
-    assert.match(missing.stdout + missing.stderr, /storage\.offsite\.bucket: required: set bucket, or the environment variable BACKUP_S3_BUCKET/)
-    const filled = await runCli(['config', '--json'], { cwd: work.dir, env: { ...ENV, BACKUP_S3_BUCKET: 'env-bucket' } })
+    assert.match(
+      missing.stdout + missing.stderr,
+      /storage\.offsite\.bucket: required: set bucket, or the environment variable BACKUP_S3_BUCKET/,
+    )
+    const filled = await runCli(['config', '--json'], {
+      cwd: work.dir,
+      env: { ...ENV, BACKUP_S3_BUCKET: 'env-bucket' },
+    })
     assert.is(filled.code, 0, filled.stderr)
-    assert.is(JSON.parse(filled.stdout).storage.offsite.bucket, 'env-bucket', 'dbops config shows the validated options')
+    assert.is(
+      JSON.parse(filled.stdout).storage.offsite.bucket,
+      'env-bucket',
+      'dbops config shows the validated options',
+    )
   } finally {
     await work.remove()
   }
 })
 
 test('through `dbops run`, an S3 destination is used for real, and a missing bucket fails with the sentence and no secret', async () => {
-  const storage = (bucket: string) => `{ bucket: '${bucket}', endpoint: '${s3.endpoint}', forcePathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: process.env.S3_SECRET }`
+  const storage = (bucket: string) =>
+    `{ bucket: '${bucket}', endpoint: '${s3.endpoint}', forcePathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: process.env.S3_SECRET }`
   const extra = `pipelines: { cleanup: ['retention:apply'] },`
   const env = { ...ENV, S3_SECRET: 'S3RVER' }
   const work = await makeWorkdir({ 'dbops.config.ts': config(storage('dbops-cli'), extra) })

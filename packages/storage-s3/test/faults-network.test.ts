@@ -31,21 +31,39 @@ test('the network drops after part 1; the caller aborts: put settles within the 
       return 'forever'
     },
   })
-  const storage = createS3Storage(optionsFor(s3, { partSizeMb: 5, queueSize: 1 }, proxy.endpoint), 'offsite')
+  const storage = createS3Storage(
+    optionsFor(s3, { partSizeMb: 5, queueSize: 1 }, proxy.endpoint),
+    'offsite',
+  )
   const controller = new AbortController()
-  const putting = storage.put('drop/object.bin', stallingStream(30 * MiB), { signal: controller.signal }).then(() => null, (e: Error & { code?: string; hint?: string }) => e)
+  const putting = storage
+    .put('drop/object.bin', stallingStream(30 * MiB), { signal: controller.signal })
+    .then(
+      () => null,
+      (e: Error & { code?: string; hint?: string }) => e,
+    )
   while (!dropped) await new Promise((r) => setTimeout(r, 20))
-  const reason = Object.assign(new Error('the run exceeded --timeout'), { name: 'AbortError', code: 'TIMEOUT' })
+  const reason = Object.assign(new Error('the run exceeded --timeout'), {
+    name: 'AbortError',
+    code: 'TIMEOUT',
+  })
   const abortedAt = Date.now()
   controller.abort(reason)
   // The clean-up has a 10 s deadline per step; the bound is generous for a loaded machine.
-  const error = await Promise.race([putting, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 60_000).unref())])
-  if (error === 'hung') return assert.unreachable(`put had not settled ${Date.now() - abortedAt} ms after the abort`)
+  const error = await Promise.race([
+    putting,
+    new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 60_000).unref()),
+  ])
+  if (error === 'hung')
+    return assert.unreachable(`put had not settled ${Date.now() - abortedAt} ms after the abort`)
   assert.ok(error, 'put rejects')
   const uploadId = uploadIdOf(proxy.withQuery('uploads')[0])
   assert.ok(uploadId)
   // the abort was tried (it reached the network) and the error says it did not get through
-  assert.ok(proxy.seen.some((r) => r.method === 'DELETE' && r.url.includes(`uploadId=${uploadId}`)), 'no AbortMultipartUpload was sent')
+  assert.ok(
+    proxy.seen.some((r) => r.method === 'DELETE' && r.url.includes(`uploadId=${uploadId}`)),
+    'no AbortMultipartUpload was sent',
+  )
   assert.is(error!.code, 'STORAGE_S3_UPLOAD_LEFT_OPEN', error!.message)
   assert.match(error!.message, new RegExp(`the multipart upload ${uploadId} could not be aborted`))
   assert.match(error!.hint ?? '', /abort-multipart-upload .*--upload-id/)

@@ -9,7 +9,15 @@ import { startS3, type TestS3 } from '../../../test/harness/index.ts'
 import { closeStorages, createS3Storage } from './_tracked.ts'
 import { s3Error, type S3Call } from '../src/errors.ts'
 import { closeProxies, recordingProxy, uploadIdOf } from './_proxy.ts'
-import { bytes, failingStream, MiB, optionsFor, sha256, stallingStream, streamOf } from './_streams.ts'
+import {
+  bytes,
+  failingStream,
+  MiB,
+  optionsFor,
+  sha256,
+  stallingStream,
+  streamOf,
+} from './_streams.ts'
 
 /**
  * What happens when an upload cannot finish. s3rver implements neither
@@ -35,12 +43,20 @@ function assertAbortedAtServer(proxy: Proxy, key: string) {
   assert.is(created.length, 1, 'one multipart upload was created')
   const uploadId = uploadIdOf(created[0])
   assert.ok(uploadId, 'the server answered with an upload id')
-  const aborts = proxy.seen.filter((r) => r.method === 'DELETE' && r.url.includes(`uploadId=${uploadId}`))
+  const aborts = proxy.seen.filter(
+    (r) => r.method === 'DELETE' && r.url.includes(`uploadId=${uploadId}`),
+  )
   assert.is(aborts.length, 1, 'AbortMultipartUpload of that upload reached the server')
   const abortAt = proxy.seen.indexOf(aborts[0]!)
-  const partsAfter = proxy.seen.slice(abortAt + 1).filter((r) => r.url.includes('partNumber=') && r.url.includes(uploadId))
+  const partsAfter = proxy.seen
+    .slice(abortAt + 1)
+    .filter((r) => r.url.includes('partNumber=') && r.url.includes(uploadId))
   assert.is(partsAfter.length, 0, 'no part was sent after the abort')
-  assert.is(proxy.seen.filter((r) => r.method === 'POST' && r.url.includes(`uploadId=${uploadId}`)).length, 0, 'the upload was never completed')
+  assert.is(
+    proxy.seen.filter((r) => r.method === 'POST' && r.url.includes(`uploadId=${uploadId}`)).length,
+    0,
+    'the upload was never completed',
+  )
   return uploadId
 }
 
@@ -60,10 +76,22 @@ async function uploadDirs(bucket: string): Promise<string[]> {
 
 test('a source that fails mid-stream aborts the multipart upload and leaves no object', async () => {
   const proxy = await recordingProxy(s3.endpoint)
-  const storage = createS3Storage(optionsFor(s3, { partSizeMb: 5, queueSize: 2 }, proxy.endpoint), 'offsite')
-  const error = await storage.put('fail/source.bin', failingStream(12 * MiB, 'pg_dump exited with code 1')).then(() => null, (e: Error & { code?: string }) => e)
+  const storage = createS3Storage(
+    optionsFor(s3, { partSizeMb: 5, queueSize: 2 }, proxy.endpoint),
+    'offsite',
+  )
+  const error = await storage
+    .put('fail/source.bin', failingStream(12 * MiB, 'pg_dump exited with code 1'))
+    .then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    )
   assert.ok(error, 'put rejects')
-  assert.match(error.message, /pg_dump exited with code 1/, 'the source failure is what the error says')
+  assert.match(
+    error.message,
+    /pg_dump exited with code 1/,
+    'the source failure is what the error says',
+  )
   const uploadId = assertAbortedAtServer(proxy, 'fail/source.bin')
   // s3rver cannot abort (405), so the error must say that parts were left, with the way out.
   assert.is(error.code, 'STORAGE_S3_UPLOAD_LEFT_OPEN')
@@ -76,21 +104,38 @@ test('a source that fails mid-stream aborts the multipart upload and leaves no o
 
 test('aborting the signal mid-upload stops the parts in flight and aborts the upload', async () => {
   const proxy = await recordingProxy(s3.endpoint)
-  const storage = createS3Storage(optionsFor(s3, { partSizeMb: 5, queueSize: 2 }, proxy.endpoint), 'offsite')
+  const storage = createS3Storage(
+    optionsFor(s3, { partSizeMb: 5, queueSize: 2 }, proxy.endpoint),
+    'offsite',
+  )
   const controller = new AbortController()
   const body = stallingStream(11 * MiB) // two parts go up, then the source hangs
   const putting = storage.put('fail/aborted.bin', body, { signal: controller.signal })
-  while (proxy.seen.filter((r) => r.url.includes('partNumber=') && r.status !== undefined).length < 1) await new Promise((r) => setTimeout(r, 20))
-  const reason = Object.assign(new Error('interrupted by SIGINT'), { name: 'AbortError', code: 'INTERRUPTED' })
+  while (
+    proxy.seen.filter((r) => r.url.includes('partNumber=') && r.status !== undefined).length < 1
+  )
+    await new Promise((r) => setTimeout(r, 20))
+  const reason = Object.assign(new Error('interrupted by SIGINT'), {
+    name: 'AbortError',
+    code: 'INTERRUPTED',
+  })
   controller.abort(reason)
-  const error = await putting.then(() => null, (e: Error & { code?: string; cause?: unknown }) => e)
+  const error = await putting.then(
+    () => null,
+    (e: Error & { code?: string; cause?: unknown }) => e,
+  )
   // s3rver cannot abort (405): the caller gets an abort (exit 130 in the CLI), its own reason
   // as the cause, and the upload that is left open named.
   assert.ok(isAbortError(error), 'still an abort')
-  assert.is(error?.cause, reason, 'the caller\'s own reason is the cause')
+  assert.is(error?.cause, reason, "the caller's own reason is the cause")
   assert.is(error?.code, 'STORAGE_S3_UPLOAD_LEFT_OPEN')
   const uploadId = assertAbortedAtServer(proxy, 'fail/aborted.bin')
-  assert.match(error!.message, new RegExp(`was stopped \\(interrupted by SIGINT\\); the multipart upload ${uploadId} could not be aborted`))
+  assert.match(
+    error!.message,
+    new RegExp(
+      `was stopped \\(interrupted by SIGINT\\); the multipart upload ${uploadId} could not be aborted`,
+    ),
+  )
   assert.ok(body.destroyed, 'the source stream is released')
   assert.is(await storage.head('fail/aborted.bin'), null)
   await storage.close?.()
@@ -99,14 +144,27 @@ test('aborting the signal mid-upload stops the parts in flight and aborts the up
 
 test('a part that cannot be sent fails the upload at once and aborts it', async () => {
   // The network drops every attempt to send part 2 (the SDK retries it 4 times).
-  const proxy = await recordingProxy(s3.endpoint, { cut: (req) => (req.url ?? '').includes('partNumber=2') })
-  const storage = createS3Storage(optionsFor(s3, { partSizeMb: 5, queueSize: 1 }, proxy.endpoint), 'offsite')
-  const error = await storage.put('fail/part.bin', streamOf(bytes(40 * MiB))).then(() => null, (e: Error & { code?: string }) => e)
+  const proxy = await recordingProxy(s3.endpoint, {
+    cut: (req) => (req.url ?? '').includes('partNumber=2'),
+  })
+  const storage = createS3Storage(
+    optionsFor(s3, { partSizeMb: 5, queueSize: 1 }, proxy.endpoint),
+    'offsite',
+  )
+  const error = await storage.put('fail/part.bin', streamOf(bytes(40 * MiB))).then(
+    () => null,
+    (e: Error & { code?: string }) => e,
+  )
   assert.ok(error, 'put rejects')
   assert.match(error.message, /upload s3:\/\/dbops-faults\/fail\/part\.bin failed: cannot reach/)
   assertAbortedAtServer(proxy, 'fail/part.bin')
-  const parts = proxy.seen.filter((r) => r.url.includes('partNumber=')).map((r) => Number(/partNumber=(\d+)/.exec(r.url)?.[1]))
-  assert.ok(Math.max(...parts) <= 3, `stopped instead of sending the rest of the 8 parts (sent ${[...new Set(parts)]})`)
+  const parts = proxy.seen
+    .filter((r) => r.url.includes('partNumber='))
+    .map((r) => Number(/partNumber=(\d+)/.exec(r.url)?.[1]))
+  assert.ok(
+    Math.max(...parts) <= 3,
+    `stopped instead of sending the rest of the 8 parts (sent ${[...new Set(parts)]})`,
+  )
   assert.is(await storage.head('fail/part.bin'), null)
   await storage.close?.()
   await proxy.close()
@@ -114,14 +172,24 @@ test('a part that cannot be sent fails the upload at once and aborts it', async 
 
 test('one failing upload does not disturb another running on the same destination', async () => {
   const proxy = await recordingProxy(s3.endpoint)
-  const storage = createS3Storage(optionsFor(s3, { partSizeMb: 5, queueSize: 2 }, proxy.endpoint), 'offsite')
+  const storage = createS3Storage(
+    optionsFor(s3, { partSizeMb: 5, queueSize: 2 }, proxy.endpoint),
+    'offsite',
+  )
   const data = bytes(16 * MiB)
-  const [failed, stored] = await Promise.allSettled([storage.put('both/failing.bin', failingStream(11 * MiB)), storage.put('both/good.bin', streamOf(data))])
+  const [failed, stored] = await Promise.allSettled([
+    storage.put('both/failing.bin', failingStream(11 * MiB)),
+    storage.put('both/good.bin', streamOf(data)),
+  ])
   assert.is(failed.status, 'rejected')
   assert.is(stored.status, 'fulfilled')
   assert.is((stored as PromiseFulfilledResult<{ sha256: string }>).value.sha256, sha256(data))
   assertAbortedAtServer(proxy, 'both/failing.bin')
-  assert.is(proxy.seen.filter((r) => r.method === 'DELETE' && r.url.includes('both/good.bin')).length, 0, 'the good upload was not aborted')
+  assert.is(
+    proxy.seen.filter((r) => r.method === 'DELETE' && r.url.includes('both/good.bin')).length,
+    0,
+    'the good upload was not aborted',
+  )
   assert.is((await storage.head('both/good.bin'))?.sha256, sha256(data))
   assert.is(await storage.head('both/failing.bin'), null)
   await storage.delete('both/good.bin')
@@ -133,7 +201,10 @@ test('a failed single-part upload starts no multipart upload and leaves nothing'
   const before = await uploadDirs('dbops-faults')
   const proxy = await recordingProxy(s3.endpoint)
   const storage = createS3Storage(optionsFor(s3, { partSizeMb: 5 }, proxy.endpoint), 'offsite')
-  const error = await storage.put('fail/small.bin', failingStream(1 * MiB)).then(() => null, (e: Error) => e)
+  const error = await storage.put('fail/small.bin', failingStream(1 * MiB)).then(
+    () => null,
+    (e: Error) => e,
+  )
   assert.match(error?.message ?? '', /pg_dump exited/)
   assert.is(proxy.seen.length, 0, 'nothing was sent')
   assert.equal(await uploadDirs('dbops-faults'), before)
@@ -150,10 +221,17 @@ test('a missing bucket is named, with what to do, for put, head, list and get', 
     get: () => storage.get('x/y'),
   }
   for (const [op, attempt] of Object.entries(attempts)) {
-    const error = await attempt().then(() => null, (e: Error & { code?: string; hint?: string }) => e)
+    const error = await attempt().then(
+      () => null,
+      (e: Error & { code?: string; hint?: string }) => e,
+    )
     assert.ok(error, `${op} fails`)
     assert.is(error.code, 'STORAGE_S3_NO_BUCKET', op)
-    assert.match(error.message, /the bucket 'no-such-bucket' does not exist at http:\/\/127\.0\.0\.1/, op)
+    assert.match(
+      error.message,
+      /the bucket 'no-such-bucket' does not exist at http:\/\/127\.0\.0\.1/,
+      op,
+    )
     assert.match(error.hint ?? '', /storage\.offsite\.bucket/, op)
   }
   await storage.close?.()
@@ -168,9 +246,15 @@ test('an unreachable endpoint fails within seconds with the endpoint named', asy
   })
   const storage = createS3Storage(optionsFor(s3, {}, `http://127.0.0.1:${port}`), 'offsite')
   const started = Date.now()
-  const error = await storage.put('x/y', streamOf(Buffer.from('data'))).then(() => null, (e: Error & { code?: string; hint?: string }) => e)
+  const error = await storage.put('x/y', streamOf(Buffer.from('data'))).then(
+    () => null,
+    (e: Error & { code?: string; hint?: string }) => e,
+  )
   assert.is(error?.code, 'STORAGE_S3_UNREACHABLE')
-  assert.match(error!.message, new RegExp(`cannot reach http://127.0.0.1:${port} \\(ECONNREFUSED\\)`))
+  assert.match(
+    error!.message,
+    new RegExp(`cannot reach http://127.0.0.1:${port} \\(ECONNREFUSED\\)`),
+  )
   assert.match(error!.hint ?? '', /storage\.offsite\.endpoint/)
   assert.ok(Date.now() - started < 15_000)
   await storage.close?.()
@@ -180,36 +264,147 @@ test('rejected credentials: a sentence and a hint, never the key id or the secre
   const accessKeyId = 'AKIAWRONGKEYID12345'
   const secretAccessKey = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY'
   const storage = createS3Storage(optionsFor(s3, { accessKeyId, secretAccessKey }), 'offsite')
-  for (const attempt of [() => storage.put('x/y', streamOf(Buffer.from('data'))), () => storage.list('')]) {
-    const error = await attempt().then(() => null, (e: Error & { code?: string; hint?: string }) => e)
+  for (const attempt of [
+    () => storage.put('x/y', streamOf(Buffer.from('data'))),
+    () => storage.list(''),
+  ]) {
+    const error = await attempt().then(
+      () => null,
+      (e: Error & { code?: string; hint?: string }) => e,
+    )
     assert.is(error?.code, 'STORAGE_S3_ACCESS_DENIED')
-    assert.match(error!.message, /the access key id is not known to the server \(InvalidAccessKeyId\)/)
+    assert.match(
+      error!.message,
+      /the access key id is not known to the server \(InvalidAccessKeyId\)/,
+    )
     assert.match(error!.hint ?? '', /accessKeyId/)
     const printed = `${error!.message}\n${error!.hint}`
-    assert.not.ok(printed.includes(accessKeyId) || printed.includes(secretAccessKey), 'no credential in what is printed')
+    assert.not.ok(
+      printed.includes(accessKeyId) || printed.includes(secretAccessKey),
+      'no credential in what is printed',
+    )
   }
   await storage.close?.()
 })
 
 // The S3 answers s3rver cannot give (it has no regions or policies): the sentences are
 // checked against the SDK's own exception type with the fields real S3 sends.
-const call: S3Call = { action: 'upload', bucket: 'acme-backups', key: 'db/x', endpoint: undefined, region: 'us-east-1', storage: 'offsite', secrets: ['SECRET-VALUE-1234'] }
-const sdkError = (name: string, status: number, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
-  Object.assign(new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: (extra.message as string) ?? name }), { $response: { statusCode: status, headers, body: undefined }, ...extra })
+const call: S3Call = {
+  action: 'upload',
+  bucket: 'acme-backups',
+  key: 'db/x',
+  endpoint: undefined,
+  region: 'us-east-1',
+  storage: 'offsite',
+  secrets: ['SECRET-VALUE-1234'],
+}
+const sdkError = (
+  name: string,
+  status: number,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+) =>
+  Object.assign(
+    new S3ServiceException({
+      name,
+      $fault: 'client',
+      $metadata: { httpStatusCode: status },
+      message: (extra.message as string) ?? name,
+    }),
+    { $response: { statusCode: status, headers, body: undefined }, ...extra },
+  )
 
 const cases: [string, unknown, string, RegExp, RegExp][] = [
-  ['bucket in another region (PermanentRedirect)', sdkError('PermanentRedirect', 301, {}, { 'x-amz-bucket-region': 'eu-west-1' }), 'STORAGE_S3_WRONG_REGION', /is in eu-west-1, not us-east-1/, /storage\.offsite\.region to 'eu-west-1'/],
-  ['HEAD in the wrong region (bare 301)', sdkError('301', 301, {}, { 'x-amz-bucket-region': 'ap-south-1' }), 'STORAGE_S3_WRONG_REGION', /is in ap-south-1/, /'ap-south-1'/],
-  ['AuthorizationHeaderMalformed', sdkError('AuthorizationHeaderMalformed', 400, { message: "the region 'us-east-1' is wrong; expecting 'eu-central-1'" }), 'STORAGE_S3_WRONG_REGION', /is in eu-central-1/, /eu-central-1/],
-  ['policy denies', sdkError('AccessDenied', 403), 'STORAGE_S3_ACCESS_DENIED', /access denied \(AccessDenied\)/, /s3:PutObject.*s3:AbortMultipartUpload.*kms/],
-  ['wrong secret', sdkError('SignatureDoesNotMatch', 403), 'STORAGE_S3_ACCESS_DENIED', /secret access key does not match/, /AWS_ACCESS_KEY_ID/],
-  ['expired session', sdkError('ExpiredToken', 400), 'STORAGE_S3_ACCESS_DENIED', /session token has expired/, /credentials/],
-  ['no credentials anywhere', Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'STORAGE_S3_NO_CREDENTIALS', /no AWS credentials were found/, /AWS_PROFILE/],
-  ['no region anywhere', new Error('Region is missing'), 'STORAGE_S3_NO_REGION', /no AWS region is configured/, /storage\.offsite\.region/],
-  ['a region that does not exist', Object.assign(new Error('getaddrinfo ENOTFOUND acme-backups.s3.us-eest-1.amazonaws.com'), { code: 'ENOTFOUND' }), 'STORAGE_S3_UNREACHABLE', /cannot reach the S3 endpoint of region us-east-1 \(ENOTFOUND\)/, /storage\.offsite\.region/],
-  ['KMS key refused', sdkError('KMS.NotFoundException', 400), 'STORAGE_S3_KMS', /KMS refused/, /kmsKeyId/],
-  ['too many parts', new Error('Exceeded 10000 parts in multipart upload to Bucket: acme-backups Key: db/x.'), 'STORAGE_S3_TOO_MANY_PARTS', /more than 10,000 parts/, /partSizeMb/],
-  ['anything else, secrets scrubbed', sdkError('InternalError', 500, { message: 'boom SECRET-VALUE-1234' }), 'STORAGE_S3_FAILED', /InternalError: boom \[redacted\]/, /Run again/],
+  [
+    'bucket in another region (PermanentRedirect)',
+    sdkError('PermanentRedirect', 301, {}, { 'x-amz-bucket-region': 'eu-west-1' }),
+    'STORAGE_S3_WRONG_REGION',
+    /is in eu-west-1, not us-east-1/,
+    /storage\.offsite\.region to 'eu-west-1'/,
+  ],
+  [
+    'HEAD in the wrong region (bare 301)',
+    sdkError('301', 301, {}, { 'x-amz-bucket-region': 'ap-south-1' }),
+    'STORAGE_S3_WRONG_REGION',
+    /is in ap-south-1/,
+    /'ap-south-1'/,
+  ],
+  [
+    'AuthorizationHeaderMalformed',
+    sdkError('AuthorizationHeaderMalformed', 400, {
+      message: "the region 'us-east-1' is wrong; expecting 'eu-central-1'",
+    }),
+    'STORAGE_S3_WRONG_REGION',
+    /is in eu-central-1/,
+    /eu-central-1/,
+  ],
+  [
+    'policy denies',
+    sdkError('AccessDenied', 403),
+    'STORAGE_S3_ACCESS_DENIED',
+    /access denied \(AccessDenied\)/,
+    /s3:PutObject.*s3:AbortMultipartUpload.*kms/,
+  ],
+  [
+    'wrong secret',
+    sdkError('SignatureDoesNotMatch', 403),
+    'STORAGE_S3_ACCESS_DENIED',
+    /secret access key does not match/,
+    /AWS_ACCESS_KEY_ID/,
+  ],
+  [
+    'expired session',
+    sdkError('ExpiredToken', 400),
+    'STORAGE_S3_ACCESS_DENIED',
+    /session token has expired/,
+    /credentials/,
+  ],
+  [
+    'no credentials anywhere',
+    Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    }),
+    'STORAGE_S3_NO_CREDENTIALS',
+    /no AWS credentials were found/,
+    /AWS_PROFILE/,
+  ],
+  [
+    'no region anywhere',
+    new Error('Region is missing'),
+    'STORAGE_S3_NO_REGION',
+    /no AWS region is configured/,
+    /storage\.offsite\.region/,
+  ],
+  [
+    'a region that does not exist',
+    Object.assign(new Error('getaddrinfo ENOTFOUND acme-backups.s3.us-eest-1.amazonaws.com'), {
+      code: 'ENOTFOUND',
+    }),
+    'STORAGE_S3_UNREACHABLE',
+    /cannot reach the S3 endpoint of region us-east-1 \(ENOTFOUND\)/,
+    /storage\.offsite\.region/,
+  ],
+  [
+    'KMS key refused',
+    sdkError('KMS.NotFoundException', 400),
+    'STORAGE_S3_KMS',
+    /KMS refused/,
+    /kmsKeyId/,
+  ],
+  [
+    'too many parts',
+    new Error('Exceeded 10000 parts in multipart upload to Bucket: acme-backups Key: db/x.'),
+    'STORAGE_S3_TOO_MANY_PARTS',
+    /more than 10,000 parts/,
+    /partSizeMb/,
+  ],
+  [
+    'anything else, secrets scrubbed',
+    sdkError('InternalError', 500, { message: 'boom SECRET-VALUE-1234' }),
+    'STORAGE_S3_FAILED',
+    /InternalError: boom \[redacted\]/,
+    /Run again/,
+  ],
 ]
 for (const [name, error, code, message, hint] of cases) {
   test(`S3 error translation: ${name}`, () => {

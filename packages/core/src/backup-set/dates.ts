@@ -12,13 +12,15 @@ export const FUTURE_TOLERANCE_MS = 5 * 60_000
 export function dateProblem(value: string, now: Date): string | undefined {
   const at = isoTime(value)
   if (at === undefined) return `${JSON.stringify(value.slice(0, 40))} is not an ISO 8601 date-time`
-  if (at - now.getTime() > FUTURE_TOLERANCE_MS) return `${value} is in the future (this machine's clock says ${now.toISOString()})`
+  if (at - now.getTime() > FUTURE_TOLERANCE_MS)
+    return `${value} is in the future (this machine's clock says ${now.toISOString()})`
   return undefined
 }
 
 /** Milliseconds since the epoch of an ISO 8601 date-time with a zone, else undefined. */
 export function isoTime(value: string): number | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return undefined
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value))
+    return undefined
   const at = Date.parse(value)
   return Number.isNaN(at) ? undefined : at
 }

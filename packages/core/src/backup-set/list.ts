@@ -42,7 +42,11 @@ export interface ListedSets {
  * whose objects are missing or of the wrong size, or that names another folder is `damaged`.
  * Neither kind is ever mistaken for a backup: they are reported and left alone.
  */
-export async function listBackupSets(storage: Storage, database?: string, now: Date = new Date()): Promise<ListedSets> {
+export async function listBackupSets(
+  storage: Storage,
+  database?: string,
+  now: Date = new Date(),
+): Promise<ListedSets> {
   const objects = await storage.list(database ? `${database}/` : '')
   const folders = new Map<string, boolean>()
   const sizes = new Map<string, number>()
@@ -51,7 +55,10 @@ export async function listBackupSets(storage: Storage, database?: string, now: D
     const folder = object.key.slice(0, slash + 1)
     if (folder.split('/').length !== 3) continue // <database>/<id>/<file>
     sizes.set(object.key, object.size)
-    folders.set(folder, (folders.get(folder) ?? false) || object.key.slice(slash + 1) === MANIFEST_FILE)
+    folders.set(
+      folder,
+      (folders.get(folder) ?? false) || object.key.slice(slash + 1) === MANIFEST_FILE,
+    )
   }
   const listed: ListedSets = { sets: [], damaged: [], unreadable: [], orphans: [] }
   for (const [prefix, hasManifest] of folders) {
@@ -67,8 +74,15 @@ export async function listBackupSets(storage: Storage, database?: string, now: D
       continue
     }
     const problems = manifestProblems(prefix, manifest, sizes, now)
-    if (problems.manifest.length + problems.objects.length === 0) listed.sets.push({ prefix, manifest })
-    else listed.damaged.push({ prefix, manifest, problems: [...problems.manifest, ...problems.objects], manifestTrusted: problems.manifest.length === 0 })
+    if (problems.manifest.length + problems.objects.length === 0)
+      listed.sets.push({ prefix, manifest })
+    else
+      listed.damaged.push({
+        prefix,
+        manifest,
+        problems: [...problems.manifest, ...problems.objects],
+        manifestTrusted: problems.manifest.length === 0,
+      })
   }
   listed.sets.sort(newestFirst)
   return listed

@@ -8,7 +8,11 @@ export const backupObjectSchema = z.object({
   /** Key relative to the set's folder, e.g. `dump.pgdump.zst.age`: a plain file name, never a path. */
   name: z.string().superRefine((name, ctx) => {
     const problem = name === MANIFEST_FILE ? `is the manifest's own name` : objectNameProblem(name)
-    if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(name.slice(0, 80))} ${problem}: an object must be a file inside the set's folder` })
+    if (problem)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(name.slice(0, 80))} ${problem}: an object must be a file inside the set's folder`,
+      })
   }),
   role: z.enum(['dump', 'globals']),
   size: z.number().int().nonnegative(),
@@ -32,12 +36,24 @@ export const backupManifestSchema = z.object({
   serverVersion: z.string(),
   pgDumpVersion: z.string(),
   format: z.enum(['custom', 'directory', 'plain']),
-  compression: z.object({ algorithm: z.enum(['zstd', 'gzip', 'none']), level: z.number().int().optional() }),
+  compression: z.object({
+    algorithm: z.enum(['zstd', 'gzip', 'none']),
+    level: z.number().int().optional(),
+  }),
   /** Public recipients only; the identity never appears here. */
   encryption: z.object({ type: z.literal('age'), recipients: z.array(z.string()) }).nullable(),
   objects: z.array(backupObjectSchema).min(1),
   /** Row counts at backup time (in pg_dump's snapshot): `exact` when counted, else the planner's estimate. */
-  tables: z.array(z.object({ schema: z.string(), name: z.string(), rows: z.number(), exact: z.boolean().optional() })).default([]),
+  tables: z
+    .array(
+      z.object({
+        schema: z.string(),
+        name: z.string(),
+        rows: z.number(),
+        exact: z.boolean().optional(),
+      }),
+    )
+    .default([]),
   tags: z.array(z.string()).default([]),
   verification: z.array(verificationSchema).default([]),
   host: z.string().optional(),
@@ -54,7 +70,10 @@ export function backupSetPrefix(database: string, id: string): string {
 
 /** Sortable, readable and unique: `20261125T020000Z-3f9a`. */
 export function newBackupId(at: Date = new Date()): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
   return `${stamp}-${Math.random().toString(16).slice(2, 6)}`
 }
 

@@ -14,16 +14,23 @@ export interface SetProblems {
  * means the set is sound. A set with problems is shown as damaged, never restored as
  * `latest`, and left alone by retention.
  */
-export function manifestProblems(prefix: string, manifest: BackupManifest, stored: ReadonlyMap<string, number>, now: Date): SetProblems {
+export function manifestProblems(
+  prefix: string,
+  manifest: BackupManifest,
+  stored: ReadonlyMap<string, number>,
+  now: Date,
+): SetProblems {
   const problems: string[] = []
   const objects: string[] = []
   const [database, id] = prefix.split('/')
-  if (manifest.database !== database || manifest.id !== id) problems.push(`the manifest says ${manifest.database}/${manifest.id} but lives in ${prefix}`)
+  if (manifest.database !== database || manifest.id !== id)
+    problems.push(`the manifest says ${manifest.database}/${manifest.id} but lives in ${prefix}`)
   const started = dateProblem(manifest.startedAt, now)
   const finished = dateProblem(manifest.finishedAt, now)
   if (started) problems.push(`startedAt ${started}`)
   if (finished) problems.push(`finishedAt ${finished}`)
-  if (!started && !finished && isoTime(manifest.finishedAt)! < isoTime(manifest.startedAt)!) problems.push('finishedAt is before startedAt')
+  if (!started && !finished && isoTime(manifest.finishedAt)! < isoTime(manifest.startedAt)!)
+    problems.push('finishedAt is before startedAt')
   manifest.verification.forEach((v, i) => {
     const problem = dateProblem(v.at, now)
     if (problem) problems.push(`verification ${i + 1} at ${problem}`)
@@ -31,7 +38,10 @@ export function manifestProblems(prefix: string, manifest: BackupManifest, store
   for (const object of manifest.objects) {
     const size = stored.get(prefix + object.name)
     if (size === undefined) objects.push(`${object.name} is missing`)
-    else if (size !== object.size) objects.push(`${object.name} is ${size} bytes, the manifest says ${object.size}: it is truncated or was replaced`)
+    else if (size !== object.size)
+      objects.push(
+        `${object.name} is ${size} bytes, the manifest says ${object.size}: it is truncated or was replaced`,
+      )
   }
   return { manifest: problems, objects }
 }

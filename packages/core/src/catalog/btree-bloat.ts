@@ -59,7 +59,9 @@ function maxPostingBytes(blockSize: number): number {
 /** Leaf bytes (tuples and their line pointers) of `rows` equal keys, deduplicated as nbtsort.c does. */
 /** Heap TIDs in a full posting list tuple whose key part is `tupleBytes`. */
 function tidsPerPosting(tupleBytes: number, blockSize: number): number {
-  return Math.floor((Math.floor(maxPostingBytes(blockSize) / MAXALIGN) * MAXALIGN - tupleBytes) / HEAP_TID)
+  return Math.floor(
+    (Math.floor(maxPostingBytes(blockSize) / MAXALIGN) * MAXALIGN - tupleBytes) / HEAP_TID,
+  )
 }
 
 function groupBytes(rows: number, tupleBytes: number, blockSize: number): number {
@@ -79,27 +81,47 @@ function groupBytes(rows: number, tupleBytes: number, blockSize: number): number
  * group is concave in its size, an even spread needs the most room, so skew can only make the
  * index smaller than this.
  */
-function dedupLeaf(rows: number, keys: number, tupleBytes: number, blockSize: number): { bytes: number; largestTuple: number } {
+function dedupLeaf(
+  rows: number,
+  keys: number,
+  tupleBytes: number,
+  blockSize: number,
+): { bytes: number; largestTuple: number } {
   const groups = Math.min(Math.max(keys, 1), rows)
   const perKey = rows / groups
   const small = Math.floor(perKey)
   const share = perKey - small // of the groups that have one row more
-  const bytes = groups * ((1 - share) * groupBytes(small, tupleBytes, blockSize) + share * groupBytes(small + 1, tupleBytes, blockSize))
-  const largestTuple = align(tupleBytes + HEAP_TID * Math.min(Math.ceil(perKey), tidsPerPosting(tupleBytes, blockSize))) + ITEM_ID
+  const bytes =
+    groups *
+    ((1 - share) * groupBytes(small, tupleBytes, blockSize) +
+      share * groupBytes(small + 1, tupleBytes, blockSize))
+  const largestTuple =
+    align(
+      tupleBytes + HEAP_TID * Math.min(Math.ceil(perKey), tidsPerPosting(tupleBytes, blockSize)),
+    ) + ITEM_ID
   return { bytes, largestTuple }
 }
 
 function pages(leaves: number, tupleBytes: number, blockSize: number): number {
   const usable = blockSize - PAGE_HEADER - BTREE_OPAQUE
-  const perInternal = Math.max(2, Math.floor((usable * NONLEAF_FILLFACTOR) / 100 / (tupleBytes + ITEM_ID)))
+  const perInternal = Math.max(
+    2,
+    Math.floor((usable * NONLEAF_FILLFACTOR) / 100 / (tupleBytes + ITEM_ID)),
+  )
   let internal = 0
-  for (let level = leaves; level > 1; level = Math.ceil(level / perInternal)) internal += Math.ceil(level / perInternal)
+  for (let level = leaves; level > 1; level = Math.ceil(level / perInternal))
+    internal += Math.ceil(level / perInternal)
   return 1 + Math.max(leaves, 1) + internal // + the metapage
 }
 
 function figures(sizeBytes: number, expectedBytes: number): BloatFigures {
   const bloatBytes = Math.max(0, sizeBytes - expectedBytes)
-  return { sizeBytes, bloatBytes, bloatPercent: sizeBytes > 0 ? (100 * bloatBytes) / sizeBytes : 0, expectedBytes: Math.min(sizeBytes, expectedBytes) }
+  return {
+    sizeBytes,
+    bloatBytes,
+    bloatPercent: sizeBytes > 0 ? (100 * bloatBytes) / sizeBytes : 0,
+    expectedBytes: Math.min(sizeBytes, expectedBytes),
+  }
 }
 
 /** Index tuple size of one key: header, null bitmap when needed, key data, MAXALIGNed. */
@@ -113,14 +135,18 @@ export function estimateIndexBloat(input: EstimateInput): BloatFigures {
   const usable = input.blockSize - PAGE_HEADER - BTREE_OPAQUE
   const leafRoom = (usable * input.fillfactor) / 100
   let leaves: number
-  if (input.distinctKeys === undefined) leaves = Math.ceil(rows / Math.max(1, Math.floor(leafRoom / (tupleBytes + ITEM_ID))))
+  if (input.distinctKeys === undefined)
+    leaves = Math.ceil(rows / Math.max(1, Math.floor(leafRoom / (tupleBytes + ITEM_ID))))
   else {
     // Tuples of up to 10% of a page do not fill it evenly: a page is closed when the next
     // tuple does not fit. Half the largest tuple is counted as lost on each page.
     const leaf = dedupLeaf(rows, input.distinctKeys, tupleBytes, input.blockSize)
     leaves = Math.ceil(leaf.bytes / (leafRoom - leaf.largestTuple / 2))
   }
-  return figures(input.relpages * input.blockSize, pages(leaves, tupleBytes, input.blockSize) * input.blockSize)
+  return figures(
+    input.relpages * input.blockSize,
+    pages(leaves, tupleBytes, input.blockSize) * input.blockSize,
+  )
 }
 
 export type PgstatindexRow = {
@@ -137,11 +163,19 @@ export type PgstatindexRow = {
  * deleted pages go away. Dead index entries not yet vacuumed count as live here, so on a
  * table with many dead rows the measurement understates what a rebuild gives back.
  */
-export function measuredIndexBloat(row: PgstatindexRow, blockSize: number, fillfactor: number): BloatFigures {
+export function measuredIndexBloat(
+  row: PgstatindexRow,
+  blockSize: number,
+  fillfactor: number,
+): BloatFigures {
   const density = Number.isFinite(row.avg_leaf_density) ? row.avg_leaf_density : 0
   const liveBytes = row.leaf_pages * (blockSize - PAGE_HEADER - BTREE_OPAQUE) * (density / 100)
-  const leaves = Math.max(1, Math.ceil(liveBytes / ((blockSize - PAGE_HEADER - BTREE_OPAQUE) * (fillfactor / 100))))
-  const internal = row.leaf_pages > 0 ? Math.max(0, Math.ceil((row.internal_pages * leaves) / row.leaf_pages)) : 0
+  const leaves = Math.max(
+    1,
+    Math.ceil(liveBytes / ((blockSize - PAGE_HEADER - BTREE_OPAQUE) * (fillfactor / 100))),
+  )
+  const internal =
+    row.leaf_pages > 0 ? Math.max(0, Math.ceil((row.internal_pages * leaves) / row.leaf_pages)) : 0
   return figures(row.index_size, (1 + leaves + internal) * blockSize)
 }
 
@@ -151,10 +185,30 @@ export type Distrust = { kind: 'no-statistics' | 'stale' | 'unmeasured'; reason:
 /** More rows than this changed since the last ANALYZE: 50 + 10% of the table. */
 export const STALE_FRACTION = 0.1
 
-export function distrustReason(row: { reltuples: number; missing_stats: boolean; has_name: boolean; never_analyzed: boolean; modified_since_analyze: number; table_tuples: number }): Distrust | null {
-  if (row.reltuples < 0 || row.never_analyzed) return { kind: 'no-statistics', reason: 'the table has never been analyzed' }
-  if (row.missing_stats) return { kind: 'no-statistics', reason: 'some index columns have no statistics (pg_stats) visible to this role' }
-  if (row.has_name) return { kind: 'unmeasured', reason: "the index has a column of type 'name', which statistics do not measure" }
-  if (row.modified_since_analyze > 50 + STALE_FRACTION * Math.max(0, row.table_tuples)) return { kind: 'stale', reason: `statistics are stale (${Math.round(row.modified_since_analyze)} rows modified since the last analyze)` }
+export function distrustReason(row: {
+  reltuples: number
+  missing_stats: boolean
+  has_name: boolean
+  never_analyzed: boolean
+  modified_since_analyze: number
+  table_tuples: number
+}): Distrust | null {
+  if (row.reltuples < 0 || row.never_analyzed)
+    return { kind: 'no-statistics', reason: 'the table has never been analyzed' }
+  if (row.missing_stats)
+    return {
+      kind: 'no-statistics',
+      reason: 'some index columns have no statistics (pg_stats) visible to this role',
+    }
+  if (row.has_name)
+    return {
+      kind: 'unmeasured',
+      reason: "the index has a column of type 'name', which statistics do not measure",
+    }
+  if (row.modified_since_analyze > 50 + STALE_FRACTION * Math.max(0, row.table_tuples))
+    return {
+      kind: 'stale',
+      reason: `statistics are stale (${Math.round(row.modified_since_analyze)} rows modified since the last analyze)`,
+    }
   return null
 }

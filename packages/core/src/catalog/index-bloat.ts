@@ -1,7 +1,12 @@
 // The one index bloat estimate of dbops: what `reindex:plan` decides on and what health's
 // index_bloat check reports. One query gathers the inputs, `estimateIndex` turns a row into
 // figures, so the two can never disagree.
-import { distrustReason, estimateIndexBloat, type BloatFigures, type Distrust } from './btree-bloat.ts'
+import {
+  distrustReason,
+  estimateIndexBloat,
+  type BloatFigures,
+  type Distrust,
+} from './btree-bloat.ts'
 
 export { STALE_FRACTION, type BloatFigures, type Distrust } from './btree-bloat.ts'
 
@@ -24,7 +29,8 @@ export const STATS_FROM_PG_STATS = `select c.oid as relid, a.attnum, s.null_frac
  * The SQL condition that keeps user schemas: not the system catalogs, TOAST (`pg_toast`,
  * `pg_toast_temp_N`) or temporary (`pg_temp_N`) schemas. `alias` names pg_namespace in the query.
  */
-export const userSchemas = (alias = 'n') => `${alias}.nspname not in ('pg_catalog', 'information_schema') and ${alias}.nspname !~ '^pg_(toast|temp_)'`
+export const userSchemas = (alias = 'n') =>
+  `${alias}.nspname not in ('pg_catalog', 'information_schema') and ${alias}.nspname !~ '^pg_(toast|temp_)'`
 
 /** {@link userSchemas} with pg_namespace as `n`. */
 export const USER_SCHEMAS = userSchemas('n')
@@ -111,7 +117,10 @@ select x.indexrelid::int8 as index_oid, x.indrelid::int8 as table_oid, x.schema,
 
 /** Which statistics source a role should read (see STATS_FROM_PG_STATISTIC). */
 export function listIndexesSql(server: { superuser: boolean; versionNum: number }): string {
-  return LIST_INDEXES(server.superuser ? STATS_FROM_PG_STATISTIC : STATS_FROM_PG_STATS, server.versionNum)
+  return LIST_INDEXES(
+    server.superuser ? STATS_FROM_PG_STATISTIC : STATS_FROM_PG_STATS,
+    server.versionNum,
+  )
 }
 
 /** One row of LIST_INDEXES. Big integers arrive as strings. */
@@ -186,15 +195,47 @@ export function fillfactorOf(row: IndexRow): number {
 export function deduplicates(row: IndexRow, versionNum: number): boolean {
   const option = reloption(row, 'deduplicate_items')
   const off = option !== undefined && /^(off|false|no|0)$/i.test(option)
-  return versionNum >= 130000 && row.method === 'btree' && !row.is_unique && row.indnatts === row.indnkeyatts && row.equal_image && !off
+  return (
+    versionNum >= 130000 &&
+    row.method === 'btree' &&
+    !row.is_unique &&
+    row.indnatts === row.indnkeyatts &&
+    row.equal_image &&
+    !off
+  )
 }
 
-export function estimateIndex(row: IndexRow, server: { blockSize: number; versionNum: number }): IndexEstimate {
-  const input = { relpages: Number(row.relpages), reltuples: row.reltuples, blockSize: server.blockSize, fillfactor: fillfactorOf(row), dataWidth: row.data_width, hasNulls: row.has_nulls }
+export function estimateIndex(
+  row: IndexRow,
+  server: { blockSize: number; versionNum: number },
+): IndexEstimate {
+  const input = {
+    relpages: Number(row.relpages),
+    reltuples: row.reltuples,
+    blockSize: server.blockSize,
+    fillfactor: fillfactorOf(row),
+    dataWidth: row.data_width,
+    hasNulls: row.has_nulls,
+  }
   const withoutDedup = estimateIndexBloat(input)
-  const keys = deduplicates(row, server.versionNum) && !row.distinct_unknown && row.distinct_keys !== null && Number.isFinite(row.distinct_keys) ? Math.min(row.distinct_keys, Math.max(row.reltuples, 1)) : null
+  const keys =
+    deduplicates(row, server.versionNum) &&
+    !row.distinct_unknown &&
+    row.distinct_keys !== null &&
+    Number.isFinite(row.distinct_keys)
+      ? Math.min(row.distinct_keys, Math.max(row.reltuples, 1))
+      : null
   const rowsPerKey = keys === null || row.reltuples <= 0 ? null : row.reltuples / keys
-  const figures = rowsPerKey !== null && rowsPerKey >= MIN_ROWS_PER_KEY ? estimateIndexBloat({ ...input, distinctKeys: keys! }) : withoutDedup
+  const figures =
+    rowsPerKey !== null && rowsPerKey >= MIN_ROWS_PER_KEY
+      ? estimateIndexBloat({ ...input, distinctKeys: keys! })
+      : withoutDedup
   const distrust = distrustReason(row)
-  return { trusted: distrust ? null : figures, figures, withoutDedup, distrust, rowsPerKey: figures === withoutDedup ? null : rowsPerKey }
+  return {
+    trusted: distrust ? null : figures,
+    figures,
+    withoutDedup,
+    distrust,
+    rowsPerKey: figures === withoutDedup ? null : rowsPerKey,
+  }
 }

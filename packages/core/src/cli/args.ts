@@ -18,10 +18,20 @@ export interface GlobalArgs {
  * arguments, so plugin commands can parse theirs as they like.
  */
 export function parseGlobalArgs(argv: string[]): GlobalArgs {
-  const out: GlobalArgs = { command: undefined, rest: [], json: false, dryRun: false, help: false, version: false }
+  const out: GlobalArgs = {
+    command: undefined,
+    rest: [],
+    json: false,
+    dryRun: false,
+    help: false,
+    version: false,
+  }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined]
     const value = () => {
       const v = inline ?? argv[++i]
       if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`)
@@ -42,9 +52,15 @@ export function parseGlobalArgs(argv: string[]): GlobalArgs {
 /** `90s`, `30m`, `2h`, `1500ms`, or a number of seconds. */
 export function parseDuration(text: string, what: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())
-  if (!match) throw new UsageError(`${what}: '${text}' is not a duration`, 'Use a number with a unit: 90s, 30m, 2h.')
+  if (!match)
+    throw new UsageError(
+      `${what}: '${text}' is not a duration`,
+      'Use a number with a unit: 90s, 30m, 2h.',
+    )
   const n = Number(match[1])
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[
+    (match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'
+  ]
   return n * unit
 }
 
@@ -74,16 +90,30 @@ export function takeFlag(args: string[], name: string): boolean {
 }
 
 /** The options every command accepts (parsed by `parseGlobalArgs`). */
-export const GLOBAL_OPTIONS = ['--config', '--json', '--dry-run', '--timeout', '--help', '--version'] as const
+export const GLOBAL_OPTIONS = [
+  '--config',
+  '--json',
+  '--dry-run',
+  '--timeout',
+  '--help',
+  '--version',
+] as const
 
 /**
  * After a command has taken its own options from `rest`, anything left that looks like an
  * option is a typo: `dbops run backup --hepl` says so rather than looking for a pipeline.
  */
-export function rejectUnknownOptions(command: string, rest: string[], own: readonly string[]): void {
+export function rejectUnknownOptions(
+  command: string,
+  rest: string[],
+  own: readonly string[],
+): void {
   const unknown = rest.find((a) => a.startsWith('-') && a !== '-')
   if (unknown === undefined) return
   const name = unknown.includes('=') ? unknown.slice(0, unknown.indexOf('=')) : unknown
   const near = closest(name, [...own, ...GLOBAL_OPTIONS])
-  throw new UsageError(`dbops ${command}: unknown option '${name}'${near ? `; did you mean '${near}'?` : ''}`, `Run \`dbops ${command} --help\` for its options.`)
+  throw new UsageError(
+    `dbops ${command}: unknown option '${name}'${near ? `; did you mean '${near}'?` : ''}`,
+    `Run \`dbops ${command} --help\` for its options.`,
+  )
 }

@@ -14,13 +14,41 @@ interface CoreCommand {
 
 // Commands load lazily: `dbops --version` never imports listr2 or pg.
 const CORE_COMMANDS: Record<string, CoreCommand> = {
-  run: { summary: 'run pipelines or tasks once', help: async () => (await import('./commands/run.ts')).runHelp, run: async (a) => (await import('./commands/run.ts')).runCommand(a) },
-  watch: { summary: 'run the schedules until stopped', help: async () => (await import('./commands/watch.ts')).watchHelp, run: async (a) => (await import('./commands/watch.ts')).watchCommand(a) },
-  runs: { summary: 'recent scheduled runs from the database', help: async () => (await import('./commands/runs.ts')).runsHelp, run: async (a) => (await import('./commands/runs.ts')).runsCommand(a) },
-  schedule: { summary: 'export schedules as crontab lines or Kubernetes CronJobs', help: async () => (await import('./commands/schedule.ts')).scheduleHelp, run: async (a) => (await import('./commands/schedule.ts')).scheduleCommand(a) },
-  list: { summary: 'pipelines, tasks and schedules with next run times', help: async () => (await import('./commands/list.ts')).listHelp, run: async (a) => (await import('./commands/list.ts')).listCommand(a) },
-  config: { summary: 'the resolved config, secrets redacted', help: async () => (await import('./commands/config.ts')).configHelp, run: async (a) => (await import('./commands/config.ts')).configCommand(a) },
-  init: { summary: 'write a starter dbops.config.ts', help: async () => (await import('./commands/init.ts')).initHelp, run: async (a) => (await import('./commands/init.ts')).initCommand(a) },
+  run: {
+    summary: 'run pipelines or tasks once',
+    help: async () => (await import('./commands/run.ts')).runHelp,
+    run: async (a) => (await import('./commands/run.ts')).runCommand(a),
+  },
+  watch: {
+    summary: 'run the schedules until stopped',
+    help: async () => (await import('./commands/watch.ts')).watchHelp,
+    run: async (a) => (await import('./commands/watch.ts')).watchCommand(a),
+  },
+  runs: {
+    summary: 'recent scheduled runs from the database',
+    help: async () => (await import('./commands/runs.ts')).runsHelp,
+    run: async (a) => (await import('./commands/runs.ts')).runsCommand(a),
+  },
+  schedule: {
+    summary: 'export schedules as crontab lines or Kubernetes CronJobs',
+    help: async () => (await import('./commands/schedule.ts')).scheduleHelp,
+    run: async (a) => (await import('./commands/schedule.ts')).scheduleCommand(a),
+  },
+  list: {
+    summary: 'pipelines, tasks and schedules with next run times',
+    help: async () => (await import('./commands/list.ts')).listHelp,
+    run: async (a) => (await import('./commands/list.ts')).listCommand(a),
+  },
+  config: {
+    summary: 'the resolved config, secrets redacted',
+    help: async () => (await import('./commands/config.ts')).configHelp,
+    run: async (a) => (await import('./commands/config.ts')).configCommand(a),
+  },
+  init: {
+    summary: 'write a starter dbops.config.ts',
+    help: async () => (await import('./commands/init.ts')).initHelp,
+    run: async (a) => (await import('./commands/init.ts')).initCommand(a),
+  },
 }
 
 // By package name, not a relative path: the built CLI is a bundle whose files sit elsewhere.
@@ -33,7 +61,9 @@ const USAGE = `dbops — config-as-code operations for PostgreSQL
 Usage: dbops <command> [options]
 
 Commands:
-${Object.entries(CORE_COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}
+${Object.entries(CORE_COMMANDS)
+  .map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`)
+  .join('\n')}
   (plugins add more: backups, migrate, health, reindex — see \`dbops --help\` in a project)
 
 Global options:
@@ -47,18 +77,25 @@ Exit codes: 0 ok, 1 failed, 2 usage/config error, 130 interrupted.`
 
 export async function main(argv: string[]): Promise<number> {
   handleStrayRejections()
-  let args: GlobalArgs = { command: undefined, rest: [], json: argv.includes('--json'), dryRun: false, help: false, version: false }
+  let args: GlobalArgs = {
+    command: undefined,
+    rest: [],
+    json: argv.includes('--json'),
+    dryRun: false,
+    help: false,
+    version: false,
+  }
   exitQuietlyOnClosedPipe()
   try {
     args = parseGlobalArgs(withAliases(argv))
-    if (args.version) return out(version()), ExitCode.ok
+    if (args.version) return (out(version()), ExitCode.ok)
     if (!args.command) {
       ;(args.help ? out : err)(USAGE + (await pluginCommandList(args)))
       return args.help ? ExitCode.ok : ExitCode.usage
     }
     const core = CORE_COMMANDS[args.command]
     if (core) {
-      if (args.help) return out(await core.help()), ExitCode.ok
+      if (args.help) return (out(await core.help()), ExitCode.ok)
       return await core.run(args)
     }
     if (args.help) return await pluginCommandHelp(args)
@@ -91,8 +128,13 @@ function exitQuietlyOnClosedPipe(): void {
 async function pluginCommandList(args: GlobalArgs): Promise<string> {
   const { pluginCommandsForHelp } = await import('./plugin-commands.ts')
   try {
-    const commands = await pluginCommandsForHelp({ configFile: args.config, env: { command: 'help', dryRun: false } })
-    const lines = [...commands].map(([name, { command, plugin }]) => `  ${name.padEnd(10)} ${command.summary} [${plugin}]`)
+    const commands = await pluginCommandsForHelp({
+      configFile: args.config,
+      env: { command: 'help', dryRun: false },
+    })
+    const lines = [...commands].map(
+      ([name, { command, plugin }]) => `  ${name.padEnd(10)} ${command.summary} [${plugin}]`,
+    )
     return lines.length ? `\n\nCommands of this project's plugins:\n${lines.join('\n')}` : ''
   } catch (error) {
     // No config here is the normal case outside a project; a broken one is worth a line.
@@ -105,32 +147,52 @@ async function pluginCommandList(args: GlobalArgs): Promise<string> {
 async function pluginCommandHelp(args: GlobalArgs): Promise<number> {
   const name = args.command!
   const { pluginCommandsForHelp } = await import('./plugin-commands.ts')
-  const commands = await pluginCommandsForHelp({ configFile: args.config, env: { command: name, dryRun: false } })
+  const commands = await pluginCommandsForHelp({
+    configFile: args.config,
+    env: { command: name, dryRun: false },
+  })
   const entry = commands.get(name)
-  if (entry) return out(entry.command.help), ExitCode.ok
+  if (entry) return (out(entry.command.help), ExitCode.ok)
   const near = closest(name, [...Object.keys(CORE_COMMANDS), ...commands.keys()])
-  throw new UsageError(`unknown command '${name}'${near ? `; did you mean '${near}'?` : ''}`, 'Run `dbops --help` for the list of commands.')
+  throw new UsageError(
+    `unknown command '${name}'${near ? `; did you mean '${near}'?` : ''}`,
+    'Run `dbops --help` for the list of commands.',
+  )
 }
 
 async function runPluginCommand(args: GlobalArgs): Promise<number> {
   const name = args.command!
   const { openSession, processSignal } = await import('../session.ts')
-  const session = await openSession({ configFile: args.config, env: { command: name, dryRun: args.dryRun } })
+  const session = await openSession({
+    configFile: args.config,
+    env: { command: name, dryRun: args.dryRun },
+  })
   const abort = processSignal(args.timeoutMs)
   try {
     const entry = session.config.commands.get(name)
     if (!entry) {
       const near = closest(name, [...Object.keys(CORE_COMMANDS), ...session.config.commands.keys()])
-      throw new UsageError(`unknown command '${name}'${near ? `; did you mean '${near}'?` : ''}`, 'Run `dbops --help` for the list of commands.')
+      throw new UsageError(
+        `unknown command '${name}'${near ? `; did you mean '${near}'?` : ''}`,
+        'Run `dbops --help` for the list of commands.',
+      )
     }
     const base = session.createContext({ signal: abort.signal, dryRun: args.dryRun })
-    const ctx: CommandContext = { ...base, json: args.json, print: (line) => out(line), printJson: (value) => out(JSON.stringify(value, null, 2)) }
+    const ctx: CommandContext = {
+      ...base,
+      json: args.json,
+      print: (line) => out(line),
+      printJson: (value) => out(JSON.stringify(value, null, 2)),
+    }
     const code = await entry.command.run(args.rest, ctx)
     if (abort.signal.aborted && abort.interrupted()) return ExitCode.interrupted
     return code ?? ExitCode.ok
   } catch (error) {
     const { abortedCommandError } = await import('../runner/abort.ts')
-    return reportError(abortedCommandError(abort.signal, error, `dbops ${name}`), { json: args.json, secrets: session.secrets })
+    return reportError(abortedCommandError(abort.signal, error, `dbops ${name}`), {
+      json: args.json,
+      secrets: session.secrets,
+    })
   } finally {
     abort.dispose()
     await session.close()

@@ -12,7 +12,13 @@ export function sparkline(values: readonly (number | null | undefined)[]): strin
   if (present.length === 0) return ' '.repeat(values.length)
   const min = Math.min(...present)
   const span = Math.max(...present) - min
-  return values.map((v) => (typeof v !== 'number' || !Number.isFinite(v) ? ' ' : TICKS[span === 0 ? 3 : Math.round(((v - min) / span) * (TICKS.length - 1))])).join('')
+  return values
+    .map((v) =>
+      typeof v !== 'number' || !Number.isFinite(v)
+        ? ' '
+        : TICKS[span === 0 ? 3 : Math.round(((v - min) / span) * (TICKS.length - 1))],
+    )
+    .join('')
 }
 
 /** `value` as a bar of up to `width` cells, in eighths, padded to `width`. */

@@ -9,7 +9,9 @@ export function closest(word: string, candidates: Iterable<string>): string | un
       bestDistance = d
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3))
+    ? best
+    : undefined
 }
 
 function editDistance(a: string, b: string): number {

@@ -7,4 +7,5 @@ const require = createRequire(import.meta.url)
  * never loads it. Required rather than imported: Node would otherwise scan its CommonJS
  * files for named exports before running them.
  */
-export const cronParser = (): typeof import('cron-parser') => require('cron-parser') as typeof import('cron-parser')
+export const cronParser = (): typeof import('cron-parser') =>
+  require('cron-parser') as typeof import('cron-parser')

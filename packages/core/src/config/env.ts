@@ -6,7 +6,9 @@ import { ConfigError } from '../errors.ts'
  * variables reports all three.
  */
 // Shared by every copy of this module (see DbopsError's brand for why copies exist).
-const missing: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('dbops.missingEnv')] ??= new Set<string>()) as Set<string>
+const missing: Set<string> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('dbops.missingEnv')
+] ??= new Set<string>()) as Set<string>
 
 export function env(name: string): string {
   const value = process.env[name]
@@ -39,7 +41,10 @@ export function takeMissingEnv(): string[] {
 }
 
 export function missingEnvProblems(names: string[]): string[] {
-  return names.map((name) => `env.${name}: the environment variable ${name} is not set (export it or put it in .env beside the config)`)
+  return names.map(
+    (name) =>
+      `env.${name}: the environment variable ${name} is not set (export it or put it in .env beside the config)`,
+  )
 }
 
 export function throwIfMissingEnv(): void {
@@ -61,9 +66,14 @@ function setDefault(target: Raw, key: string, value: string | undefined): void {
 export function applyEnvConventions(input: Raw, source: NodeJS.ProcessEnv = process.env): Raw {
   const out: Raw = { ...input }
   const connection: Raw = { ...((out.connection as Raw | undefined) ?? {}) }
-  if (connection.host === undefined && connection.database === undefined) setDefault(connection, 'url', source.DATABASE_URL)
+  if (connection.host === undefined && connection.database === undefined)
+    setDefault(connection, 'url', source.DATABASE_URL)
   setDefault(connection, 'readReplicaUrl', source.DATABASE_READ_REPLICA_URL)
-  if (connection.ssl === undefined && source.DB_SSL_REJECT_UNAUTHORIZED !== undefined && source.DB_SSL_REJECT_UNAUTHORIZED !== '') {
+  if (
+    connection.ssl === undefined &&
+    source.DB_SSL_REJECT_UNAUTHORIZED !== undefined &&
+    source.DB_SSL_REJECT_UNAUTHORIZED !== ''
+  ) {
     connection.ssl = { rejectUnauthorized: source.DB_SSL_REJECT_UNAUTHORIZED !== 'false' }
   }
   out.connection = connection
@@ -75,7 +85,8 @@ export function applyEnvConventions(input: Raw, source: NodeJS.ProcessEnv = proc
   setDefault(pool, 'queryTimeoutMs', source.DB_QUERY_TIMEOUT)
   out.pool = pool
 
-  if (out.storage === undefined && source.BACKUP_DIR) out.storage = { local: { dir: source.BACKUP_DIR } }
+  if (out.storage === undefined && source.BACKUP_DIR)
+    out.storage = { local: { dir: source.BACKUP_DIR } }
   const retention: Raw = { ...((out.retention as Raw | undefined) ?? {}) }
   setDefault(retention, 'maxAgeDays', source.BACKUP_RETENTION_DAYS)
   out.retention = retention

@@ -13,7 +13,8 @@ export const NO_DEFAULT: unique symbol = Symbol('no default export')
  */
 export async function importConfig(file: string): Promise<unknown> {
   const base = path.basename(file)
-  if (base === 'package.json') return (JSON.parse(await readFile(file, 'utf8')) as { dbops?: unknown }).dbops
+  if (base === 'package.json')
+    return (JSON.parse(await readFile(file, 'utf8')) as { dbops?: unknown }).dbops
   if (base.startsWith('.dbopsrc')) return readRcFile(file)
   return configExport(await importModule(file))
 }
@@ -31,7 +32,8 @@ let reloads = 0
 async function importModule(file: string): Promise<unknown> {
   forgetCommonJs(path.dirname(file))
   // A module jiti handed to Node's own loader is cached there: a new URL loads it again.
-  if (loadedNatively.has(file)) return import(`${pathToFileURL(file).href}?dbops-reload=${++reloads}`)
+  if (loadedNatively.has(file))
+    return import(`${pathToFileURL(file).href}?dbops-reload=${++reloads}`)
   // Required, not imported: importing jiti's ESM entry makes Node scan its 190 kB CommonJS
   // bundle for named exports first (~30 ms of every command).
   const { createJiti } = createRequire(import.meta.url)('jiti') as typeof import('jiti')
@@ -42,7 +44,12 @@ async function importModule(file: string): Promise<unknown> {
     return mod
   } catch (error) {
     // jiti 2.7's interop proxy fails on `export default null` when the promise checks `then`.
-    if (error instanceof TypeError && error.message.includes("(reading 'then')") && /[\\/]jiti[\\/]/.test(error.stack?.split('\n')[1] ?? '')) return { default: null }
+    if (
+      error instanceof TypeError &&
+      error.message.includes("(reading 'then')") &&
+      /[\\/]jiti[\\/]/.test(error.stack?.split('\n')[1] ?? '')
+    )
+      return { default: null }
     throw error
   }
 }
@@ -51,7 +58,8 @@ async function importModule(file: string): Promise<unknown> {
 function forgetCommonJs(dir: string): void {
   const cache = createRequire(import.meta.url).cache
   for (const key of Object.keys(cache)) {
-    if (key.startsWith(dir + path.sep) && !key.includes(`${path.sep}node_modules${path.sep}`)) delete cache[key]
+    if (key.startsWith(dir + path.sep) && !key.includes(`${path.sep}node_modules${path.sep}`))
+      delete cache[key]
   }
 }
 
@@ -64,8 +72,13 @@ function configExport(mod: unknown): unknown {
   if (isNamespace(mod) && !('default' in (mod as object))) return NO_DEFAULT
   if (typeof mod !== 'object' || mod === null) return mod
   const value = (mod as { default?: unknown }).default
-  const isModule = isNamespace(value) || (typeof value === 'object' && value !== null && (value as { __esModule?: unknown }).__esModule === true)
-  if (isModule) return 'default' in (value as object) ? (value as { default: unknown }).default : NO_DEFAULT
+  const isModule =
+    isNamespace(value) ||
+    (typeof value === 'object' &&
+      value !== null &&
+      (value as { __esModule?: unknown }).__esModule === true)
+  if (isModule)
+    return 'default' in (value as object) ? (value as { default: unknown }).default : NO_DEFAULT
   return value
 }
 

@@ -13,7 +13,8 @@ export interface LoadedConfig {
   dir: string
 }
 
-const EXPORT_HINT = 'Export the config object: `export default defineConfig({ connection: ..., plugins: [...] })`, or `module.exports = defineConfig({...})` in CommonJS.'
+const EXPORT_HINT =
+  'Export the config object: `export default defineConfig({ connection: ..., plugins: [...] })`, or `module.exports = defineConfig({...})` in CommonJS.'
 
 /**
  * Finds the config (or takes `--config <file>`), reads `.env` beside it, then evaluates it
@@ -31,10 +32,15 @@ export async function loadConfig(options: {
   let file: string | undefined
   if (options.file) {
     file = path.resolve(cwd, options.file)
-    if (!existsSync(file)) throw new UsageError(`the config file ${file} does not exist`, 'Check the --config path.')
+    if (!existsSync(file))
+      throw new UsageError(`the config file ${file} does not exist`, 'Check the --config path.')
   } else {
     file = findConfigFile(cwd)
-    if (!file) throw new UsageError(`no dbops config found in ${cwd} or above`, 'Run `dbops init` to write dbops.config.ts, or pass --config <file>.')
+    if (!file)
+      throw new UsageError(
+        `no dbops config found in ${cwd} or above`,
+        'Run `dbops init` to write dbops.config.ts, or pass --config <file>.',
+      )
   }
   const dir = path.dirname(file)
   const shown = path.relative(cwd, file) || file
@@ -51,19 +57,31 @@ export async function loadConfig(options: {
   } catch (error) {
     // A config that read a missing variable usually fails because of it: say that first.
     const missing = takeMissingEnv()
-    if (missing.length > 0 && !options.allowMissingEnv) throw new ConfigError(missingEnvProblems(missing), invalidIntro(shown))
+    if (missing.length > 0 && !options.allowMissingEnv)
+      throw new ConfigError(missingEnvProblems(missing), invalidIntro(shown))
     if (error instanceof DbopsError && error.exitCode === ExitCode.usage) throw error
-    throw new DbopsError('CONFIG_LOAD_FAILED', `the config could not be loaded: ${describeLoadError(error, shown, cwd)}`, {
-      exitCode: ExitCode.usage,
-      hint: error instanceof DbopsError ? error.hint : hintFor(error),
-      cause: error,
-    })
+    throw new DbopsError(
+      'CONFIG_LOAD_FAILED',
+      `the config could not be loaded: ${describeLoadError(error, shown, cwd)}`,
+      {
+        exitCode: ExitCode.usage,
+        hint: error instanceof DbopsError ? error.hint : hintFor(error),
+        cause: error,
+      },
+    )
   }
   const missing = takeMissingEnv()
-  if (missing.length > 0 && !options.allowMissingEnv) throw new ConfigError(missingEnvProblems(missing), invalidIntro(shown))
+  if (missing.length > 0 && !options.allowMissingEnv)
+    throw new ConfigError(missingEnvProblems(missing), invalidIntro(shown))
   if (typeof exported !== 'object' || exported === null || Array.isArray(exported)) {
-    const what = fromFunction ? `the function ${shown} exports returned ${describeValue(exported)}` : `${shown} ${exported === NO_DEFAULT ? 'has no default export' : `exports ${describeValue(exported)}`}`
-    throw new DbopsError('CONFIG_LOAD_FAILED', `the config could not be loaded: ${what}, not a config object`, { exitCode: ExitCode.usage, hint: EXPORT_HINT })
+    const what = fromFunction
+      ? `the function ${shown} exports returned ${describeValue(exported)}`
+      : `${shown} ${exported === NO_DEFAULT ? 'has no default export' : `exports ${describeValue(exported)}`}`
+    throw new DbopsError(
+      'CONFIG_LOAD_FAILED',
+      `the config could not be loaded: ${what}, not a config object`,
+      { exitCode: ExitCode.usage, hint: EXPORT_HINT },
+    )
   }
   return { raw: exported as Record<string, unknown>, file, dir }
 }
@@ -82,7 +100,8 @@ function describeValue(value: unknown): string {
 
 function hintFor(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code
-  if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') return 'Check the import path, or install the package it names.'
+  if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND')
+    return 'Check the import path, or install the package it names.'
   return undefined
 }
 
@@ -93,7 +112,9 @@ function loadDotEnv(dir: string): void {
     // Node's loader never overrides variables that are already set: the real env wins.
     process.loadEnvFile(file)
   } catch (error) {
-    throw new DbopsError('DOTENV_INVALID', `could not read ${file}: ${(error as Error).message}`, { exitCode: 2 })
+    throw new DbopsError('DOTENV_INVALID', `could not read ${file}: ${(error as Error).message}`, {
+      exitCode: 2,
+    })
   }
 }
 
@@ -105,6 +126,7 @@ function loadDotEnv(dir: string): void {
 function describeLoadError(error: unknown, shown: string, cwd: string): string {
   const message = String((error as { message?: unknown } | null)?.message ?? error)
   const parse = /^(?:\w+Error: )?(.*?)\s*\n\s*(\S+):(\d+):(\d+)\s*$/.exec(message)
-  if (parse) return `${path.relative(cwd, parse[2]!) || parse[2]}:${parse[3]}:${parse[4]}: ${parse[1]}`
+  if (parse)
+    return `${path.relative(cwd, parse[2]!) || parse[2]}:${parse[3]}:${parse[4]}: ${parse[1]}`
   return `${shown}: ${(message.split('\n')[0] ?? message).trim()}`
 }

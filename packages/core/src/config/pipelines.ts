@@ -12,28 +12,39 @@ export function stepTarget(step: Step): string | undefined {
  * Every step must name a task or a pipeline, and no pipeline may include itself, directly
  * or through others. Returns problems as `path: message` lines.
  */
-export function checkPipelines(pipelines: Record<string, Step[]>, taskIds: ReadonlySet<string>): string[] {
+export function checkPipelines(
+  pipelines: Record<string, Step[]>,
+  taskIds: ReadonlySet<string>,
+): string[] {
   const problems: string[] = []
   const names = [...taskIds, ...Object.keys(pipelines)]
   const visit = (steps: Step[], where: string) =>
     steps.forEach((step, i) => {
-      if (typeof step === 'object' && 'parallel' in step) return visit(step.parallel, `${where}[${i}].parallel`)
+      if (typeof step === 'object' && 'parallel' in step)
+        return visit(step.parallel, `${where}[${i}].parallel`)
       const target = stepTarget(step)!
       if (!taskIds.has(target) && !(target in pipelines)) {
         const near = closest(target, names)
-        problems.push(`${where}[${i}]: '${target}' is neither a task nor a pipeline${near ? ` (did you mean '${near}'?)` : ''}`)
+        problems.push(
+          `${where}[${i}]: '${target}' is neither a task nor a pipeline${near ? ` (did you mean '${near}'?)` : ''}`,
+        )
       }
     })
   for (const [name, steps] of Object.entries(pipelines)) visit(steps, `pipelines.${name}`)
 
   for (const name of Object.keys(pipelines)) {
     const cycle = findCycle(name, pipelines, [])
-    if (cycle && cycle[0] === name) problems.push(`pipelines.${name}: includes itself (${cycle.join(' -> ')})`)
+    if (cycle && cycle[0] === name)
+      problems.push(`pipelines.${name}: includes itself (${cycle.join(' -> ')})`)
   }
   return problems
 }
 
-function findCycle(name: string, pipelines: Record<string, Step[]>, trail: string[]): string[] | undefined {
+function findCycle(
+  name: string,
+  pipelines: Record<string, Step[]>,
+  trail: string[],
+): string[] | undefined {
   if (trail.includes(name)) return [...trail.slice(trail.indexOf(name)), name]
   for (const child of pipelineChildren(pipelines[name] ?? [], pipelines)) {
     const cycle = findCycle(child, pipelines, [...trail, name])
@@ -44,7 +55,8 @@ function findCycle(name: string, pipelines: Record<string, Step[]>, trail: strin
 
 function pipelineChildren(steps: Step[], pipelines: Record<string, Step[]>): string[] {
   return steps.flatMap((step) => {
-    if (typeof step === 'object' && 'parallel' in step) return pipelineChildren(step.parallel, pipelines)
+    if (typeof step === 'object' && 'parallel' in step)
+      return pipelineChildren(step.parallel, pipelines)
     const target = stepTarget(step)!
     return target in pipelines ? [target] : []
   })

@@ -46,7 +46,10 @@ export const ONE_SHOT = { jitless: true } as const
  * then runs each plugin's setup and checks the pipelines against the task registry.
  * Nothing here touches a database.
  */
-export function resolveConfig(loaded: LoadedConfig, source: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+export function resolveConfig(
+  loaded: LoadedConfig,
+  source: NodeJS.ProcessEnv = process.env,
+): ResolvedConfig {
   const input = applyEnvConventions(loaded.raw, source)
   const problems: string[] = []
   const parsed = coreConfigSchema.safeParse(input, ONE_SHOT)
@@ -58,10 +61,15 @@ export function resolveConfig(loaded: LoadedConfig, source: NodeJS.ProcessEnv = 
     if (plugin?.kind !== 'plugin') return
     const result = plugin.schema.safeParse(plugin.input ?? {}, ONE_SHOT)
     if (result.success) pluginOptions[plugin.namespace] = result.data
-    else problems.push(...formatIssues(result.error.issues, [`plugins[${i}](${plugin.name})`], plugin.schema))
+    else
+      problems.push(
+        ...formatIssues(result.error.issues, [`plugins[${i}](${plugin.name})`], plugin.schema),
+      )
   })
 
-  const rawStorage = (typeof input.storage === 'object' && input.storage !== null ? input.storage : {}) as Record<string, unknown>
+  const rawStorage = (
+    typeof input.storage === 'object' && input.storage !== null ? input.storage : {}
+  ) as Record<string, unknown>
   const storageOptions: Record<string, unknown> = {}
   for (const [name, spec] of Object.entries(rawStorage)) {
     if ((spec as StorageSpec | undefined)?.kind !== 'storage') continue
@@ -76,7 +84,10 @@ export function resolveConfig(loaded: LoadedConfig, source: NodeJS.ProcessEnv = 
   const seen = new Map<string, string>()
   for (const plugin of config.plugins) {
     const other = seen.get(plugin.namespace)
-    if (other) problems.push(`plugins: '${plugin.name}' and '${other}' both use the namespace '${plugin.namespace}'`)
+    if (other)
+      problems.push(
+        `plugins: '${plugin.name}' and '${other}' both use the namespace '${plugin.namespace}'`,
+      )
     seen.set(plugin.namespace, plugin.name)
   }
 
@@ -84,7 +95,8 @@ export function resolveConfig(loaded: LoadedConfig, source: NodeJS.ProcessEnv = 
   const commands = new Map<string, { plugin: string; command: Command }>()
   const http = new Map<string, { plugin: string; surface: HttpSurface }>()
   const closers: (() => Promise<void> | void)[] = []
-  for (const [id, task] of Object.entries(coreTasks)) tasks.set(id, { id, plugin: 'dbops', task: task as Task<unknown> })
+  for (const [id, task] of Object.entries(coreTasks))
+    tasks.set(id, { id, plugin: 'dbops', task: task as Task<unknown> })
   for (const plugin of config.plugins) {
     let parts: PluginParts<Record<string, Task<any>>>
     try {
@@ -93,13 +105,24 @@ export function resolveConfig(loaded: LoadedConfig, source: NodeJS.ProcessEnv = 
       problems.push(`plugins(${plugin.name}): setup failed: ${(error as Error).message}`)
       continue
     }
-    for (const [name, task] of Object.entries(parts.tasks ?? {})) tasks.set(`${plugin.namespace}:${name}`, { id: `${plugin.namespace}:${name}`, plugin: plugin.name, task })
+    for (const [name, task] of Object.entries(parts.tasks ?? {}))
+      tasks.set(`${plugin.namespace}:${name}`, {
+        id: `${plugin.namespace}:${name}`,
+        plugin: plugin.name,
+        task,
+      })
     for (const [name, command] of Object.entries(parts.commands ?? {})) {
-      if (commands.has(name)) problems.push(`plugins(${plugin.name}): the command '${name}' is already provided by ${commands.get(name)!.plugin}`)
+      if (commands.has(name))
+        problems.push(
+          `plugins(${plugin.name}): the command '${name}' is already provided by ${commands.get(name)!.plugin}`,
+        )
       commands.set(name, { plugin: plugin.name, command })
     }
     for (const [name, surface] of Object.entries(parts.http ?? {})) {
-      if (http.has(name)) problems.push(`plugins(${plugin.name}): the HTTP surface '${name}' is already provided by ${http.get(name)!.plugin}`)
+      if (http.has(name))
+        problems.push(
+          `plugins(${plugin.name}): the HTTP surface '${name}' is already provided by ${http.get(name)!.plugin}`,
+        )
       http.set(name, { plugin: plugin.name, surface })
     }
     if (parts.close) closers.push(parts.close)
@@ -108,7 +131,8 @@ export function resolveConfig(loaded: LoadedConfig, source: NodeJS.ProcessEnv = 
   problems.push(...checkPipelines(config.pipelines, new Set(tasks.keys())))
   for (const [name, schedule] of Object.entries(config.schedules)) {
     for (const target of [schedule.run].flat()) {
-      if (!(target in config.pipelines) && !tasks.has(target)) problems.push(`schedules.${name}.run: '${target}' is neither a pipeline nor a task`)
+      if (!(target in config.pipelines) && !tasks.has(target))
+        problems.push(`schedules.${name}.run: '${target}' is neither a pipeline nor a task`)
     }
   }
   if (problems.length > 0) throw new ConfigError(problems)

@@ -28,7 +28,8 @@ export const connectionSchema = z
     applicationName: z.string().default('dbops'),
   })
   .refine((c) => c.url !== undefined || c.host !== undefined || c.database !== undefined, {
-    message: 'no database to connect to: set connection.url (or DATABASE_URL) or connection.host and connection.database',
+    message:
+      'no database to connect to: set connection.url (or DATABASE_URL) or connection.host and connection.database',
   })
 
 export const poolSchema = z.strictObject({
@@ -88,7 +89,11 @@ export const scheduleSchema = z
   })
   .superRefine((s, ctx) => {
     if (s.timezone !== undefined && !isTimeZone(s.timezone)) {
-      ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown time zone '${s.timezone}' (use an IANA name such as Europe/Berlin)` })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timezone'],
+        message: `unknown time zone '${s.timezone}' (use an IANA name such as Europe/Berlin)`,
+      })
       return
     }
     try {
@@ -96,7 +101,11 @@ export const scheduleSchema = z
       const fields = s.cron.trim().split(/\s+/).length
       if (fields < 5 || fields > 6) throw new Error(`expected 5 or 6 fields, got ${fields}`)
     } catch (error) {
-      ctx.addIssue({ code: 'custom', path: ['cron'], message: `invalid cron expression '${s.cron}': ${(error as Error).message}` })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cron'],
+        message: `invalid cron expression '${s.cron}': ${(error as Error).message}`,
+      })
     }
   })
 
@@ -135,7 +144,9 @@ const pluginSchema = z.custom<PluginInstance>(
 export const coreConfigSchema = z.strictObject({
   connection: connectionSchema,
   pool: poolSchema.default(() => poolSchema.parse({})),
-  storage: z.record(z.string(), z.union([localStorageSchema, storageSpecSchema])).default(() => ({ local: { dir: './backups' } })),
+  storage: z
+    .record(z.string(), z.union([localStorageSchema, storageSpecSchema]))
+    .default(() => ({ local: { dir: './backups' } })),
   retention: retentionSchema.default(() => retentionSchema.parse({})),
   schedules: z.record(z.string(), scheduleSchema).default(() => ({})),
   pipelines: z.record(z.string(), z.array(stepSchema).min(1)).default(() => ({})),

@@ -15,23 +15,31 @@ export interface ConnectionTarget {
 }
 
 /** Parses a postgres URL or connection parts into one target. Throws on a malformed URL. */
-export function resolveTarget(connection: ConnectionConfig, url = connection.url): ConnectionTarget {
+export function resolveTarget(
+  connection: ConnectionConfig,
+  url = connection.url,
+): ConnectionTarget {
   let fromUrl: Partial<ConnectionTarget> & { sslMode?: string } = {}
   if (url) {
     let parsed: URL
     try {
       parsed = new URL(url)
     } catch {
-      throw new Error('the connection URL is not a valid URL (expected postgres://user:password@host:5432/database)')
+      throw new Error(
+        'the connection URL is not a valid URL (expected postgres://user:password@host:5432/database)',
+      )
     }
     if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-      throw new Error(`the connection URL must start with postgres:// or postgresql://, not ${parsed.protocol}//`)
+      throw new Error(
+        `the connection URL must start with postgres:// or postgresql://, not ${parsed.protocol}//`,
+      )
     }
     const hostParam = parsed.searchParams.get('host') // unix socket dirs: postgres:///db?host=/run/postgresql
     fromUrl = {
       host: hostParam ?? (parsed.hostname ? decodeURIComponent(parsed.hostname) : undefined),
       port: parsed.port ? Number(parsed.port) : undefined,
-      database: parsed.pathname.length > 1 ? decodeURIComponent(parsed.pathname.slice(1)) : undefined,
+      database:
+        parsed.pathname.length > 1 ? decodeURIComponent(parsed.pathname.slice(1)) : undefined,
       user: parsed.username ? decodeURIComponent(parsed.username) : undefined,
       password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
       sslMode: parsed.searchParams.get('sslmode') ?? undefined,
@@ -41,7 +49,8 @@ export function resolveTarget(connection: ConnectionConfig, url = connection.url
   const sslMode = fromUrl.sslMode
   return {
     host: connection.host ?? fromUrl.host ?? process.env.PGHOST ?? 'localhost',
-    port: connection.port ?? fromUrl.port ?? (process.env.PGPORT ? Number(process.env.PGPORT) : 5432),
+    port:
+      connection.port ?? fromUrl.port ?? (process.env.PGPORT ? Number(process.env.PGPORT) : 5432),
     database: connection.database ?? fromUrl.database ?? user,
     user,
     password: connection.password ?? fromUrl.password ?? process.env.PGPASSWORD,
@@ -94,6 +103,8 @@ export function libpqEnv(target: ConnectionTarget): Record<string, string> {
   if (target.password !== undefined) out.PGPASSWORD = target.password
   const ssl = target.ssl
   if (target.sslMode) out.PGSSLMODE = target.sslMode
-  else if (ssl === true || (typeof ssl === 'object' && ssl)) out.PGSSLMODE = typeof ssl === 'object' && ssl.rejectUnauthorized === false ? 'require' : 'verify-full'
+  else if (ssl === true || (typeof ssl === 'object' && ssl))
+    out.PGSSLMODE =
+      typeof ssl === 'object' && ssl.rejectUnauthorized === false ? 'require' : 'verify-full'
   return out
 }

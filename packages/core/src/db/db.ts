@@ -2,7 +2,13 @@ import { createRequire } from 'node:module'
 import type pg from 'pg'
 import type { ConnectionConfig, PoolConfig } from '../config/schema.ts'
 import { DbopsError } from '../errors.ts'
-import { clientConfig, describeTarget, libpqEnv, resolveTarget, type ConnectionTarget } from './connection.ts'
+import {
+  clientConfig,
+  describeTarget,
+  libpqEnv,
+  resolveTarget,
+  type ConnectionTarget,
+} from './connection.ts'
 import { explainConnectionError, isConnectionError } from './errors.ts'
 import { withAdvisoryLock, type LockOptions } from './lock.ts'
 
@@ -20,7 +26,11 @@ export interface QueryOptions {
 
 /** Something that runs a query: the primary, the read route, or one client. */
 export interface Queryable {
-  query<R extends Row = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<pg.QueryResult<R>>
+  query<R extends Row = Row>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<pg.QueryResult<R>>
 }
 
 export interface PoolStats {
@@ -49,7 +59,9 @@ export class Db implements Queryable {
 
   constructor(connection: ConnectionConfig, pool: PoolConfig) {
     this.target = resolveTarget(connection)
-    this.replicaTarget = connection.readReplicaUrl ? resolveTarget(connection, connection.readReplicaUrl) : undefined
+    this.replicaTarget = connection.readReplicaUrl
+      ? resolveTarget(connection, connection.readReplicaUrl)
+      : undefined
     this.poolConfig = pool
   }
 
@@ -63,19 +75,32 @@ export class Db implements Queryable {
     return libpqEnv(target)
   }
 
-  query<R extends Row = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<pg.QueryResult<R>> {
+  query<R extends Row = Row>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<pg.QueryResult<R>> {
     return this.run(this.primary(), this.target, sql, params, options)
   }
 
   /** Reads that may go to the read replica; falls back to the primary while it is down. */
   get read(): Queryable {
     return {
-      query: async <R extends Row = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions) => {
-        if (!this.replicaTarget || Date.now() < this.replicaDownUntil) return this.query<R>(sql, params, options)
+      query: async <R extends Row = Row>(
+        sql: string,
+        params?: readonly unknown[],
+        options?: QueryOptions,
+      ) => {
+        if (!this.replicaTarget || Date.now() < this.replicaDownUntil)
+          return this.query<R>(sql, params, options)
         try {
           return await this.run<R>(this.replica(), this.replicaTarget, sql, params, options)
         } catch (error) {
-          if (!isConnectionError(error) && !(error instanceof DbopsError && error.code.startsWith('DB_'))) throw error
+          if (
+            !isConnectionError(error) &&
+            !(error instanceof DbopsError && error.code.startsWith('DB_'))
+          )
+            throw error
           this.replicaDownUntil = Date.now() + 30_000
           return this.query<R>(sql, params, options)
         }
@@ -102,7 +127,11 @@ export class Db implements Queryable {
   }
 
   /** Runs `fn` holding a session advisory lock on a dedicated client (see lock.ts). */
-  withLock<T>(name: string, fn: (client: pg.PoolClient) => Promise<T>, options: LockOptions = {}): Promise<T> {
+  withLock<T>(
+    name: string,
+    fn: (client: pg.PoolClient) => Promise<T>,
+    options: LockOptions = {},
+  ): Promise<T> {
     return withAdvisoryLock(this, name, fn, options)
   }
 
@@ -156,7 +185,13 @@ export class Db implements Queryable {
     return pool
   }
 
-  private async run<R extends Row>(pool: pg.Pool, target: ConnectionTarget, sql: string, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<pg.QueryResult<R>> {
+  private async run<R extends Row>(
+    pool: pg.Pool,
+    target: ConnectionTarget,
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: QueryOptions | undefined,
+  ): Promise<pg.QueryResult<R>> {
     options?.signal?.throwIfAborted()
     let client: pg.PoolClient
     try {

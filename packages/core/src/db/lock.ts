@@ -32,7 +32,12 @@ const LOCK_HOLDER = `
  * passes, then fails with an error naming who holds it. Released in `finally`; the client
  * is destroyed rather than returned if the unlock fails, so a lock never outlives us.
  */
-export async function withAdvisoryLock<T>(db: Db, name: string, fn: (client: pg.PoolClient) => Promise<T>, options: LockOptions = {}): Promise<T> {
+export async function withAdvisoryLock<T>(
+  db: Db,
+  name: string,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  options: LockOptions = {},
+): Promise<T> {
   const key = lockKey(name).toString()
   const { waitMs = 0, pollMs = 250, signal } = options
   const client = await db.connect()
@@ -61,7 +66,12 @@ export async function withAdvisoryLock<T>(db: Db, name: string, fn: (client: pg.
   }
 }
 
-async function lockHeldError(client: pg.PoolClient, name: string, key: string, waitMs: number): Promise<DbopsError> {
+async function lockHeldError(
+  client: pg.PoolClient,
+  name: string,
+  key: string,
+  waitMs: number,
+): Promise<DbopsError> {
   const { rows } = await client.query(LOCK_HOLDER, [key]).catch(() => ({ rows: [] as Row[] }))
   const holder = rows[0] as Row | undefined
   const waited = waitMs > 0 ? ` after waiting ${Math.round(waitMs / 1000)}s` : ''

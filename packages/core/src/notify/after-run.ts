@@ -9,10 +9,20 @@ import { createNotifier } from './notifier.ts'
  * keeps no history, so it cannot tell a recovery from a success; the watcher can.
  * Dry runs notify nobody.
  */
-export async function notifyAfterRun(session: Session, report: RunReport, options: { retryDelaysMs?: number[] } = {}): Promise<void> {
+export async function notifyAfterRun(
+  session: Session,
+  report: RunReport,
+  options: { retryDelaysMs?: number[] } = {},
+): Promise<void> {
   if (report.dryRun || session.config.notify.length === 0) return
-  const notifier = createNotifier({ targets: session.config.notify, logger: session.logger, retryDelaysMs: options.retryDelaysMs })
-  const failed = report.steps.find((s) => s.status === 'failed') ?? report.steps.find((s) => s.status === 'aborted')
+  const notifier = createNotifier({
+    targets: session.config.notify,
+    logger: session.logger,
+    retryDelaysMs: options.retryDelaysMs,
+  })
+  const failed =
+    report.steps.find((s) => s.status === 'failed') ??
+    report.steps.find((s) => s.status === 'aborted')
   notifier.runFinished(
     {
       pipelines: report.pipelines,
@@ -25,7 +35,12 @@ export async function notifyAfterRun(session: Session, report: RunReport, option
       pid: process.pid,
       tags: report.tags,
       ...(failed?.error ? { error: `${failed.id}: ${failed.error.message}` } : {}),
-      steps: report.steps.map((s) => ({ id: s.id, status: s.status, durationMs: s.durationMs, ...(s.error ? { error: s.error.message } : {}) })),
+      steps: report.steps.map((s) => ({
+        id: s.id,
+        status: s.status,
+        durationMs: s.durationMs,
+        ...(s.error ? { error: s.error.message } : {}),
+      })),
     },
     undefined,
   )

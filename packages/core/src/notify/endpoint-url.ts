@@ -13,9 +13,15 @@ export const endpointUrlSchema = z.string().superRefine((value, ctx) => {
     return void ctx.addIssue({ code: 'custom', message: 'not a URL (expected https://host/path)' })
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    ctx.addIssue({ code: 'custom', message: `must be an http or https URL, not ${url.protocol.replace(/:$/, '')}:` })
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be an http or https URL, not ${url.protocol.replace(/:$/, '')}:`,
+    })
   }
   if (url.username || url.password) {
-    ctx.addIssue({ code: 'custom', message: `a URL with a user name or password cannot be sent (fetch refuses it); use the token in the path or query the service gives you (the URL is not shown here)` })
+    ctx.addIssue({
+      code: 'custom',
+      message: `a URL with a user name or password cannot be sent (fetch refuses it); use the token in the path or query the service gives you (the URL is not shown here)`,
+    })
   }
 })

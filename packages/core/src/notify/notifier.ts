@@ -29,20 +29,40 @@ export interface Delivery {
  * because webhook and ping URLs carry their token in the path or query, and with the URL
  * scrubbed from the reason too (fetch's own errors may quote it).
  */
-export function createNotifier(options: { targets: NotifyConfig[]; logger: Logger; retryDelaysMs?: number[]; onDelivery?: (delivery: Delivery) => void }): Notifier {
+export function createNotifier(options: {
+  targets: NotifyConfig[]
+  logger: Logger
+  retryDelaysMs?: number[]
+  onDelivery?: (delivery: Delivery) => void
+}): Notifier {
   const pending = new Set<Promise<void>>()
   const track = (work: Promise<void>) => {
     pending.add(work)
     void work.finally(() => pending.delete(work))
   }
-  const deliver = (kind: Delivery['kind'], url: string, secret: string, what: string, body: unknown) =>
+  const deliver = (
+    kind: Delivery['kind'],
+    url: string,
+    secret: string,
+    what: string,
+    body: unknown,
+  ) =>
     track(
       (async () => {
-        const result = await sendWithRetry(url, { body, method: 'POST', retryDelaysMs: options.retryDelaysMs ?? retryDelaysFromEnv() })
+        const result = await sendWithRetry(url, {
+          body,
+          method: 'POST',
+          retryDelaysMs: options.retryDelaysMs ?? retryDelaysFromEnv(),
+        })
         const endpoint = redactEndpoint(url)
         options.onDelivery?.({ endpoint: new URL(url).origin, kind, ok: result.ok })
-        if (result.ok) options.logger.debug(`notify: ${what} delivered to ${endpoint}`, { event: 'notify.sent' })
-        else options.logger.warn(`notify: could not deliver ${what} to ${endpoint} after ${result.attempts} attempts: ${scrub(result.reason, [secret, url])}`, { event: 'notify.failed' })
+        if (result.ok)
+          options.logger.debug(`notify: ${what} delivered to ${endpoint}`, { event: 'notify.sent' })
+        else
+          options.logger.warn(
+            `notify: could not deliver ${what} to ${endpoint} after ${result.attempts} attempts: ${scrub(result.reason, [secret, url])}`,
+            { event: 'notify.failed' },
+          )
       })(),
     )
 
@@ -52,7 +72,13 @@ export function createNotifier(options: { targets: NotifyConfig[]; logger: Logge
       if (!event) return
       options.targets.forEach((target) => {
         if (!wants(target.on, event)) return
-        deliver('webhook', target.webhook, target.webhook, `the ${event} notification`, target.format === 'slack' ? slackPayload(event, run) : jsonPayload(event, run))
+        deliver(
+          'webhook',
+          target.webhook,
+          target.webhook,
+          `the ${event} notification`,
+          target.format === 'slack' ? slackPayload(event, run) : jsonPayload(event, run),
+        )
       })
     },
     ping(url, kind, run) {
@@ -62,7 +88,10 @@ export function createNotifier(options: { targets: NotifyConfig[]; logger: Logge
     async flush(timeoutMs) {
       if (pending.size === 0) return
       let timer: NodeJS.Timeout | undefined
-      await Promise.race([Promise.allSettled([...pending]), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+      await Promise.race([
+        Promise.allSettled([...pending]),
+        new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+      ])
       clearTimeout(timer)
     },
   }
@@ -83,5 +112,7 @@ export function pingUrl(base: string, kind: PingKind): string {
 /** `DBOPS_NOTIFY_RETRY_DELAYS=1s,5s,30s`: the waits between delivery attempts (default 1s,4s). */
 function retryDelaysFromEnv(): number[] | undefined {
   const text = process.env.DBOPS_NOTIFY_RETRY_DELAYS
-  return text ? text.split(',').map((d) => parseDuration(d.trim(), 'DBOPS_NOTIFY_RETRY_DELAYS')) : undefined
+  return text
+    ? text.split(',').map((d) => parseDuration(d.trim(), 'DBOPS_NOTIFY_RETRY_DELAYS'))
+    : undefined
 }

@@ -7,9 +7,15 @@ import type { Storage, StorageSpec } from '../storage/types.ts'
  * The factory only records its input; validation happens with the whole config so that
  * every problem is reported at once.
  */
-export function definePlugin<const NS extends string, O extends z.ZodType, T extends Record<string, Task<any>>>(
+export function definePlugin<
+  const NS extends string,
+  O extends z.ZodType,
+  T extends Record<string, Task<any>>,
+>(
   definition: PluginDefinition<NS, O, T>,
-): (...input: {} extends z.input<O> ? [options?: z.input<O>] : [options: z.input<O>]) => PluginInstance<NS, Extract<keyof T, string>> {
+): (
+  ...input: {} extends z.input<O> ? [options?: z.input<O>] : [options: z.input<O>]
+) => PluginInstance<NS, Extract<keyof T, string>> {
   return (...input) => ({
     kind: 'plugin',
     name: definition.name,
@@ -26,5 +32,11 @@ export function defineStorage<S extends z.ZodType>(definition: {
   options: S
   create(options: z.output<S>, name: string): Storage
 }): (input: z.input<S>) => StorageSpec<S> {
-  return (input) => ({ kind: 'storage', type: definition.type, schema: definition.options, input, create: definition.create })
+  return (input) => ({
+    kind: 'storage',
+    type: definition.type,
+    schema: definition.options,
+    input,
+    create: definition.create,
+  })
 }

@@ -57,7 +57,11 @@ export interface PluginApi {
   config: import('../config/schema.ts').CoreConfig
 }
 
-export interface PluginDefinition<NS extends string, O extends z.ZodType, T extends Record<string, Task<any>>> {
+export interface PluginDefinition<
+  NS extends string,
+  O extends z.ZodType,
+  T extends Record<string, Task<any>>,
+> {
   name: string
   /** Task ids are `namespace:task`. */
   namespace: NS

@@ -23,14 +23,22 @@ export interface RetentionOutcome {
  * deleted manifest first, so that a deletion interrupted half-way leaves a folder without a
  * manifest (an orphan, never mistaken for a backup) rather than a manifest without its dump.
  */
-export async function applyRetention(ctx: Context, options: { dryRun: boolean }): Promise<RetentionOutcome[]> {
+export async function applyRetention(
+  ctx: Context,
+  options: { dryRun: boolean },
+): Promise<RetentionOutcome[]> {
   const database = ctx.db.target.database
   const outcomes: RetentionOutcome[] = []
   for (const storage of ctx.storage.values()) {
     ctx.signal.throwIfAborted()
     const now = new Date()
     const { sets, damaged, unreadable } = await listBackupSets(storage, database, now)
-    const candidates = sets.map((set) => ({ id: set.manifest.id, startedAt: set.manifest.startedAt, verified: isVerified(set.manifest), set }))
+    const candidates = sets.map((set) => ({
+      id: set.manifest.id,
+      startedAt: set.manifest.startedAt,
+      verified: isVerified(set.manifest),
+      set,
+    }))
     const policy = ctx.config.retention.destinations?.[storage.name] ?? ctx.config.retention
     const decision = decideRetention(candidates, policy, now)
     // Keyed by folder: a damaged manifest may claim the id of another set.
@@ -63,7 +71,12 @@ export async function applyRetention(ctx: Context, options: { dryRun: boolean })
 export async function deleteSet(storage: Storage, set: BackupSet): Promise<void> {
   for (const object of set.manifest.objects) {
     const problem = objectNameProblem(object.name)
-    if (problem) throw new DbopsError('BACKUP_OBJECT_NAME_INVALID', `refusing to delete ${storage.name}:${set.prefix}: its object name ${JSON.stringify(object.name)} ${problem}`, { hint: 'Nothing was deleted. Fix or remove the manifest by hand.' })
+    if (problem)
+      throw new DbopsError(
+        'BACKUP_OBJECT_NAME_INVALID',
+        `refusing to delete ${storage.name}:${set.prefix}: its object name ${JSON.stringify(object.name)} ${problem}`,
+        { hint: 'Nothing was deleted. Fix or remove the manifest by hand.' },
+      )
   }
   await storage.delete(set.prefix + MANIFEST_FILE)
   for (const object of set.manifest.objects) await storage.delete(set.prefix + object.name)

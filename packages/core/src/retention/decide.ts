@@ -25,24 +25,39 @@ const DAY = 86_400_000
  * verified set. Everything else is deleted. A set dated in the future or not dated at all
  * is left alone: it would otherwise be "the newest" and push real sets out of every slot.
  */
-export function decideRetention<C extends RetentionCandidate>(sets: readonly C[], policy: RetentionPolicy, now: Date): RetentionDecision<C> {
+export function decideRetention<C extends RetentionCandidate>(
+  sets: readonly C[],
+  policy: RetentionPolicy,
+  now: Date,
+): RetentionDecision<C> {
   const untrusted = new Map<C, string>()
   for (const set of sets) {
     const problem = dateProblem(set.startedAt, now)
     if (problem) untrusted.set(set, problem)
   }
-  const newest = sets.filter((s) => !untrusted.has(s)).sort((a, b) => isoTime(b.startedAt)! - isoTime(a.startedAt)!)
+  const newest = sets
+    .filter((s) => !untrusted.has(s))
+    .sort((a, b) => isoTime(b.startedAt)! - isoTime(a.startedAt)!)
   const reasons = new Map<string, string[]>()
-  const keepFor = (set: C, why: string) => reasons.set(set.id, [...(reasons.get(set.id) ?? []), why])
+  const keepFor = (set: C, why: string) =>
+    reasons.set(set.id, [...(reasons.get(set.id) ?? []), why])
 
-  newest.slice(0, policy.keepLast).forEach((set, i) => keepFor(set, `one of the last ${policy.keepLast} (#${i + 1})`))
+  newest
+    .slice(0, policy.keepLast)
+    .forEach((set, i) => keepFor(set, `one of the last ${policy.keepLast} (#${i + 1})`))
   if (policy.maxAgeDays > 0) {
-    for (const set of newest) if (now.getTime() - isoTime(set.startedAt)! < policy.maxAgeDays * DAY) keepFor(set, `younger than ${policy.maxAgeDays} days`)
+    for (const set of newest)
+      if (now.getTime() - isoTime(set.startedAt)! < policy.maxAgeDays * DAY)
+        keepFor(set, `younger than ${policy.maxAgeDays} days`)
   } else {
     for (const set of newest) keepFor(set, 'no maximum age')
   }
   if (policy.gfs) {
-    for (const [period, count] of [['daily', policy.gfs.daily], ['weekly', policy.gfs.weekly], ['monthly', policy.gfs.monthly]] as const) {
+    for (const [period, count] of [
+      ['daily', policy.gfs.daily],
+      ['weekly', policy.gfs.weekly],
+      ['monthly', policy.gfs.monthly],
+    ] as const) {
       const slots = new Set<string>()
       for (const set of newest) {
         if (slots.size >= count) break
@@ -72,7 +87,8 @@ export function decideRetention<C extends RetentionCandidate>(sets: readonly C[]
       decision.why[set.id] = `keep: ${why.join('; ')}`
     } else {
       decision.delete.push(set)
-      decision.why[set.id] = `delete: older than ${policy.maxAgeDays} days and not kept by any other rule`
+      decision.why[set.id] =
+        `delete: older than ${policy.maxAgeDays} days and not kept by any other rule`
     }
   }
   return decision

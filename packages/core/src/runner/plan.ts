@@ -15,11 +15,18 @@ export type PlanNode =
  * when the config was resolved.)
  */
 export function planRun(config: ResolvedConfig, names: string[]): PlanNode[] {
-  if (names.length === 0) throw new UsageError('name a pipeline to run', `Pipelines in this config: ${Object.keys(config.pipelines).join(', ') || '(none)'}.`)
+  if (names.length === 0)
+    throw new UsageError(
+      'name a pipeline to run',
+      `Pipelines in this config: ${Object.keys(config.pipelines).join(', ') || '(none)'}.`,
+    )
   return names.map((name) => {
     if (!(name in config.pipelines) && !config.tasks.has(name)) {
       const near = closest(name, [...Object.keys(config.pipelines), ...config.tasks.keys()])
-      throw new UsageError(`there is no pipeline or task named '${name}'${near ? `; did you mean '${near}'?` : ''}`, `Pipelines in this config: ${Object.keys(config.pipelines).join(', ') || '(none)'}. See \`dbops list\`.`)
+      throw new UsageError(
+        `there is no pipeline or task named '${name}'${near ? `; did you mean '${near}'?` : ''}`,
+        `Pipelines in this config: ${Object.keys(config.pipelines).join(', ') || '(none)'}. See \`dbops list\`.`,
+      )
     }
     return expand(config, name, false)
   })
@@ -27,12 +34,19 @@ export function planRun(config: ResolvedConfig, names: string[]): PlanNode[] {
 
 function expand(config: ResolvedConfig, name: string, continueOnError: boolean): PlanNode {
   const steps = config.pipelines[name]
-  if (steps) return { kind: 'sequence', name, steps: steps.map((s) => expandStep(config, s)), continueOnError }
+  if (steps)
+    return {
+      kind: 'sequence',
+      name,
+      steps: steps.map((s) => expandStep(config, s)),
+      continueOnError,
+    }
   return { kind: 'task', id: name, continueOnError }
 }
 
 function expandStep(config: ResolvedConfig, step: Step): PlanNode {
   if (typeof step === 'string') return expand(config, step, false)
-  if ('parallel' in step) return { kind: 'parallel', steps: step.parallel.map((s) => expandStep(config, s)) }
+  if ('parallel' in step)
+    return { kind: 'parallel', steps: step.parallel.map((s) => expandStep(config, s)) }
   return expand(config, step.task, step.continueOnError ?? false)
 }

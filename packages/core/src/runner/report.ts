@@ -28,7 +28,8 @@ export interface RunReport {
 }
 
 export function errorReport(error: unknown): NonNullable<StepReport['error']> {
-  if (error instanceof DbopsError) return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) }
+  if (error instanceof DbopsError)
+    return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) }
   const code = (error as { code?: unknown })?.code
   return { code: typeof code === 'string' ? code : 'TASK_FAILED', message: messageOf(error) }
 }

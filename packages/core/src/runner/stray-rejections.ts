@@ -37,7 +37,9 @@ export function collectStrayRejections(runId: string): { take(): StrayRejection[
 
 /** One sentence about a stray rejection, naming the task and plugin when known. */
 export function describeStray(stray: StrayRejection): string {
-  const who = stray.scope ? `task ${stray.scope.taskId} (plugin ${stray.scope.plugin})` : 'code outside any task'
+  const who = stray.scope
+    ? `task ${stray.scope.taskId} (plugin ${stray.scope.plugin})`
+    : 'code outside any task'
   return `${who} left a promise rejection unhandled, an internal error: ${messageOf(stray.error)}`
 }
 
@@ -54,7 +56,9 @@ let installed = false
  * other is printed as one sentence and the process exits 1 instead of 0 — it cannot prove
  * that what it did succeeded. The stack only with DBOPS_LOG_LEVEL=debug.
  */
-export function handleStrayRejections(write: (line: string) => void = (line) => process.stderr.write(line + '\n')): void {
+export function handleStrayRejections(
+  write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+): void {
   if (installed) return
   installed = true
   let unclaimed = 0

@@ -63,7 +63,15 @@ export function resetSchemaCheck(): void {
  */
 export async function claimTick(
   db: Db,
-  claim: { schedule: string; tick: Date; pipelines: string[]; tags: string[]; overlap: 'skip' | 'queue'; runId: string; leaseMs: number },
+  claim: {
+    schedule: string
+    tick: Date
+    pipelines: string[]
+    tags: string[]
+    overlap: 'skip' | 'queue'
+    runId: string
+    leaseMs: number
+  },
   me: WatcherIdentity,
 ): Promise<ClaimOutcome> {
   await ensureSchema(db)
@@ -72,20 +80,38 @@ export async function claimTick(
     try {
       await client.query(SQL.LOCK_SCHEDULE, [claim.schedule])
       const lost = (await client.query<LostRun>(SQL.MARK_LOST, [claim.schedule])).rows
-      const won = (await client.query(SQL.CLAIM_TICK, [claim.schedule, claim.tick, me.id])).rowCount === 1
+      const won =
+        (await client.query(SQL.CLAIM_TICK, [claim.schedule, claim.tick, me.id])).rowCount === 1
       if (!won) {
         await client.query('commit')
         return { kind: 'claimed-elsewhere', lost }
       }
       const active = (await client.query<ActiveRun>(SQL.ACTIVE_RUNS, [claim.schedule])).rows
       let status: 'running' | 'queued' | undefined = 'running'
-      if (active.length > 0) status = claim.overlap === 'queue' && active.every((r) => r.status === 'running') ? 'queued' : undefined
+      if (active.length > 0)
+        status =
+          claim.overlap === 'queue' && active.every((r) => r.status === 'running')
+            ? 'queued'
+            : undefined
       if (status) {
-        await client.query(SQL.INSERT_RUN, [claim.runId, claim.schedule, claim.tick, claim.pipelines, claim.tags, status, me.host, me.pid, me.id, claim.leaseMs])
+        await client.query(SQL.INSERT_RUN, [
+          claim.runId,
+          claim.schedule,
+          claim.tick,
+          claim.pipelines,
+          claim.tags,
+          status,
+          me.host,
+          me.pid,
+          me.id,
+          claim.leaseMs,
+        ])
       }
       await client.query('commit')
       if (!status) return { kind: 'busy', lost, behind: active[active.length - 1]! }
-      return status === 'running' ? { kind: 'run', runId: claim.runId, lost } : { kind: 'queued', runId: claim.runId, lost, behind: active[0]! }
+      return status === 'running'
+        ? { kind: 'run', runId: claim.runId, lost }
+        : { kind: 'queued', runId: claim.runId, lost, behind: active[0]! }
     } catch (error) {
       await client.query('rollback').catch(() => {})
       throw error
@@ -94,7 +120,12 @@ export async function claimTick(
 }
 
 /** Starts a queued run if nothing of its schedule runs any more; true when it started. */
-export async function startQueued(db: Db, schedule: string, runId: string, leaseMs: number): Promise<boolean> {
+export async function startQueued(
+  db: Db,
+  schedule: string,
+  runId: string,
+  leaseMs: number,
+): Promise<boolean> {
   return db.withClient(async (client) => {
     await client.query('begin')
     try {
@@ -114,7 +145,13 @@ export async function renewLeases(db: Db, runIds: string[], leaseMs: number): Pr
   if (runIds.length > 0) await db.query(SQL.RENEW_LEASES, [runIds, leaseMs])
 }
 
-export async function finishRun(db: Db, runId: string, status: 'success' | 'failed' | 'aborted', error: string | undefined, steps: RecordedStep[] = []): Promise<void> {
+export async function finishRun(
+  db: Db,
+  runId: string,
+  status: 'success' | 'failed' | 'aborted',
+  error: string | undefined,
+  steps: RecordedStep[] = [],
+): Promise<void> {
   await db.query(SQL.FINISH_RUN, [runId, status, error ?? null, JSON.stringify(steps)])
 }
 
@@ -124,7 +161,11 @@ export async function markLost(db: Db): Promise<LostRun[]> {
   return (await db.query<LostRun>(SQL.MARK_LOST, [null])).rows
 }
 
-export async function previousOutcome(db: Db, schedule: string, runId: string): Promise<string | undefined> {
+export async function previousOutcome(
+  db: Db,
+  schedule: string,
+  runId: string,
+): Promise<string | undefined> {
   const { rows } = await db.query<{ status: string }>(SQL.PREVIOUS_OUTCOME, [schedule, runId])
   return rows[0]?.status
 }

@@ -25,8 +25,13 @@ export class DbState {
     const was = this.up
     this.up = up
     this.listeners.forEach((l) => l(up))
-    if (!up) this.log.error(`the database is unreachable: ${messageOf(error)}; ticks will be retried until each schedule's next one`, { event: 'db.down', error: messageOf(error) })
-    else if (was === false) this.log.info(`the database is reachable again (${this.describe()})`, { event: 'db.up' })
+    if (!up)
+      this.log.error(
+        `the database is unreachable: ${messageOf(error)}; ticks will be retried until each schedule's next one`,
+        { event: 'db.down', error: messageOf(error) },
+      )
+    else if (was === false)
+      this.log.info(`the database is reachable again (${this.describe()})`, { event: 'db.up' })
   }
 
   /** A write that must land (the end of a run): retried with backoff for about a minute. */
@@ -40,7 +45,10 @@ export class DbState {
         this.record(error)
         const wait = waits[attempt]
         if (wait === undefined) {
-          this.log.error(`could not ${what} in the database: ${messageOf(error)}; other watchers will mark it lost when its lease expires`, { event: 'db.write-failed', error: messageOf(error) })
+          this.log.error(
+            `could not ${what} in the database: ${messageOf(error)}; other watchers will mark it lost when its lease expires`,
+            { event: 'db.write-failed', error: messageOf(error) },
+          )
           return
         }
         await sleep(wait)

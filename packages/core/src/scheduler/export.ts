@@ -17,14 +17,21 @@ function runArgs(s: ScheduleConfig): string[] {
 }
 
 function unsupported(s: ScheduleConfig): string | undefined {
-  if (s.cron.trim().split(/\s+/).length === 6) return `its cron '${s.cron}' has a seconds field, which neither crontab nor Kubernetes supports; run it with dbops watch`
+  if (s.cron.trim().split(/\s+/).length === 6)
+    return `its cron '${s.cron}' has a seconds field, which neither crontab nor Kubernetes supports; run it with dbops watch`
   return undefined
 }
 
 const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)
 
-export function toCrontab(schedules: Record<string, ScheduleConfig>, options: { command: string; cwd: string }): ExportResult {
-  const lines = ['# dbops schedules (dbops schedule export --format crontab)', '# Each line runs one schedule once; make sure the environment (DATABASE_URL, ...) is set for cron.']
+export function toCrontab(
+  schedules: Record<string, ScheduleConfig>,
+  options: { command: string; cwd: string },
+): ExportResult {
+  const lines = [
+    '# dbops schedules (dbops schedule export --format crontab)',
+    '# Each line runs one schedule once; make sure the environment (DATABASE_URL, ...) is set for cron.',
+  ]
   const skipped: ExportResult['skipped'] = []
   for (const [name, s] of Object.entries(schedules)) {
     const reason = unsupported(s)
@@ -53,7 +60,10 @@ export interface K8sOptions {
 }
 
 /** One CronJob per schedule, as a multi-document YAML stream. Strings are JSON-quoted (valid YAML). */
-export function toK8s(schedules: Record<string, ScheduleConfig>, options: K8sOptions): ExportResult {
+export function toK8s(
+  schedules: Record<string, ScheduleConfig>,
+  options: K8sOptions,
+): ExportResult {
   const q = (v: string) => JSON.stringify(v)
   const docs: string[] = []
   const skipped: ExportResult['skipped'] = []
@@ -63,7 +73,11 @@ export function toK8s(schedules: Record<string, ScheduleConfig>, options: K8sOpt
       skipped.push({ name, reason })
       continue
     }
-    const jobName = `${options.namePrefix}${name}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 52)
+    const jobName = `${options.namePrefix}${name}`
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 52)
     const env = options.env.map((pair) => {
       const i = pair.indexOf('=')
       return `                - name: ${q(pair.slice(0, i))}\n                  value: ${q(pair.slice(i + 1))}`
@@ -99,7 +113,14 @@ export function toK8s(schedules: Record<string, ScheduleConfig>, options: K8sOpt
       '            - name: dbops',
       `              image: ${q(options.image)}`,
       `              args: [${runArgs(s).map(q).join(', ')}]`,
-      ...(options.secrets.length ? ['              envFrom:', ...options.secrets.map((secret) => `                - secretRef:\n                    name: ${q(secret)}`)] : []),
+      ...(options.secrets.length
+        ? [
+            '              envFrom:',
+            ...options.secrets.map(
+              (secret) => `                - secretRef:\n                    name: ${q(secret)}`,
+            ),
+          ]
+        : []),
       ...(env.length ? ['              env:', ...env] : []),
     ]
     docs.push(`# dbops schedule '${name}'\n${lines.join('\n')}\n`)

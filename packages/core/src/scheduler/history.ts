@@ -21,8 +21,12 @@ export type RunRecord = {
 }
 
 /** Recent runs, newest first; an empty list when no watcher ever ran against this database. */
-export async function recentRuns(db: Db, options: { schedule?: string; limit: number }): Promise<RunRecord[]> {
+export async function recentRuns(
+  db: Db,
+  options: { schedule?: string; limit: number },
+): Promise<RunRecord[]> {
   const { rows } = await db.query<{ exists: boolean }>(SQL.HISTORY_EXISTS)
   if (!rows[0]?.exists) return []
-  return (await db.query<RunRecord>(SQL.RECENT_RUNS, [options.schedule ?? null, options.limit])).rows
+  return (await db.query<RunRecord>(SQL.RECENT_RUNS, [options.schedule ?? null, options.limit]))
+    .rows
 }

@@ -34,6 +34,10 @@ export class LeaseKeeper {
   private renew(): void {
     const byDb = new Map<Db, string[]>()
     for (const [id, db] of this.runs) byDb.set(db, [...(byDb.get(db) ?? []), id])
-    for (const [db, ids] of byDb) renewLeases(db, ids, this.leaseMs).then(() => this.onResult(), (error) => this.onResult(error))
+    for (const [db, ids] of byDb)
+      renewLeases(db, ids, this.leaseMs).then(
+        () => this.onResult(),
+        (error) => this.onResult(error),
+      )
   }
 }

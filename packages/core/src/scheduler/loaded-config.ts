@@ -21,8 +21,19 @@ export interface Loaded {
 }
 
 /** Loads and validates the config; a schedule naming an unknown pipeline fails here (exit 2, or a refused reload). */
-export async function loadForWatch(options: { configFile?: string; cwd?: string; json: boolean; log: Logger; notifyRetryDelaysMs?: number[]; onDelivery?: (delivery: Delivery) => void }): Promise<Loaded> {
-  const session = await openSession({ configFile: options.configFile, cwd: options.cwd, env: { command: 'watch', dryRun: false } })
+export async function loadForWatch(options: {
+  configFile?: string
+  cwd?: string
+  json: boolean
+  log: Logger
+  notifyRetryDelaysMs?: number[]
+  onDelivery?: (delivery: Delivery) => void
+}): Promise<Loaded> {
+  const session = await openSession({
+    configFile: options.configFile,
+    cwd: options.cwd,
+    env: { command: 'watch', dryRun: false },
+  })
   try {
     const config = session.config
     for (const schedule of Object.values(config.schedules)) {
@@ -31,8 +42,15 @@ export async function loadForWatch(options: { configFile?: string; cwd?: string;
     }
     const base = session.createContext({ signal: new AbortController().signal, dryRun: false })
     // In JSON mode the tasks' own log lines are JSON events on stdout too.
-    const logger = options.json ? createEventLog({ json: true, secrets: () => session.secrets }) : base.logger
-    const notifier = createNotifier({ targets: config.notify, logger: options.log, retryDelaysMs: options.notifyRetryDelaysMs, onDelivery: options.onDelivery })
+    const logger = options.json
+      ? createEventLog({ json: true, secrets: () => session.secrets })
+      : base.logger
+    const notifier = createNotifier({
+      targets: config.notify,
+      logger: options.log,
+      retryDelaysMs: options.notifyRetryDelaysMs,
+      onDelivery: options.onDelivery,
+    })
     const schedulerDb = new Db(config.connection, { ...config.pool, max: 2 })
     return { session, base: { ...base, logger }, schedulerDb, notifier, refs: 0, retired: false }
   } catch (error) {

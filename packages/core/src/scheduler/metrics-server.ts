@@ -27,15 +27,22 @@ export async function startMetricsServer(
     if (path === '/metrics') {
       metrics.render().then(
         ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
-        (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${error.message}\n`),
+        (error: Error) =>
+          res
+            .writeHead(500, { 'content-type': 'text/plain' })
+            .end(`metrics failed: ${error.message}\n`),
       )
       return
     }
     if (path === '/healthz' || path === '/health') {
       const h = health()
-      return void res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h) + '\n')
+      return void res
+        .writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify(h) + '\n')
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /healthz\n')
+    res
+      .writeHead(404, { 'content-type': 'text/plain' })
+      .end('not found: try /metrics or /healthz\n')
   })
   server.keepAliveTimeout = 5000
   await new Promise<void>((resolve, reject) => {

@@ -3,10 +3,19 @@ import type { Delivery } from '../notify/notifier.ts'
 
 /** What the watcher reports to Prometheus. Built only when `--metrics-port` is given. */
 export interface WatchMetrics {
-  tick(schedule: string, outcome: 'ran' | 'queued' | 'claimed-elsewhere' | 'skipped-overlap' | 'missed'): void
+  tick(
+    schedule: string,
+    outcome: 'ran' | 'queued' | 'claimed-elsewhere' | 'skipped-overlap' | 'missed',
+  ): void
   nextTick(schedule: string, at: Date): void
   runStarted(schedule: string, pipeline: string): void
-  runFinished(schedule: string, pipeline: string, status: string, durationMs: number, steps: { id: string; result?: unknown }[]): void
+  runFinished(
+    schedule: string,
+    pipeline: string,
+    status: string,
+    durationMs: number,
+    steps: { id: string; result?: unknown }[],
+  ): void
   /** A run of a dead watcher, found by this one. */
   runLost(schedule: string, pipeline: string): void
   dbUp(up: boolean): void
@@ -27,22 +36,69 @@ export async function createWatchMetrics(poolStats: () => PoolStats): Promise<Wa
   // Scrape-time collection only (no event-loop sampler timer): idle stays idle.
   prom.collectDefaultMetrics({ register, eventLoopMonitoringPrecision: 1000 })
   const sp = ['schedule', 'pipeline'] as const
-  const c = (name: string, help: string, labelNames: readonly string[]) => new prom.Counter({ name, help, labelNames, registers: [register] })
-  const g = (name: string, help: string, labelNames: readonly string[]) => new prom.Gauge({ name, help, labelNames, registers: [register] })
-  const runs = c('dbops_schedule_runs_total', 'Runs finished, by schedule, pipeline and status (success, failed, aborted).', [...sp, 'status'])
+  const c = (name: string, help: string, labelNames: readonly string[]) =>
+    new prom.Counter({ name, help, labelNames, registers: [register] })
+  const g = (name: string, help: string, labelNames: readonly string[]) =>
+    new prom.Gauge({ name, help, labelNames, registers: [register] })
+  const runs = c(
+    'dbops_schedule_runs_total',
+    'Runs finished, by schedule, pipeline and status (success, failed, aborted).',
+    [...sp, 'status'],
+  )
   const failures = c('dbops_schedule_failures_total', 'Failed runs, by schedule and pipeline.', sp)
-  const ticks = c('dbops_schedule_ticks_total', 'Ticks seen by this watcher, by outcome (ran, queued, claimed-elsewhere, skipped-overlap, missed).', ['schedule', 'outcome'])
-  const lastStart = g('dbops_schedule_last_start_timestamp_seconds', 'When the last run started (unix time).', sp)
-  const lastSuccess = g('dbops_schedule_last_success_timestamp_seconds', 'When the last successful run ended (unix time).', sp)
-  const lastFailure = g('dbops_schedule_last_failure_timestamp_seconds', 'When the last failed run ended (unix time).', sp)
+  const ticks = c(
+    'dbops_schedule_ticks_total',
+    'Ticks seen by this watcher, by outcome (ran, queued, claimed-elsewhere, skipped-overlap, missed).',
+    ['schedule', 'outcome'],
+  )
+  const lastStart = g(
+    'dbops_schedule_last_start_timestamp_seconds',
+    'When the last run started (unix time).',
+    sp,
+  )
+  const lastSuccess = g(
+    'dbops_schedule_last_success_timestamp_seconds',
+    'When the last successful run ended (unix time).',
+    sp,
+  )
+  const lastFailure = g(
+    'dbops_schedule_last_failure_timestamp_seconds',
+    'When the last failed run ended (unix time).',
+    sp,
+  )
   const lastDuration = g('dbops_schedule_last_duration_seconds', 'Duration of the last run.', sp)
   const running = g('dbops_schedule_running', 'Runs in progress on this watcher.', sp)
-  const next = g('dbops_schedule_next_tick_timestamp_seconds', 'The next tick of each schedule (unix time).', ['schedule'])
-  const duration = new prom.Histogram({ name: 'dbops_schedule_run_duration_seconds', help: 'Run durations.', labelNames: [...sp, 'status'], buckets: [1, 5, 15, 60, 300, 900, 1800, 3600, 7200], registers: [register] })
-  const bytes = g('dbops_task_bytes', 'Bytes reported by the last run of a task (backup size).', ['schedule', 'task'])
-  const health = g('dbops_health_check_status', 'Status of each health check in the last run: 0 ok, 1 warning, 2 critical, 3 unknown.', ['schedule', 'check'])
-  const deliveries = c('dbops_notify_deliveries_total', 'Webhook and ping deliveries by endpoint (scheme and host only: the path holds the token), kind and outcome (delivered, failed after retries).', ['endpoint', 'kind', 'outcome'])
-  const dbUp = g('dbops_watcher_database_up', '1 when the watcher reached its database at the last attempt.', [])
+  const next = g(
+    'dbops_schedule_next_tick_timestamp_seconds',
+    'The next tick of each schedule (unix time).',
+    ['schedule'],
+  )
+  const duration = new prom.Histogram({
+    name: 'dbops_schedule_run_duration_seconds',
+    help: 'Run durations.',
+    labelNames: [...sp, 'status'],
+    buckets: [1, 5, 15, 60, 300, 900, 1800, 3600, 7200],
+    registers: [register],
+  })
+  const bytes = g('dbops_task_bytes', 'Bytes reported by the last run of a task (backup size).', [
+    'schedule',
+    'task',
+  ])
+  const health = g(
+    'dbops_health_check_status',
+    'Status of each health check in the last run: 0 ok, 1 warning, 2 critical, 3 unknown.',
+    ['schedule', 'check'],
+  )
+  const deliveries = c(
+    'dbops_notify_deliveries_total',
+    'Webhook and ping deliveries by endpoint (scheme and host only: the path holds the token), kind and outcome (delivered, failed after retries).',
+    ['endpoint', 'kind', 'outcome'],
+  )
+  const dbUp = g(
+    'dbops_watcher_database_up',
+    '1 when the watcher reached its database at the last attempt.',
+    [],
+  )
   const pool = new prom.Gauge({
     name: 'dbops_pool_connections',
     help: 'Connections of the pipeline pool by state.',
@@ -76,12 +132,23 @@ export async function createWatchMetrics(poolStats: () => PoolStats): Promise<Wa
         failures.inc({ schedule, pipeline })
       }
       for (const step of steps) {
-        const result = step.result as { bytes?: unknown; size?: unknown; sets?: unknown; checks?: unknown } | undefined
+        const result = step.result as
+          | { bytes?: unknown; size?: unknown; sets?: unknown; checks?: unknown }
+          | undefined
         if (!result || typeof result !== 'object') continue
-        const n = typeof result.bytes === 'number' ? result.bytes : typeof result.size === 'number' ? result.size : bytesOfSets(result.sets)
+        const n =
+          typeof result.bytes === 'number'
+            ? result.bytes
+            : typeof result.size === 'number'
+              ? result.size
+              : bytesOfSets(result.sets)
         if (n !== undefined) bytes.set({ schedule, task: step.id }, n)
         if (Array.isArray(result.checks)) {
-          for (const check of result.checks as { name?: unknown; id?: unknown; status?: unknown }[]) {
+          for (const check of result.checks as {
+            name?: unknown
+            id?: unknown
+            status?: unknown
+          }[]) {
             const name = String(check.name ?? check.id ?? '')
             if (name) health.set({ schedule, check: name }, HEALTH_LEVEL[String(check.status)] ?? 3)
           }
@@ -94,7 +161,12 @@ export async function createWatchMetrics(poolStats: () => PoolStats): Promise<Wa
       lastFailure.set({ schedule, pipeline }, now())
     },
     dbUp: (up) => dbUp.set(up ? 1 : 0),
-    delivery: (d) => deliveries.inc({ endpoint: d.endpoint, kind: d.kind, outcome: d.ok ? 'delivered' : 'failed' }),
+    delivery: (d) =>
+      deliveries.inc({
+        endpoint: d.endpoint,
+        kind: d.kind,
+        outcome: d.ok ? 'delivered' : 'failed',
+      }),
     async render() {
       return { contentType: register.contentType, body: await register.metrics() }
     },
@@ -104,8 +176,20 @@ export async function createWatchMetrics(poolStats: () => PoolStats): Promise<Wa
 /** A backup task's result: `{ sets: [{ bytes }] }`, one set per database. */
 function bytesOfSets(sets: unknown): number | undefined {
   if (!Array.isArray(sets)) return undefined
-  const sizes = sets.map((s: { bytes?: unknown }) => s?.bytes).filter((b): b is number => typeof b === 'number')
+  const sizes = sets
+    .map((s: { bytes?: unknown }) => s?.bytes)
+    .filter((b): b is number => typeof b === 'number')
   return sizes.length ? sizes.reduce((a, b) => a + b, 0) : undefined
 }
 
-const HEALTH_LEVEL: Record<string, number> = { ok: 0, pass: 0, passed: 0, warning: 1, warn: 1, critical: 2, fail: 2, failed: 2, error: 2 }
+const HEALTH_LEVEL: Record<string, number> = {
+  ok: 0,
+  pass: 0,
+  passed: 0,
+  warning: 1,
+  warn: 1,
+  critical: 2,
+  fail: 2,
+  failed: 2,
+  error: 2,
+}

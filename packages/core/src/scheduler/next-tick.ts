@@ -13,7 +13,9 @@ export function nextTick(cron: string, timezone: string | undefined, after: Date
 
 /** The latest tick at or before `at`. */
 export function latestTick(cron: string, timezone: string | undefined, at: Date): Date {
-  return CronExpressionParser.parse(cron, { tz: timezone, currentDate: new Date(at.getTime() + 1) }).prev().toDate()
+  return CronExpressionParser.parse(cron, { tz: timezone, currentDate: new Date(at.getTime() + 1) })
+    .prev()
+    .toDate()
 }
 
 /**
@@ -21,7 +23,12 @@ export function latestTick(cron: string, timezone: string | undefined, at: Date)
  * tick: nothing yet (woke early), or fire the latest tick that is due — ticks passed over
  * while the process slept or the clock jumped are coalesced into one; `missed` counts them.
  */
-export function dueTick(cron: string, timezone: string | undefined, due: Date, now: Date): { fire: Date; missed: number; next: Date } | undefined {
+export function dueTick(
+  cron: string,
+  timezone: string | undefined,
+  due: Date,
+  now: Date,
+): { fire: Date; missed: number; next: Date } | undefined {
   if (now.getTime() < due.getTime()) return undefined
   const fire = latestTick(cron, timezone, now)
   let missed = 0

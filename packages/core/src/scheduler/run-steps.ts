@@ -16,7 +16,10 @@ export interface RecordedStep {
 const TEXT_MAX = 2000
 
 /** The steps of a run as recorded in the history: scrubbed of the config's secrets, results cut to their numbers. */
-export function recordedSteps(report: RunReport, secrets: Iterable<string | undefined>): RecordedStep[] {
+export function recordedSteps(
+  report: RunReport,
+  secrets: Iterable<string | undefined>,
+): RecordedStep[] {
   const clean = (text: string) => scrub(text, secrets).slice(0, TEXT_MAX)
   return report.steps.map((step) => {
     const figures = numbersOf(step.result)
@@ -35,6 +38,7 @@ export function recordedSteps(report: RunReport, secrets: Iterable<string | unde
 function numbersOf(result: unknown): Record<string, number> | undefined {
   if (!result || typeof result !== 'object' || Array.isArray(result)) return undefined
   const out: Record<string, number> = {}
-  for (const [key, value] of Object.entries(result)) if (typeof value === 'number' && Number.isFinite(value)) out[key] = value
+  for (const [key, value] of Object.entries(result))
+    if (typeof value === 'number' && Number.isFinite(value)) out[key] = value
   return Object.keys(out).length ? out : undefined
 }

@@ -5,20 +5,41 @@ import type { LostRun, WatcherIdentity } from './claim.ts'
 
 /** The error of a run for history, logs and alerts: the first failed (else aborted) step. */
 export function runError(report: RunReport): string | undefined {
-  const step = report.steps.find((s) => s.status === 'failed') ?? report.steps.find((s) => s.status === 'aborted')
+  const step =
+    report.steps.find((s) => s.status === 'failed') ??
+    report.steps.find((s) => s.status === 'aborted')
   if (step?.error) return `${step.id}: ${step.error.message}`
   return report.status === 'success' ? undefined : (report as RunReport & { error?: string }).error
 }
 
 /** A report for a run that ended before or outside the runner (planning failed, aborted while queued). */
-export function reportWithoutSteps(runId: string, pipelines: string[], tags: string[], started: Date, error: unknown, aborted: boolean): RunReport {
+export function reportWithoutSteps(
+  runId: string,
+  pipelines: string[],
+  tags: string[],
+  started: Date,
+  error: unknown,
+  aborted: boolean,
+): RunReport {
   return Object.assign(
-    { runId, pipelines, dryRun: false, tags, status: aborted ? ('aborted' as const) : ('failed' as const), startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(), steps: [] },
+    {
+      runId,
+      pipelines,
+      dryRun: false,
+      tags,
+      status: aborted ? ('aborted' as const) : ('failed' as const),
+      startedAt: started.toISOString(),
+      durationMs: Date.now() - started.getTime(),
+      steps: [],
+    },
     { error: messageOf(error) },
   )
 }
 
-export function summaryOf(report: RunReport, run: { schedule: string; tick: Date; me: WatcherIdentity }): RunSummary {
+export function summaryOf(
+  report: RunReport,
+  run: { schedule: string; tick: Date; me: WatcherIdentity },
+): RunSummary {
   const error = runError(report)
   return {
     schedule: run.schedule,
@@ -33,7 +54,12 @@ export function summaryOf(report: RunReport, run: { schedule: string; tick: Date
     pid: run.me.pid,
     tags: report.tags,
     ...(error ? { error } : {}),
-    steps: report.steps.map((step) => ({ id: step.id, status: step.status, durationMs: step.durationMs, ...(step.error ? { error: step.error.message } : {}) })),
+    steps: report.steps.map((step) => ({
+      id: step.id,
+      status: step.status,
+      durationMs: step.durationMs,
+      ...(step.error ? { error: step.error.message } : {}),
+    })),
   }
 }
 

@@ -8,7 +8,18 @@ import { DbopsError, messageOf } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { planRun } from '../runner/plan.ts'
 import type { RunReport } from '../runner/report.ts'
-import { claimTick, ensureSchema, finishRun, latestClaimedTick, markLost, previousOutcome, pruneHistory, startQueued, type LostRun, type WatcherIdentity } from './claim.ts'
+import {
+  claimTick,
+  ensureSchema,
+  finishRun,
+  latestClaimedTick,
+  markLost,
+  previousOutcome,
+  pruneHistory,
+  startQueued,
+  type LostRun,
+  type WatcherIdentity,
+} from './claim.ts'
 import { DbState } from './db-state.ts'
 import { createEventLog } from './event-log.ts'
 import { LeaseKeeper } from './leases.ts'
@@ -34,7 +45,11 @@ export interface WatchOptions {
   /** Called once the config is loaded, to build the metrics (see metrics.ts). */
   createMetrics?: (poolStats: () => ReturnType<Db['stats']>) => Promise<WatchMetrics>
   /** Starts the HTTP server of /metrics and /healthz (and a plugin surface); returns its closer. */
-  serveMetrics?: (metrics: WatchMetrics, health: () => Health, loaded: Omit<HttpSurfaceEnv, 'host'>) => Promise<{ port: number; close(): Promise<void> }>
+  serveMetrics?: (
+    metrics: WatchMetrics,
+    health: () => Health,
+    loaded: Omit<HttpSurfaceEnv, 'host'>,
+  ) => Promise<{ port: number; close(): Promise<void> }>
   notifyRetryDelaysMs?: number[]
 }
 
@@ -91,7 +106,11 @@ export class Watcher {
   constructor(options: WatchOptions) {
     this.options = options
     const host = os.hostname()
-    this.me = { id: `${host}:${process.pid}:${randomBytes(3).toString('hex')}`, host, pid: process.pid }
+    this.me = {
+      id: `${host}:${process.pid}:${randomBytes(3).toString('hex')}`,
+      host,
+      pid: process.pid,
+    }
     this.log = createEventLog({ json: options.json, secrets: () => this.secrets() })
     this.db = new DbState(this.log, () => this.current.schedulerDb.description)
     this.db.onChange((up) => this.metrics?.dbUp(up))
@@ -109,7 +128,14 @@ export class Watcher {
     const names = Object.keys(this.current.session.config.schedules)
     if (names.length === 0) {
       await closeLoaded(this.current)
-      throw new DbopsError('WATCH_NO_SCHEDULES', 'the config has no schedules, so there is nothing to watch', { exitCode: 2, hint: "Add schedules: { nightly: { cron: '0 2 * * *', run: 'backup' } } to the config, or use `dbops run`." })
+      throw new DbopsError(
+        'WATCH_NO_SCHEDULES',
+        'the config has no schedules, so there is nothing to watch',
+        {
+          exitCode: 2,
+          hint: "Add schedules: { nightly: { cron: '0 2 * * *', run: 'backup' } } to the config, or use `dbops run`.",
+        },
+      )
     }
     this.setSchedules(this.current.session.config.schedules)
     if (this.options.createMetrics) {
@@ -117,22 +143,41 @@ export class Watcher {
       this.metrics = await this.options.createMetrics(base)
       for (const s of this.schedules.values()) this.metrics.nextTick(s.name, s.next)
       try {
-        this.metricsServer = await this.options.serveMetrics?.(this.metrics, () => this.health(), { config: this.current.session.config, logger: this.log, secrets: this.current.session.secrets })
+        this.metricsServer = await this.options.serveMetrics?.(this.metrics, () => this.health(), {
+          config: this.current.session.config,
+          logger: this.log,
+          secrets: this.current.session.secrets,
+        })
       } catch (error) {
         await closeLoaded(this.current)
         if (error instanceof DbopsError) throw error
-        throw new DbopsError('WATCH_METRICS_PORT', `cannot serve metrics: ${messageOf(error)}`, { exitCode: 2, hint: 'Choose a free port for --metrics-port.' })
+        throw new DbopsError('WATCH_METRICS_PORT', `cannot serve metrics: ${messageOf(error)}`, {
+          exitCode: 2,
+          hint: 'Choose a free port for --metrics-port.',
+        })
       }
     }
     const db = this.current.base.db.description
-    this.log.info(`watching ${names.length} schedule${names.length === 1 ? '' : 's'} against ${db} as ${this.me.id}${this.metricsServer ? `; metrics on :${this.metricsServer.port}/metrics` : ''}`, {
-      event: 'watch.started',
-      watcher: this.me.id,
-      database: db,
-      metricsPort: this.metricsServer?.port,
-      schedules: [...this.schedules.values()].map((s) => ({ name: s.name, cron: s.config.cron, timezone: s.config.timezone, next: s.next.toISOString() })),
-    })
-    for (const s of this.schedules.values()) this.log.info(`  ${s.name}: ${s.config.cron}${s.config.timezone ? ` (${s.config.timezone})` : ''} -> ${[s.config.run].flat().join(', ')}; next ${s.next.toISOString()}`, { event: 'schedule.next', schedule: s.name, next: s.next.toISOString() })
+    this.log.info(
+      `watching ${names.length} schedule${names.length === 1 ? '' : 's'} against ${db} as ${this.me.id}${this.metricsServer ? `; metrics on :${this.metricsServer.port}/metrics` : ''}`,
+      {
+        event: 'watch.started',
+        watcher: this.me.id,
+        database: db,
+        metricsPort: this.metricsServer?.port,
+        schedules: [...this.schedules.values()].map((s) => ({
+          name: s.name,
+          cron: s.config.cron,
+          timezone: s.config.timezone,
+          next: s.next.toISOString(),
+        })),
+      },
+    )
+    for (const s of this.schedules.values())
+      this.log.info(
+        `  ${s.name}: ${s.config.cron}${s.config.timezone ? ` (${s.config.timezone})` : ''} -> ${[s.config.run].flat().join(', ')}; next ${s.next.toISOString()}`,
+        { event: 'schedule.next', schedule: s.name, next: s.next.toISOString() },
+      )
     this.arm()
     this.track(this.connect())
   }
@@ -147,7 +192,9 @@ export class Watcher {
       return
     }
     this.stopping = true
-    this.stopController.abort(new DbopsError('WATCH_STOPPED', `the watcher stopped (${signal}) before the run started`))
+    this.stopController.abort(
+      new DbopsError('WATCH_STOPPED', `the watcher stopped (${signal}) before the run started`),
+    )
     clearTimeout(this.timer)
     clearInterval(this.housekeeping)
     void this.shutdown(signal)
@@ -166,7 +213,10 @@ export class Watcher {
     try {
       next = await this.load()
     } catch (error) {
-      this.log.error(`the config could not be reloaded, so the previous one stays in effect: ${messageOf(error)}`, { event: 'config.reload-failed', error: messageOf(error) })
+      this.log.error(
+        `the config could not be reloaded, so the previous one stays in effect: ${messageOf(error)}`,
+        { event: 'config.reload-failed', error: messageOf(error) },
+      )
       return
     }
     if (this.stopping) return void (await closeLoaded(next))
@@ -178,27 +228,45 @@ export class Watcher {
     this.setSchedules(next.session.config.schedules, before)
     const added = [...this.schedules.keys()].filter((n) => !before.has(n))
     const removed = [...before.keys()].filter((n) => !this.schedules.has(n))
-    const changed = [...this.schedules.keys()].filter((n) => before.has(n) && JSON.stringify(before.get(n)!.config) !== JSON.stringify(this.schedules.get(n)!.config))
-    this.log.info(`config reloaded: ${this.schedules.size} schedules (added: ${added.join(', ') || 'none'}; removed: ${removed.join(', ') || 'none'}; changed: ${changed.join(', ') || 'none'}); ${this.active.size} run(s) in flight continue`, {
-      event: 'config.reloaded',
-      added,
-      removed,
-      changed,
-    })
-    if (this.schedules.size === 0) this.log.warn('the reloaded config has no schedules: the watcher idles until the next reload or stop', { event: 'config.no-schedules' })
+    const changed = [...this.schedules.keys()].filter(
+      (n) =>
+        before.has(n) &&
+        JSON.stringify(before.get(n)!.config) !== JSON.stringify(this.schedules.get(n)!.config),
+    )
+    this.log.info(
+      `config reloaded: ${this.schedules.size} schedules (added: ${added.join(', ') || 'none'}; removed: ${removed.join(', ') || 'none'}; changed: ${changed.join(', ') || 'none'}); ${this.active.size} run(s) in flight continue`,
+      {
+        event: 'config.reloaded',
+        added,
+        removed,
+        changed,
+      },
+    )
+    if (this.schedules.size === 0)
+      this.log.warn(
+        'the reloaded config has no schedules: the watcher idles until the next reload or stop',
+        { event: 'config.no-schedules' },
+      )
     for (const s of this.schedules.values()) this.metrics?.nextTick(s.name, s.next)
     this.arm()
   }
 
   // ---- the loop ----
 
-  private setSchedules(configs: Record<string, ScheduleConfig>, previous?: Map<string, ScheduleState>): void {
+  private setSchedules(
+    configs: Record<string, ScheduleConfig>,
+    previous?: Map<string, ScheduleState>,
+  ): void {
     const now = new Date()
     this.schedules = new Map(
       Object.entries(configs).map(([name, config]) => {
         const old = previous?.get(name)
-        const same = old && old.config.cron === config.cron && old.config.timezone === config.timezone
-        return [name, { name, config, next: same ? old.next : nextTick(config.cron, config.timezone, now) }]
+        const same =
+          old && old.config.cron === config.cron && old.config.timezone === config.timezone
+        return [
+          name,
+          { name, config, next: same ? old.next : nextTick(config.cron, config.timezone, now) },
+        ]
       }),
     )
   }
@@ -208,8 +276,13 @@ export class Watcher {
     clearTimeout(this.timer)
     if (this.stopping) return
     // With no schedules (a reload removed them all) the timer still runs: it is what keeps the process alive.
-    const earliest = this.schedules.size ? Math.min(...[...this.schedules.values()].map((s) => s.next.getTime())) : Date.now() + MAX_SLEEP_MS
-    this.timer = setTimeout(() => this.wake(), Math.max(0, Math.min(earliest - Date.now(), MAX_SLEEP_MS)))
+    const earliest = this.schedules.size
+      ? Math.min(...[...this.schedules.values()].map((s) => s.next.getTime()))
+      : Date.now() + MAX_SLEEP_MS
+    this.timer = setTimeout(
+      () => this.wake(),
+      Math.max(0, Math.min(earliest - Date.now(), MAX_SLEEP_MS)),
+    )
   }
 
   private wake(): void {
@@ -221,7 +294,10 @@ export class Watcher {
       s.next = due.next
       this.metrics?.nextTick(s.name, s.next)
       if (due.missed > 0) {
-        this.log.warn(`${s.name}: ${due.missed} tick(s) passed while the watcher could not run (clock jump or suspended process); running only the latest, ${due.fire.toISOString()}`, { event: 'tick.coalesced', schedule: s.name, passed: due.missed })
+        this.log.warn(
+          `${s.name}: ${due.missed} tick(s) passed while the watcher could not run (clock jump or suspended process); running only the latest, ${due.fire.toISOString()}`,
+          { event: 'tick.coalesced', schedule: s.name, passed: due.missed },
+        )
       }
       this.track(this.runTick(s, due.fire, this.current))
     }
@@ -238,13 +314,33 @@ export class Watcher {
       let outcome: Awaited<ReturnType<typeof claimTick>> | undefined
       for (let attempt = 0; !outcome; attempt++) {
         try {
-          outcome = await claimTick(loaded.schedulerDb, { schedule: s.name, tick, pipelines, tags: s.config.tags, overlap: s.config.overlap, runId, leaseMs: this.options.leaseMs }, this.me)
+          outcome = await claimTick(
+            loaded.schedulerDb,
+            {
+              schedule: s.name,
+              tick,
+              pipelines,
+              tags: s.config.tags,
+              overlap: s.config.overlap,
+              runId,
+              leaseMs: this.options.leaseMs,
+            },
+            this.me,
+          )
           this.db.record()
         } catch (error) {
           this.db.record(error)
           const wait = CLAIM_BACKOFF_MS[Math.min(attempt, CLAIM_BACKOFF_MS.length - 1)]!
           if (this.stopping || Date.now() + wait >= deadline) {
-            this.log.warn(`${s.name}: tick ${tick.toISOString()} missed: it could not be claimed in the database (${messageOf(error)})`, { event: 'tick.missed', schedule: s.name, tick: tick.toISOString(), error: messageOf(error) })
+            this.log.warn(
+              `${s.name}: tick ${tick.toISOString()} missed: it could not be claimed in the database (${messageOf(error)})`,
+              {
+                event: 'tick.missed',
+                schedule: s.name,
+                tick: tick.toISOString(),
+                error: messageOf(error),
+              },
+            )
             this.metrics?.tick(s.name, 'missed')
             return
           }
@@ -254,17 +350,27 @@ export class Watcher {
       this.reportLost(outcome.lost, loaded)
       switch (outcome.kind) {
         case 'claimed-elsewhere':
-          this.log.debug(`${s.name}: tick ${tick.toISOString()} was claimed by another watcher`, { event: 'tick.claimed-elsewhere', schedule: s.name, tick: tick.toISOString() })
+          this.log.debug(`${s.name}: tick ${tick.toISOString()} was claimed by another watcher`, {
+            event: 'tick.claimed-elsewhere',
+            schedule: s.name,
+            tick: tick.toISOString(),
+          })
           this.metrics?.tick(s.name, 'claimed-elsewhere')
           return
         case 'busy': {
           const b = outcome.behind
-          this.log.warn(`${s.name}: tick ${tick.toISOString()} skipped: the previous run is still ${b.status} (since ${(b.started_at ?? b.queued_at).toISOString()} on ${b.host}:${b.pid}); overlap: ${s.config.overlap}`, { event: 'tick.skipped', schedule: s.name, tick: tick.toISOString(), behind: b.id })
+          this.log.warn(
+            `${s.name}: tick ${tick.toISOString()} skipped: the previous run is still ${b.status} (since ${(b.started_at ?? b.queued_at).toISOString()} on ${b.host}:${b.pid}); overlap: ${s.config.overlap}`,
+            { event: 'tick.skipped', schedule: s.name, tick: tick.toISOString(), behind: b.id },
+          )
           this.metrics?.tick(s.name, 'skipped-overlap')
           return
         }
         case 'queued':
-          this.log.info(`${s.name}: tick ${tick.toISOString()} queued behind the run on ${outcome.behind.host}:${outcome.behind.pid}`, { event: 'tick.queued', schedule: s.name, tick: tick.toISOString(), runId })
+          this.log.info(
+            `${s.name}: tick ${tick.toISOString()} queued behind the run on ${outcome.behind.host}:${outcome.behind.pid}`,
+            { event: 'tick.queued', schedule: s.name, tick: tick.toISOString(), runId },
+          )
           this.metrics?.tick(s.name, 'queued')
           return await this.execute(s, tick, runId, true, loaded)
         case 'run':
@@ -277,7 +383,13 @@ export class Watcher {
     }
   }
 
-  private async execute(s: ScheduleState, tick: Date, runId: string, queued: boolean, loaded: Loaded): Promise<void> {
+  private async execute(
+    s: ScheduleState,
+    tick: Date,
+    runId: string,
+    queued: boolean,
+    loaded: Loaded,
+  ): Promise<void> {
     const pipelines = [s.config.run].flat()
     const pipeline = pipelines.join(',')
     const controller = new AbortController()
@@ -286,7 +398,8 @@ export class Watcher {
     const phase = queued ? 'queued' : s.config.jitterMs > 0 ? 'waiting' : 'running'
     const run: ActiveRun = { id: runId, schedule: s.name, phase, controller, loaded }
     // Stopping aborts runs that have not started; running ones get the shutdown timeout.
-    const stopBeforeStart = () => run.phase !== 'running' && controller.abort(this.stopController.signal.reason)
+    const stopBeforeStart = () =>
+      run.phase !== 'running' && controller.abort(this.stopController.signal.reason)
     this.stopController.signal.addEventListener('abort', stopBeforeStart)
     if (this.stopController.signal.aborted) stopBeforeStart()
     this.active.set(runId, run)
@@ -295,43 +408,106 @@ export class Watcher {
     let report: RunReport
     try {
       if (queued) {
-        while (!(await startQueued(loaded.schedulerDb, s.name, runId, this.options.leaseMs).catch(() => false))) await sleep(1000, controller.signal)
+        while (
+          !(await startQueued(loaded.schedulerDb, s.name, runId, this.options.leaseMs).catch(
+            () => false,
+          ))
+        )
+          await sleep(1000, controller.signal)
         run.phase = 'waiting'
-        this.log.info(`${s.name}: the queued run of tick ${tick.toISOString()} starts`, { event: 'run.dequeued', schedule: s.name, runId })
+        this.log.info(`${s.name}: the queued run of tick ${tick.toISOString()} starts`, {
+          event: 'run.dequeued',
+          schedule: s.name,
+          runId,
+        })
       }
-      if (s.config.jitterMs > 0) await sleep(Math.floor(Math.random() * s.config.jitterMs), controller.signal)
+      if (s.config.jitterMs > 0)
+        await sleep(Math.floor(Math.random() * s.config.jitterMs), controller.signal)
       run.phase = 'running'
-      this.log.info(`${s.name}: run ${runId.slice(0, 8)} of ${pipelines.join(', ')} started (tick ${tick.toISOString()})`, { event: 'run.started', schedule: s.name, tick: tick.toISOString(), runId, pipelines })
+      this.log.info(
+        `${s.name}: run ${runId.slice(0, 8)} of ${pipelines.join(', ')} started (tick ${tick.toISOString()})`,
+        { event: 'run.started', schedule: s.name, tick: tick.toISOString(), runId, pipelines },
+      )
       this.metrics?.runStarted(s.name, pipeline)
       loaded.notifier.ping(s.config.ping, 'start')
-      const ctx: Context = { ...loaded.base, signal: controller.signal, runId, tags: s.config.tags, results: {} }
+      const ctx: Context = {
+        ...loaded.base,
+        signal: controller.signal,
+        runId,
+        tags: s.config.tags,
+        results: {},
+      }
       try {
         // The runner (and listr2) loads with the first run: an idle watcher does not carry it.
         const { runPlan } = await import('../runner/run.ts')
-        report = await runPlan(ctx, pipelines, planRun(loaded.session.config, pipelines), { renderer: this.options.json ? 'silent' : 'simple', secrets: loaded.session.secrets })
+        report = await runPlan(ctx, pipelines, planRun(loaded.session.config, pipelines), {
+          renderer: this.options.json ? 'silent' : 'simple',
+          secrets: loaded.session.secrets,
+        })
       } catch (error) {
-        report = reportWithoutSteps(runId, pipelines, s.config.tags, startedAt, error, controller.signal.aborted)
+        report = reportWithoutSteps(
+          runId,
+          pipelines,
+          s.config.tags,
+          startedAt,
+          error,
+          controller.signal.aborted,
+        )
       }
     } catch (error) {
       // Aborted while queued or in the jitter delay: the run never started.
-      report = reportWithoutSteps(runId, pipelines, s.config.tags, startedAt, controller.signal.reason ?? error, true)
+      report = reportWithoutSteps(
+        runId,
+        pipelines,
+        s.config.tags,
+        startedAt,
+        controller.signal.reason ?? error,
+        true,
+      )
     } finally {
       this.stopController.signal.removeEventListener('abort', stopBeforeStart)
     }
     const error = runError(report)
     try {
       const steps = recordedSteps(report, loaded.session.secrets)
-      await this.db.retry(`record the end of run ${runId}`, () => finishRun(loaded.schedulerDb, runId, report.status, error, steps))
+      await this.db.retry(`record the end of run ${runId}`, () =>
+        finishRun(loaded.schedulerDb, runId, report.status, error, steps),
+      )
     } finally {
       this.active.delete(runId)
       this.leases.remove(runId)
     }
     const seconds = (report.durationMs / 1000).toFixed(1)
-    const fields = { event: 'run.finished', schedule: s.name, tick: tick.toISOString(), runId, pipelines, status: report.status, durationMs: report.durationMs, ...(error ? { error } : {}) }
-    if (report.status === 'success') this.log.info(`${s.name}: run ${runId.slice(0, 8)} succeeded in ${seconds}s`, fields)
-    else if (report.status === 'aborted') this.log.warn(`${s.name}: run ${runId.slice(0, 8)} aborted after ${seconds}s: ${error}`, fields)
-    else this.log.error(`${s.name}: run ${runId.slice(0, 8)} FAILED after ${seconds}s: ${error}`, fields)
-    if (run.phase === 'running') this.metrics?.runFinished(s.name, pipeline, report.status, report.durationMs, report.steps.map((step) => ({ id: step.id, result: step.result })))
+    const fields = {
+      event: 'run.finished',
+      schedule: s.name,
+      tick: tick.toISOString(),
+      runId,
+      pipelines,
+      status: report.status,
+      durationMs: report.durationMs,
+      ...(error ? { error } : {}),
+    }
+    if (report.status === 'success')
+      this.log.info(`${s.name}: run ${runId.slice(0, 8)} succeeded in ${seconds}s`, fields)
+    else if (report.status === 'aborted')
+      this.log.warn(
+        `${s.name}: run ${runId.slice(0, 8)} aborted after ${seconds}s: ${error}`,
+        fields,
+      )
+    else
+      this.log.error(
+        `${s.name}: run ${runId.slice(0, 8)} FAILED after ${seconds}s: ${error}`,
+        fields,
+      )
+    if (run.phase === 'running')
+      this.metrics?.runFinished(
+        s.name,
+        pipeline,
+        report.status,
+        report.durationMs,
+        report.steps.map((step) => ({ id: step.id, result: step.result })),
+      )
     const previous = await previousOutcome(loaded.schedulerDb, s.name, runId).catch(() => undefined)
     const summary = summaryOf(report, { schedule: s.name, tick, me: this.me })
     loaded.notifier.runFinished(summary, previous)
@@ -341,7 +517,10 @@ export class Watcher {
 
   private reportLost(lost: LostRun[], loaded: Loaded): void {
     for (const run of lost) {
-      this.log.warn(`${run.schedule}: run ${run.id.slice(0, 8)} (tick ${run.tick.toISOString()}) on ${run.host}:${run.pid} is lost: its watcher stopped renewing the lease`, { event: 'run.lost', schedule: run.schedule, runId: run.id, host: run.host, pid: run.pid })
+      this.log.warn(
+        `${run.schedule}: run ${run.id.slice(0, 8)} (tick ${run.tick.toISOString()}) on ${run.host}:${run.pid} is lost: its watcher stopped renewing the lease`,
+        { event: 'run.lost', schedule: run.schedule, runId: run.id, host: run.host, pid: run.pid },
+      )
       this.metrics?.runLost(run.schedule, run.pipelines.join(','))
       loaded.notifier.runFinished(lostSummary(run), undefined)
       loaded.notifier.ping(this.schedules.get(run.schedule)?.config.ping, 'failure')
@@ -362,14 +541,20 @@ export class Watcher {
       } catch (error) {
         this.db.record(error)
         const wait = CONNECT_BACKOFF_MS[Math.min(attempt, CONNECT_BACKOFF_MS.length - 1)]!
-        this.log.warn(`the database is unreachable: ${messageOf(error)}; retrying in ${wait / 1000}s`, { event: 'db.retry', attempt: attempt + 1, retryInMs: wait, error: messageOf(error) })
+        this.log.warn(
+          `the database is unreachable: ${messageOf(error)}; retrying in ${wait / 1000}s`,
+          { event: 'db.retry', attempt: attempt + 1, retryInMs: wait, error: messageOf(error) },
+        )
         await sleep(wait, this.stopController.signal).catch(() => {})
       }
     }
     if (this.stopping) return
     this.schemaReady = true
     await this.catchUp()
-    this.housekeeping = setInterval(() => this.track(this.sweep()), Math.max(this.options.leaseMs, SWEEP_EVERY_MS))
+    this.housekeeping = setInterval(
+      () => this.track(this.sweep()),
+      Math.max(this.options.leaseMs, SWEEP_EVERY_MS),
+    )
   }
 
   /** catchUp: 'latest' — a tick missed while no watcher ran is run once, when the schedule ran before. */
@@ -378,9 +563,14 @@ export class Watcher {
     for (const s of this.schedules.values()) {
       if (s.config.catchUp !== 'latest') continue
       const latest = latestTick(s.config.cron, s.config.timezone, now)
-      const claimed = await latestClaimedTick(this.current.schedulerDb, s.name).catch(() => undefined)
+      const claimed = await latestClaimedTick(this.current.schedulerDb, s.name).catch(
+        () => undefined,
+      )
       if (!claimed || claimed.getTime() >= latest.getTime()) continue
-      this.log.info(`${s.name}: catching up the tick of ${latest.toISOString()}, missed while no watcher ran (last claimed: ${claimed.toISOString()})`, { event: 'tick.catch-up', schedule: s.name, tick: latest.toISOString() })
+      this.log.info(
+        `${s.name}: catching up the tick of ${latest.toISOString()}, missed while no watcher ran (last claimed: ${claimed.toISOString()})`,
+        { event: 'tick.catch-up', schedule: s.name, tick: latest.toISOString() },
+      )
       this.track(this.runTick(s, latest, this.current))
     }
   }
@@ -404,12 +594,21 @@ export class Watcher {
   private async shutdown(signal: string): Promise<void> {
     const running = [...this.active.values()].filter((r) => r.phase === 'running')
     const seconds = this.options.shutdownTimeoutMs / 1000
-    this.log.info(`${signal}: stopping; ${running.length ? `waiting up to ${seconds}s for ${running.length} running run(s) (${running.map((r) => r.schedule).join(', ')})` : 'nothing is running'}`, { event: 'watch.stopping', signal, running: running.length })
+    this.log.info(
+      `${signal}: stopping; ${running.length ? `waiting up to ${seconds}s for ${running.length} running run(s) (${running.map((r) => r.schedule).join(', ')})` : 'nothing is running'}`,
+      { event: 'watch.stopping', signal, running: running.length },
+    )
     const settled = () => Promise.allSettled([...this.inflight]).then(() => undefined)
     if (!(await within(settled(), this.options.shutdownTimeoutMs))) {
-      this.abortAll(`aborted: the watcher was stopped (${signal}) and the run did not finish within the shutdown timeout (${seconds}s)`)
+      this.abortAll(
+        `aborted: the watcher was stopped (${signal}) and the run did not finish within the shutdown timeout (${seconds}s)`,
+      )
     }
-    if (!(await within(settled(), 30_000))) this.log.error('some runs did not stop within 30s of being aborted; leaving them to be marked lost', { event: 'watch.stuck' })
+    if (!(await within(settled(), 30_000)))
+      this.log.error(
+        'some runs did not stop within 30s of being aborted; leaving them to be marked lost',
+        { event: 'watch.stuck' },
+      )
     this.leases.stop()
     await this.current.notifier.flush(5000)
     await this.metricsServer?.close()
@@ -421,12 +620,23 @@ export class Watcher {
   private abortAll(message: string): void {
     this.forced = true
     const running = [...this.active.values()]
-    if (running.length) this.log.warn(`aborting ${running.length} run(s): ${message}`, { event: 'watch.abort', runs: running.map((r) => r.id) })
+    if (running.length)
+      this.log.warn(`aborting ${running.length} run(s): ${message}`, {
+        event: 'watch.abort',
+        runs: running.map((r) => r.id),
+      })
     for (const run of running) run.controller.abort(new DbopsError('WATCH_SHUTDOWN', message))
   }
 
   private load(): Promise<Loaded> {
-    return loadForWatch({ configFile: this.options.configFile, cwd: this.options.cwd, json: this.options.json, log: this.log, notifyRetryDelaysMs: this.options.notifyRetryDelaysMs, onDelivery: (d) => this.metrics?.delivery(d) })
+    return loadForWatch({
+      configFile: this.options.configFile,
+      cwd: this.options.cwd,
+      json: this.options.json,
+      log: this.log,
+      notifyRetryDelaysMs: this.options.notifyRetryDelaysMs,
+      onDelivery: (d) => this.metrics?.delivery(d),
+    })
   }
 
   private async closeIfUnused(loaded: Loaded): Promise<void> {
@@ -437,7 +647,12 @@ export class Watcher {
   }
 
   private track(work: Promise<void>): void {
-    const p = work.catch((error) => this.log.error(`internal error in the watcher: ${messageOf(error)}`, { event: 'watch.internal-error', error: messageOf(error) }))
+    const p = work.catch((error) =>
+      this.log.error(`internal error in the watcher: ${messageOf(error)}`, {
+        event: 'watch.internal-error',
+        error: messageOf(error),
+      }),
+    )
     this.inflight.add(p)
     void p.finally(() => this.inflight.delete(p))
   }
@@ -449,7 +664,9 @@ export class Watcher {
   /** /healthz: alive, not stopping, and no schedule's tick overdue by more than a minute. */
   health(): Health {
     const now = Date.now()
-    const overdue = [...this.schedules.values()].filter((s) => now - s.next.getTime() > 60_000).map((s) => s.name)
+    const overdue = [...this.schedules.values()]
+      .filter((s) => now - s.next.getTime() > 60_000)
+      .map((s) => s.name)
     const ok = !this.stopping && overdue.length === 0
     return {
       ok,
@@ -458,8 +675,12 @@ export class Watcher {
       database: this.db.up === undefined ? 'unknown' : this.db.up ? 'up' : 'down',
       schemaReady: this.schemaReady,
       lastWake: this.lastWake.toISOString(),
-      running: [...this.active.values()].filter((r) => r.phase === 'running').map((r) => ({ schedule: r.schedule, runId: r.id })),
-      schedules: Object.fromEntries([...this.schedules.values()].map((s) => [s.name, { next: s.next.toISOString() }])),
+      running: [...this.active.values()]
+        .filter((r) => r.phase === 'running')
+        .map((r) => ({ schedule: r.schedule, runId: r.id })),
+      schedules: Object.fromEntries(
+        [...this.schedules.values()].map((s) => [s.name, { next: s.next.toISOString() }]),
+      ),
       ...(overdue.length ? { overdue } : {}),
     }
   }
@@ -467,6 +688,8 @@ export class Watcher {
 
 function within(work: Promise<void>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
-  return Promise.race([work.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]).finally(() => clearTimeout(timer))
+  return Promise.race([
+    work.then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]).finally(() => clearTimeout(timer))
 }
-

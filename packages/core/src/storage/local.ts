@@ -22,7 +22,11 @@ export function localStorage(name: string, dir: string): Storage {
   const root = path.resolve(dir)
   const fileOf = (key: string) => {
     const file = path.resolve(root, key)
-    if (!file.startsWith(root + path.sep)) throw new DbopsError('STORAGE_KEY_INVALID', `storage key "${key}" leaves the directory ${root}`)
+    if (!file.startsWith(root + path.sep))
+      throw new DbopsError(
+        'STORAGE_KEY_INVALID',
+        `storage key "${key}" leaves the directory ${root}`,
+      )
     return file
   }
 
@@ -33,11 +37,16 @@ export function localStorage(name: string, dir: string): Storage {
 
     async put(key: string, body: Readable, options: PutOptions = {}): Promise<PutResult> {
       const file = fileOf(key)
-      const created = await mkdir(path.dirname(file), { recursive: true, mode: 0o700 }).catch(async (error: NodeJS.ErrnoException) => {
-        body.destroy()
-        throw await notWritable(name, root, path.dirname(file), error)
-      })
-      const temp = path.join(path.dirname(file), `.${path.basename(file)}.${WRITER}.${randomUUID()}.partial`)
+      const created = await mkdir(path.dirname(file), { recursive: true, mode: 0o700 }).catch(
+        async (error: NodeJS.ErrnoException) => {
+          body.destroy()
+          throw await notWritable(name, root, path.dirname(file), error)
+        },
+      )
+      const temp = path.join(
+        path.dirname(file),
+        `.${path.basename(file)}.${WRITER}.${randomUUID()}.partial`,
+      )
       const measure = measuringStream()
       const out = createWriteStream(temp, { mode: 0o600 })
       try {
@@ -53,7 +62,13 @@ export function localStorage(name: string, dir: string): Storage {
         await rm(temp, { force: true })
         // Nor a folder: the ones this write created go too, when nothing else is in them.
         if (created) await removeEmptyDirs(path.dirname(file), path.dirname(created))
-        throw await writeFailure(name, root, key, measure.result().size, error as NodeJS.ErrnoException)
+        throw await writeFailure(
+          name,
+          root,
+          key,
+          measure.result().size,
+          error as NodeJS.ErrnoException,
+        )
       }
       return { key, ...measure.result() }
     },
@@ -107,7 +122,11 @@ export function localStorage(name: string, dir: string): Storage {
             const info = await stat(full).catch(() => null)
             if (!info || !isStale(entry.name, info.mtime)) continue
             await rm(full, { force: true })
-            removed.push({ key: path.relative(root, full).split(path.sep).join('/'), size: info.size, modifiedAt: info.mtime })
+            removed.push({
+              key: path.relative(root, full).split(path.sep).join('/'),
+              size: info.size,
+              modifiedAt: info.mtime,
+            })
             await removeEmptyDirs(dir, root)
           }
         }
@@ -157,34 +176,70 @@ async function removeEmptyDirs(dir: string, within: string): Promise<void> {
  * Node reports a folder it could not create on a read-only or forbidden disk as ENOENT
  * (of the first missing component): ask the nearest existing folder whether it is writable.
  */
-async function notWritable(name: string, root: string, dir: string, error: NodeJS.ErrnoException): Promise<Error> {
+async function notWritable(
+  name: string,
+  root: string,
+  dir: string,
+  error: NodeJS.ErrnoException,
+): Promise<Error> {
   let existing = dir
-  while (!(await stat(existing).then(() => true, () => false)) && path.dirname(existing) !== existing) existing = path.dirname(existing)
-  const denied = await access(existing, constants.W_OK).then(() => undefined, (e: NodeJS.ErrnoException) => e)
+  while (
+    !(await stat(existing).then(
+      () => true,
+      () => false,
+    )) &&
+    path.dirname(existing) !== existing
+  )
+    existing = path.dirname(existing)
+  const denied = await access(existing, constants.W_OK).then(
+    () => undefined,
+    (e: NodeJS.ErrnoException) => e,
+  )
   const code = denied?.code ?? error.code
   if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
-    const why = code === 'EROFS' ? 'is on a read-only file system' : `is not writable by this user (uid ${process.getuid?.() ?? '?'})`
-    return new DbopsError('STORAGE_NOT_WRITABLE', `the backup directory ${root} ${why} (${code} at ${existing})`, {
-      hint: `Make it writable for the user running dbops, or point storage.${name}.dir at a writable directory.`,
-      cause: error,
-    })
+    const why =
+      code === 'EROFS'
+        ? 'is on a read-only file system'
+        : `is not writable by this user (uid ${process.getuid?.() ?? '?'})`
+    return new DbopsError(
+      'STORAGE_NOT_WRITABLE',
+      `the backup directory ${root} ${why} (${code} at ${existing})`,
+      {
+        hint: `Make it writable for the user running dbops, or point storage.${name}.dir at a writable directory.`,
+        cause: error,
+      },
+    )
   }
   return error
 }
 
 /** A write that failed for a reason of the disk gets a sentence; the source's own errors pass through. */
-async function writeFailure(name: string, root: string, key: string, written: number, error: NodeJS.ErrnoException): Promise<Error> {
+async function writeFailure(
+  name: string,
+  root: string,
+  key: string,
+  written: number,
+  error: NodeJS.ErrnoException,
+): Promise<Error> {
   switch (error?.code) {
     case 'ENOSPC':
-      return new DbopsError('STORAGE_DISK_FULL', `the disk of ${root} is full (ENOSPC): ${key} stopped after ${written} bytes`, {
-        hint: `Free space there or point storage.${name}.dir at a larger disk; nothing partial was kept.`,
-        cause: error,
-      })
+      return new DbopsError(
+        'STORAGE_DISK_FULL',
+        `the disk of ${root} is full (ENOSPC): ${key} stopped after ${written} bytes`,
+        {
+          hint: `Free space there or point storage.${name}.dir at a larger disk; nothing partial was kept.`,
+          cause: error,
+        },
+      )
     case 'EDQUOT':
-      return new DbopsError('STORAGE_DISK_FULL', `the disk quota of ${root} is used up (EDQUOT): ${key} stopped after ${written} bytes`, {
-        hint: `Raise the quota or point storage.${name}.dir elsewhere; nothing partial was kept.`,
-        cause: error,
-      })
+      return new DbopsError(
+        'STORAGE_DISK_FULL',
+        `the disk quota of ${root} is used up (EDQUOT): ${key} stopped after ${written} bytes`,
+        {
+          hint: `Raise the quota or point storage.${name}.dir elsewhere; nothing partial was kept.`,
+          cause: error,
+        },
+      )
     case 'EROFS':
     case 'EACCES':
     case 'EPERM':
@@ -196,5 +251,8 @@ async function writeFailure(name: string, root: string, key: string, written: nu
 
 async function syncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r')
-  await handle.sync().catch(() => {}).finally(() => handle.close())
+  await handle
+    .sync()
+    .catch(() => {})
+    .finally(() => handle.close())
 }

@@ -14,7 +14,9 @@ export type MeasuringStream = Transform & { result(): Measured }
  * manifest records and what a read checks against it. `check`, when given, runs once at the
  * end; the error it returns fails the stream, so nothing downstream can complete on bad bytes.
  */
-export function measuringStream(check?: (measured: Measured) => Error | undefined): MeasuringStream {
+export function measuringStream(
+  check?: (measured: Measured) => Error | undefined,
+): MeasuringStream {
   const hash = createHash('sha256')
   let size = 0
   let digest: string | undefined

@@ -38,7 +38,10 @@ export function pgBinDir(): string {
   } catch {}
   for (const v of ['17', '16', '15', '14']) candidates.push(`/usr/lib/postgresql/${v}/bin`)
   const dir = candidates.find((d) => d && existsSync(path.join(d, 'initdb')))
-  if (!dir) throw new Error('PostgreSQL server binaries (initdb) not found: install postgresql-15 or set PG_BINDIR')
+  if (!dir)
+    throw new Error(
+      'PostgreSQL server binaries (initdb) not found: install postgresql-15 or set PG_BINDIR',
+    )
   return dir
 }
 
@@ -56,14 +59,20 @@ export function freePort(): Promise<number> {
 }
 
 /** Runs a PostgreSQL program (as `asUser` when given); rejects with its output on failure. */
-export function runPgProgram(cmd: string, args: string[], asUser: { uid: number; gid: number } | undefined): Promise<void> {
+export function runPgProgram(
+  cmd: string,
+  args: string[],
+  asUser: { uid: number; gid: number } | undefined,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(asUser ?? {}) })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (out += d))
     child.on('error', reject)
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} exited ${code}: ${out}`))))
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} exited ${code}: ${out}`)),
+    )
   })
 }
 
@@ -83,16 +92,55 @@ export async function startCluster(): Promise<TestCluster> {
   await chmod(dir, 0o700)
   const data = path.join(dir, 'data')
   const port = await freePort()
-  await runPgProgram(path.join(binDir, 'initdb'), ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '--no-sync', '-E', 'UTF8', '--locale=C'], asUser)
+  await runPgProgram(
+    path.join(binDir, 'initdb'),
+    [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      '--no-sync',
+      '-E',
+      'UTF8',
+      '--locale=C',
+    ],
+    asUser,
+  )
   // TCP connections of the superuser are trusted; the test role must give its password;
   // the SSL role must come over SSL (a self-signed certificate), to test SSL settings.
   const hba = `local all all trust\nhost all postgres 127.0.0.1/32 trust\nhostssl all ${SSL_ROLE} 127.0.0.1/32 scram-sha-256\nhostnossl all ${SSL_ROLE} 127.0.0.1/32 reject\nhost all all 127.0.0.1/32 scram-sha-256\n`
   await writeFile(path.join(data, 'pg_hba.conf'), hba)
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-keyout', path.join(data, 'server.key'), '-out', path.join(data, 'server.crt')], { stdio: 'ignore' })
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      path.join(data, 'server.key'),
+      '-out',
+      path.join(data, 'server.crt'),
+    ],
+    { stdio: 'ignore' },
+  )
   await chmod(path.join(data, 'server.key'), 0o600)
-  if (asUser) for (const f of ['pg_hba.conf', 'server.key', 'server.crt']) await chown(path.join(data, f), asUser.uid, asUser.gid)
+  if (asUser)
+    for (const f of ['pg_hba.conf', 'server.key', 'server.crt'])
+      await chown(path.join(data, f), asUser.uid, asUser.gid)
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c max_prepared_transactions=10 -c ssl=on`
-  await runPgProgram(path.join(binDir, 'pg_ctl'), ['-D', data, '-w', '-l', path.join(dir, 'log'), '-o', opts, 'start'], asUser)
+  await runPgProgram(
+    path.join(binDir, 'pg_ctl'),
+    ['-D', data, '-w', '-l', path.join(dir, 'log'), '-o', opts, 'start'],
+    asUser,
+  )
   const cluster: TestCluster = {
     host: '127.0.0.1',
     port,
@@ -101,7 +149,11 @@ export async function startCluster(): Promise<TestCluster> {
     binDir,
     url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
     stop: async () => {
-      await runPgProgram(path.join(binDir, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], asUser).catch(() => {})
+      await runPgProgram(
+        path.join(binDir, 'pg_ctl'),
+        ['-D', data, '-m', 'immediate', 'stop'],
+        asUser,
+      ).catch(() => {})
       await rm(dir, { recursive: true, force: true })
     },
   }
@@ -139,7 +191,10 @@ export interface TestDatabase {
   passwordUrl: string
   cluster: TestCluster
   /** A pg client for assertions; closed by drop(). */
-  query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<pg.QueryResult<R>>
   drop(): Promise<void>
 }
 
@@ -147,7 +202,10 @@ export interface TestDatabase {
  * A fresh database for one suite: `create database ... template <template>`. Pass a setup
  * SQL to build a template once and clone it per suite.
  */
-export async function createTestDatabase(prefix = 'suite', options: { template?: string } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  prefix = 'suite',
+  options: { template?: string } = {},
+): Promise<TestDatabase> {
   const cluster = await useCluster()
   const name = `${prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${Math.random().toString(36).slice(2, 7)}`
   const admin = new pg.Client({ connectionString: cluster.url('postgres') })

@@ -8,7 +8,9 @@ import type { RunReport } from '../runner/report.ts'
 import { runPlan } from '../runner/run.ts'
 import { openSession, sessionOf } from '../session.ts'
 
-type AnyConfig = DbopsConfig<any, any> | ((env: ConfigEnv) => DbopsConfig<any, any> | Promise<DbopsConfig<any, any>>)
+type AnyConfig =
+  | DbopsConfig<any, any>
+  | ((env: ConfigEnv) => DbopsConfig<any, any> | Promise<DbopsConfig<any, any>>)
 
 export interface TestRunOptions {
   /**
@@ -39,13 +41,22 @@ export interface TestRunResult {
  * and every connection is closed afterwards. A failed step does not throw: look at
  * `report.status` and `report.steps`. An invalid config throws the CLI's ConfigError.
  */
-export async function runPipeline(names: string | string[], options: TestRunOptions): Promise<TestRunResult> {
+export async function runPipeline(
+  names: string | string[],
+  options: TestRunOptions,
+): Promise<TestRunResult> {
   const steps = typeof names === 'string' ? [names] : names
   const dryRun = options.dryRun ?? false
-  const session = await withEnv(options.env, () => openTestSession(options, { command: 'run', dryRun }))
+  const session = await withEnv(options.env, () =>
+    openTestSession(options, { command: 'run', dryRun }),
+  )
   try {
     const plan = planRun(session.config, steps)
-    const ctx = session.createContext({ signal: options.signal ?? new AbortController().signal, dryRun, tags: options.tags ?? [] })
+    const ctx = session.createContext({
+      signal: options.signal ?? new AbortController().signal,
+      dryRun,
+      tags: options.tags ?? [],
+    })
     const report = await runPlan(ctx, steps, plan, { renderer: 'silent', secrets: session.secrets })
     return { report, results: ctx.results }
   } finally {
@@ -54,7 +65,10 @@ export async function runPipeline(names: string | string[], options: TestRunOpti
 }
 
 /** Runs one task (`'archive:events'`) in this process; see runPipeline. */
-export async function runTask(id: string, options: TestRunOptions): Promise<TestRunResult & { result: unknown }> {
+export async function runTask(
+  id: string,
+  options: TestRunOptions,
+): Promise<TestRunResult & { result: unknown }> {
   const run = await runPipeline([id], options)
   return { ...run, result: run.results[id] }
 }
@@ -68,15 +82,23 @@ interface TestSession {
 
 async function openTestSession(options: TestRunOptions, env: ConfigEnv): Promise<TestSession> {
   const cwd = options.cwd ?? process.cwd()
-  if (typeof options.config === 'string') return openSession({ configFile: options.config, cwd, env })
+  if (typeof options.config === 'string')
+    return openSession({ configFile: options.config, cwd, env })
   const raw = typeof options.config === 'function' ? await options.config(env) : options.config
   // An inline config has no file: `dir` is where relative paths (./backups) resolve.
   throwIfMissingEnv() // env('NAME') calls made while the test built the object
-  const config = resolveConfig({ raw: raw as Record<string, unknown>, file: path.join(cwd, '(inline config)'), dir: cwd })
+  const config = resolveConfig({
+    raw: raw as Record<string, unknown>,
+    file: path.join(cwd, '(inline config)'),
+    dir: cwd,
+  })
   return sessionOf(config)
 }
 
-async function withEnv<T>(vars: Record<string, string | undefined> | undefined, fn: () => Promise<T>): Promise<T> {
+async function withEnv<T>(
+  vars: Record<string, string | undefined> | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
   if (!vars) return fn()
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]))
   const apply = (values: Record<string, string | undefined>) => {

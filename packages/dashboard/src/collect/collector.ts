@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import { Db, messageOf, scrub, type Context, type Logger, type ResolvedConfig, type Storage } from 'dbops/plugin'
+import {
+  Db,
+  messageOf,
+  scrub,
+  type Context,
+  type Logger,
+  type ResolvedConfig,
+  type Storage,
+} from 'dbops/plugin'
 import { parseSince, type DashboardOptions } from '../options.ts'
 import { readDestination, type DestinationRead } from './backups.ts'
 import { HEALTH_NEWEST, HEALTH_TABLES, readHealthNow, readHealthSeries } from './health.ts'
@@ -24,8 +32,19 @@ export interface DashboardState {
   refreshedAt: string | null
   /** Bumped after every read: views may cache what they derive per version. */
   version: number
-  database: { up: boolean | null; checkedAt: string | null; error?: string; downSince?: string; lastUpAt?: string }
-  sources: { runs: SourceState; health: SourceState; migrations: SourceState; backups: Record<string, SourceState> }
+  database: {
+    up: boolean | null
+    checkedAt: string | null
+    error?: string
+    downSince?: string
+    lastUpAt?: string
+  }
+  sources: {
+    runs: SourceState
+    health: SourceState
+    migrations: SourceState
+    backups: Record<string, SourceState>
+  }
   runs: Map<string, RunRow>
   runsRecorded: boolean
   health: { now: CheckNow[]; series: CheckSeries[]; recorded: boolean; newest: string | null }
@@ -58,19 +77,41 @@ export class Collector {
 
   constructor(env: CollectorEnv) {
     this.env = env
-    const pool = { ...env.config.pool, max: 2, queryTimeoutMs: env.options.statementTimeoutMs + 2000, connectTimeoutMs: Math.min(env.config.pool.connectTimeoutMs, 5000) }
+    const pool = {
+      ...env.config.pool,
+      max: 2,
+      queryTimeoutMs: env.options.statementTimeoutMs + 2000,
+      connectTimeoutMs: Math.min(env.config.pool.connectTimeoutMs, 5000),
+    }
     this.db = new Db({ ...env.config.connection, applicationName: 'dbops dashboard' }, pool)
     const historyUrl = healthHistoryUrl(env.config)
-    this.historyDb = historyUrl ? new Db({ url: historyUrl, applicationName: 'dbops dashboard' }, pool) : undefined
+    this.historyDb = historyUrl
+      ? new Db({ url: historyUrl, applicationName: 'dbops dashboard' }, pool)
+      : undefined
     this.storage = env.config.createStorage()
-    this.context = { config: env.config, logger: env.logger, db: this.db, storage: this.storage, signal: this.controller.signal, dryRun: false, runId: randomUUID(), tags: [], results: {} }
+    this.context = {
+      config: env.config,
+      logger: env.logger,
+      db: this.db,
+      storage: this.storage,
+      signal: this.controller.signal,
+      dryRun: false,
+      runId: randomUUID(),
+      tags: [],
+      results: {},
+    }
     this.state = {
       since: new Date(Date.now() - parseSince(env.since)),
       target: this.db.description,
       refreshedAt: null,
       version: 0,
       database: { up: null, checkedAt: null },
-      sources: { runs: fresh(), health: fresh(), migrations: fresh(), backups: Object.fromEntries([...this.storage.keys()].map((n) => [n, fresh()])) },
+      sources: {
+        runs: fresh(),
+        health: fresh(),
+        migrations: fresh(),
+        backups: Object.fromEntries([...this.storage.keys()].map((n) => [n, fresh()])),
+      },
       runs: new Map(),
       runsRecorded: false,
       health: { now: [], series: [], recorded: false, newest: null },
@@ -114,11 +155,17 @@ export class Collector {
     const began = performance.now()
     const now = new Date()
     this.state.since = new Date(now.getTime() - parseSince(this.env.since))
-    await Promise.all([this.readDatabase(now), ...[...this.storage.values()].map((s) => this.readStorage(s, now))])
-    if (this.state.database.up && Date.now() - this.lastMigrations >= MIGRATIONS_EVERY_MS) await this.readMigrationStatus(new Date())
+    await Promise.all([
+      this.readDatabase(now),
+      ...[...this.storage.values()].map((s) => this.readStorage(s, now)),
+    ])
+    if (this.state.database.up && Date.now() - this.lastMigrations >= MIGRATIONS_EVERY_MS)
+      await this.readMigrationStatus(new Date())
     this.state.refreshedAt = new Date().toISOString()
     this.state.version++
-    this.env.logger.debug(`dashboard: read every source in ${Math.round(performance.now() - began)} ms`)
+    this.env.logger.debug(
+      `dashboard: read every source in ${Math.round(performance.now() - began)} ms`,
+    )
     for (const l of this.listeners) l()
   }
 
@@ -127,7 +174,11 @@ export class Collector {
     s.sources.runs.triedAt = s.sources.health.triedAt = now.toISOString()
     try {
       await readOnly(this.db, this.env.options.statementTimeoutMs, async (client) => {
-        s.runsRecorded = await readRuns(client, s.runs, { since: s.since, changedAfter: this.lastRunsRead, scrub: this.clean })
+        s.runsRecorded = await readRuns(client, s.runs, {
+          since: s.since,
+          changedAfter: this.lastRunsRead,
+          scrub: this.clean,
+        })
         this.lastRunsRead = now
         s.sources.runs = { at: now.toISOString(), triedAt: now.toISOString() }
         if (!this.historyDb) await this.readHealth(client, now)
@@ -140,7 +191,9 @@ export class Collector {
     }
     if (this.historyDb) {
       try {
-        await readOnly(this.historyDb, this.env.options.statementTimeoutMs, (client) => this.readHealth(client, now))
+        await readOnly(this.historyDb, this.env.options.statementTimeoutMs, (client) =>
+          this.readHealth(client, now),
+        )
       } catch (error) {
         s.sources.health.error = this.clean(messageOf(error))
       }
@@ -152,11 +205,17 @@ export class Collector {
     const exists = (await client.query<{ exists: boolean }>(HEALTH_TABLES)).rows[0]?.exists ?? false
     h.recorded = exists
     if (exists) {
-      const newest = (await client.query<{ newest: Date | null }>(HEALTH_NEWEST)).rows[0]?.newest?.toISOString() ?? null
+      const newest =
+        (
+          await client.query<{ newest: Date | null }>(HEALTH_NEWEST)
+        ).rows[0]?.newest?.toISOString() ?? null
       // The history changes only when a run lands: the aggregation runs again only then (or hourly, as the window moves).
       const moved = Date.now() - (this.seriesReadAt ?? 0) > 3_600_000
       if (newest !== h.newest || moved || this.state.sources.health.at === null) {
-        h.now = (await readHealthNow(client)).map((c) => ({ ...c, message: c.message === null ? null : this.clean(c.message) }))
+        h.now = (await readHealthNow(client)).map((c) => ({
+          ...c,
+          message: c.message === null ? null : this.clean(c.message),
+        }))
         h.series = await readHealthSeries(client, this.state.since)
         h.newest = newest
         this.seriesReadAt = Date.now()
@@ -179,8 +238,17 @@ export class Collector {
       return
     }
     const message = this.clean(messageOf(error))
-    if (d.up !== false) this.env.logger.warn(`dashboard: the database is unreachable (${message}); showing what was last read`)
-    this.state.database = { up: false, checkedAt: at, error: message, downSince: d.up === false ? d.downSince : at, ...(d.lastUpAt ? { lastUpAt: d.lastUpAt } : {}) }
+    if (d.up !== false)
+      this.env.logger.warn(
+        `dashboard: the database is unreachable (${message}); showing what was last read`,
+      )
+    this.state.database = {
+      up: false,
+      checkedAt: at,
+      error: message,
+      downSince: d.up === false ? d.downSince : at,
+      ...(d.lastUpAt ? { lastUpAt: d.lastUpAt } : {}),
+    }
   }
 
   private async readStorage(storage: Storage, now: Date): Promise<void> {
@@ -188,7 +256,10 @@ export class Collector {
     source.triedAt = now.toISOString()
     try {
       this.state.backups.set(storage.name, await readDestination(storage, this.manifests))
-      this.state.sources.backups[storage.name] = { at: now.toISOString(), triedAt: now.toISOString() }
+      this.state.sources.backups[storage.name] = {
+        at: now.toISOString(),
+        triedAt: now.toISOString(),
+      }
     } catch (error) {
       source.error = this.clean(messageOf(error))
     }
@@ -209,6 +280,8 @@ export class Collector {
 
 /** `health({ history: { url } })`: the health plugin's history store, when it is not the target database. */
 function healthHistoryUrl(config: ResolvedConfig): string | undefined {
-  const history = (config.pluginOptions.health as { history?: { url?: unknown } | false } | undefined)?.history
+  const history = (
+    config.pluginOptions.health as { history?: { url?: unknown } | false } | undefined
+  )?.history
   return history && typeof history.url === 'string' ? history.url : undefined
 }

@@ -66,13 +66,26 @@ export async function readHealthNow(client: pg.ClientBase): Promise<CheckNow[]> 
 }
 
 export async function readHealthSeries(client: pg.ClientBase, since: Date): Promise<CheckSeries[]> {
-  const bucketSeconds = Math.max(60, Math.ceil((Date.now() - since.getTime()) / 1000 / SERIES_BUCKETS))
-  const { rows } = await client.query<{ database: string; check_id: string; t: string; v: number | null; s: number }>(HEALTH_SERIES, [since, bucketSeconds])
+  const bucketSeconds = Math.max(
+    60,
+    Math.ceil((Date.now() - since.getTime()) / 1000 / SERIES_BUCKETS),
+  )
+  const { rows } = await client.query<{
+    database: string
+    check_id: string
+    t: string
+    v: number | null
+    s: number
+  }>(HEALTH_SERIES, [since, bucketSeconds])
   const out = new Map<string, CheckSeries>()
   for (const r of rows) {
     const key = `${r.database}\u0000${r.check_id}`
     let series = out.get(key)
-    if (!series) out.set(key, (series = { database: r.database, check: r.check_id, t: [], v: [], s: [], bucketSeconds }))
+    if (!series)
+      out.set(
+        key,
+        (series = { database: r.database, check: r.check_id, t: [], v: [], s: [], bucketSeconds }),
+      )
     series.t.push(Number(r.t))
     series.v.push(r.v)
     series.s.push(r.s)

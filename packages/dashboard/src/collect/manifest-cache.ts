@@ -27,7 +27,8 @@ export function manifestCachingStorage(storage: Storage, cache: Map<string, Cach
     async get(key, options) {
       const info = listed.get(key)
       const hit = info ? cache.get(key) : undefined
-      if (info && hit && hit.size === info.size && hit.modified === info.modifiedAt.getTime()) return Readable.from([hit.body])
+      if (info && hit && hit.size === info.size && hit.modified === info.modifiedAt.getTime())
+        return Readable.from([hit.body])
       const body = await text(await storage.get(key, options))
       if (info) cache.set(key, { size: info.size, modified: info.modifiedAt.getTime(), body })
       return Readable.from([body])

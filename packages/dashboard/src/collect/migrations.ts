@@ -4,11 +4,22 @@ export interface MigrationsState {
   /** `up-to-date`, `pending` or `problems` (drifted, missing or duplicate files), as `dbops migrate status` says. */
   status: string
   ledger: string
-  applied: { file: string; version: string; appliedAt: string; durationMs: number | null; baseline?: boolean }[]
+  applied: {
+    file: string
+    version: string
+    appliedAt: string
+    durationMs: number | null
+    baseline?: boolean
+  }[]
   pending: { file: string; version: string; outOfOrder: boolean }[]
   drifted: { file: string; version: string; appliedAt: string }[]
   missing: { name: string; version: string; appliedAt: string }[]
-  partial: { file: string; statementsApplied: number | null; statementsTotal: number | null; error: string | null }[]
+  partial: {
+    file: string
+    statementsApplied: number | null
+    statementsTotal: number | null
+    error: string | null
+  }[]
 }
 
 /**
@@ -20,9 +31,15 @@ export async function readMigrations(ctx: Context): Promise<MigrationsState | nu
   const entry = ctx.config.commands.get('migrate')
   if (!entry) return null
   let document: unknown
-  const quiet: CommandContext = { ...ctx, json: true, print: () => {}, printJson: (value) => (document = value) }
+  const quiet: CommandContext = {
+    ...ctx,
+    json: true,
+    print: () => {},
+    printJson: (value) => (document = value),
+  }
   await entry.command.run(['status'], quiet)
-  if (!document || typeof document !== 'object') throw new Error('`dbops migrate status --json` printed no report')
+  if (!document || typeof document !== 'object')
+    throw new Error('`dbops migrate status --json` printed no report')
   const d = document as Partial<MigrationsState>
   return {
     status: String(d.status ?? 'unknown'),

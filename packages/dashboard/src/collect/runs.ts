@@ -40,15 +40,28 @@ interface RunDbRow {
 }
 
 /** Reads runs into `known` (by id): all of the window the first time, then what changed. */
-export async function readRuns(client: pg.ClientBase, known: Map<string, RunRow>, options: { since: Date; changedAfter: Date | null; scrub: (text: string) => string }): Promise<boolean> {
+export async function readRuns(
+  client: pg.ClientBase,
+  known: Map<string, RunRow>,
+  options: { since: Date; changedAfter: Date | null; scrub: (text: string) => string },
+): Promise<boolean> {
   const table = (await client.query<{ exists: boolean; has_steps: boolean }>(RUNS_TABLE)).rows[0]
   if (!table?.exists) {
     known.clear()
     return false
   }
-  const active = [...known.values()].filter((r) => r.status === 'queued' || r.status === 'running').map((r) => r.id)
-  const changedAfter = options.changedAfter ? new Date(options.changedAfter.getTime() - 60_000) : null
-  const { rows } = await client.query<RunDbRow>(RUNS(table.has_steps), [options.since, changedAfter, active, MAX_RUNS])
+  const active = [...known.values()]
+    .filter((r) => r.status === 'queued' || r.status === 'running')
+    .map((r) => r.id)
+  const changedAfter = options.changedAfter
+    ? new Date(options.changedAfter.getTime() - 60_000)
+    : null
+  const { rows } = await client.query<RunDbRow>(RUNS(table.has_steps), [
+    options.since,
+    changedAfter,
+    active,
+    MAX_RUNS,
+  ])
   if (!changedAfter) known.clear()
   for (const r of rows) known.set(r.id, toRun(r, options.scrub))
   const cutoff = options.since.toISOString()
@@ -71,6 +84,12 @@ function toRun(r: RunDbRow, scrub: (text: string) => string): RunRow {
     error: r.error === null ? null : scrub(r.error),
     host: r.host,
     pid: r.pid,
-    steps: Array.isArray(r.steps) ? r.steps.map((s) => ({ ...s, ...(s.error ? { error: scrub(s.error) } : {}), ...(s.summary ? { summary: scrub(s.summary) } : {}) })) : null,
+    steps: Array.isArray(r.steps)
+      ? r.steps.map((s) => ({
+          ...s,
+          ...(s.error ? { error: scrub(s.error) } : {}),
+          ...(s.summary ? { summary: scrub(s.summary) } : {}),
+        }))
+      : null,
   }
 }

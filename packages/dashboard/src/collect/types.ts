@@ -70,7 +70,12 @@ export interface BackupRow {
   encrypted: boolean
   tags: string[]
   /** Newest verification: status and what it proved. */
-  lastVerification: { status: 'verified' | 'failed'; method: string; at: string; detail?: string } | null
+  lastVerification: {
+    status: 'verified' | 'failed'
+    method: string
+    at: string
+    detail?: string
+  } | null
   /** Strongest proof that passed: restore > archive-list > checksum. */
   provenLevel: string | null
   /** When a restore of this set into a scratch database last passed. */

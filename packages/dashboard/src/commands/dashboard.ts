@@ -36,24 +36,52 @@ export function dashboardCommand(options: DashboardOptions): Command {
       const open = takeFlag(args, '--open')
       const since = takeOption(args, '--since') ?? options.since
       const refresh = takeOption(args, '--refresh')
-      if (args.length) throw new UsageError(`unexpected argument '${args[0]}'`, 'Run `dbops dashboard --help` for the options.')
+      if (args.length)
+        throw new UsageError(
+          `unexpected argument '${args[0]}'`,
+          'Run `dbops dashboard --help` for the options.',
+        )
       checkSince(since)
       const refreshSeconds = refresh === undefined ? options.refreshSeconds : Number(refresh)
-      if (!(refreshSeconds > 0)) throw new UsageError(`--refresh must be a number of seconds above 0, not '${refresh}'`)
+      if (!(refreshSeconds > 0))
+        throw new UsageError(`--refresh must be a number of seconds above 0, not '${refresh}'`)
 
-      const served = await prepareDashboard({ config: ctx.config, logger: ctx.logger, options: { ...options, refreshSeconds }, host, since, ...(token ? { token } : {}) })
+      const served = await prepareDashboard({
+        config: ctx.config,
+        logger: ctx.logger,
+        options: { ...options, refreshSeconds },
+        host,
+        since,
+        ...(token ? { token } : {}),
+      })
       let server: Awaited<ReturnType<typeof listen>>
       try {
         server = await listen(served.app, host, port)
       } catch (error) {
         await served.close()
-        throw new UsageError(`cannot serve the dashboard on ${host}:${port}: ${(error as Error).message}`, 'Choose a free port with --port, or another --host.')
+        throw new UsageError(
+          `cannot serve the dashboard on ${host}:${port}: ${(error as Error).message}`,
+          'Choose a free port with --port, or another --host.',
+        )
       }
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${server.port}/`
-      if (ctx.json) ctx.printJson({ status: 'serving', url, target: served.collector.state.target, tokenRequired: !!token })
-      else ctx.print(`dashboard of ${served.collector.state.target} on ${url}${token ? ' (token required: open it once as ?token=<your token>)' : ''}; read-only; Ctrl-C stops it`)
+      if (ctx.json)
+        ctx.printJson({
+          status: 'serving',
+          url,
+          target: served.collector.state.target,
+          tokenRequired: !!token,
+        })
+      else
+        ctx.print(
+          `dashboard of ${served.collector.state.target} on ${url}${token ? ' (token required: open it once as ?token=<your token>)' : ''}; read-only; Ctrl-C stops it`,
+        )
       if (open) openBrowser(url)
-      await new Promise<void>((resolve) => (ctx.signal.aborted ? resolve() : ctx.signal.addEventListener('abort', () => resolve(), { once: true })))
+      await new Promise<void>((resolve) =>
+        ctx.signal.aborted
+          ? resolve()
+          : ctx.signal.addEventListener('abort', () => resolve(), { once: true }),
+      )
       await server.close()
       await served.close()
       return 130
@@ -69,15 +97,22 @@ function checkSince(since: string): void {
   }
 }
 
-export function intArg(value: string | undefined, name: string, min: number, max: number): number | undefined {
+export function intArg(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be a whole number from ${min} to ${max}, not '${value}'`)
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${name} must be a whole number from ${min} to ${max}, not '${value}'`)
   return n
 }
 
 function openBrowser(url: string): void {
-  const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open'
+  const command =
+    process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open'
   const child = spawn(command, [url], { stdio: 'ignore', detached: true })
   child.on('error', () => {})
   child.unref()

@@ -31,7 +31,16 @@ export function requireToken(token: string): MiddlewareHandler {
       return next()
     }
     c.header('www-authenticate', 'Bearer realm="dbops dashboard"')
-    return c.json({ error: { code: 'UNAUTHORIZED', message: 'this dashboard needs its token: open /?token=<token> once, or send Authorization: Bearer <token>' } }, 401)
+    return c.json(
+      {
+        error: {
+          code: 'UNAUTHORIZED',
+          message:
+            'this dashboard needs its token: open /?token=<token> once, or send Authorization: Bearer <token>',
+        },
+      },
+      401,
+    )
   }
 }
 

@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net'
 import type { Hono } from 'hono'
 
 /** Serves the app on host:port; resolves once listening, with the port (for --port 0) and a closer. */
-export function listen(app: Hono, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+export function listen(
+  app: Hono,
+  host: string,
+  port: number,
+): Promise<{ port: number; close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
       server.off('error', reject)

@@ -14,7 +14,15 @@ export function watchSurface(options: DashboardOptions): HttpSurface {
     defaultPort: options.port,
     async start(env) {
       const token = process.env.DBOPS_DASHBOARD_TOKEN || undefined
-      const served = await prepareDashboard({ config: env.config, logger: env.logger, secrets: env.secrets, options, host: env.host, since: options.since, ...(token ? { token } : {}) })
+      const served = await prepareDashboard({
+        config: env.config,
+        logger: env.logger,
+        secrets: env.secrets,
+        options,
+        host: env.host,
+        since: options.since,
+        ...(token ? { token } : {}),
+      })
       const listener = getRequestListener(served.app.fetch)
       return { handle: (req, res) => void listener(req, res), close: () => served.close() }
     },

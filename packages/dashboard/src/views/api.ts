@@ -30,8 +30,16 @@ export function meta(env: ViewEnv) {
     sources: {
       runs: { ...s.sources.runs, stale: stale(s.sources.runs), recorded: s.runsRecorded },
       health: { ...s.sources.health, stale: stale(s.sources.health), recorded: s.health.recorded },
-      migrations: { ...s.sources.migrations, stale: s.migrations !== null && stale(s.sources.migrations) },
-      backups: Object.fromEntries(Object.entries(s.sources.backups).map(([name, src]) => [name, { ...src, stale: stale(src) }])),
+      migrations: {
+        ...s.sources.migrations,
+        stale: s.migrations !== null && stale(s.sources.migrations),
+      },
+      backups: Object.fromEntries(
+        Object.entries(s.sources.backups).map(([name, src]) => [
+          name,
+          { ...src, stale: stale(src) },
+        ]),
+      ),
     },
     refreshSeconds: env.options.refreshSeconds,
   }
@@ -43,28 +51,66 @@ export function overview(env: ViewEnv) {
   const { state, options } = env
   const runs = sortedRuns(state)
   const checks = state.health.now
-  const notOk = checks.filter((c) => c.status !== 'ok' && c.status !== 'skipped').sort((a, b) => SEVERITY[b.status]! - SEVERITY[a.status]!)
-  const worst = checks.reduce<Status>((w, c) => (SEVERITY[c.status]! > SEVERITY[w]! ? (c.status as Status) : w), 'ok')
-  const latestAt = checks.map((c) => c.at).filter((a): a is string => !!a).sort().at(-1) ?? null
+  const notOk = checks
+    .filter((c) => c.status !== 'ok' && c.status !== 'skipped')
+    .sort((a, b) => SEVERITY[b.status]! - SEVERITY[a.status]!)
+  const worst = checks.reduce<Status>(
+    (w, c) => (SEVERITY[c.status]! > SEVERITY[w]! ? (c.status as Status) : w),
+    'ok',
+  )
+  const latestAt =
+    checks
+      .map((c) => c.at)
+      .filter((a): a is string => !!a)
+      .sort()
+      .at(-1) ?? null
   const failuresSince = new Date(now - options.recentFailureDays * 86_400_000).toISOString()
   return {
     ...meta(env),
     health: checks.length
-      ? { status: worst, at: latestAt, ageSeconds: latestAt ? Math.round((now - Date.parse(latestAt)) / 1000) : null, counts: countBy(checks.map((c) => c.status)), notOk, databases: [...new Set(checks.map((c) => c.database))] }
+      ? {
+          status: worst,
+          at: latestAt,
+          ageSeconds: latestAt ? Math.round((now - Date.parse(latestAt)) / 1000) : null,
+          counts: countBy(checks.map((c) => c.status)),
+          notOk,
+          databases: [...new Set(checks.map((c) => c.database))],
+        }
       : null,
     lastBackups: lastBackups(state, options, now),
-    databases: [...new Set([...allSets(state).map((r) => r.database), ...checks.map((c) => c.database)])].sort(),
+    databases: [
+      ...new Set([...allSets(state).map((r) => r.database), ...checks.map((c) => c.database)]),
+    ].sort(),
     schedules: scheduleRows(env.schedules, new Date(now)).map((s) => {
-      const last = runs.find((r) => r.schedule === s.name && r.status !== 'queued' && r.status !== 'running')
-      return { ...s, last: last ? strip(last) : null, runs: runs.filter((r) => r.schedule === s.name).length }
+      const last = runs.find(
+        (r) => r.schedule === s.name && r.status !== 'queued' && r.status !== 'running',
+      )
+      return {
+        ...s,
+        last: last ? strip(last) : null,
+        runs: runs.filter((r) => r.schedule === s.name).length,
+      }
     }),
     running: runs.filter((r) => r.status === 'running' || r.status === 'queued').map(strip),
-    recentFailures: runs.filter((r) => FAILED.has(r.status) && r.queuedAt >= failuresSince).slice(0, 20).map(strip),
+    recentFailures: runs
+      .filter((r) => FAILED.has(r.status) && r.queuedAt >= failuresSince)
+      .slice(0, 20)
+      .map(strip),
     incomplete: [...state.backups.values()].flatMap((d) => d.incomplete),
     migrations: state.migrations
-      ? { status: state.migrations.status, applied: state.migrations.applied.length, pending: state.migrations.pending.length, drifted: state.migrations.drifted.length, missing: state.migrations.missing.length, partial: state.migrations.partial.length }
+      ? {
+          status: state.migrations.status,
+          applied: state.migrations.applied.length,
+          pending: state.migrations.pending.length,
+          drifted: state.migrations.drifted.length,
+          missing: state.migrations.missing.length,
+          partial: state.migrations.partial.length,
+        }
       : null,
-    thresholds: { restoreProofMaxAgeDays: options.restoreProofMaxAgeDays, backupMaxAgeHours: options.backupMaxAgeHours },
+    thresholds: {
+      restoreProofMaxAgeDays: options.restoreProofMaxAgeDays,
+      backupMaxAgeHours: options.backupMaxAgeHours,
+    },
   }
 }
 
@@ -78,7 +124,12 @@ function lastBackups(state: DashboardState, options: DashboardOptions, now: numb
   return [...groups.values()]
     .map((rows) => {
       const newest = rows[0]!
-      const proof = rows.map((r) => r.restoreProvenAt).filter((a): a is string => !!a).sort().at(-1) ?? null
+      const proof =
+        rows
+          .map((r) => r.restoreProvenAt)
+          .filter((a): a is string => !!a)
+          .sort()
+          .at(-1) ?? null
       const age = Math.round((now - Date.parse(newest.finishedAt)) / 1000)
       const proofAge = proof ? Math.round((now - Date.parse(proof)) / 1000) : null
       return {
@@ -91,7 +142,9 @@ function lastBackups(state: DashboardState, options: DashboardOptions, now: numb
         restoreProofStale: proofAge === null || proofAge > options.restoreProofMaxAgeDays * 86_400,
       }
     })
-    .sort((a, b) => a.database.localeCompare(b.database) || a.destination.localeCompare(b.destination))
+    .sort(
+      (a, b) => a.database.localeCompare(b.database) || a.destination.localeCompare(b.destination),
+    )
 }
 
 /** `/api/health`: each check's latest result. */
@@ -100,40 +153,88 @@ export function health(env: ViewEnv) {
 }
 
 /** `/api/health/history`: each check's value and status over time, in buckets. */
-export function healthHistory(env: ViewEnv, query: { since?: Date; check?: string; database?: string }) {
+export function healthHistory(
+  env: ViewEnv,
+  query: { since?: Date; check?: string; database?: string },
+) {
   const from = query.since ? query.since.getTime() / 1000 : -Infinity
   const catalog = new Map(env.state.health.now.map((c) => [`${c.database}\u0000${c.check}`, c]))
   const series = env.state.health.series
-    .filter((s) => (!query.check || s.check === query.check) && (!query.database || s.database === query.database))
+    .filter(
+      (s) =>
+        (!query.check || s.check === query.check) &&
+        (!query.database || s.database === query.database),
+    )
     .map((s) => {
       const first = s.t.findIndex((t) => t >= from)
       const start = first === -1 ? s.t.length : first
       const c = catalog.get(`${s.database}\u0000${s.check}`) as CheckNow | undefined
-      return { ...s, t: s.t.slice(start), v: s.v.slice(start), s: s.s.slice(start), title: c?.title ?? s.check, unit: c?.unit ?? '', warning: c?.warning ?? null, critical: c?.critical ?? null, direction: c?.direction ?? 'above' }
+      return {
+        ...s,
+        t: s.t.slice(start),
+        v: s.v.slice(start),
+        s: s.s.slice(start),
+        title: c?.title ?? s.check,
+        unit: c?.unit ?? '',
+        warning: c?.warning ?? null,
+        critical: c?.critical ?? null,
+        direction: c?.direction ?? 'above',
+      }
     })
   return { ...meta(env), series }
 }
 
 /** `/api/backups`: every set, newest first, and the folders that are not sets. */
-export function backups(env: ViewEnv, query: { since?: Date; database?: string; destination?: string }) {
+export function backups(
+  env: ViewEnv,
+  query: { since?: Date; database?: string; destination?: string },
+) {
   const since = query.since?.toISOString() ?? ''
-  const sets = allSets(env.state).filter((r) => r.startedAt >= since && (!query.database || r.database === query.database) && (!query.destination || r.destination === query.destination))
-  return { ...meta(env), sets, incomplete: [...env.state.backups.values()].flatMap((d) => d.incomplete) }
+  const sets = allSets(env.state).filter(
+    (r) =>
+      r.startedAt >= since &&
+      (!query.database || r.database === query.database) &&
+      (!query.destination || r.destination === query.destination),
+  )
+  return {
+    ...meta(env),
+    sets,
+    incomplete: [...env.state.backups.values()].flatMap((d) => d.incomplete),
+  }
 }
 
 /** `/api/backups/:destination/:id`: the set's manifest (objects, checksums, tables, verifications). */
 export function backupSet(env: ViewEnv, destination: string, id: string) {
   const found = env.state.backups.get(destination)?.sets.find((s) => s.row.id === id)
   if (!found) return undefined
-  const copies = allSets(env.state).filter((r) => r.id === id && r.database === found.row.database).map((r) => ({ destination: r.destination, location: r.location, prefix: r.prefix, lastVerification: r.lastVerification }))
+  const copies = allSets(env.state)
+    .filter((r) => r.id === id && r.database === found.row.database)
+    .map((r) => ({
+      destination: r.destination,
+      location: r.location,
+      prefix: r.prefix,
+      lastVerification: r.lastVerification,
+    }))
   return { ...meta(env), set: found.row, manifest: found.manifest, copies }
 }
 
 /** `/api/runs`: scheduled runs, newest first, without their steps. */
-export function runs(env: ViewEnv, query: { since?: Date; schedule?: string; status?: string; limit?: number }) {
+export function runs(
+  env: ViewEnv,
+  query: { since?: Date; schedule?: string; status?: string; limit?: number },
+) {
   const since = query.since?.toISOString() ?? ''
-  const rows = sortedRuns(env.state).filter((r) => r.queuedAt >= since && (!query.schedule || r.schedule === query.schedule) && (!query.status || r.status === query.status))
-  return { ...meta(env), total: rows.length, runs: rows.slice(0, query.limit ?? rows.length).map(strip) }
+  const rows = sortedRuns(env.state).filter(
+    (r) =>
+      r.queuedAt >= since &&
+      (!query.schedule || r.schedule === query.schedule) &&
+      (!query.status || r.status === query.status),
+  )
+  return {
+    ...meta(env),
+    total: rows.length,
+    runs: rows.slice(0, query.limit ?? rows.length).map(strip),
+  }
 }
 
 /** `/api/runs/:id`: one run with its steps. */
@@ -147,9 +248,25 @@ export function reindex(env: ViewEnv, query: { since?: Date }) {
   const since = query.since?.toISOString() ?? ''
   const points = sortedRuns(env.state)
     .filter((r) => r.queuedAt >= since)
-    .flatMap((r) => (r.steps ?? []).filter((s) => s.id === 'reindex:apply' && s.figures).map((s) => ({ runId: r.id, schedule: r.schedule, at: r.startedAt ?? r.queuedAt, status: s.status, reclaimedBytes: s.figures!.reclaimedBytes ?? 0, rebuilt: s.figures!.rebuilt ?? 0, failed: s.figures!.failed ?? 0 })))
+    .flatMap((r) =>
+      (r.steps ?? [])
+        .filter((s) => s.id === 'reindex:apply' && s.figures)
+        .map((s) => ({
+          runId: r.id,
+          schedule: r.schedule,
+          at: r.startedAt ?? r.queuedAt,
+          status: s.status,
+          reclaimedBytes: s.figures!.reclaimedBytes ?? 0,
+          rebuilt: s.figures!.rebuilt ?? 0,
+          failed: s.figures!.failed ?? 0,
+        })),
+    )
     .reverse()
-  return { ...meta(env), runs: points, reclaimedBytes: points.reduce((n, p) => n + p.reclaimedBytes, 0) }
+  return {
+    ...meta(env),
+    runs: points,
+    reclaimedBytes: points.reduce((n, p) => n + p.reclaimedBytes, 0),
+  }
 }
 
 /** `/api/migrations`: applied, pending, drifted (from `dbops migrate status`). */
@@ -165,7 +282,9 @@ function derived(state: DashboardState) {
   if (!d || d.version !== state.version) {
     d = {
       version: state.version,
-      sets: [...state.backups.values()].flatMap((b) => b.sets.map((s) => s.row)).sort((a, b) => b.startedAt.localeCompare(a.startedAt)),
+      sets: [...state.backups.values()]
+        .flatMap((b) => b.sets.map((s) => s.row))
+        .sort((a, b) => b.startedAt.localeCompare(a.startedAt)),
       runs: [...state.runs.values()].sort((a, b) => b.queuedAt.localeCompare(a.queuedAt)),
     }
     sorted.set(state, d)

@@ -2,7 +2,9 @@ import type { z } from 'zod'
 import type { CheckDefinition, Finding } from '../types.ts'
 
 /** Declares a check; exists for the option types. */
-export function defineCheck<S extends z.ZodRawShape = {}>(definition: CheckDefinition<S>): CheckDefinition<S> {
+export function defineCheck<S extends z.ZodRawShape = {}>(
+  definition: CheckDefinition<S>,
+): CheckDefinition<S> {
   return definition
 }
 
@@ -13,7 +15,9 @@ export function scopeFilter(scope: 'database' | 'cluster', column = 'datname'): 
 
 /** A query text short enough for a report line, on one line. */
 export function shortQuery(query: unknown, max = 160): string {
-  const text = String(query ?? '').replace(/\s+/g, ' ').trim()
+  const text = String(query ?? '')
+    .replace(/\s+/g, ' ')
+    .trim()
   return text.length > max ? `${text.slice(0, max - 1)}…` : text
 }
 

@@ -8,7 +8,11 @@ const SAVEPOINT = 'dbops_health_optional'
  * timeout) the check's transaction rolls back to the savepoint and goes on without it.
  * Returns undefined on failure; an interrupted run still throws.
  */
-export async function optionalRows<R extends Record<string, any>>(check: Pick<CheckContext, 'sql' | 'ctx'>, text: string, params: unknown[]): Promise<R[] | undefined> {
+export async function optionalRows<R extends Record<string, any>>(
+  check: Pick<CheckContext, 'sql' | 'ctx'>,
+  text: string,
+  params: unknown[],
+): Promise<R[] | undefined> {
   await check.sql(`savepoint ${SAVEPOINT}`)
   try {
     const rows = await check.sql<R>(text, params)

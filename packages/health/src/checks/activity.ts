@@ -1,5 +1,12 @@
 import { listingFloor } from '../thresholds.ts'
-import { defineCheck, invisibleReason, num, scopeFilter, sessionName, shortQuery } from './_define.ts'
+import {
+  defineCheck,
+  invisibleReason,
+  num,
+  scopeFilter,
+  sessionName,
+  shortQuery,
+} from './_define.ts'
 
 export const CONNECTIONS_SQL = `
 select count(*) filter (where backend_type = 'client backend')::int as used,
@@ -17,7 +24,8 @@ export const connectionsCheck = defineCheck({
   title: 'connection saturation',
   unit: 'percent',
   defaults: { warning: 80, critical: 95 },
-  source: 'postgres_exporter mixin: > 80% of (max_connections - reserved); check_postgres backends: 90%/95%',
+  source:
+    'postgres_exporter mixin: > 80% of (max_connections - reserved); check_postgres backends: 90%/95%',
   hint: 'Find who holds the connections (see the list); put a pooler (PgBouncer) in front or lower the pools of the apps.',
   run: async ({ sql, limit }) => {
     const [row] = await sql(CONNECTIONS_SQL, [Math.min(limit, 5)])
@@ -27,7 +35,12 @@ export const connectionsCheck = defineCheck({
     return {
       value: pct,
       message: `${row!.used} of ${usable} usable connections in use (max_connections ${row!.max_connections}, ${row!.reserved} reserved)`,
-      findings: top.map((t) => ({ object: `${t.usename}@${t.datname}`, value: null, status: 'ok' as const, detail: `${t.n} connection${t.n === 1 ? '' : 's'}` })),
+      findings: top.map((t) => ({
+        object: `${t.usename}@${t.datname}`,
+        value: null,
+        status: 'ok' as const,
+        detail: `${t.n} connection${t.n === 1 ? '' : 's'}`,
+      })),
       total: top.length,
     }
   },
@@ -59,16 +72,27 @@ export const idleInTransactionCheck = defineCheck({
   title: 'idle in transaction',
   unit: 'seconds',
   defaults: { warning: 300, critical: 1800 },
-  source: 'research goal G1 (5m/30m); pghero counts >= 100 such sessions; check_postgres txn_idle has no default',
+  source:
+    'research goal G1 (5m/30m); pghero counts >= 100 such sessions; check_postgres txn_idle has no default',
   hint: 'These sessions hold locks and the vacuum horizon. Fix the app (commit or roll back), set idle_in_transaction_session_timeout, or pg_terminate_backend(pid).',
   run: async ({ sql, options, limit, scope, server }) => {
     const floor = listingFloor(options.warning, options.critical) ?? 0
     const rows = await sql(IDLE_IN_TRANSACTION_SQL(scopeFilter(scope)), [floor, limit])
-    const hidden = server.monitor ? 0 : num((await sql(INVISIBLE_SESSIONS_SQL(scopeFilter(scope))))[0]?.n)
+    const hidden = server.monitor
+      ? 0
+      : num((await sql(INVISIBLE_SESSIONS_SQL(scopeFilter(scope))))[0]?.n)
     return {
-      findings: rows.map((r) => ({ object: sessionName(r), value: num(r.seconds), detail: `${r.state}${r.client_addr ? ` from ${r.client_addr}` : ''}: ${shortQuery(r.query)}` })),
+      findings: rows.map((r) => ({
+        object: sessionName(r),
+        value: num(r.seconds),
+        detail: `${r.state}${r.client_addr ? ` from ${r.client_addr}` : ''}: ${shortQuery(r.query)}`,
+      })),
       total: num(rows[0]?.total),
-      ...(rows.length ? { message: `${rows[0]!.total} session(s) idle in transaction; longest ${sessionName(rows[0]!)}` } : { message: 'no session idle in a transaction' }),
+      ...(rows.length
+        ? {
+            message: `${rows[0]!.total} session(s) idle in transaction; longest ${sessionName(rows[0]!)}`,
+          }
+        : { message: 'no session idle in a transaction' }),
       unknownReason: invisibleReason(hidden, server.user),
     }
   },
@@ -88,14 +112,21 @@ export const longQueriesCheck = defineCheck({
   title: 'long-running queries',
   unit: 'seconds',
   defaults: { warning: 60, critical: 300 },
-  source: 'pghero long_running_query_sec 60 s; research goal G1 60s/5m (check_postgres query_time docs: 2m/5m)',
+  source:
+    'pghero long_running_query_sec 60 s; research goal G1 60s/5m (check_postgres query_time docs: 2m/5m)',
   hint: 'Look at the statement (EXPLAIN it); cancel it with pg_cancel_backend(pid) if it is stuck; set statement_timeout for the app role.',
   run: async ({ sql, options, limit, scope, server }) => {
     const floor = listingFloor(options.warning, options.critical) ?? 0
     const rows = await sql(LONG_QUERIES_SQL(scopeFilter(scope)), [floor, limit])
-    const hidden = server.monitor ? 0 : num((await sql(INVISIBLE_SESSIONS_SQL(scopeFilter(scope))))[0]?.n)
+    const hidden = server.monitor
+      ? 0
+      : num((await sql(INVISIBLE_SESSIONS_SQL(scopeFilter(scope))))[0]?.n)
     return {
-      findings: rows.map((r) => ({ object: sessionName(r), value: num(r.seconds), detail: `${r.wait_event ? `waiting on ${r.wait_event_type}:${r.wait_event}; ` : ''}${shortQuery(r.query)}` })),
+      findings: rows.map((r) => ({
+        object: sessionName(r),
+        value: num(r.seconds),
+        detail: `${r.wait_event ? `waiting on ${r.wait_event_type}:${r.wait_event}; ` : ''}${shortQuery(r.query)}`,
+      })),
       total: num(rows[0]?.total),
       ...(rows.length ? {} : { message: 'no long-running query' }),
       unknownReason: invisibleReason(hidden, server.user),
@@ -117,14 +148,21 @@ export const longTransactionsCheck = defineCheck({
   title: 'long-running transactions',
   unit: 'seconds',
   defaults: { warning: 900, critical: 3600 },
-  source: 'check_postgres txn_time and postgres_exporter long_running_transactions set no default; dbops: 15m/1h',
+  source:
+    'check_postgres txn_time and postgres_exporter long_running_transactions set no default; dbops: 15m/1h',
   hint: 'An old transaction holds back vacuum (dead rows pile up) and stalls CREATE INDEX/REINDEX CONCURRENTLY. End it or fix the code that keeps it open.',
   run: async ({ sql, options, limit, scope, server }) => {
     const floor = listingFloor(options.warning, options.critical) ?? 0
     const rows = await sql(LONG_TRANSACTIONS_SQL(scopeFilter(scope)), [floor, limit])
-    const hidden = server.monitor ? 0 : num((await sql(INVISIBLE_SESSIONS_SQL(scopeFilter(scope))))[0]?.n)
+    const hidden = server.monitor
+      ? 0
+      : num((await sql(INVISIBLE_SESSIONS_SQL(scopeFilter(scope))))[0]?.n)
     return {
-      findings: rows.map((r) => ({ object: sessionName(r), value: num(r.seconds), detail: `${r.state ?? '?'}${r.xmin ? `, holds xmin ${r.xmin}` : ''}: ${shortQuery(r.query)}` })),
+      findings: rows.map((r) => ({
+        object: sessionName(r),
+        value: num(r.seconds),
+        detail: `${r.state ?? '?'}${r.xmin ? `, holds xmin ${r.xmin}` : ''}: ${shortQuery(r.query)}`,
+      })),
       total: num(rows[0]?.total),
       ...(rows.length ? {} : { message: 'no long-running transaction' }),
       unknownReason: invisibleReason(hidden, server.user),
@@ -164,11 +202,22 @@ export const blockedQueriesCheck = defineCheck({
   hint: 'The blocker is named in each line: finish or cancel it (pg_cancel_backend / pg_terminate_backend). Long blockers are often idle-in-transaction sessions or DDL without lock_timeout.',
   run: async ({ sql, options, limit, scope, server }) => {
     const floor = listingFloor(options.warning, options.critical) ?? 0
-    const rows = await sql(BLOCKED_QUERIES_SQL(scopeFilter(scope, 'a.datname'), server.versionNum >= 140000), [floor, limit])
+    const rows = await sql(
+      BLOCKED_QUERIES_SQL(scopeFilter(scope, 'a.datname'), server.versionNum >= 140000),
+      [floor, limit],
+    )
     return {
-      findings: rows.map((r) => ({ object: sessionName(r), value: num(r.seconds), detail: `waits for ${r.wait_event} lock, blocked by ${r.blocked_by ?? 'an invisible session'}: ${shortQuery(r.query, 100)}` })),
+      findings: rows.map((r) => ({
+        object: sessionName(r),
+        value: num(r.seconds),
+        detail: `waits for ${r.wait_event} lock, blocked by ${r.blocked_by ?? 'an invisible session'}: ${shortQuery(r.query, 100)}`,
+      })),
       total: num(rows[0]?.total),
-      ...(rows.length ? { message: `${rows[0]!.total} blocked session(s); longest wait ${sessionName(rows[0]!)} blocked by ${String(rows[0]!.blocked_by ?? '?').split(' (')[0]}` } : { message: 'no session waits on a lock' }),
+      ...(rows.length
+        ? {
+            message: `${rows[0]!.total} blocked session(s); longest wait ${sessionName(rows[0]!)} blocked by ${String(rows[0]!.blocked_by ?? '?').split(' (')[0]}`,
+          }
+        : { message: 'no session waits on a lock' }),
     }
   },
 })
@@ -189,9 +238,16 @@ export const preparedTransactionsCheck = defineCheck({
   hint: "A forgotten two-phase transaction holds locks and the vacuum horizon forever: COMMIT PREPARED 'gid' or ROLLBACK PREPARED 'gid' once you know which it should be.",
   run: async ({ sql, options, limit, scope }) => {
     const floor = listingFloor(options.warning, options.critical) ?? 0
-    const rows = await sql(PREPARED_TRANSACTIONS_SQL(scopeFilter(scope, 'database')), [floor, limit])
+    const rows = await sql(PREPARED_TRANSACTIONS_SQL(scopeFilter(scope, 'database')), [
+      floor,
+      limit,
+    ])
     return {
-      findings: rows.map((r) => ({ object: `gid '${r.gid}' (${r.owner}@${r.database})`, value: num(r.seconds), detail: `prepared at ${new Date(r.prepared).toISOString()}` })),
+      findings: rows.map((r) => ({
+        object: `gid '${r.gid}' (${r.owner}@${r.database})`,
+        value: num(r.seconds),
+        detail: `prepared at ${new Date(r.prepared).toISOString()}`,
+      })),
       total: num(rows[0]?.total),
       ...(rows.length ? {} : { message: 'no prepared transaction' }),
     }

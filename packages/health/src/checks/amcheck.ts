@@ -32,7 +32,8 @@ export const amcheckCheck = defineCheck({
   title: 'btree index corruption (amcheck)',
   unit: 'count',
   defaults: { warning: null, critical: 1 },
-  source: 'amcheck bt_index_check (AccessShareLock only): any corruption → critical; no monitoring tool runs it',
+  source:
+    'amcheck bt_index_check (AccessShareLock only): any corruption → critical; no monitoring tool runs it',
   hint: 'amcheck found a corrupt index: REINDEX INDEX CONCURRENTLY it, then find the cause (storage, a collation change after an OS upgrade, a known bug) before trusting the data.',
   options: {
     /** Verify these indexes (names) instead of a random sample. */
@@ -46,8 +47,17 @@ export const amcheckCheck = defineCheck({
     skipLocked: z.boolean().default(true),
   },
   run: async ({ sql, server, options, remainingMs }) => {
-    if (!server.extensions.has('amcheck')) return { status: 'skipped', message: 'the amcheck extension is not installed in this database (CREATE EXTENSION amcheck)' }
-    const candidates = await sql(AMCHECK_CANDIDATES_SQL, [options.indexes, parseThreshold(options.maxIndexSize, 'bytes'), options.indexes.length || options.sample])
+    if (!server.extensions.has('amcheck'))
+      return {
+        status: 'skipped',
+        message:
+          'the amcheck extension is not installed in this database (CREATE EXTENSION amcheck)',
+      }
+    const candidates = await sql(AMCHECK_CANDIDATES_SQL, [
+      options.indexes,
+      parseThreshold(options.maxIndexSize, 'bytes'),
+      options.indexes.length || options.sample,
+    ])
     const findings = []
     const notChecked: string[] = []
     let checked = 0
@@ -70,10 +80,18 @@ export const amcheckCheck = defineCheck({
         const err = error as { code?: string; message: string }
         if (err.code === 'XX002' || err.code === 'XX001') {
           checked++
-          findings.push({ object: String(c.index), value: 1, detail: `on ${c.table}: ${err.message}` })
-        } else if (err.code === '55P03') notChecked.push(`${c.index} (waited for a lock past lock_timeout)`)
+          findings.push({
+            object: String(c.index),
+            value: 1,
+            detail: `on ${c.table}: ${err.message}`,
+          })
+        } else if (err.code === '55P03')
+          notChecked.push(`${c.index} (waited for a lock past lock_timeout)`)
         else if (err.code === '57014') notChecked.push(`${c.index} (timed out)`)
-        else if (err.code === '42501') notChecked.push(`${c.index} (permission denied: grant EXECUTE on bt_index_check to ${server.user})`)
+        else if (err.code === '42501')
+          notChecked.push(
+            `${c.index} (permission denied: grant EXECUTE on bt_index_check to ${server.user})`,
+          )
         else throw error
       }
     }
@@ -81,7 +99,11 @@ export const amcheckCheck = defineCheck({
       value: findings.length,
       findings,
       message: `${checked} of ${candidates.length} index(es) verified${findings.length ? `, ${findings.length} corrupt` : ', no corruption found'}`,
-      ...(notChecked.length ? { unknownReason: `${notChecked.length} not checked: ${notChecked.slice(0, 5).join(', ')}` } : {}),
+      ...(notChecked.length
+        ? {
+            unknownReason: `${notChecked.length} not checked: ${notChecked.slice(0, 5).join(', ')}`,
+          }
+        : {}),
       total: num(findings.length),
     }
   },

@@ -1,6 +1,15 @@
 import { z } from 'zod'
 import { listingFloor } from '../thresholds.ts'
-import { estimateIndex, formatBytes, listIndexesSql, STALE_FRACTION, USER_SCHEMAS, STATS_FROM_PG_STATISTIC, STATS_FROM_PG_STATS, type IndexRow } from 'dbops/plugin'
+import {
+  estimateIndex,
+  formatBytes,
+  listIndexesSql,
+  STALE_FRACTION,
+  USER_SCHEMAS,
+  STATS_FROM_PG_STATISTIC,
+  STATS_FROM_PG_STATS,
+  type IndexRow,
+} from 'dbops/plugin'
 import { defineCheck, num } from './_define.ts'
 import type { ServerInfo } from '../types.ts'
 
@@ -61,18 +70,35 @@ judged as (
 ${SUMMARIZE_JUDGED}`
 
 /** The summary row of SUMMARIZE_JUDGED, for indexes: from @dbops/reindex's estimate of each one. */
-async function summarizeIndexes(sql: (text: string, params: unknown[]) => Promise<Record<string, any>[]>, server: ServerInfo, floor: number, minPercent: number, limit: number) {
+async function summarizeIndexes(
+  sql: (text: string, params: unknown[]) => Promise<Record<string, any>[]>,
+  server: ServerInfo,
+  floor: number,
+  minPercent: number,
+  limit: number,
+) {
   const rows = (await sql(listIndexesSql(server), [null, floor])) as IndexRow[]
   const judged = rows
     .filter((r) => r.method === 'btree' && r.valid && !r.temporary)
     .map((r) => ({ row: r, estimate: estimateIndex(r, server) }))
-  const untrusted = (kind: string) => judged.filter((j) => j.estimate.distrust?.kind === kind).map((j) => j.row.index_regclass).sort()
+  const untrusted = (kind: string) =>
+    judged
+      .filter((j) => j.estimate.distrust?.kind === kind)
+      .map((j) => j.row.index_regclass)
+      .sort()
   const noStats = untrusted('no-statistics')
   const stale = untrusted('stale')
   const unmeasured = untrusted('unmeasured')
-  const trusted = judged.flatMap(({ row, estimate }) => (estimate.trusted ? [{ row, f: estimate.trusted, rowsPerKey: estimate.rowsPerKey }] : []))
+  const trusted = judged.flatMap(({ row, estimate }) =>
+    estimate.trusted ? [{ row, f: estimate.trusted, rowsPerKey: estimate.rowsPerKey }] : [],
+  )
   const listed = trusted.filter((t) => t.f.bloatPercent >= minPercent)
-  const over = listed.filter((t) => t.f.bloatBytes >= floor).sort((a, b) => b.f.bloatBytes - a.f.bloatBytes || a.row.index_regclass.localeCompare(b.row.index_regclass))
+  const over = listed
+    .filter((t) => t.f.bloatBytes >= floor)
+    .sort(
+      (a, b) =>
+        b.f.bloatBytes - a.f.bloatBytes || a.row.index_regclass.localeCompare(b.row.index_regclass),
+    )
   return {
     candidates: judged.length,
     no_stats: noStats.length + unmeasured.length,
@@ -98,38 +124,53 @@ function bloatCheck(kind: 'index' | 'table') {
     title: `${kind} bloat (estimate)`,
     unit: 'bytes',
     defaults: { warning: 100 * 1024 ** 2, critical: 1024 ** 3 },
-    source: 'pghero index bloat: >= 100 MB wasted (warning); check_postgres bloat: 1 GB (critical here); pg_auto_reindexer: >= 30% bloat',
-    hint: kind === 'index'
-      ? 'REINDEX INDEX CONCURRENTLY the listed indexes (dbops reindex plugin). ANALYZE first if the table changed a lot: the estimate uses its statistics.'
-      : 'Plain VACUUM makes the space reusable but does not shrink the file; to give it back use pg_repack or VACUUM FULL (ACCESS EXCLUSIVE lock). Check first that autovacuum keeps up (vacuum check).',
+    source:
+      'pghero index bloat: >= 100 MB wasted (warning); check_postgres bloat: 1 GB (critical here); pg_auto_reindexer: >= 30% bloat',
+    hint:
+      kind === 'index'
+        ? 'REINDEX INDEX CONCURRENTLY the listed indexes (dbops reindex plugin). ANALYZE first if the table changed a lot: the estimate uses its statistics.'
+        : 'Plain VACUUM makes the space reusable but does not shrink the file; to give it back use pg_repack or VACUUM FULL (ACCESS EXCLUSIVE lock). Check first that autovacuum keeps up (vacuum check).',
     options: { minPercent: z.number().min(0).max(100).default(30) },
     run: async ({ sql, options, limit, server }) => {
       const plural = kind === 'index' ? 'indexes' : 'tables'
       const floor = listingFloor(options.warning, options.critical) ?? 0
       const stats = server.superuser ? STATS_FROM_PG_STATISTIC : STATS_FROM_PG_STATS
-      const row = kind === 'index'
-        ? await summarizeIndexes(sql, server, floor, options.minPercent, limit)
-        : (await sql(TABLE_BLOAT_SQL(stats), [floor, options.minPercent, limit]))[0]
+      const row =
+        kind === 'index'
+          ? await summarizeIndexes(sql, server, floor, options.minPercent, limit)
+          : (await sql(TABLE_BLOAT_SQL(stats), [floor, options.minPercent, limit]))[0]
       const top = (row?.top ?? []) as Record<string, any>[]
       const candidates = num(row?.candidates)
       const noStats = num(row?.no_stats)
       const stale = num(row?.stale)
       const notes = [
-        noStats ? `${noStats} ${plural} not estimated: no statistics visible to ${server.user} (ANALYZE them, or grant SELECT), e.g. ${row!.no_stats_example}` : '',
-        stale ? `${stale} ${plural} not estimated: statistics too stale (more than ${100 * STALE_FRACTION}% of rows changed since ANALYZE), e.g. ${row!.stale_example}` : '',
+        noStats
+          ? `${noStats} ${plural} not estimated: no statistics visible to ${server.user} (ANALYZE them, or grant SELECT), e.g. ${row!.no_stats_example}`
+          : '',
+        stale
+          ? `${stale} ${plural} not estimated: statistics too stale (more than ${100 * STALE_FRACTION}% of rows changed since ANALYZE), e.g. ${row!.stale_example}`
+          : '',
       ].filter(Boolean)
       const trusted = candidates - noStats - stale
       const value = num(row?.worst)
-      const dedup = (r: Record<string, any>) => (r.dedup ? `; deduplicated when rebuilt, ~${Math.round(r.dedup)} rows per key` : '')
+      const dedup = (r: Record<string, any>) =>
+        r.dedup ? `; deduplicated when rebuilt, ~${Math.round(r.dedup)} rows per key` : ''
       return {
         value,
-        findings: top.map((r) => ({ object: String(r.object), value: num(r.wasted), detail: `${formatBytes(num(r.wasted))} of ${formatBytes(num(r.bytes))} wasted (${num(r.pct).toFixed(0)}%)${r.tbl ? ` on ${r.tbl}` : ''}${dedup(r)}` })),
+        findings: top.map((r) => ({
+          object: String(r.object),
+          value: num(r.wasted),
+          detail: `${formatBytes(num(r.wasted))} of ${formatBytes(num(r.bytes))} wasted (${num(r.pct).toFixed(0)}%)${r.tbl ? ` on ${r.tbl}` : ''}${dedup(r)}`,
+        })),
         total: num(row?.over),
-        message: candidates === 0
-          ? `no ${kind} of ${formatBytes(floor)} or more`
-          : `${trusted} of ${candidates} ${plural} of ${formatBytes(floor)}+ estimated; most wasted ${formatBytes(value)}${notes.length ? `; ${notes.join('; ')}` : ''}`,
+        message:
+          candidates === 0
+            ? `no ${kind} of ${formatBytes(floor)} or more`
+            : `${trusted} of ${candidates} ${plural} of ${formatBytes(floor)}+ estimated; most wasted ${formatBytes(value)}${notes.length ? `; ${notes.join('; ')}` : ''}`,
         // Nothing could be estimated although there were candidates: say so rather than OK.
-        ...(candidates > 0 && trusted === 0 ? { unknownReason: `no ${kind} bloat could be estimated` } : {}),
+        ...(candidates > 0 && trusted === 0
+          ? { unknownReason: `no ${kind} bloat could be estimated` }
+          : {}),
       }
     },
   })

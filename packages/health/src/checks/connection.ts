@@ -38,7 +38,8 @@ export const connectionCheck = defineCheck({
   title: 'connectivity and round-trip latency',
   unit: 'ms',
   defaults: { warning: 500, critical: 2000 },
-  source: 'check_postgres connection (OK/CRITICAL); postgres_exporter pg_up. Latency limits are dbops defaults.',
+  source:
+    'check_postgres connection (OK/CRITICAL); postgres_exporter pg_up. Latency limits are dbops defaults.',
   hint: 'Check the network path and the server load; the connect timeout is pool.connectTimeoutMs.',
   run: async ({ sql, server }) => {
     // Best of three round trips: one slow packet should not page anyone.
@@ -54,7 +55,11 @@ export const connectionCheck = defineCheck({
 
 /** Minor releases with known data-loss bugs, and why. */
 export const KNOWN_BAD_VERSIONS: { from: number; to: number; why: string }[] = [
-  { from: 140000, to: 140399, why: 'CREATE INDEX CONCURRENTLY / REINDEX CONCURRENTLY can silently miss rows (fixed in 14.4; rebuild indexes built concurrently)' },
+  {
+    from: 140000,
+    to: 140399,
+    why: 'CREATE INDEX CONCURRENTLY / REINDEX CONCURRENTLY can silently miss rows (fixed in 14.4; rebuild indexes built concurrently)',
+  },
 ]
 
 export const versionCheck = defineCheck({
@@ -62,19 +67,37 @@ export const versionCheck = defineCheck({
   title: 'server version',
   unit: 'version',
   defaults: { warning: null, critical: null },
-  source: 'check_postgres version; PostgreSQL 14.4 release notes (CIC bug); versioning policy for end of life',
+  source:
+    'check_postgres version; PostgreSQL 14.4 release notes (CIC bug); versioning policy for end of life',
   hint: 'Upgrade to the latest minor release of a supported major version.',
   options: {
     /** Majors below this are past their end of life: warning. */
     minimumMajor: z.number().int().default(14),
     /** Extra known-bad ranges (server_version_num), e.g. [{ from: 150000, to: 150002, why: '...' }]. */
-    knownBad: z.array(z.object({ from: z.number().int(), to: z.number().int(), why: z.string() })).default([]),
+    knownBad: z
+      .array(z.object({ from: z.number().int(), to: z.number().int(), why: z.string() }))
+      .default([]),
   },
   run: async ({ server, options }) => {
     const major = Math.floor(server.versionNum / 10000)
-    const bad = [...KNOWN_BAD_VERSIONS, ...options.knownBad].find((b) => server.versionNum >= b.from && server.versionNum <= b.to)
-    if (bad) return { value: server.versionNum, status: 'critical', message: `PostgreSQL ${server.version}: ${bad.why}`, findings: [{ object: server.version, value: server.versionNum, status: 'critical', detail: bad.why }] }
-    if (major < options.minimumMajor) return { value: server.versionNum, status: 'warning', message: `PostgreSQL ${server.version} is past its end of life (minimum supported major: ${options.minimumMajor})` }
+    const bad = [...KNOWN_BAD_VERSIONS, ...options.knownBad].find(
+      (b) => server.versionNum >= b.from && server.versionNum <= b.to,
+    )
+    if (bad)
+      return {
+        value: server.versionNum,
+        status: 'critical',
+        message: `PostgreSQL ${server.version}: ${bad.why}`,
+        findings: [
+          { object: server.version, value: server.versionNum, status: 'critical', detail: bad.why },
+        ],
+      }
+    if (major < options.minimumMajor)
+      return {
+        value: server.versionNum,
+        status: 'warning',
+        message: `PostgreSQL ${server.version} is past its end of life (minimum supported major: ${options.minimumMajor})`,
+      }
     return { value: server.versionNum, status: 'ok', message: `PostgreSQL ${server.version}` }
   },
 })

@@ -64,7 +64,12 @@ export interface ConstraintDefinition {
   withheld?: string
 }
 
-const ACTIONS: Record<string, string | undefined> = { r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' }
+const ACTIONS: Record<string, string | undefined> = {
+  r: 'RESTRICT',
+  c: 'CASCADE',
+  n: 'SET NULL',
+  d: 'SET DEFAULT',
+}
 const MATCHES: Record<string, string> = { f: ' MATCH FULL', p: ' MATCH PARTIAL' }
 
 function trailer(f: { deferrable?: boolean; deferred?: boolean; validated: boolean }): string {
@@ -81,7 +86,11 @@ export function formatForeignKey(f: ForeignKeyFacts): string {
 }
 
 /** `CHECK (expression) [NO INHERIT] [NOT VALID]`; the expression comes from pg_get_expr() (already parenthesized). */
-export function formatCheck(f: { expression: string | null; noinherit: boolean; validated: boolean }): string {
+export function formatCheck(f: {
+  expression: string | null
+  noinherit: boolean
+  validated: boolean
+}): string {
   return `CHECK (${f.expression ?? '<expression>'})${f.noinherit ? ' NO INHERIT' : ''}${trailer(f)}`
 }
 
@@ -89,15 +98,30 @@ export function formatCheck(f: { expression: string | null; noinherit: boolean; 
  * Definitions of these foreign key and CHECK constraints, by oid, without waiting for any
  * lock. Must run inside the check's transaction (the CHECK texts are read in a savepoint).
  */
-export async function readConstraintDefinitions(check: Pick<CheckContext, 'sql' | 'ctx'>, constraints: { oid: string; kind: 'f' | 'c' }[]): Promise<Map<string, ConstraintDefinition>> {
+export async function readConstraintDefinitions(
+  check: Pick<CheckContext, 'sql' | 'ctx'>,
+  constraints: { oid: string; kind: 'f' | 'c' }[],
+): Promise<Map<string, ConstraintDefinition>> {
   const out = new Map<string, ConstraintDefinition>()
   const fks = constraints.filter((c) => c.kind === 'f').map((c) => c.oid)
   const checks = constraints.filter((c) => c.kind === 'c').map((c) => c.oid)
-  if (fks.length) for (const f of await check.sql<ForeignKeyFacts>(FOREIGN_KEY_FACTS_SQL, [fks])) out.set(f.oid, { text: formatForeignKey(f) })
+  if (fks.length)
+    for (const f of await check.sql<ForeignKeyFacts>(FOREIGN_KEY_FACTS_SQL, [fks]))
+      out.set(f.oid, { text: formatForeignKey(f) })
   if (checks.length) {
-    const facts = await check.sql<{ oid: string; noinherit: boolean; validated: boolean; locked: string | null; owner: string }>(CHECK_FACTS_SQL, [checks])
+    const facts = await check.sql<{
+      oid: string
+      noinherit: boolean
+      validated: boolean
+      locked: string | null
+      owner: string
+    }>(CHECK_FACTS_SQL, [checks])
     const unlocked = facts.filter((f) => !f.locked).map((f) => f.oid)
-    const rows = unlocked.length ? await optionalRows<{ oid: string; expression: string }>(check, CHECK_EXPRESSION_TEXTS_SQL, [unlocked]) : []
+    const rows = unlocked.length
+      ? await optionalRows<{ oid: string; expression: string }>(check, CHECK_EXPRESSION_TEXTS_SQL, [
+          unlocked,
+        ])
+      : []
     const texts = new Map((rows ?? []).map((r) => [r.oid, r.expression]))
     for (const f of facts) {
       const expression = texts.get(f.oid) ?? null

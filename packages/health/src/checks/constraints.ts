@@ -28,15 +28,27 @@ export const notValidConstraintsCheck = defineCheck({
   run: async (check) => {
     const rows = await check.sql(NOT_VALID_CONSTRAINTS_SQL, [check.limit])
     const total = num(rows[0]?.total)
-    const definitions = await readConstraintDefinitions(check, rows.map((r) => ({ oid: String(r.oid), kind: r.kind })))
+    const definitions = await readConstraintDefinitions(
+      check,
+      rows.map((r) => ({ oid: String(r.oid), kind: r.kind })),
+    )
     return {
       value: total,
       findings: rows.map((r) => {
         const def = definitions.get(String(r.oid))
-        return { object: `${r.table}.${r.conname}`, value: 1, detail: `${KINDS[r.kind]}: ${def?.text ?? '?'}${def?.withheld ? ` (${def.withheld})` : ''}` }
+        return {
+          object: `${r.table}.${r.conname}`,
+          value: 1,
+          detail: `${KINDS[r.kind]}: ${def?.text ?? '?'}${def?.withheld ? ` (${def.withheld})` : ''}`,
+        }
       }),
       total,
-      message: total ? `${total} constraint(s) never validated: ${rows.map((r) => `${r.table}.${r.conname}`).slice(0, 3).join(', ')}` : 'every constraint is validated',
+      message: total
+        ? `${total} constraint(s) never validated: ${rows
+            .map((r) => `${r.table}.${r.conname}`)
+            .slice(0, 3)
+            .join(', ')}`
+        : 'every constraint is validated',
     }
   },
 })
@@ -65,9 +77,20 @@ export const disabledTriggersCheck = defineCheck({
     const total = num(rows[0]?.total)
     return {
       value: total,
-      findings: rows.map((r) => ({ object: `${r.table}.${r.tgname}`, value: 1, detail: r.tgisinternal ? `internal trigger of constraint ${r.constraint_name ?? '?'}: referential integrity is not enforced` : 'disabled' })),
+      findings: rows.map((r) => ({
+        object: `${r.table}.${r.tgname}`,
+        value: 1,
+        detail: r.tgisinternal
+          ? `internal trigger of constraint ${r.constraint_name ?? '?'}: referential integrity is not enforced`
+          : 'disabled',
+      })),
       total,
-      message: total ? `${total} disabled trigger(s): ${rows.map((r) => `${r.table}.${r.tgname}`).slice(0, 3).join(', ')}` : 'no disabled trigger',
+      message: total
+        ? `${total} disabled trigger(s): ${rows
+            .map((r) => `${r.table}.${r.tgname}`)
+            .slice(0, 3)
+            .join(', ')}`
+        : 'no disabled trigger',
     }
   },
 })

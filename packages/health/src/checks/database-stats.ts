@@ -12,14 +12,20 @@ export const cacheHitRatioCheck = defineCheck({
   unit: 'percent',
   direction: 'below',
   defaults: { warning: 98, critical: 90 },
-  source: 'postgres_exporter mixin: < 98% (warning); pghero: < 99% (extended); critical 90% is a dbops default',
+  source:
+    'postgres_exporter mixin: < 98% (warning); pghero: < 99% (extended); critical 90% is a dbops default',
   hint: 'The working set no longer fits in memory: add RAM / shared_buffers, or find the queries reading most blocks (slow_queries).',
   options: { minBlocks: z.number().int().nonnegative().default(10_000) },
   run: async ({ sql, options }) => {
     const [row] = await sql(DATABASE_STATS_SQL)
     const hit = num(row?.blks_hit)
     const read = num(row?.blks_read)
-    if (hit + read < options.minBlocks) return { value: null, status: 'ok', message: `too little traffic to judge (${hit + read} block reads since the statistics were reset)` }
+    if (hit + read < options.minBlocks)
+      return {
+        value: null,
+        status: 'ok',
+        message: `too little traffic to judge (${hit + read} block reads since the statistics were reset)`,
+      }
     const pct = (hit / (hit + read)) * 100
     return { value: pct, message: `${pct.toFixed(2)}% of block reads served from shared buffers` }
   },
@@ -37,9 +43,17 @@ export const rollbackRatioCheck = defineCheck({
     const [row] = await sql(DATABASE_STATS_SQL)
     const commits = num(row?.xact_commit)
     const rollbacks = num(row?.xact_rollback)
-    if (commits + rollbacks < options.minTransactions) return { value: null, status: 'ok', message: `too few transactions to judge (${commits + rollbacks})` }
+    if (commits + rollbacks < options.minTransactions)
+      return {
+        value: null,
+        status: 'ok',
+        message: `too few transactions to judge (${commits + rollbacks})`,
+      }
     const pct = (rollbacks / (commits + rollbacks)) * 100
-    return { value: pct, message: `${rollbacks} of ${commits + rollbacks} transactions rolled back (${pct.toFixed(2)}%)` }
+    return {
+      value: pct,
+      message: `${rollbacks} of ${commits + rollbacks} transactions rolled back (${pct.toFixed(2)}%)`,
+    }
   },
 })
 
@@ -48,12 +62,16 @@ export const deadlocksCheck = defineCheck({
   title: 'deadlocks',
   unit: 'rate',
   defaults: { warning: 1, critical: 300 },
-  source: 'postgres_exporter mixin: > 5 deadlocks/min (= 300/h, critical); warning 1/h is a dbops default',
+  source:
+    'postgres_exporter mixin: > 5 deadlocks/min (= 300/h, critical); warning 1/h is a dbops default',
   hint: 'Deadlocks mean transactions take locks in different orders: the server log names the statements; lock rows in a consistent order.',
   run: async ({ sql }) => {
     const [row] = await sql(DATABASE_STATS_SQL)
     const hours = Math.max(num(row?.window_seconds) / 3600, 1)
     const rate = num(row?.deadlocks) / hours
-    return { value: rate, message: `${row?.deadlocks ?? 0} deadlocks in the last ${Math.round(hours)} h of statistics (${rate.toFixed(2)}/h)` }
+    return {
+      value: rate,
+      message: `${row?.deadlocks ?? 0} deadlocks in the last ${Math.round(hours)} h of statistics (${rate.toFixed(2)}/h)`,
+    }
   },
 })

@@ -137,16 +137,30 @@ export function formatIndexDefinition(facts: IndexFacts, texts?: IndexTexts): st
  * The definitions of these indexes, by oid, without waiting for any lock. Must run inside
  * the check's transaction (the expression texts are read in a savepoint).
  */
-export async function readIndexDefinitions(check: Pick<CheckContext, 'sql' | 'ctx'>, oids: string[]): Promise<Map<string, IndexDefinition>> {
+export async function readIndexDefinitions(
+  check: Pick<CheckContext, 'sql' | 'ctx'>,
+  oids: string[],
+): Promise<Map<string, IndexDefinition>> {
   const out = new Map<string, IndexDefinition>()
   if (!oids.length) return out
   const facts = await check.sql<IndexFacts>(INDEX_FACTS_SQL, [oids])
-  const needTexts = facts.filter((f) => f.has_predicate || f.columns.some((c) => c.name === null)).map((f) => f.oid)
-  const rows = needTexts.length ? await optionalRows<IndexTexts & { oid: string; locked: string | null }>(check, INDEX_EXPRESSION_TEXTS_SQL, [needTexts]) : []
+  const needTexts = facts
+    .filter((f) => f.has_predicate || f.columns.some((c) => c.name === null))
+    .map((f) => f.oid)
+  const rows = needTexts.length
+    ? await optionalRows<IndexTexts & { oid: string; locked: string | null }>(
+        check,
+        INDEX_EXPRESSION_TEXTS_SQL,
+        [needTexts],
+      )
+    : []
   const texts = new Map((rows ?? []).map((r) => [r.oid, r]))
   for (const f of facts) {
     const t = texts.get(f.oid)
-    const parts = [f.columns.some((c) => c.name === null) ? 'expression' : '', f.has_predicate ? 'predicate' : ''].filter(Boolean)
+    const parts = [
+      f.columns.some((c) => c.name === null) ? 'expression' : '',
+      f.has_predicate ? 'predicate' : '',
+    ].filter(Boolean)
     const hidden = `the ${parts.join(' and ')} ${parts.length > 1 ? 'are' : 'is'} not shown`
     const withheld = !parts.length
       ? undefined
@@ -155,7 +169,10 @@ export async function readIndexDefinitions(check: Pick<CheckContext, 'sql' | 'ct
         : t.locked
           ? `${hidden}: ${t.locked} is locked by another session`
           : undefined
-    out.set(f.oid, { text: formatIndexDefinition(f, t && !t.locked ? t : undefined), ...(withheld ? { withheld } : {}) })
+    out.set(f.oid, {
+      text: formatIndexDefinition(f, t && !t.locked ? t : undefined),
+      ...(withheld ? { withheld } : {}),
+    })
   }
   return out
 }

@@ -1,14 +1,32 @@
 import type { CheckDefinition } from '../types.ts'
-import { blockedQueriesCheck, connectionsCheck, idleInTransactionCheck, longQueriesCheck, longTransactionsCheck, preparedTransactionsCheck } from './activity.ts'
+import {
+  blockedQueriesCheck,
+  connectionsCheck,
+  idleInTransactionCheck,
+  longQueriesCheck,
+  longTransactionsCheck,
+  preparedTransactionsCheck,
+} from './activity.ts'
 import { amcheckCheck } from './amcheck.ts'
 import { backupFreshnessCheck } from './backups.ts'
 import { indexBloatCheck, tableBloatCheck } from './bloat.ts'
 import { connectionCheck, versionCheck } from './connection.ts'
 import { disabledTriggersCheck, notValidConstraintsCheck } from './constraints.ts'
 import { cacheHitRatioCheck, deadlocksCheck, rollbackRatioCheck } from './database-stats.ts'
-import { duplicateIndexesCheck, fkWithoutIndexCheck, invalidIndexesCheck, seqScansCheck, unusedIndexesCheck } from './indexes.ts'
+import {
+  duplicateIndexesCheck,
+  fkWithoutIndexCheck,
+  invalidIndexesCheck,
+  seqScansCheck,
+  unusedIndexesCheck,
+} from './indexes.ts'
 import { poolCheck } from './pool.ts'
-import { archiverCheck, replicationLagCheck, replicationSlotsCheck, standbyLagCheck } from './replication.ts'
+import {
+  archiverCheck,
+  replicationLagCheck,
+  replicationSlotsCheck,
+  standbyLagCheck,
+} from './replication.ts'
 import { sequencesCheck } from './sequences.ts'
 import { slowQueriesCheck } from './statements.ts'
 import { analyzeCheck, vacuumCheck } from './vacuum.ts'

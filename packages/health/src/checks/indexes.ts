@@ -25,8 +25,10 @@ limit $1`
 
 /** Where an invalid index comes from, by the names the server and pg_repack give them. */
 export function invalidIndexOrigin(name: string): string {
-  if (/_ccnew\d*$/.test(name)) return 'left by a failed REINDEX CONCURRENTLY: drop it, then retry the reindex'
-  if (/_ccold\d*$/.test(name)) return 'old copy left by a REINDEX CONCURRENTLY whose swap succeeded: drop it'
+  if (/_ccnew\d*$/.test(name))
+    return 'left by a failed REINDEX CONCURRENTLY: drop it, then retry the reindex'
+  if (/_ccold\d*$/.test(name))
+    return 'old copy left by a REINDEX CONCURRENTLY whose swap succeeded: drop it'
   if (/^index_\d+$/.test(name)) return 'left by an interrupted pg_repack: drop it'
   return 'a failed CREATE INDEX CONCURRENTLY (or REINDEX): drop it and create it again'
 }
@@ -43,9 +45,18 @@ export const invalidIndexesCheck = defineCheck({
     const total = num(rows[0]?.total)
     return {
       value: total,
-      findings: rows.map((r) => ({ object: String(r.index), value: 1, detail: `on ${r.table}${r.indisunique ? ' (unique: uniqueness is NOT enforced)' : ''}; ${invalidIndexOrigin(String(r.relname))}` })),
+      findings: rows.map((r) => ({
+        object: String(r.index),
+        value: 1,
+        detail: `on ${r.table}${r.indisunique ? ' (unique: uniqueness is NOT enforced)' : ''}; ${invalidIndexOrigin(String(r.relname))}`,
+      })),
       total,
-      message: total ? `${total} invalid index(es): ${rows.map((r) => r.index).slice(0, 3).join(', ')}` : 'no invalid index',
+      message: total
+        ? `${total} invalid index(es): ${rows
+            .map((r) => r.index)
+            .slice(0, 3)
+            .join(', ')}`
+        : 'no invalid index',
     }
   },
 })
@@ -102,16 +113,27 @@ export const duplicateIndexesCheck = defineCheck({
   run: async (check) => {
     const rows = await check.sql(DUPLICATE_INDEXES_SQL, [check.limit])
     const total = num(rows[0]?.total)
-    const definitions = await readIndexDefinitions(check, [...new Set(rows.map((r) => String(r.covering_oid)))])
+    const definitions = await readIndexDefinitions(check, [
+      ...new Set(rows.map((r) => String(r.covering_oid))),
+    ])
     return {
       value: total,
       findings: rows.map((r) => {
         const covering = definitions.get(String(r.covering_oid))
         const withheld = covering?.withheld ? `; ${covering.withheld}` : ''
-        return { object: String(r.index), value: 1, detail: `${r.exact ? 'same columns as' : 'a prefix of'} ${r.covered_by} (${covering?.text ?? '?'}); ${formatBytes(num(r.bytes))} to reclaim${withheld}` }
+        return {
+          object: String(r.index),
+          value: 1,
+          detail: `${r.exact ? 'same columns as' : 'a prefix of'} ${r.covered_by} (${covering?.text ?? '?'}); ${formatBytes(num(r.bytes))} to reclaim${withheld}`,
+        }
       }),
       total,
-      message: total ? `${total} redundant index(es): ${rows.map((r) => `${r.index} (covered by ${r.covered_by})`).slice(0, 3).join(', ')}` : 'no redundant index',
+      message: total
+        ? `${total} redundant index(es): ${rows
+            .map((r) => `${r.index} (covered by ${r.covered_by})`)
+            .slice(0, 3)
+            .join(', ')}`
+        : 'no redundant index',
     }
   },
 })
@@ -144,7 +166,8 @@ export const unusedIndexesCheck = defineCheck({
   title: 'unused indexes',
   unit: 'count',
   defaults: { warning: 1, critical: null },
-  source: 'pghero: idx_scan = 0, non-unique, >= 10 MB; research goal G1: statistics older than 7 days',
+  source:
+    'pghero: idx_scan = 0, non-unique, >= 10 MB; research goal G1: statistics older than 7 days',
   hint: 'Never scanned since the statistics were reset: check the replicas too (statistics are per server), then DROP INDEX CONCURRENTLY it. An index supporting a foreign key may still be worth keeping.',
   options: {
     minSize: z.union([z.number(), z.string()]).default('10MB'),
@@ -156,15 +179,25 @@ export const unusedIndexesCheck = defineCheck({
     const minAge = parseThreshold(options.minStatsAge, 'seconds')
     const [stats] = await sql(STATS_AGE_SQL)
     if (stats?.seconds !== null && stats?.seconds !== undefined && num(stats.seconds) < minAge) {
-      return { value: null, status: 'ok', message: `statistics were reset ${Math.round(num(stats.seconds) / 3600)} h ago: too recent to call an index unused (minStatsAge ${options.minStatsAge})` }
+      return {
+        value: null,
+        status: 'ok',
+        message: `statistics were reset ${Math.round(num(stats.seconds) / 3600)} h ago: too recent to call an index unused (minStatsAge ${options.minStatsAge})`,
+      }
     }
     const rows = await sql(UNUSED_INDEXES_SQL, [minBytes, limit])
     const total = num(rows[0]?.total)
     return {
       value: total,
-      findings: rows.map((r) => ({ object: String(r.index), value: 1, detail: `on ${r.table}, ${formatBytes(num(r.bytes))}, never scanned${r.supports_fk ? '; supports a foreign key' : ''}` })),
+      findings: rows.map((r) => ({
+        object: String(r.index),
+        value: 1,
+        detail: `on ${r.table}, ${formatBytes(num(r.bytes))}, never scanned${r.supports_fk ? '; supports a foreign key' : ''}`,
+      })),
       total,
-      message: total ? `${total} index(es) of ${options.minSize} or more never scanned` : `no unused index of ${options.minSize} or more`,
+      message: total
+        ? `${total} index(es) of ${options.minSize} or more never scanned`
+        : `no unused index of ${options.minSize} or more`,
     }
   },
 })
@@ -204,9 +237,18 @@ export const fkWithoutIndexCheck = defineCheck({
     const total = num(rows[0]?.total)
     return {
       value: total,
-      findings: rows.map((r) => ({ object: `${r.table}.${r.conname}`, value: 1, detail: `(${r.columns}) references ${r.parent}; suggested: CREATE INDEX CONCURRENTLY ON ${r.table} (${r.columns})` })),
+      findings: rows.map((r) => ({
+        object: `${r.table}.${r.conname}`,
+        value: 1,
+        detail: `(${r.columns}) references ${r.parent}; suggested: CREATE INDEX CONCURRENTLY ON ${r.table} (${r.columns})`,
+      })),
       total,
-      message: total ? `${total} foreign key(s) without a supporting index: ${rows.map((r) => `${r.table}(${r.columns})`).slice(0, 3).join(', ')}` : 'every foreign key has an index',
+      message: total
+        ? `${total} foreign key(s) without a supporting index: ${rows
+            .map((r) => `${r.table}(${r.columns})`)
+            .slice(0, 3)
+            .join(', ')}`
+        : 'every foreign key has an index',
     }
   },
 })
@@ -237,15 +279,24 @@ export const seqScansCheck = defineCheck({
   defaults: { warning: 1, critical: null },
   source: 'pghero: index usage < 95% on tables with >= 10,000 rows; any → warning',
   hint: 'Find the queries scanning these tables (slow_queries, pg_stat_statements) and add the index they need.',
-  options: { minRows: z.number().nonnegative().default(10_000), minIndexUsePercent: z.number().min(0).max(100).default(95) },
+  options: {
+    minRows: z.number().nonnegative().default(10_000),
+    minIndexUsePercent: z.number().min(0).max(100).default(95),
+  },
   run: async ({ sql, options, limit }) => {
     const rows = await sql(SEQ_SCANS_SQL, [options.minRows, options.minIndexUsePercent, limit])
     const total = num(rows[0]?.total)
     return {
       value: total,
-      findings: rows.map((r) => ({ object: String(r.table), value: 1, detail: `${num(r.rows).toLocaleString('en-US')} rows; ${num(r.index_pct).toFixed(1)}% of scans use an index (${r.seq_scan} sequential, ${r.idx_scan} index)` })),
+      findings: rows.map((r) => ({
+        object: String(r.table),
+        value: 1,
+        detail: `${num(r.rows).toLocaleString('en-US')} rows; ${num(r.index_pct).toFixed(1)}% of scans use an index (${r.seq_scan} sequential, ${r.idx_scan} index)`,
+      })),
       total,
-      message: total ? `${total} table(s) with ${options.minRows}+ rows mostly read by sequential scans` : 'large tables are read through indexes',
+      message: total
+        ? `${total} table(s) with ${options.minRows}+ rows mostly read by sequential scans`
+        : 'large tables are read through indexes',
     }
   },
 })

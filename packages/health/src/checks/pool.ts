@@ -6,8 +6,9 @@ export const poolCheck = defineCheck({
   unit: 'count',
   local: true,
   defaults: { warning: 1, critical: 10 },
-  source: 'dbops: clients waiting for a pool connection (pgbouncer cl_waiting is the analogue); 1 / 10',
-  hint: 'Tasks wait for a connection: raise pool.max (within the server\'s max_connections) or run fewer things in parallel.',
+  source:
+    'dbops: clients waiting for a pool connection (pgbouncer cl_waiting is the analogue); 1 / 10',
+  hint: "Tasks wait for a connection: raise pool.max (within the server's max_connections) or run fewer things in parallel.",
   run: async ({ ctx }) => {
     const s = ctx.db.stats()
     return {

@@ -27,13 +27,16 @@ export const replicationLagCheck = defineCheck({
   source: 'research goal G1: 30 s / 5 m (pghero "healthy" < 5 s; postgres_exporter mixin > 1 h)',
   hint: 'Replay is behind: look for long queries on the replica (max_standby_streaming_delay, hot_standby_feedback), I/O saturation, or a broken link to the primary (receiver status).',
   run: async ({ sql, server }) => {
-    if (!server.inRecovery) return { status: 'skipped', message: 'this server is a primary (see standby_lag)' }
+    if (!server.inRecovery)
+      return { status: 'skipped', message: 'this server is a primary (see standby_lag)' }
     const [r] = await sql(REPLICA_LAG_SQL)
     const receiver = r?.receiver ?? 'not streaming'
     return {
       value: num(r?.seconds),
       message: `replay ${num(r?.seconds).toFixed(1)} s behind, ${formatBytes(num(r?.replay_bytes))} received but not replayed; WAL receiver ${receiver}`,
-      ...(receiver !== 'streaming' ? { unknownReason: `the WAL receiver is ${receiver}: the lag may be larger than shown` } : {}),
+      ...(receiver !== 'streaming'
+        ? { unknownReason: `the WAL receiver is ${receiver}: the lag may be larger than shown` }
+        : {}),
     }
   },
 })
@@ -59,7 +62,8 @@ export const standbyLagCheck = defineCheck({
     minStandbys: z.number().int().nonnegative().default(0),
   },
   run: async ({ sql, server, options }) => {
-    if (server.inRecovery) return { status: 'skipped', message: 'this server is a replica (see replication_lag)' }
+    if (server.inRecovery)
+      return { status: 'skipped', message: 'this server is a replica (see replication_lag)' }
     const rows = await sql(STANDBY_LAG_SQL)
     const hidden = rows.filter((r) => r.hidden).length
     const findings = rows.map((r) => ({
@@ -68,12 +72,20 @@ export const standbyLagCheck = defineCheck({
       detail: `${r.state}, ${r.sync_state}; ${formatBytes(num(r.replay_bytes))} behind`,
     }))
     if (rows.length < options.minStandbys) {
-      return { status: 'critical', findings, message: `${rows.length} standby(s) connected, ${options.minStandbys} expected` }
+      return {
+        status: 'critical',
+        findings,
+        message: `${rows.length} standby(s) connected, ${options.minStandbys} expected`,
+      }
     }
     return {
       findings,
       message: rows.length ? `${rows.length} standby(s) connected` : 'no standby connected',
-      ...(hidden ? { unknownReason: `${hidden} standby position(s) invisible to ${server.user} (grant pg_monitor)` } : {}),
+      ...(hidden
+        ? {
+            unknownReason: `${hidden} standby position(s) invisible to ${server.user} (grant pg_monitor)`,
+          }
+        : {}),
     }
   },
 })
@@ -90,7 +102,8 @@ export const replicationSlotsCheck = defineCheck({
   title: 'replication slots and retained WAL',
   unit: 'bytes',
   defaults: { warning: 1024 ** 3, critical: 10 * 1024 ** 3 },
-  source: 'pghero: any inactive slot; postgres_exporter mixin: inactive → critical; check_postgres replication_slots: retained bytes (must be given; 1 GB / 10 GB here)',
+  source:
+    'pghero: any inactive slot; postgres_exporter mixin: inactive → critical; check_postgres replication_slots: retained bytes (must be given; 1 GB / 10 GB here)',
   hint: 'A slot nobody consumes keeps all WAL since its position (the disk fills) and holds back vacuum: reconnect its consumer, or pg_drop_replication_slot(name) if it is abandoned.',
   options: {
     /** Status of an inactive slot, whatever WAL it retains. */
@@ -101,7 +114,12 @@ export const replicationSlotsCheck = defineCheck({
     const findings = rows.map((r) => {
       const value = num(r.retained_bytes)
       const byBytes = compare(value, options.warning, options.critical, 'above')
-      const status: Status = r.wal_status === 'lost' ? 'critical' : !r.active && options.inactive !== 'ok' ? worstStatus([options.inactive, byBytes]) : byBytes
+      const status: Status =
+        r.wal_status === 'lost'
+          ? 'critical'
+          : !r.active && options.inactive !== 'ok'
+            ? worstStatus([options.inactive, byBytes])
+            : byBytes
       return {
         object: `${r.slot_name} (${r.slot_type}${r.database ? ` on ${r.database}` : ''})`,
         value,
@@ -112,7 +130,17 @@ export const replicationSlotsCheck = defineCheck({
     const inactive = rows.filter((r) => !r.active).length
     return {
       findings,
-      message: rows.length ? `${rows.length} slot(s), ${inactive} inactive; most WAL retained ${formatBytes(num(rows[0]?.retained_bytes))}${inactive ? ` (inactive: ${rows.filter((r) => !r.active).map((r) => r.slot_name).slice(0, 3).join(', ')})` : ''}` : 'no replication slot',
+      message: rows.length
+        ? `${rows.length} slot(s), ${inactive} inactive; most WAL retained ${formatBytes(num(rows[0]?.retained_bytes))}${
+            inactive
+              ? ` (inactive: ${rows
+                  .filter((r) => !r.active)
+                  .map((r) => r.slot_name)
+                  .slice(0, 3)
+                  .join(', ')})`
+              : ''
+          }`
+        : 'no replication slot',
     }
   },
 })
@@ -130,7 +158,8 @@ export const archiverCheck = defineCheck({
   title: 'WAL archiving',
   unit: 'count',
   defaults: { warning: 10, critical: 15 },
-  source: 'check_postgres archive_ready: 10 / 15 .ready files; postgres_exporter pg_stat_archiver (failing archiver → critical)',
+  source:
+    'check_postgres archive_ready: 10 / 15 .ready files; postgres_exporter pg_stat_archiver (failing archiver → critical)',
   hint: 'archive_command fails: read the server log for its error (credentials, full disk, unreachable bucket). WAL piles up in pg_wal until it succeeds.',
   run: async ({ sql, server }) => {
     const [a] = await sql(ARCHIVER_SQL)
@@ -146,9 +175,16 @@ export const archiverCheck = defineCheck({
       reason = `cannot count .ready files as ${server.user}: ${(error as Error).message} (grant pg_monitor)`
     }
     if (a?.failing) {
-      return { value: ready, status: 'critical', message: `archiving fails since ${new Date(a.last_failed_time).toISOString()} (last failed ${a.last_failed_wal}, ${a.failed_count} failures)${ready !== null ? `; ${ready} segments waiting` : ''}` }
+      return {
+        value: ready,
+        status: 'critical',
+        message: `archiving fails since ${new Date(a.last_failed_time).toISOString()} (last failed ${a.last_failed_wal}, ${a.failed_count} failures)${ready !== null ? `; ${ready} segments waiting` : ''}`,
+      }
     }
-    return { value: ready, message: `${a?.archived_count ?? 0} archived${a?.last_archived_wal ? `, last ${a.last_archived_wal}` : ''}${ready !== null ? `; ${ready} segment(s) waiting` : ''}`, unknownReason: reason }
+    return {
+      value: ready,
+      message: `${a?.archived_count ?? 0} archived${a?.last_archived_wal ? `, last ${a.last_archived_wal}` : ''}${ready !== null ? `; ${ready} segment(s) waiting` : ''}`,
+      unknownReason: reason,
+    }
   },
 })
-

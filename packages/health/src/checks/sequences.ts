@@ -63,22 +63,33 @@ export const sequencesCheck = defineCheck({
   options: { skipCycled: z.boolean().default(true) },
   run: async ({ sql, options, limit, server }) => {
     const floor = listingFloor(options.warning, options.critical) ?? 0
-    const [row] = await sql(SEQUENCES_SQL.replace('$3::bool', options.skipCycled ? 'true' : 'false'), [floor, limit])
+    const [row] = await sql(
+      SEQUENCES_SQL.replace('$3::bool', options.skipCycled ? 'true' : 'false'),
+      [floor, limit],
+    )
     const top = (row?.top ?? []) as Record<string, any>[]
     const reasons = [
-      num(row?.unreadable) ? `${row!.unreadable} sequence(s) not readable by ${server.user} (grant SELECT or USAGE on them, e.g. ${row!.unreadable_example})` : '',
-      num(row?.locked) ? `${row!.locked} sequence(s) skipped: locked by another session (${row!.locked_example})` : '',
+      num(row?.unreadable)
+        ? `${row!.unreadable} sequence(s) not readable by ${server.user} (grant SELECT or USAGE on them, e.g. ${row!.unreadable_example})`
+        : '',
+      num(row?.locked)
+        ? `${row!.locked} sequence(s) skipped: locked by another session (${row!.locked_example})`
+        : '',
     ].filter(Boolean)
     const worst = top[0]
     return {
       value: worst ? num(worst.pct) : 0,
-      findings: top.filter((r) => num(r.pct) >= floor).map((r) => ({
-        object: r.tbl ? `${r.seq} (${r.tbl}.${r.attname} ${r.coltype})` : String(r.seq),
-        value: num(r.pct),
-        detail: `last value ${r.last_value} of ${r.lim}${r.column_limits ? ` (limited by the ${r.coltype} column; the sequence is ${r.seqtype})` : ''}`,
-      })),
+      findings: top
+        .filter((r) => num(r.pct) >= floor)
+        .map((r) => ({
+          object: r.tbl ? `${r.seq} (${r.tbl}.${r.attname} ${r.coltype})` : String(r.seq),
+          value: num(r.pct),
+          detail: `last value ${r.last_value} of ${r.lim}${r.column_limits ? ` (limited by the ${r.coltype} column; the sequence is ${r.seqtype})` : ''}`,
+        })),
       total: num(row?.over),
-      message: worst ? `${row!.total} sequences; fullest ${worst.seq} at ${num(worst.pct).toFixed(2)}%` : `${row?.total ?? 0} sequences`,
+      message: worst
+        ? `${row!.total} sequences; fullest ${worst.seq} at ${num(worst.pct).toFixed(2)}%`
+        : `${row?.total ?? 0} sequences`,
       unknownReason: reasons.join('; ') || undefined,
     }
   },

@@ -26,12 +26,17 @@ export const slowQueriesCheck = defineCheck({
   title: 'slow statements (pg_stat_statements)',
   unit: 'ms',
   defaults: { warning: 20, critical: null },
-  source: 'pghero slow queries: mean >= 20 ms and >= 100 calls, top by total time; no critical level (slowness alone should not page)',
+  source:
+    'pghero slow queries: mean >= 20 ms and >= 100 calls, top by total time; no critical level (slowness alone should not page)',
   hint: 'EXPLAIN (ANALYZE, BUFFERS) the statement; the usual fix is an index or a rewritten query. Statistics accumulate until pg_stat_statements_reset().',
   options: { minCalls: z.number().int().nonnegative().default(100) },
   run: async ({ sql, server, options, limit }) => {
     if (!server.extensions.has('pg_stat_statements')) {
-      return { status: 'skipped', message: 'pg_stat_statements is not installed in this database (add it to shared_preload_libraries, then CREATE EXTENSION pg_stat_statements)' }
+      return {
+        status: 'skipped',
+        message:
+          'pg_stat_statements is not installed in this database (add it to shared_preload_libraries, then CREATE EXTENSION pg_stat_statements)',
+      }
     }
     const floor = listingFloor(options.warning, options.critical) ?? 0
     const rows = await sql(SLOW_STATEMENTS_SQL, [options.minCalls, floor, limit])
@@ -45,7 +50,9 @@ export const slowQueriesCheck = defineCheck({
         detail: `${num(r.calls).toLocaleString('en-US')} calls, mean ${num(r.mean_ms).toFixed(1)} ms, total ${(num(r.total_ms) / 1000).toFixed(1)} s: ${shortQuery(textOf.get(r.queryid) ?? '<text not visible>', 200)}`,
       })),
       total,
-      message: total ? `${total} statement(s) with ${options.minCalls}+ calls averaging over ${floor} ms` : `no statement with ${options.minCalls}+ calls averaging over ${floor} ms`,
+      message: total
+        ? `${total} statement(s) with ${options.minCalls}+ calls averaging over ${floor} ms`
+        : `no statement with ${options.minCalls}+ calls averaging over ${floor} ms`,
     }
   },
 })

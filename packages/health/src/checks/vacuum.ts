@@ -8,10 +8,12 @@ import { defineCheck, num } from './_define.ts'
  * functions are called directly on pg_class: pg_stat_user_tables is slow on huge catalogs.
  */
 export const MAINTENANCE_DUE_SQL = (kind: 'vacuum' | 'analyze') => {
-  const counter = kind === 'vacuum' ? 'pg_stat_get_dead_tuples(c.oid)' : 'pg_stat_get_mod_since_analyze(c.oid)'
-  const last = kind === 'vacuum'
-    ? 'greatest(pg_stat_get_last_vacuum_time(c.oid), pg_stat_get_last_autovacuum_time(c.oid))'
-    : 'greatest(pg_stat_get_last_analyze_time(c.oid), pg_stat_get_last_autoanalyze_time(c.oid))'
+  const counter =
+    kind === 'vacuum' ? 'pg_stat_get_dead_tuples(c.oid)' : 'pg_stat_get_mod_since_analyze(c.oid)'
+  const last =
+    kind === 'vacuum'
+      ? 'greatest(pg_stat_get_last_vacuum_time(c.oid), pg_stat_get_last_autovacuum_time(c.oid))'
+      : 'greatest(pg_stat_get_last_analyze_time(c.oid), pg_stat_get_last_autoanalyze_time(c.oid))'
   return `
 with due as (
   select c.oid, c.reltuples, ${counter} as pending, ${last} as last_time
@@ -38,9 +40,10 @@ function maintenanceCheck(kind: 'vacuum' | 'analyze') {
     unit: 'seconds',
     defaults: { warning: 86_400, critical: 172_800 },
     source: `check_postgres last_${kind} / last_auto${kind}: 1 day / 2 days; postgres_exporter mixin: dead tuples past the autovacuum trigger`,
-    hint: kind === 'vacuum'
-      ? 'Autovacuum is not keeping up or is held back (long transactions, slots, prepared transactions): VACUUM (VERBOSE) the table and tune autovacuum_vacuum_cost_limit / per-table scale factors.'
-      : 'Planner statistics are stale: ANALYZE the table; lower autovacuum_analyze_scale_factor for large tables.',
+    hint:
+      kind === 'vacuum'
+        ? 'Autovacuum is not keeping up or is held back (long transactions, slots, prepared transactions): VACUUM (VERBOSE) the table and tune autovacuum_vacuum_cost_limit / per-table scale factors.'
+        : 'Planner statistics are stale: ANALYZE the table; lower autovacuum_analyze_scale_factor for large tables.',
     run: async ({ sql, options, limit }) => {
       const floor = listingFloor(options.warning, options.critical) ?? 0
       const rows = await sql(MAINTENANCE_DUE_SQL(kind), [floor, limit])
@@ -53,7 +56,9 @@ function maintenanceCheck(kind: 'vacuum' | 'analyze') {
           detail: `${num(r.pending).toLocaleString('en-US')} ${what} (${num(r.rows).toLocaleString('en-US')} rows); last ${kind} ${r.last_time ? new Date(r.last_time).toISOString() : 'never'}`,
         })),
         total,
-        message: total ? `${total} table(s) due for ${kind} and not ${kind === 'vacuum' ? 'vacuumed' : 'analyzed'} for a while` : `autovacuum keeps up (${kind})`,
+        message: total
+          ? `${total} table(s) due for ${kind} and not ${kind === 'vacuum' ? 'vacuumed' : 'analyzed'} for a while`
+          : `autovacuum keeps up (${kind})`,
       }
     },
   })

@@ -37,21 +37,30 @@ function wraparoundCheck(kind: 'xid' | 'mxid') {
     title: `${what} wraparound`,
     unit: 'percent',
     defaults: { warning: 50, critical: 75 },
-    source: kind === 'xid'
-      ? 'research goal G1: 50%/75% of 2^31 (check_postgres txn_wraparound 1.3B/1.4B = 61%/65%; pghero per table, TOAST included)'
-      : 'postgres_exporter/pgwatch export mxid_age(datminmxid) without a threshold; dbops uses the XID limits (pghero and check_postgres have no check)',
-    hint: kind === 'xid'
-      ? 'Autovacuum is not freezing fast enough: find what holds it back (long transactions, replication slots, prepared transactions), then VACUUM (FREEZE, VERBOSE) the listed tables.'
-      : 'Multixacts come from row locks shared by several transactions (SELECT ... FOR SHARE, foreign keys): VACUUM (FREEZE) the listed tables; lower autovacuum_multixact_freeze_max_age.',
+    source:
+      kind === 'xid'
+        ? 'research goal G1: 50%/75% of 2^31 (check_postgres txn_wraparound 1.3B/1.4B = 61%/65%; pghero per table, TOAST included)'
+        : 'postgres_exporter/pgwatch export mxid_age(datminmxid) without a threshold; dbops uses the XID limits (pghero and check_postgres have no check)',
+    hint:
+      kind === 'xid'
+        ? 'Autovacuum is not freezing fast enough: find what holds it back (long transactions, replication slots, prepared transactions), then VACUUM (FREEZE, VERBOSE) the listed tables.'
+        : 'Multixacts come from row locks shared by several transactions (SELECT ... FOR SHARE, foreign keys): VACUUM (FREEZE) the listed tables; lower autovacuum_multixact_freeze_max_age.',
     run: async ({ sql, options, limit }) => {
       const floorPct = listingFloor(options.warning, options.critical) ?? 0
       const [max] = await sql(MAX_AGE_SQL)
-      const rows = await sql(kind === 'xid' ? XID_AGE_SQL : MXID_AGE_SQL, [Math.floor((floorPct / 100) * WRAP_LIMIT), limit])
+      const rows = await sql(kind === 'xid' ? XID_AGE_SQL : MXID_AGE_SQL, [
+        Math.floor((floorPct / 100) * WRAP_LIMIT),
+        limit,
+      ])
       const worst = num(kind === 'xid' ? max?.xid : max?.mxid)
       const pct = (worst / WRAP_LIMIT) * 100
       return {
         value: pct,
-        findings: rows.map((r) => ({ object: String(r.object), value: (num(r.age) / WRAP_LIMIT) * 100, detail: `age ${Math.round(num(r.age)).toLocaleString('en-US')}${r.detail ? `; ${r.detail}` : ''}` })),
+        findings: rows.map((r) => ({
+          object: String(r.object),
+          value: (num(r.age) / WRAP_LIMIT) * 100,
+          detail: `age ${Math.round(num(r.age)).toLocaleString('en-US')}${r.detail ? `; ${r.detail}` : ''}`,
+        })),
         message: `oldest ${what} age ${Math.round(worst).toLocaleString('en-US')} (${pct.toFixed(1)}% of the 2^31 limit)`,
       }
     },

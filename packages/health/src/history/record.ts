@@ -11,8 +11,17 @@ const ensured = new WeakSet<Db>()
  * Records one report in the history store (creating the tables on first use) and deletes
  * results older than `retainDays`, in one transaction: a run is recorded whole or not at all.
  */
-export async function recordHealth(ctx: Context, report: HealthReport, options: Exclude<HistoryOptions, false>): Promise<{ recorded: number; store: string }> {
-  const own = options.url ? new Db({ url: options.url, applicationName: 'dbops health history' }, { ...ctx.config.pool, max: 1 }) : undefined
+export async function recordHealth(
+  ctx: Context,
+  report: HealthReport,
+  options: Exclude<HistoryOptions, false>,
+): Promise<{ recorded: number; store: string }> {
+  const own = options.url
+    ? new Db(
+        { url: options.url, applicationName: 'dbops health history' },
+        { ...ctx.config.pool, max: 1 },
+      )
+    : undefined
   const db = own ?? ctx.db
   try {
     const results = report.checks.filter((r) => r.status !== 'skipped')

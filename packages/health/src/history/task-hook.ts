@@ -7,7 +7,11 @@ import { recordHealth } from './record.ts'
  * What `health:check` does after each run: record the report unless history is off or the
  * run is a dry run. Returns why it could not, for the task to report; never throws for it.
  */
-export async function recordHistory(ctx: Context, report: HealthReport, history: HistoryOptions): Promise<string | undefined> {
+export async function recordHistory(
+  ctx: Context,
+  report: HealthReport,
+  history: HistoryOptions,
+): Promise<string | undefined> {
   if (history === false || ctx.dryRun) return undefined
   try {
     const { recorded, store } = await recordHealth(ctx, report, history)

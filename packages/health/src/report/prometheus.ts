@@ -30,16 +30,52 @@ export function renderPrometheus(report: HealthReport): string {
     for (const [labels, value] of rows) lines.push(`${name}{${labels}} ${sample(value)}`)
   }
   const per = (r: (typeof checks)[number]) => `${base},check="${escapeLabel(r.check)}"`
-  family('dbops_health_check_status', 'Status of a dbops health check: 0 ok, 1 warning, 2 critical, 3 unknown.', checks.map((r) => [per(r), STATUS_VALUE[r.status as keyof typeof STATUS_VALUE]]))
-  family('dbops_health_check_value', 'Value measured by the check, in its base unit (seconds, bytes, percent, count).', checks.filter((r) => r.value !== null).map((r) => [`${per(r)},unit="${r.unit}"`, r.value!]))
-  family('dbops_health_check_warning_threshold', 'Warning threshold of the check, in its base unit.', checks.filter((r) => r.thresholds.warning !== null).map((r) => [per(r), r.thresholds.warning!]))
-  family('dbops_health_check_critical_threshold', 'Critical threshold of the check, in its base unit.', checks.filter((r) => r.thresholds.critical !== null).map((r) => [per(r), r.thresholds.critical!]))
-  family('dbops_health_check_findings', 'Number of objects the check reports (sessions, indexes, sequences...).', checks.map((r) => [per(r), r.total]))
-  family('dbops_health_check_duration_seconds', 'Time the check took.', checks.map((r) => [per(r), r.durationMs / 1000]))
-  family('dbops_health_status', 'Worst status of the run: 0 ok, 1 warning, 2 critical, 3 unknown.', [[base, STATUS_VALUE[report.status]]])
-  family('dbops_health_up', '1 when the database answered the connection check.', [[base, report.checks.find((r) => r.check === 'connection')?.status === 'critical' ? 0 : 1]])
-  family('dbops_health_last_run_timestamp_seconds', 'When the run started (Unix time).', [[base, Date.parse(report.startedAt) / 1000]])
-  family('dbops_health_run_duration_seconds', 'Time the whole run took.', [[base, report.durationMs / 1000]])
+  family(
+    'dbops_health_check_status',
+    'Status of a dbops health check: 0 ok, 1 warning, 2 critical, 3 unknown.',
+    checks.map((r) => [per(r), STATUS_VALUE[r.status as keyof typeof STATUS_VALUE]]),
+  )
+  family(
+    'dbops_health_check_value',
+    'Value measured by the check, in its base unit (seconds, bytes, percent, count).',
+    checks.filter((r) => r.value !== null).map((r) => [`${per(r)},unit="${r.unit}"`, r.value!]),
+  )
+  family(
+    'dbops_health_check_warning_threshold',
+    'Warning threshold of the check, in its base unit.',
+    checks.filter((r) => r.thresholds.warning !== null).map((r) => [per(r), r.thresholds.warning!]),
+  )
+  family(
+    'dbops_health_check_critical_threshold',
+    'Critical threshold of the check, in its base unit.',
+    checks
+      .filter((r) => r.thresholds.critical !== null)
+      .map((r) => [per(r), r.thresholds.critical!]),
+  )
+  family(
+    'dbops_health_check_findings',
+    'Number of objects the check reports (sessions, indexes, sequences...).',
+    checks.map((r) => [per(r), r.total]),
+  )
+  family(
+    'dbops_health_check_duration_seconds',
+    'Time the check took.',
+    checks.map((r) => [per(r), r.durationMs / 1000]),
+  )
+  family(
+    'dbops_health_status',
+    'Worst status of the run: 0 ok, 1 warning, 2 critical, 3 unknown.',
+    [[base, STATUS_VALUE[report.status]]],
+  )
+  family('dbops_health_up', '1 when the database answered the connection check.', [
+    [base, report.checks.find((r) => r.check === 'connection')?.status === 'critical' ? 0 : 1],
+  ])
+  family('dbops_health_last_run_timestamp_seconds', 'When the run started (Unix time).', [
+    [base, Date.parse(report.startedAt) / 1000],
+  ])
+  family('dbops_health_run_duration_seconds', 'Time the whole run took.', [
+    [base, report.durationMs / 1000],
+  ])
   return lines.join('\n') + '\n'
 }
 
@@ -55,8 +91,12 @@ export async function writeTextfile(file: string, content: string): Promise<void
     await rename(temp, file)
   } catch (error) {
     await rm(temp, { force: true }).catch(() => {})
-    throw new DbopsError('HEALTH_TEXTFILE', `cannot write the Prometheus textfile ${file}: ${(error as Error).message}`, {
-      hint: 'Check that the directory is writable (node_exporter --collector.textfile.directory).',
-    })
+    throw new DbopsError(
+      'HEALTH_TEXTFILE',
+      `cannot write the Prometheus textfile ${file}: ${(error as Error).message}`,
+      {
+        hint: 'Check that the directory is writable (node_exporter --collector.textfile.directory).',
+      },
+    )
   }
 }

@@ -20,7 +20,10 @@ Files: migrations/<version>_<name>.sql with optional "-- dbops:up" / "-- dbops:d
 "-- dbops:no-transaction" for CREATE INDEX CONCURRENTLY and the like, R__<name>.sql for
 repeatable scripts, \${NAME} placeholders, and Prisma's <ts>_<name>/migration.sql layout.`
 
-const SUBCOMMANDS: Record<string, () => Promise<(args: string[], ctx: any, options: MigrateOptions) => Promise<number>>> = {
+const SUBCOMMANDS: Record<
+  string,
+  () => Promise<(args: string[], ctx: any, options: MigrateOptions) => Promise<number>>
+> = {
   apply: async () => (await import('./apply.ts')).applyCommand,
   status: async () => (await import('./status.ts')).statusCommand,
   new: async () => (await import('./new.ts')).newCommand,
@@ -37,7 +40,11 @@ export function migrateCommand(options: MigrateOptions): Command {
     async run(args, ctx) {
       const [sub, ...rest] = args
       const load = sub ? SUBCOMMANDS[sub] : undefined
-      if (!load) throw new UsageError(sub ? `unknown migrate subcommand '${sub}'` : 'migrate needs a subcommand', `One of: ${Object.keys(SUBCOMMANDS).join(', ')}. See \`dbops migrate --help\`.`)
+      if (!load)
+        throw new UsageError(
+          sub ? `unknown migrate subcommand '${sub}'` : 'migrate needs a subcommand',
+          `One of: ${Object.keys(SUBCOMMANDS).join(', ')}. See \`dbops migrate --help\`.`,
+        )
       return (await load())(rest, ctx, options)
     },
   }

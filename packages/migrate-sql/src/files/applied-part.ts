@@ -13,7 +13,10 @@ import type { MigrationFile } from './migration-file.ts'
  * statements since the last one. The text is hashed statement span by statement span, so
  * the value depends only on the file and n.
  */
-export function appliedPartChecksum(file: Pick<MigrationFile, 'text' | 'up'>, statements: ReadonlyArray<{ fileEnd: number }>): { upTo(applied: number): string } {
+export function appliedPartChecksum(
+  file: Pick<MigrationFile, 'text' | 'up'>,
+  statements: ReadonlyArray<{ fileEnd: number }>,
+): { upTo(applied: number): string } {
   const hash = createHash('sha256')
   let at = file.up.offset
   let done = 0

@@ -34,12 +34,19 @@ export function decodeMigration(raw: Buffer): DecodedText {
   }
   const at = directivePosition(raw, declared!.index)
   // ISO-8859-1 exactly, as PostgreSQL's LATIN1 (TextDecoder's "latin1" is Windows-1252).
-  if (name === 'latin1' || name === 'iso-8859-1' || name === 'iso8859-1') return { text: raw.toString('latin1') }
+  if (name === 'latin1' || name === 'iso-8859-1' || name === 'iso8859-1')
+    return { text: raw.toString('latin1') }
   let decoder: InstanceType<typeof TextDecoder>
   try {
     decoder = new TextDecoder(name, { fatal: true })
   } catch {
-    return { text: raw.toString('latin1'), problem: { ...at, message: `unknown encoding '${declared![1]}' in its -- dbops:encoding line (use utf8, latin1, windows-1252, iso-8859-15, koi8-r, shift_jis, euc-jp, gbk, big5, …)` } }
+    return {
+      text: raw.toString('latin1'),
+      problem: {
+        ...at,
+        message: `unknown encoding '${declared![1]}' in its -- dbops:encoding line (use utf8, latin1, windows-1252, iso-8859-15, koi8-r, shift_jis, euc-jp, gbk, big5, …)`,
+      },
+    }
   }
   try {
     return { text: decoder.decode(raw) }
@@ -50,7 +57,11 @@ export function decodeMigration(raw: Buffer): DecodedText {
 
 /** The directive's match, with `index` its line's offset: looked for in the bytes, without a second copy of a large file as text. */
 function findDirective(raw: Buffer): RegExpExecArray | undefined {
-  for (let at = raw.indexOf('dbops:encoding'); at !== -1; at = raw.indexOf('dbops:encoding', at + 1)) {
+  for (
+    let at = raw.indexOf('dbops:encoding');
+    at !== -1;
+    at = raw.indexOf('dbops:encoding', at + 1)
+  ) {
     const start = raw.lastIndexOf(10, at) + 1
     const nl = raw.indexOf(10, at)
     const line = raw.subarray(start, nl === -1 ? raw.length : nl).toString('latin1')
@@ -76,10 +87,15 @@ function firstInvalidUtf8(raw: Buffer): EncodingProblem {
   const bad = invalidUtf8Offset(raw)
   let lineStart = 0
   let line = 1
-  for (let i = raw.indexOf(10); i !== -1 && i < bad; i = raw.indexOf(10, i + 1)) (line++, (lineStart = i + 1))
+  for (let i = raw.indexOf(10); i !== -1 && i < bad; i = raw.indexOf(10, i + 1))
+    line++, (lineStart = i + 1)
   const before = raw.subarray(lineStart, bad).toString('utf8')
   const skip = line === 1 && before.charCodeAt(0) === 0xfeff ? 1 : 0
-  return { line, column: before.length - skip + 1, message: `the file is not valid UTF-8 (byte 0x${raw[bad]!.toString(16).toUpperCase().padStart(2, '0')})` }
+  return {
+    line,
+    column: before.length - skip + 1,
+    message: `the file is not valid UTF-8 (byte 0x${raw[bad]!.toString(16).toUpperCase().padStart(2, '0')})`,
+  }
 }
 
 /** Offset of the first invalid UTF-8 byte (the file is known not to be valid UTF-8). */
@@ -87,7 +103,16 @@ function invalidUtf8Offset(raw: Buffer): number {
   let i = 0
   while (i < raw.length) {
     const b = raw[i]!
-    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0
+    const length =
+      b < 0x80
+        ? 1
+        : b >= 0xc2 && b <= 0xdf
+          ? 2
+          : b >= 0xe0 && b <= 0xef
+            ? 3
+            : b >= 0xf0 && b <= 0xf4
+              ? 4
+              : 0
     if (length === 0 || i + length > raw.length) return i
     for (let k = 1; k < length; k++) {
       const c = raw[i + k]!
@@ -113,9 +138,17 @@ function firstUndecodableLine(raw: Buffer, encoding: string): EncodingProblem {
     try {
       decoder.decode(raw.subarray(start, end))
     } catch {
-      return { line, column: 1, message: `the file is not valid ${encoding}, the encoding it declares` }
+      return {
+        line,
+        column: 1,
+        message: `the file is not valid ${encoding}, the encoding it declares`,
+      }
     }
     start = end
   }
-  return { line: 1, column: 1, message: `the file is not valid ${encoding}, the encoding it declares` }
+  return {
+    line: 1,
+    column: 1,
+    message: `the file is not valid ${encoding}, the encoding it declares`,
+  }
 }

@@ -3,7 +3,12 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { DbopsError, ExitCode } from 'dbops/plugin'
 import { decodeMigration } from './decode.ts'
-import { hasNoTransactionDirective, readSections, sha256, type MigrationFile } from './migration-file.ts'
+import {
+  hasNoTransactionDirective,
+  readSections,
+  sha256,
+  type MigrationFile,
+} from './migration-file.ts'
 
 const VERSIONED = /^(\d+)_([^/\\]+)\.sql$/
 const REPEATABLE = /^R__([^/\\]+)\.sql$/
@@ -44,12 +49,20 @@ export const prismaOrder = (a: string, b: string) => a.localeCompare(b)
  * spaces or have no timestamp at all), and they run in name order. Folders without a
  * `migration.sql` and files beside the folders are ignored, as Prisma ignores them.
  */
-export async function discoverMigrations(dir: string, displayBase: string, ledger: LedgerKind = 'dbops'): Promise<MigrationSet> {
+export async function discoverMigrations(
+  dir: string,
+  displayBase: string,
+  ledger: LedgerKind = 'dbops',
+): Promise<MigrationSet> {
   if (!existsSync(dir)) {
-    throw new DbopsError('MIGRATIONS_DIR_MISSING', `the migrations directory ${path.relative(displayBase, dir) || dir} does not exist`, {
-      hint: 'Create it, set the migrate plugin\'s `dir` option, or run `dbops migrate new <name>` to write the first file.',
-      exitCode: ExitCode.usage,
-    })
+    throw new DbopsError(
+      'MIGRATIONS_DIR_MISSING',
+      `the migrations directory ${path.relative(displayBase, dir) || dir} does not exist`,
+      {
+        hint: "Create it, set the migrate plugin's `dir` option, or run `dbops migrate new <name>` to write the first file.",
+        exitCode: ExitCode.usage,
+      },
+    )
   }
   const entries = await readdir(dir, { withFileTypes: true })
   const versioned: MigrationFile[] = []
@@ -66,7 +79,15 @@ export async function discoverMigrations(dir: string, displayBase: string, ledge
         if (!existsSync(script) || (ledger === 'dbops' && !m)) return
         prisma = true
         const version = m?.[1] ?? entry.name
-        versioned.push(await load(script, displayBase, { kind: 'versioned', version, name: m?.[2] ?? entry.name, ledgerName: entry.name, prismaLayout: true }))
+        versioned.push(
+          await load(script, displayBase, {
+            kind: 'versioned',
+            version,
+            name: m?.[2] ?? entry.name,
+            ledgerName: entry.name,
+            prismaLayout: true,
+          }),
+        )
         return
       }
       if (entry.name === 'migration_lock.toml') {
@@ -77,34 +98,63 @@ export async function discoverMigrations(dir: string, displayBase: string, ledge
       if (ledger === 'prisma') return void ignored.push(path.relative(displayBase, full) || full)
       const r = REPEATABLE.exec(entry.name)
       if (r) {
-        repeatable.push(await load(full, displayBase, { kind: 'repeatable', version: `R__${r[1]}`, name: r[1]!, ledgerName: entry.name.slice(0, -4), prismaLayout: false }))
+        repeatable.push(
+          await load(full, displayBase, {
+            kind: 'repeatable',
+            version: `R__${r[1]}`,
+            name: r[1]!,
+            ledgerName: entry.name.slice(0, -4),
+            prismaLayout: false,
+          }),
+        )
         return
       }
       const v = VERSIONED.exec(entry.name)
       if (!v) return void badNames.push(entry.name)
-      versioned.push(await load(full, displayBase, { kind: 'versioned', version: v[1]!, name: v[2]!, ledgerName: entry.name.slice(0, -4), prismaLayout: false }))
+      versioned.push(
+        await load(full, displayBase, {
+          kind: 'versioned',
+          version: v[1]!,
+          name: v[2]!,
+          ledgerName: entry.name.slice(0, -4),
+          prismaLayout: false,
+        }),
+      )
     }),
   )
   if (badNames.length) {
-    throw new DbopsError('MIGRATION_NAME_INVALID', `these files in ${path.relative(displayBase, dir) || dir} are not named like migrations: ${badNames.sort().join(', ')}`, {
-      hint: 'Name versioned files <version>_<name>.sql (version: a 14-digit UTC timestamp or a zero-padded number) and repeatable ones R__<name>.sql.',
-      exitCode: ExitCode.usage,
-    })
+    throw new DbopsError(
+      'MIGRATION_NAME_INVALID',
+      `these files in ${path.relative(displayBase, dir) || dir} are not named like migrations: ${badNames.sort().join(', ')}`,
+      {
+        hint: 'Name versioned files <version>_<name>.sql (version: a 14-digit UTC timestamp or a zero-padded number) and repeatable ones R__<name>.sql.',
+        exitCode: ExitCode.usage,
+      },
+    )
   }
   if (ledger === 'prisma') versioned.sort((a, b) => prismaOrder(a.ledgerName, b.ledgerName))
-  else versioned.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : a.ledgerName.localeCompare(b.ledgerName)))
+  else
+    versioned.sort((a, b) =>
+      a.order < b.order ? -1 : a.order > b.order ? 1 : a.ledgerName.localeCompare(b.ledgerName),
+    )
   versioned.forEach((f, i) => (f.rank = i))
   repeatable.sort((a, b) => a.name.localeCompare(b.name))
   const duplicates: MigrationSet['duplicates'] = []
   if (ledger === 'dbops') {
     const byVersion = new Map<string, string[]>()
-    for (const f of versioned) byVersion.set(f.order.toString(), [...(byVersion.get(f.order.toString()) ?? []), f.display])
-    for (const [version, files] of byVersion) if (files.length > 1) duplicates.push({ version, files })
+    for (const f of versioned)
+      byVersion.set(f.order.toString(), [...(byVersion.get(f.order.toString()) ?? []), f.display])
+    for (const [version, files] of byVersion)
+      if (files.length > 1) duplicates.push({ version, files })
   }
   return { dir, versioned, repeatable, prisma, duplicates, ignored: ignored.sort() }
 }
 
-async function load(file: string, displayBase: string, id: Pick<MigrationFile, 'kind' | 'version' | 'name' | 'ledgerName' | 'prismaLayout'>): Promise<MigrationFile> {
+async function load(
+  file: string,
+  displayBase: string,
+  id: Pick<MigrationFile, 'kind' | 'version' | 'name' | 'ledgerName' | 'prismaLayout'>,
+): Promise<MigrationFile> {
   const raw = await readFile(file)
   const { text, problem } = decodeMigration(raw)
   const { up, down } = readSections(text)
@@ -135,8 +185,12 @@ export function assertNoDuplicates(set: MigrationSet): void {
   const describe = (d: MigrationSet['duplicates'][number]) =>
     `version ${d.version} is held by ${d.files.length} files: ${d.files.slice(0, SHOWN_FILES).join(', ')}${d.files.length > SHOWN_FILES ? ` and ${d.files.length - SHOWN_FILES} more` : ''}`
   const shown = clashes.slice(0, SHOWN_CLASHES).map(describe).join('; ')
-  const rest = clashes.length > SHOWN_CLASHES ? `; and ${clashes.length - SHOWN_CLASHES} more versions` : ''
-  const message = clashes.length === 1 ? `${describe(clashes[0]!)}; no file was applied` : `${clashes.length} versions are each held by more than one file (${files} files): ${shown}${rest}; no file was applied`
+  const rest =
+    clashes.length > SHOWN_CLASHES ? `; and ${clashes.length - SHOWN_CLASHES} more versions` : ''
+  const message =
+    clashes.length === 1
+      ? `${describe(clashes[0]!)}; no file was applied`
+      : `${clashes.length} versions are each held by more than one file (${files} files): ${shown}${rest}; no file was applied`
   const prismaFolders = set.versioned.some((f) => f.prismaLayout)
   throw new DbopsError('MIGRATION_VERSION_DUPLICATE', message, {
     hint: prismaFolders

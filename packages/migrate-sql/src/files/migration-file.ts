@@ -50,7 +50,13 @@ export function readSections(text: string): { up: Section; down: Section | undef
   if (!down) return { up: { text: text.slice(upStart), offset: upStart }, down: undefined }
   if (down.index < upStart) {
     // down section first, then up
-    return { up: { text: text.slice(upStart), offset: upStart }, down: { text: text.slice(down.index + down[0].length, up ? up.index : text.length), offset: down.index + down[0].length } }
+    return {
+      up: { text: text.slice(upStart), offset: upStart },
+      down: {
+        text: text.slice(down.index + down[0].length, up ? up.index : text.length),
+        offset: down.index + down[0].length,
+      },
+    }
   }
   return {
     up: { text: text.slice(upStart, down.index), offset: upStart },
@@ -69,23 +75,42 @@ export function hasNoTransactionDirective(text: string): boolean {
  */
 export function migrationChecksum(file: Pick<MigrationFile, 'up' | 'noTransaction'>): string {
   let sum = checksums.get(file)
-  if (sum === undefined) checksums.set(file, (sum = tokenChecksum(file.up.text, file.noTransaction ? 'no-transaction' : '')))
+  if (sum === undefined)
+    checksums.set(
+      file,
+      (sum = tokenChecksum(file.up.text, file.noTransaction ? 'no-transaction' : '')),
+    )
   return sum
 }
 const checksums = new WeakMap<object, string>()
 
 /** migrationChecksum computed ahead, letting the event loop run (a 20 MB file is a second of hashing). */
-export async function precomputeChecksum(file: Pick<MigrationFile, 'up' | 'noTransaction'>, signal?: AbortSignal): Promise<void> {
-  if (!checksums.has(file)) checksums.set(file, await tokenChecksumCooperatively(file.up.text, file.noTransaction ? 'no-transaction' : '', signal))
+export async function precomputeChecksum(
+  file: Pick<MigrationFile, 'up' | 'noTransaction'>,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (!checksums.has(file))
+    checksums.set(
+      file,
+      await tokenChecksumCooperatively(
+        file.up.text,
+        file.noTransaction ? 'no-transaction' : '',
+        signal,
+      ),
+    )
 }
 
 /** Throws for a file whose bytes are not valid text (invalid UTF-8, or not the encoding it declares): it must not run. */
 export function assertDecoded(file: Pick<MigrationFile, 'display' | 'encodingProblem'>): void {
   const p = file.encodingProblem
   if (!p) return
-  throw new DbopsError('MIGRATION_ENCODING', `${file.display}:${p.line}:${p.column}: ${p.message}; nothing was applied`, {
-    hint: 'Save the file as UTF-8, or declare its encoding on a line of its own, e.g. `-- dbops:encoding latin1` (any encoding that writes ASCII as ASCII).',
-  })
+  throw new DbopsError(
+    'MIGRATION_ENCODING',
+    `${file.display}:${p.line}:${p.column}: ${p.message}; nothing was applied`,
+    {
+      hint: 'Save the file as UTF-8, or declare its encoding on a line of its own, e.g. `-- dbops:encoding latin1` (any encoding that writes ASCII as ASCII).',
+    },
+  )
 }
 
 export function sha256(text: string | Buffer): string {

@@ -10,7 +10,10 @@ export function filesUpTo(files: MigrationFile[], target: string): MigrationFile
   let last = -1
   for (const f of files) {
     if (f.kind !== 'versioned') continue
-    if (f.ledgerName === target || (version !== undefined && f.order >= 0n && f.order <= version)) last = Math.max(last, f.rank)
+    if (f.ledgerName === target || (version !== undefined && f.order >= 0n && f.order <= version))
+      last = Math.max(last, f.rank)
   }
-  return files.filter((f) => f.kind === 'versioned' && f.rank <= last).sort((a, b) => a.rank - b.rank)
+  return files
+    .filter((f) => f.kind === 'versioned' && f.rank <= last)
+    .sort((a, b) => a.rank - b.rank)
 }

@@ -29,7 +29,12 @@ export function dbopsLedger(schema: string, table: string, dbopsVersion: string)
       applied_at = excluded.applied_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, applied_by = current_user,
       statements_total = excluded.statements_total, statements_applied = excluded.statements_applied, error = excluded.error, dbops_version = excluded.dbops_version`
   // A versioned file is recorded once, so its insert needs no upsert (a lost race fails on the key, as it should).
-  const upsert = (file: MigrationFile, values: string, mayExist = true, checksum = migrationChecksum(file)) => `
+  const upsert = (
+    file: MigrationFile,
+    values: string,
+    mayExist = true,
+    checksum = migrationChecksum(file),
+  ) => `
     insert into ${t} (version, name, kind, checksum, content_sha256, applied_at, finished_at, duration_ms, statements_total, statements_applied, error, dbops_version)
     values (${literal(file.version)}, ${literal(file.ledgerName)}, ${literal(file.kind)}, ${literal(checksum)}, ${literal(file.contentSha256)}, ${values}, ${literal(dbopsVersion)})${mayExist || file.kind !== 'versioned' ? onConflict : ''}`
   const where = (file: MigrationFile) => `where version = ${literal(file.version)}`
@@ -42,7 +47,9 @@ export function dbopsLedger(schema: string, table: string, dbopsVersion: string)
       await session.run(create)
     },
     async load(session) {
-      const exists = await session.run<Array<{ t: string | null }>>(`select to_regclass(${literal(t)})::text as t`)
+      const exists = await session.run<Array<{ t: string | null }>>(
+        `select to_regclass(${literal(t)})::text as t`,
+      )
       if (!exists[0]?.t) return []
       const rows = await session.run<Array<Record<string, any>>>(
         `select version, name, kind, checksum, content_sha256, applied_at, finished_at is not null as finished, duration_ms, applied_by, statements_total, statements_applied, error from ${t}`,
@@ -70,16 +77,26 @@ export function dbopsLedger(schema: string, table: string, dbopsVersion: string)
       return row.checksum === migrationChecksum(file)
     },
     recordSql(file, statements) {
-      return upsert(file, `now(), clock_timestamp(), (extract(epoch from clock_timestamp() - now()) * 1000)::int, ${statements}, ${statements}, null`, false)
+      return upsert(
+        file,
+        `now(), clock_timestamp(), (extract(epoch from clock_timestamp() - now()) * 1000)::int, ${statements}, ${statements}, null`,
+        false,
+      )
     },
     async started(session, file, statements, resumeAt, appliedChecksum) {
-      await session.run(upsert(file, `now(), null, null, ${statements}, ${resumeAt}, null`, true, appliedChecksum))
+      await session.run(
+        upsert(file, `now(), null, null, ${statements}, ${resumeAt}, null`, true, appliedChecksum),
+      )
     },
     async progress(session, file, applied, appliedChecksum) {
-      await session.run(`update ${t} set statements_applied = ${applied}, checksum = ${literal(appliedChecksum)}, error = null ${where(file)}`)
+      await session.run(
+        `update ${t} set statements_applied = ${applied}, checksum = ${literal(appliedChecksum)}, error = null ${where(file)}`,
+      )
     },
     async finished(session, file, durationMs) {
-      await session.run(`update ${t} set finished_at = clock_timestamp(), duration_ms = ${Math.round(durationMs)}, checksum = ${literal(migrationChecksum(file))}, error = null ${where(file)}`)
+      await session.run(
+        `update ${t} set finished_at = clock_timestamp(), duration_ms = ${Math.round(durationMs)}, checksum = ${literal(migrationChecksum(file))}, error = null ${where(file)}`,
+      )
     },
     async failed(session, file, message) {
       await session.run(`update ${t} set error = ${literal(message)} ${where(file)}`)

@@ -29,7 +29,8 @@ export function prismaLedger(schema: string): Ledger {
       "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
       "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
     )`
-  const open = (file: MigrationFile) => `where migration_name = ${literal(file.ledgerName)} and finished_at is null and rolled_back_at is null`
+  const open = (file: MigrationFile) =>
+    `where migration_name = ${literal(file.ledgerName)} and finished_at is null and rolled_back_at is null`
   return {
     kind: 'prisma',
     display: `${schema}._prisma_migrations`,
@@ -38,7 +39,9 @@ export function prismaLedger(schema: string): Ledger {
       await session.run(create)
     },
     async load(session) {
-      const exists = await session.run<Array<{ t: string | null }>>(`select to_regclass(${literal(t)})::text as t`)
+      const exists = await session.run<Array<{ t: string | null }>>(
+        `select to_regclass(${literal(t)})::text as t`,
+      )
       if (!exists[0]?.t) return []
       const rows = await session.run<Array<Record<string, any>>>(
         `select checksum, migration_name, started_at, finished_at is not null as finished, logs,
@@ -65,7 +68,10 @@ export function prismaLedger(schema: string): Ledger {
     matches(row, file) {
       // Prisma's own comparison (checksum.rs): raw text, or with line endings converted either way,
       // and for rows of old engines, the hex digits without zero padding.
-      const same = row.checksum.length === 64 ? (hex: string) => hex === row.checksum : (hex: string) => unpadded(hex) === row.checksum
+      const same =
+        row.checksum.length === 64
+          ? (hex: string) => hex === row.checksum
+          : (hex: string) => unpadded(hex) === row.checksum
       if (same(file.contentSha256)) return true
       const lf = file.text.replace(/\r\n/g, '\n')
       return same(sha256(lf)) || same(sha256(lf.replace(/\n/g, '\r\n')))
@@ -76,11 +82,15 @@ export function prismaLedger(schema: string): Ledger {
     },
     async started(session, file, _statements, resumeAt, _appliedChecksum) {
       if (resumeAt > 0) return
-      await session.run(`INSERT INTO ${t} (id, checksum, migration_name, started_at) VALUES (${literal(randomUUID())}, ${literal(file.contentSha256)}, ${literal(file.ledgerName)}, now())`)
+      await session.run(
+        `INSERT INTO ${t} (id, checksum, migration_name, started_at) VALUES (${literal(randomUUID())}, ${literal(file.contentSha256)}, ${literal(file.ledgerName)}, now())`,
+      )
     },
     async progress() {},
     async finished(session, file) {
-      await session.run(`UPDATE ${t} SET applied_steps_count = applied_steps_count + 1, finished_at = now() ${open(file)}`)
+      await session.run(
+        `UPDATE ${t} SET applied_steps_count = applied_steps_count + 1, finished_at = now() ${open(file)}`,
+      )
     },
     async failed(session, file, message) {
       await session.run(`UPDATE ${t} SET logs = ${literal(message)} ${open(file)}`)

@@ -38,8 +38,19 @@ export interface Ledger {
    * `appliedChecksum`: the checksum of the statements run so far (applied-part.ts), which the
    * dbops ledger keeps in `checksum` until the file finishes.
    */
-  started(session: MigrationSession, file: MigrationFile, statements: number, resumeAt: number, appliedChecksum: string): Promise<void>
-  progress(session: MigrationSession, file: MigrationFile, applied: number, appliedChecksum: string): Promise<void>
+  started(
+    session: MigrationSession,
+    file: MigrationFile,
+    statements: number,
+    resumeAt: number,
+    appliedChecksum: string,
+  ): Promise<void>
+  progress(
+    session: MigrationSession,
+    file: MigrationFile,
+    applied: number,
+    appliedChecksum: string,
+  ): Promise<void>
   finished(session: MigrationSession, file: MigrationFile, durationMs: number): Promise<void>
   failed(session: MigrationSession, file: MigrationFile, message: string): Promise<void>
   /** The statement that forgets a file (after its down section ran). */

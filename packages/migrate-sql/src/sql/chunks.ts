@@ -42,12 +42,25 @@ export function chunkEnds(text: string, targetLength: number): number[] {
     } else if (isIdentStart(c)) {
       const start = i
       while (i < n && isIdentPart(text.charCodeAt(i))) i++
-      if (i - start === 1 && (c === UPPER_E || c === LOWER_E) && i < n && text.charCodeAt(i) === QUOTE) {
+      if (
+        i - start === 1 &&
+        (c === UPPER_E || c === LOWER_E) &&
+        i < n &&
+        text.charCodeAt(i) === QUOTE
+      ) {
         i = quotedEnd(text, i + 1, QUOTE, true) // E'…': backslash escapes
         continue
       }
       const word = i - start <= 9 ? text.slice(start, i).toLowerCase() : ''
-      if (words < 4 && (word === 'create' || word === 'or' || word === 'replace' || word === 'function' || word === 'procedure')) first += word[0]
+      if (
+        words < 4 &&
+        (word === 'create' ||
+          word === 'or' ||
+          word === 'replace' ||
+          word === 'function' ||
+          word === 'procedure')
+      )
+        first += word[0]
       else if (words < 4) first += '.'
       words++
       if (parenDepth === 0 && ROUTINE.test(first)) {
@@ -83,7 +96,7 @@ function blockCommentEnd(text: string, i: number): number {
   while (i < n) {
     const a = text.charCodeAt(i)
     const b = i + 1 < n ? text.charCodeAt(i + 1) : -1
-    if (a === SLASH && b === STAR) (depth++, (i += 2))
+    if (a === SLASH && b === STAR) depth++, (i += 2)
     else if (a === STAR && b === SLASH) {
       i += 2
       if (--depth === 0) return i
@@ -117,10 +130,23 @@ function dollarTagEnd(text: string, i: number): number {
   return j < n && text.charCodeAt(j) === DOLLAR ? j + 1 : -1
 }
 
-const MINUS = 45, SLASH = 47, STAR = 42, QUOTE = 39, DOUBLE_QUOTE = 34, BACKSLASH = 92, DOLLAR = 36
-const OPEN = 40, CLOSE = 41, SEMICOLON = 59, DOT = 46, UPPER_E = 69, LOWER_E = 101, UNDERSCORE = 95
+const MINUS = 45,
+  SLASH = 47,
+  STAR = 42,
+  QUOTE = 39,
+  DOUBLE_QUOTE = 34,
+  BACKSLASH = 92,
+  DOLLAR = 36
+const OPEN = 40,
+  CLOSE = 41,
+  SEMICOLON = 59,
+  DOT = 46,
+  UPPER_E = 69,
+  LOWER_E = 101,
+  UNDERSCORE = 95
 
 const isDigit = (code: number) => code >= 48 && code <= 57
-const isIdentStart = (code: number) => (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === UNDERSCORE || code > 127
+const isIdentStart = (code: number) =>
+  (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === UNDERSCORE || code > 127
 const isTagPart = (code: number) => isIdentStart(code) || isDigit(code)
 const isIdentPart = (code: number) => isTagPart(code) || code === DOLLAR

@@ -56,12 +56,20 @@ export interface SplitOptions {
 }
 
 /** Statement types whose parse tree `slim` drops. */
-const ROW_STATEMENTS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'SelectStmt', 'MergeStmt'])
+const ROW_STATEMENTS = new Set([
+  'InsertStmt',
+  'UpdateStmt',
+  'DeleteStmt',
+  'SelectStmt',
+  'MergeStmt',
+])
 /** Whether a statement type is a row statement (INSERT, UPDATE, DELETE, SELECT, MERGE). */
 export const isRowStatement = (type: string) => ROW_STATEMENTS.has(type)
 /** One shared, frozen `{ InsertStmt: {} }` per type. */
 const SLIM_NODES = new Map<string, Record<string, any>>()
-const slimNode = (type: string) => SLIM_NODES.get(type) ?? SLIM_NODES.set(type, Object.freeze({ [type]: Object.freeze({}) })).get(type)!
+const slimNode = (type: string) =>
+  SLIM_NODES.get(type) ??
+  SLIM_NODES.set(type, Object.freeze({ [type]: Object.freeze({}) })).get(type)!
 
 /**
  * Characters per parser call. The parser's time and memory grow with its input (one call on
@@ -78,7 +86,10 @@ export function splitStatements(text: string, options: SplitOptions = {}): State
 }
 
 /** splitStatements, letting the event loop run between pieces (signals, timers) and honouring `signal`. */
-export async function splitStatementsCooperatively(text: string, options: SplitOptions & { signal?: AbortSignal } = {}): Promise<Statement[]> {
+export async function splitStatementsCooperatively(
+  text: string,
+  options: SplitOptions & { signal?: AbortSignal } = {},
+): Promise<Statement[]> {
   const out: Statement[] = []
   for (const piece of parsePieces(text, options)) {
     for (const s of piece) out.push(s)
@@ -108,7 +119,12 @@ function* parsePieces(text: string, options: SplitOptions): Generator<Statement[
         k = last + 1
         break
       } catch (error) {
-        if (!(error instanceof SqlSyntaxError) || last === ends.length - 1 || previous?.offset === error.offset) throw error
+        if (
+          !(error instanceof SqlSyntaxError) ||
+          last === ends.length - 1 ||
+          previous?.offset === error.offset
+        )
+          throw error
         previous = error
         span *= 2
       }
@@ -121,12 +137,17 @@ function* parsePieces(text: string, options: SplitOptions): Generator<Statement[
 function parsePiece(text: string, from: number, to: number, options: SplitOptions): Statement[] {
   const piece = text.slice(from, to)
   if (!piece.trim()) return []
-  let tree: { stmts?: Array<{ stmt: Record<string, any>; stmt_location?: number; stmt_len?: number }> }
+  let tree: {
+    stmts?: Array<{ stmt: Record<string, any>; stmt_location?: number; stmt_len?: number }>
+  }
   try {
     tree = parseSync(piece) as typeof tree
   } catch (error) {
     const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails
-    throw new SqlSyntaxError((error as Error).message, from + byteToChar(piece)(Math.max(0, details?.cursorPosition ?? 0)))
+    throw new SqlSyntaxError(
+      (error as Error).message,
+      from + byteToChar(piece)(Math.max(0, details?.cursorPosition ?? 0)),
+    )
   }
   const stmts = tree.stmts ?? []
   const bytes = Buffer.byteLength(piece)
@@ -143,7 +164,12 @@ function parsePiece(text: string, from: number, to: number, options: SplitOption
       type = key
       break
     }
-    out.push({ sql: trimEnd(raw.slice(lead)), start: from + start + lead, node: options.slim && ROW_STATEMENTS.has(type) ? slimNode(type) : s.stmt, type })
+    out.push({
+      sql: trimEnd(raw.slice(lead)),
+      start: from + start + lead,
+      node: options.slim && ROW_STATEMENTS.has(type) ? slimNode(type) : s.stmt,
+      type,
+    })
   }
   return out
 }
@@ -188,7 +214,7 @@ function leadingTrivia(text: string): number {
     } else if (text.startsWith('/*', i)) {
       let depth = 0
       while (i < text.length) {
-        if (text.startsWith('/*', i)) (depth++, (i += 2))
+        if (text.startsWith('/*', i)) depth++, (i += 2)
         else if (text.startsWith('*/', i)) {
           depth--
           i += 2
@@ -210,7 +236,11 @@ export function tokenChecksum(text: string, extra = ''): string {
 }
 
 /** tokenChecksum, letting the event loop run every megabyte or so and honouring `signal`. */
-export async function tokenChecksumCooperatively(text: string, extra: string, signal?: AbortSignal): Promise<string> {
+export async function tokenChecksumCooperatively(
+  text: string,
+  extra: string,
+  signal?: AbortSignal,
+): Promise<string> {
   const hash = tokenHash()
   for (let i = 0; i < text.length; ) {
     i = hash.scan(text, i, Math.min(text.length, i + 1024 * 1024))

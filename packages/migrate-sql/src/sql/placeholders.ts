@@ -9,7 +9,10 @@ export interface Substituted {
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 
-export function substitutePlaceholders(text: string, values: Readonly<Record<string, string>>): Substituted {
+export function substitutePlaceholders(
+  text: string,
+  values: Readonly<Record<string, string>>,
+): Substituted {
   if (!text.includes('${')) return { text, toOriginal: (o) => o, unknown: [] }
   // Segment boundaries, in increasing order: offsets in the output and the matching ones in the original.
   const outAt: number[] = [0]

@@ -33,7 +33,12 @@ const NONE: ReadonlySet<string> = new Set()
  * Linear in the size of the file, and it lets the event loop run as it goes (`signal` is
  * honoured), so a 20 MB data file takes seconds and a Ctrl-C stops it.
  */
-export async function prepareSection(file: MigrationFile, section: Section, placeholders: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<PreparedSection> {
+export async function prepareSection(
+  file: MigrationFile,
+  section: Section,
+  placeholders: Readonly<Record<string, string>>,
+  signal?: AbortSignal,
+): Promise<PreparedSection> {
   assertDecoded(file)
   const lines = linesOf(file)
   const sub = substitutePlaceholders(section.text, placeholders)
@@ -41,9 +46,13 @@ export async function prepareSection(file: MigrationFile, section: Section, plac
     const first = sub.unknown[0]!
     const at = lines.locate(section.offset + first.offset)
     const names = [...new Set(sub.unknown.map((u) => u.name))]
-    throw new DbopsError('MIGRATION_PLACEHOLDER_UNKNOWN', `${file.display}:${at.line}:${at.column}: placeholder ${names.map((n) => '${' + n + '}').join(', ')} has no value`, {
-      hint: `Add ${names.map((n) => `${n}: '...'`).join(', ')} to the migrate plugin's \`placeholders\` option.`,
-    })
+    throw new DbopsError(
+      'MIGRATION_PLACEHOLDER_UNKNOWN',
+      `${file.display}:${at.line}:${at.column}: placeholder ${names.map((n) => '${' + n + '}').join(', ')} has no value`,
+      {
+        hint: `Add ${names.map((n) => `${n}: '...'`).join(', ')} to the migrate plugin's \`placeholders\` option.`,
+      },
+    )
   }
   const locate = (offset: number) => lines.locate(section.offset + sub.toOriginal(offset))
   let statements: Statement[]
@@ -52,9 +61,13 @@ export async function prepareSection(file: MigrationFile, section: Section, plac
   } catch (error) {
     if (!(error instanceof SqlSyntaxError)) throw error
     const at = locate(error.offset)
-    throw new DbopsError('MIGRATION_SYNTAX', `${file.display}:${at.line}:${at.column}: ${error.message}`, {
-      hint: 'Fix the SQL; nothing was applied from this file.',
-    })
+    throw new DbopsError(
+      'MIGRATION_SYNTAX',
+      `${file.display}:${at.line}:${at.column}: ${error.message}`,
+      {
+        hint: 'Fix the SQL; nothing was applied from this file.',
+      },
+    )
   }
   // Directives in comments, in file order; each statement takes the ones between the previous statement and itself.
   const ignores = [...section.text.matchAll(LINT_IGNORE)].map((m) => ({
@@ -79,7 +92,17 @@ export async function prepareSection(file: MigrationFile, section: Section, plac
     const fileOffset = section.offset + start
     const { line, column } = lines.locate(fileOffset)
     // One literal of fixed shape: a spread makes objects several times larger, and a data file has 100k of them.
-    prepared[k] = { sql: s.sql, start: s.start, node: s.node, type: s.type, fileOffset, fileEnd: section.offset + previousEnd, line, column, lintIgnore }
+    prepared[k] = {
+      sql: s.sql,
+      start: s.start,
+      node: s.node,
+      type: s.type,
+      fileOffset,
+      fileEnd: section.offset + previousEnd,
+      line,
+      column,
+      lintIgnore,
+    }
     if ((k & 4095) === 4095) await cooperate(signal)
   }
   return { statements: prepared, locate, fileLintIgnore }
@@ -98,7 +121,8 @@ export function needsNoTransaction(s: Statement): string | undefined {
   const n = s.node
   if (n.IndexStmt?.concurrent) return 'CREATE INDEX CONCURRENTLY'
   if (n.DropStmt?.concurrent) return 'DROP INDEX CONCURRENTLY'
-  if (n.ReindexStmt && JSON.stringify(n.ReindexStmt.params ?? []).includes('"concurrently"')) return 'REINDEX CONCURRENTLY'
+  if (n.ReindexStmt && JSON.stringify(n.ReindexStmt.params ?? []).includes('"concurrently"'))
+    return 'REINDEX CONCURRENTLY'
   if (n.VacuumStmt?.is_vacuumcmd) return 'VACUUM'
   if (n.CreatedbStmt) return 'CREATE DATABASE'
   if (n.DropdbStmt) return 'DROP DATABASE'
@@ -107,7 +131,8 @@ export function needsNoTransaction(s: Statement): string | undefined {
   if (n.AlterSystemStmt) return 'ALTER SYSTEM'
   if (n.CreateSubscriptionStmt) return 'CREATE SUBSCRIPTION'
   if (n.DropSubscriptionStmt) return 'DROP SUBSCRIPTION'
-  if (n.AlterTableStmt?.cmds?.some((c: any) => c.AlterTableCmd?.def?.PartitionCmd?.concurrent)) return 'DETACH PARTITION CONCURRENTLY'
+  if (n.AlterTableStmt?.cmds?.some((c: any) => c.AlterTableCmd?.def?.PartitionCmd?.concurrent))
+    return 'DETACH PARTITION CONCURRENTLY'
   return undefined
 }
 
@@ -115,7 +140,9 @@ export function needsNoTransaction(s: Statement): string | undefined {
 export function switchesClientEncoding(s: Statement): boolean {
   const v = s.node.VariableSetStmt
   if (v?.name !== 'client_encoding' || v.kind !== 'VAR_SET_VALUE') return false
-  const value = String(v.args?.[0]?.A_Const?.sval?.sval ?? '').toLowerCase().replace(/[-_]/g, '')
+  const value = String(v.args?.[0]?.A_Const?.sval?.sval ?? '')
+    .toLowerCase()
+    .replace(/[-_]/g, '')
   return value !== 'utf8' && value !== 'unicode'
 }
 

@@ -19,7 +19,12 @@ export function sqlTokens(text: string): string[] {
  * scan stopped (the end of the last token it read). Tokens are independent of each other,
  * so a long script can be scanned in slices with the same result as in one go.
  */
-export function scanTokens(text: string, from: number, until: number, emit: (token: string) => void): number {
+export function scanTokens(
+  text: string,
+  from: number,
+  until: number,
+  emit: (token: string) => void,
+): number {
   const n = text.length
   let i = from
   while (i < until && i < n) {
@@ -35,7 +40,7 @@ export function scanTokens(text: string, from: number, until: number, emit: (tok
       while (i < n) {
         const a = text.charCodeAt(i)
         const b = i + 1 < n ? text.charCodeAt(i + 1) : -1
-        if (a === SLASH && b === STAR) (depth++, (i += 2))
+        if (a === SLASH && b === STAR) depth++, (i += 2)
         else if (a === STAR && b === SLASH) {
           i += 2
           if (--depth === 0) break
@@ -115,16 +120,39 @@ function dollarTagEnd(text: string, i: number): number {
   return j < limit && text.charCodeAt(j) === DOLLAR ? j + 1 : -1
 }
 
-const SPACE = 32, TAB = 9, LF = 10, CR = 13, FF = 12, VT = 11
-const MINUS = 45, SLASH = 47, STAR = 42, QUOTE = 39, DOUBLE_QUOTE = 34, BACKSLASH = 92, DOLLAR = 36, COLON = 58, EQUALS = 61
-const UPPER_E = 69, LOWER_E = 101, UNDERSCORE = 95
+const SPACE = 32,
+  TAB = 9,
+  LF = 10,
+  CR = 13,
+  FF = 12,
+  VT = 11
+const MINUS = 45,
+  SLASH = 47,
+  STAR = 42,
+  QUOTE = 39,
+  DOUBLE_QUOTE = 34,
+  BACKSLASH = 92,
+  DOLLAR = 36,
+  COLON = 58,
+  EQUALS = 61
+const UPPER_E = 69,
+  LOWER_E = 101,
+  UNDERSCORE = 95
 
 /** `+-*\/<>=~!@#%^&|\`?` */
 const OPERATORS = new Set([...'+-*/<>=~!@#%^&|`?'].map((c) => c.charCodeAt(0)))
 const isOperator = (code: number) => OPERATORS.has(code)
 
 function isWord(code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === UNDERSCORE || code === DOLLAR || code > 127
+  return (
+    (code >= 48 && code <= 57) ||
+    (code >= 65 && code <= 90) ||
+    (code >= 97 && code <= 122) ||
+    code === UNDERSCORE ||
+    code === DOLLAR ||
+    code > 127
+  )
 }
-const isTagStart = (code: number) => (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === UNDERSCORE
+const isTagStart = (code: number) =>
+  (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === UNDERSCORE
 const isTagPart = (code: number) => isTagStart(code) || (code >= 48 && code <= 57)

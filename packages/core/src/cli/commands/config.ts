@@ -10,18 +10,32 @@ Prints the resolved config: defaults applied, env conventions filled in, every s
 redacted (passwords in URLs, keys, tokens). Validates it without connecting anywhere.`
 
 export async function configCommand(args: GlobalArgs): Promise<number> {
-  const session = await openSession({ configFile: args.config, env: { command: 'config', dryRun: args.dryRun } })
+  const session = await openSession({
+    configFile: args.config,
+    env: { command: 'config', dryRun: args.dryRun },
+  })
   try {
     const c = session.config
     const view = {
       file: c.file,
       connection: { ...c.connection, target: describeTarget(resolveTarget(c.connection)) },
       pool: c.pool,
-      storage: Object.fromEntries(Object.entries(c.storage).map(([name, spec]) => [name, 'dir' in spec ? { type: 'local', dir: spec.dir } : { type: spec.type, ...(c.storageOptions[name] as object) }])),
+      storage: Object.fromEntries(
+        Object.entries(c.storage).map(([name, spec]) => [
+          name,
+          'dir' in spec
+            ? { type: 'local', dir: spec.dir }
+            : { type: spec.type, ...(c.storageOptions[name] as object) },
+        ]),
+      ),
       retention: c.retention,
       schedules: c.schedules,
       pipelines: c.pipelines,
-      plugins: c.plugins.map((p) => ({ name: p.name, namespace: p.namespace, options: c.pluginOptions[p.namespace] })),
+      plugins: c.plugins.map((p) => ({
+        name: p.name,
+        namespace: p.namespace,
+        options: c.pluginOptions[p.namespace],
+      })),
       notify: c.notify,
       tasks: [...c.tasks.keys()],
     }

@@ -2,7 +2,13 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 
 /** The dbops plugin packages `dbops init` knows how to configure. */
-export const KNOWN_PLUGINS = ['@dbops/backup-pgdump', '@dbops/storage-s3', '@dbops/migrate-sql', '@dbops/health', '@dbops/reindex'] as const
+export const KNOWN_PLUGINS = [
+  '@dbops/backup-pgdump',
+  '@dbops/storage-s3',
+  '@dbops/migrate-sql',
+  '@dbops/health',
+  '@dbops/reindex',
+] as const
 export type KnownPlugin = (typeof KNOWN_PLUGINS)[number]
 
 /** What `dbops init` reads off the app it is run in, before writing anything. */
@@ -39,13 +45,19 @@ function declaredPlugins(dir: string): Set<KnownPlugin> {
   } catch {
     return new Set()
   }
-  const names = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})])
+  const names = new Set([
+    ...Object.keys(pkg.dependencies ?? {}),
+    ...Object.keys(pkg.devDependencies ?? {}),
+  ])
   return new Set(KNOWN_PLUGINS.filter((name) => names.has(name)))
 }
 
 // Prisma keeps its migrations in prisma/migrations and its own ledger, _prisma_migrations.
 function migrationsOf(dir: string): AppFacts['migrations'] {
-  if (existsSync(path.join(dir, 'prisma', 'migrations')) || existsSync(path.join(dir, 'prisma', 'schema.prisma'))) {
+  if (
+    existsSync(path.join(dir, 'prisma', 'migrations')) ||
+    existsSync(path.join(dir, 'prisma', 'schema.prisma'))
+  ) {
     return { dir: './prisma/migrations', ledger: 'prisma' }
   }
   return { dir: './migrations', ledger: 'dbops' }
@@ -54,12 +66,22 @@ function migrationsOf(dir: string): AppFacts['migrations'] {
 function dotenvOf(dir: string): AppFacts['dotenv'] {
   const file = path.join(dir, '.env')
   if (!existsSync(file)) return { exists: false, hasDatabaseUrl: false }
-  return { exists: true, hasDatabaseUrl: /^\s*(export\s+)?DATABASE_URL\s*=/m.test(readFileSync(file, 'utf8')) }
+  return {
+    exists: true,
+    hasDatabaseUrl: /^\s*(export\s+)?DATABASE_URL\s*=/m.test(readFileSync(file, 'utf8')),
+  }
 }
 
 function gitignoreOf(dir: string): AppFacts['gitignore'] {
   const file = path.join(dir, '.gitignore')
   if (!existsSync(file)) return { exists: false, ignoresBackups: false }
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim())
-  return { exists: true, ignoresBackups: lines.some((l) => [BACKUP_DIR, `${BACKUP_DIR}/`, `/${BACKUP_DIR}`, `/${BACKUP_DIR}/`].includes(l)) }
+  const lines = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+  return {
+    exists: true,
+    ignoresBackups: lines.some((l) =>
+      [BACKUP_DIR, `${BACKUP_DIR}/`, `/${BACKUP_DIR}`, `/${BACKUP_DIR}/`].includes(l),
+    ),
+  }
 }

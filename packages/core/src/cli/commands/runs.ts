@@ -23,9 +23,14 @@ export async function runsCommand(args: GlobalArgs): Promise<number> {
   const schedule = takeOption(rest, '--schedule')
   const limitText = takeOption(rest, '--limit') ?? '20'
   const limit = Number(limitText)
-  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`--limit must be a whole number from 1 to 10000, not '${limitText}'`)
-  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`, 'See `dbops runs --help`.')
-  const session = await openSession({ configFile: args.config, env: { command: 'runs', dryRun: false } })
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+    throw new UsageError(`--limit must be a whole number from 1 to 10000, not '${limitText}'`)
+  if (rest.length > 0)
+    throw new UsageError(`unexpected argument '${rest[0]}'`, 'See `dbops runs --help`.')
+  const session = await openSession({
+    configFile: args.config,
+    env: { command: 'runs', dryRun: false },
+  })
   try {
     if (schedule !== undefined && !(schedule in session.config.schedules)) {
       // Still allowed: a schedule removed from the config keeps its history.
@@ -37,14 +42,20 @@ export async function runsCommand(args: GlobalArgs): Promise<number> {
       return 0
     }
     if (runs.length === 0) {
-      out(`No scheduled runs recorded in ${ctx.db.description}${schedule ? ` for schedule '${schedule}'` : ''}. \`dbops watch\` records them.`)
+      out(
+        `No scheduled runs recorded in ${ctx.db.description}${schedule ? ` for schedule '${schedule}'` : ''}. \`dbops watch\` records them.`,
+      )
       return 0
     }
     const rows = runs.map((r) => [
       (r.started_at ?? r.queued_at).toISOString().replace('T', ' ').slice(0, 19) + 'Z',
       r.schedule,
       r.status,
-      r.duration_ms === null ? (r.status === 'running' ? `${Math.round((Date.now() - (r.started_at ?? r.queued_at).getTime()) / 1000)}s…` : '-') : `${(r.duration_ms / 1000).toFixed(1)}s`,
+      r.duration_ms === null
+        ? r.status === 'running'
+          ? `${Math.round((Date.now() - (r.started_at ?? r.queued_at).getTime()) / 1000)}s…`
+          : '-'
+        : `${(r.duration_ms / 1000).toFixed(1)}s`,
       `${r.host}:${r.pid}`,
       firstLine(r.error ?? ''),
     ])
@@ -55,9 +66,21 @@ export async function runsCommand(args: GlobalArgs): Promise<number> {
       const longest = Math.max(...runs.map((r) => r.duration_ms ?? 0))
       runs.forEach((r, i) => rows[i]!.splice(4, 0, bar(r.duration_ms ?? 0, longest, 8)))
     }
-    const header = ['STARTED', 'SCHEDULE', 'STATUS', 'DURATION', ...(pictures ? [''] : []), 'WATCHER', 'ERROR']
+    const header = [
+      'STARTED',
+      'SCHEDULE',
+      'STATUS',
+      'DURATION',
+      ...(pictures ? [''] : []),
+      'WATCHER',
+      'ERROR',
+    ]
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
-    const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()
+    const line = (cells: string[]) =>
+      cells
+        .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd()
     out(line(header))
     for (const row of rows) out(line(row))
     return 0
@@ -90,7 +113,10 @@ function scheduleTrends(runs: RunRecord[]): string[] {
   const names = [...new Set(runs.map((r) => r.schedule))]
   const width = Math.max(...names.map((n) => n.length))
   return names.map((name) => {
-    const own = runs.filter((r) => r.schedule === name).slice(0, 40).reverse()
+    const own = runs
+      .filter((r) => r.schedule === name)
+      .slice(0, 40)
+      .reverse()
     const failed = own.filter((r) => r.status === 'failed' || r.status === 'lost').length
     return `${name.padEnd(width)}  ${sparkline(own.map((r) => r.duration_ms))}  ${own.length} run${own.length === 1 ? '' : 's'}${failed ? `, ${failed} failed` : ''}`
   })

@@ -27,9 +27,14 @@ Six-field (per-second) schedules cannot be expressed and are left out with a war
 export async function scheduleCommand(args: GlobalArgs): Promise<number> {
   const rest = [...args.rest]
   const sub = rest.shift()
-  if (sub !== 'export') throw new UsageError(sub ? `unknown subcommand 'schedule ${sub}'` : 'dbops schedule needs a subcommand', 'Use `dbops schedule export --format crontab|k8s`.')
+  if (sub !== 'export')
+    throw new UsageError(
+      sub ? `unknown subcommand 'schedule ${sub}'` : 'dbops schedule needs a subcommand',
+      'Use `dbops schedule export --format crontab|k8s`.',
+    )
   const format = takeOption(rest, '--format')
-  if (format !== 'crontab' && format !== 'k8s') throw new UsageError(`--format must be crontab or k8s${format ? `, not '${format}'` : ''}`)
+  if (format !== 'crontab' && format !== 'k8s')
+    throw new UsageError(`--format must be crontab or k8s${format ? `, not '${format}'` : ''}`)
   const command = takeOption(rest, '--command') ?? 'dbops'
   const cwd = takeOption(rest, '--cwd')
   const image = takeOption(rest, '--image')
@@ -37,18 +42,32 @@ export async function scheduleCommand(args: GlobalArgs): Promise<number> {
   const namePrefix = takeOption(rest, '--name-prefix') ?? 'dbops-'
   const secrets: string[] = []
   const env: string[] = []
-  for (let v = takeOption(rest, '--secret'); v !== undefined; v = takeOption(rest, '--secret')) secrets.push(v)
+  for (let v = takeOption(rest, '--secret'); v !== undefined; v = takeOption(rest, '--secret'))
+    secrets.push(v)
   for (let v = takeOption(rest, '--env'); v !== undefined; v = takeOption(rest, '--env')) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(v)) throw new UsageError(`--env expects NAME=value, not '${v}'`)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(v))
+      throw new UsageError(`--env expects NAME=value, not '${v}'`)
     env.push(v)
   }
-  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`, 'See `dbops schedule --help`.')
-  if (format === 'k8s' && !image) throw new UsageError('--format k8s needs --image <image>', 'The image must contain dbops and your dbops.config.ts.')
-  const session = await openSession({ configFile: args.config, env: { command: 'schedule', dryRun: false } })
+  if (rest.length > 0)
+    throw new UsageError(`unexpected argument '${rest[0]}'`, 'See `dbops schedule --help`.')
+  if (format === 'k8s' && !image)
+    throw new UsageError(
+      '--format k8s needs --image <image>',
+      'The image must contain dbops and your dbops.config.ts.',
+    )
+  const session = await openSession({
+    configFile: args.config,
+    env: { command: 'schedule', dryRun: false },
+  })
   try {
     const schedules = session.config.schedules
-    if (Object.keys(schedules).length === 0) throw new UsageError('the config has no schedules to export')
-    const result = format === 'crontab' ? toCrontab(schedules, { command, cwd: cwd ?? session.config.dir }) : toK8s(schedules, { image: image!, namespace, secrets, env, namePrefix })
+    if (Object.keys(schedules).length === 0)
+      throw new UsageError('the config has no schedules to export')
+    const result =
+      format === 'crontab'
+        ? toCrontab(schedules, { command, cwd: cwd ?? session.config.dir })
+        : toK8s(schedules, { image: image!, namespace, secrets, env, namePrefix })
     process.stdout.write(result.text)
     for (const s of result.skipped) err(`warning: schedule '${s.name}' left out: ${s.reason}`)
     return 0
@@ -56,5 +75,3 @@ export async function scheduleCommand(args: GlobalArgs): Promise<number> {
     await session.close()
   }
 }
-
-

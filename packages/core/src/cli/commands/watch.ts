@@ -32,14 +32,25 @@ export async function watchCommand(args: GlobalArgs): Promise<number> {
   const rest = [...args.rest]
   const metricsPort = intOption(takeOption(rest, '--metrics-port'), '--metrics-port', 0, 65535)
   const metricsHost = takeOption(rest, '--metrics-host')
-  const shutdownTimeoutMs = parseDuration(takeOption(rest, '--shutdown-timeout') ?? '30s', '--shutdown-timeout')
+  const shutdownTimeoutMs = parseDuration(
+    takeOption(rest, '--shutdown-timeout') ?? '30s',
+    '--shutdown-timeout',
+  )
   const leaseMs = parseDuration(takeOption(rest, '--lease') ?? '60s', '--lease')
-  const historyDays = intOption(takeOption(rest, '--history-days'), '--history-days', 1, 36500) ?? 90
-  const logFormat = takeOption(rest, '--log-format') ?? (takeFlag(rest, '--json') || args.json ? 'json' : process.stdout.isTTY ? 'text' : 'json')
-  if (logFormat !== 'json' && logFormat !== 'text') throw new UsageError(`--log-format must be json or text, not '${logFormat}'`)
+  const historyDays =
+    intOption(takeOption(rest, '--history-days'), '--history-days', 1, 36500) ?? 90
+  const logFormat =
+    takeOption(rest, '--log-format') ??
+    (takeFlag(rest, '--json') || args.json ? 'json' : process.stdout.isTTY ? 'text' : 'json')
+  if (logFormat !== 'json' && logFormat !== 'text')
+    throw new UsageError(`--log-format must be json or text, not '${logFormat}'`)
   if (leaseMs < 1000) throw new UsageError('--lease must be at least 1s')
   const surfaces = takeSurfaces(rest) // last: every other flag is taken by now
-  if (rest.length > 0) throw new UsageError(`dbops watch takes no arguments (got ${rest.join(' ')})`, 'It runs every schedule of the config; see `dbops watch --help`.')
+  if (rest.length > 0)
+    throw new UsageError(
+      `dbops watch takes no arguments (got ${rest.join(' ')})`,
+      'It runs every schedule of the config; see `dbops watch --help`.',
+    )
 
   const watcher = new Watcher({
     configFile: args.config,
@@ -49,15 +60,26 @@ export async function watchCommand(args: GlobalArgs): Promise<number> {
     json: logFormat === 'json',
     ...(metricsPort !== undefined || surfaces.length > 0
       ? {
-          createMetrics: async (pool) => (await import('../../scheduler/metrics.ts')).createWatchMetrics(pool),
+          createMetrics: async (pool) =>
+            (await import('../../scheduler/metrics.ts')).createWatchMetrics(pool),
           serveMetrics: async (metrics, health, loaded) => {
-            const { startPluginSurface, surfacePort } = await import('../../scheduler/plugin-http.ts')
+            const { startPluginSurface, surfacePort } = await import(
+              '../../scheduler/plugin-http.ts'
+            )
             // A surface (a dashboard) is a person's page: loopback unless the user opens it up.
             const host = metricsHost ?? (surfaces.length ? '127.0.0.1' : undefined)
             const port = metricsPort ?? surfacePort(surfaces, loaded.config.http) ?? 0
-            const surface = await startPluginSurface(surfaces, { ...loaded, host: host ?? '0.0.0.0' })
+            const surface = await startPluginSurface(surfaces, {
+              ...loaded,
+              host: host ?? '0.0.0.0',
+            })
             try {
-              return await (await import('../../scheduler/metrics-server.ts')).startMetricsServer(port, metrics, health, { host, surface })
+              return await (await import('../../scheduler/metrics-server.ts')).startMetricsServer(
+                port,
+                metrics,
+                health,
+                { host, surface },
+              )
             } catch (error) {
               await surface?.close?.()
               throw error
@@ -89,7 +111,8 @@ export async function watchCommand(args: GlobalArgs): Promise<number> {
 /** `--serve <name>` (repeatable) and any other `--<name>` flag: plugin surfaces, checked once the config is loaded. */
 function takeSurfaces(rest: string[]): string[] {
   const names: string[] = []
-  for (let v = takeOption(rest, '--serve'); v !== undefined; v = takeOption(rest, '--serve')) names.push(v)
+  for (let v = takeOption(rest, '--serve'); v !== undefined; v = takeOption(rest, '--serve'))
+    names.push(v)
   for (const arg of [...rest]) {
     if (!/^--[a-z][a-z0-9-]*$/.test(arg)) continue
     names.push(arg.slice(2))
@@ -98,10 +121,15 @@ function takeSurfaces(rest: string[]): string[] {
   return names
 }
 
-function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
+function intOption(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be a whole number from ${min} to ${max}, not '${value}'`)
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${name} must be a whole number from ${min} to ${max}, not '${value}'`)
   return n
 }
-
