@@ -245,7 +245,7 @@ export default defineConfig({
     )
     for (const d of [...dumps, ...restores]) {
       process.stdout.write(
-        `${d.side.padEnd(26)}${(d.seconds.toFixed(2) + ' s').padStart(9)}${(d.peakRssMb.toFixed(0) + ' MB').padStart(11)}${(d.bytes ? (d.bytes / 1e6).toFixed(1) + ' MB' : '-').padStart(11)}\n`,
+        `${d.side.padEnd(26)}${(`${d.seconds.toFixed(2)} s`).padStart(9)}${(`${d.peakRssMb.toFixed(0)} MB`).padStart(11)}${(d.bytes ? `${(d.bytes / 1e6).toFixed(1)} MB` : '-').padStart(11)}\n`,
       )
     }
     process.stdout.write(

@@ -267,7 +267,7 @@ const rows = outcomes.map((o) => [
 ])
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
 for (const r of [header, widths.map((w) => '-'.repeat(w)), ...rows])
-  process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ') + '\n')
+  process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ')}\n`)
 for (const o of outcomes) if (o.note) process.stdout.write(`\n${o.note}`)
 process.stdout.write(
   `\n(${ROWS.toLocaleString()} rows, 1 in ${KEEP_EVERY} kept; PostgreSQL ${execFileSync(path.join(cluster.binDir, 'postgres'), ['--version']).toString().trim()}; dbops time includes node start-up, planning with ANALYZE, and ANALYZE after)\n`,

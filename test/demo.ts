@@ -31,7 +31,7 @@ const RESTORED_DATABASE = 'aipromotdb_restored'
 const tty = process.stdout.isTTY && !process.env.NO_COLOR
 const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[22m` : s)
 const dim = (s: string) => (tty ? `\x1b[2m${s}\x1b[22m` : s)
-const say = (line = '') => process.stdout.write(line + '\n')
+const say = (line = '') => process.stdout.write(`${line}\n`)
 
 class DemoError extends Error {}
 

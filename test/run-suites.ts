@@ -89,7 +89,7 @@ try {
         process.stdout.write(
           `${ok ? 'ok  ' : 'FAIL'} ${rel} (${outcome.passed} passed, ${outcome.failed} failed, ${(outcome.ms / 1000).toFixed(1)}s)\n`,
         )
-        if (!ok) process.stdout.write(outcome.output.replace(/^/gm, '    ') + '\n')
+        if (!ok) process.stdout.write(`${outcome.output.replace(/^/gm, '    ')}\n`)
       }
     }),
   )

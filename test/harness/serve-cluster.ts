@@ -5,7 +5,7 @@
 import { startCluster } from './postgres.ts'
 
 const cluster = await startCluster()
-process.stdout.write(JSON.stringify({ port: cluster.port, url: cluster.url('postgres') }) + '\n')
+process.stdout.write(`${JSON.stringify({ port: cluster.port, url: cluster.url('postgres') })}\n`)
 const stop = () => void cluster.stop().then(() => process.exit(0))
 process.on('SIGINT', stop)
 process.on('SIGTERM', stop)

@@ -14,9 +14,7 @@ export async function repoTempDir(prefix: string): Promise<string> {
  * Created inside the repo's `.tmp/` so the config can import `dbops` and the plugins from
  * the workspace's node_modules, as a user's project would.
  */
-export async function makeWorkdir(
-  files: Record<string, string> = {},
-): Promise<{
+export async function makeWorkdir(files: Record<string, string> = {}): Promise<{
   dir: string
   write(file: string, content: string): Promise<string>
   remove(): Promise<void>

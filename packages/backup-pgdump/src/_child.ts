@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
-import { Duplex, PassThrough, Writable, Readable } from 'node:stream'
+import { Duplex, PassThrough, Writable, type Readable } from 'node:stream'
 import { DbopsError, scrub } from 'dbops/plugin'
 
 export interface ChildOptions {

@@ -140,7 +140,7 @@ export async function writeManifest(
   manifest: BackupManifest,
   signal?: AbortSignal,
 ): Promise<void> {
-  const body = Buffer.from(JSON.stringify(manifest, null, 2) + '\n')
+  const body = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`)
   await storage.put(prefix + MANIFEST_FILE, Readable.from([body]), {
     contentType: 'application/json',
     signal,

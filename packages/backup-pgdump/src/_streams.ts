@@ -1,4 +1,4 @@
-import { PassThrough, Transform, Writable } from 'node:stream'
+import { type PassThrough, Transform, Writable } from 'node:stream'
 import { DbopsError } from 'dbops/plugin'
 
 export interface OutputCheck {

@@ -29,7 +29,7 @@ const digestOf = (dir: string) =>
   createHash('sha256')
     .update(
       filesUnder(dir)
-        .map((f) => f + ':' + readFileSync(path.join(dir, f)).toString('base64'))
+        .map((f) => `${f}:${readFileSync(path.join(dir, f)).toString('base64')}`)
         .join('\n'),
     )
     .digest('hex')

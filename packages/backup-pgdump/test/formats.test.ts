@@ -211,7 +211,7 @@ test('pgdump:retention applies core retention to every database of the list, per
   const old = [db.name, secondName].map(
     (name) =>
       manifests()
-        .filter((f) => f.startsWith(name + '/'))
+        .filter((f) => f.startsWith(`${name}/`))
         .sort()[0]!,
   )
   for (const f of old) {

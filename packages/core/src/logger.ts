@@ -25,13 +25,13 @@ export function createLogger(
   const min =
     ORDER[options.level ?? (process.env.DBOPS_LOG_LEVEL as LogLevel | undefined) ?? 'info'] ??
     ORDER.info
-  const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'))
+  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`))
   const secrets = options.secrets ?? (() => [])
   const log = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return
     const line = options.json
       ? JSON.stringify({ time: new Date().toISOString(), level, message, ...fields })
-      : `${level === 'info' ? '' : `${level}: `}${message}${fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : ''}`
+      : `${level === 'info' ? '' : `${level}: `}${message}${fields && Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ''}`
     write(scrub(line, secrets()))
   }
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }

@@ -101,7 +101,7 @@ test('plugin options are validated with the rest, named by plugin', async () => 
       `{ connection: { url: env('DATABASE_URL') }, pool: { max: 0 }, plugins: [acme({ days: 'x', dayz: 1 } as any)] }`,
     ),
   }
-  files['dbops.config.ts'] = `import acme from './plugin.ts'\n` + files['dbops.config.ts']
+  files['dbops.config.ts'] = `import acme from './plugin.ts'\n${files['dbops.config.ts']}`
   const result = await check(files)
   assert.is(result.code, 2)
   assert.match(result.stderr, /plugins\[0\]\(acme\)\.days: /)

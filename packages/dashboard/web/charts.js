@@ -8,7 +8,7 @@ function viewCharts() {
     load('api/health/history'),
     load(RUNS_PATH),
     load('api/reindex'),
-  ]).then(function (r) {
+  ]).then((r) => {
     var backups = r[0],
       history = r[1],
       runs = r[2],
@@ -18,25 +18,21 @@ function viewCharts() {
     var charts = []
     // Backup size and duration, per database (a set is the same dump in every destination).
     var byDb = {}
-    backups.sets.forEach(function (s) {
+    backups.sets.forEach((s) => {
       ;(byDb[s.database] = byDb[s.database] || {})[s.id] = s
     })
     var backupCharts = Object.keys(byDb)
       .sort()
-      .map(function (db) {
+      .map((db) => {
         var sets = Object.keys(byDb[db])
-          .map(function (k) {
-            return byDb[db][k]
-          })
-          .sort(function (a, b) {
-            return a.startedAt.localeCompare(b.startedAt)
-          })
+          .map((k) => byDb[db][k])
+          .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
         var box = h(
           'div',
           { class: 'chart chart-backup' },
-          h('h3', null, db + ': size and duration'),
+          h('h3', null, `${db}: size and duration`),
         )
-        charts.push(function () {
+        charts.push(() => {
           plot(
             box,
             {
@@ -47,9 +43,7 @@ function viewCharts() {
                   stroke: '#0969da',
                   width: 2,
                   scale: 'bytes',
-                  value: function (u, v) {
-                    return bytes(v)
-                  },
+                  value: (u, v) => bytes(v),
                   points: { show: true },
                 },
                 {
@@ -58,9 +52,7 @@ function viewCharts() {
                   width: 1,
                   dash: [4, 3],
                   scale: 's',
-                  value: function (u, v) {
-                    return duration(v)
-                  },
+                  value: (u, v) => duration(v),
                   points: { show: true },
                 },
               ],
@@ -68,32 +60,22 @@ function viewCharts() {
                 {},
                 {
                   scale: 'bytes',
-                  values: function (u, vals) {
-                    return vals.map(bytes)
-                  },
+                  values: (u, vals) => vals.map(bytes),
                   size: 70,
                 },
                 {
                   scale: 's',
                   side: 1,
                   grid: { show: false },
-                  values: function (u, vals) {
-                    return vals.map(duration)
-                  },
+                  values: (u, vals) => vals.map(duration),
                   size: 60,
                 },
               ],
             },
             [
-              sets.map(function (s) {
-                return Date.parse(s.startedAt) / 1000
-              }),
-              sets.map(function (s) {
-                return s.bytes
-              }),
-              sets.map(function (s) {
-                return s.durationMs / 1000
-              }),
+              sets.map((s) => Date.parse(s.startedAt) / 1000),
+              sets.map((s) => s.bytes),
+              sets.map((s) => s.durationMs / 1000),
             ],
           )
         })
@@ -113,54 +95,44 @@ function viewCharts() {
     runs.runs
       .slice()
       .reverse()
-      .forEach(function (x) {
+      .forEach((x) => {
         ;(bySchedule[x.schedule] = bySchedule[x.schedule] || []).push(x)
       })
     var runCharts = Object.keys(bySchedule)
       .sort()
-      .map(function (name) {
+      .map((name) => {
         var list = bySchedule[name]
         var box = h(
           'div',
           { class: 'chart chart-runs' },
-          h('h3', null, name + ': run durations (' + list.length + ')'),
+          h('h3', null, `${name}: run durations (${list.length})`),
         )
         var outcomes = ['success', 'failed', 'other']
-        charts.push(function () {
-          var xs = list.map(function (x) {
-            return Date.parse(x.startedAt || x.queuedAt) / 1000
-          })
-          var ys = outcomes.map(function (o) {
-            return list.map(function (x) {
+        charts.push(() => {
+          var xs = list.map((x) => Date.parse(x.startedAt || x.queuedAt) / 1000)
+          var ys = outcomes.map((o) =>
+            list.map((x) => {
               var k = x.status === 'success' || x.status === 'failed' ? x.status : 'other'
               return k === o ? (x.durationMs || 0) / 1000 : null
-            })
-          })
+            }),
+          )
           plot(
             box,
             {
               series: [{}].concat(
-                outcomes.map(function (o) {
-                  return {
-                    label: o,
-                    stroke: o === 'other' ? '#b35900' : COLORS[o],
-                    fill: o === 'other' ? '#b35900' : COLORS[o],
-                    paths: function () {
-                      return null
-                    },
-                    points: { show: true, size: 6, fill: o === 'other' ? '#b35900' : COLORS[o] },
-                    value: function (u, v) {
-                      return v === null ? '-' : duration(v)
-                    },
-                  }
-                }),
+                outcomes.map((o) => ({
+                  label: o,
+                  stroke: o === 'other' ? '#b35900' : COLORS[o],
+                  fill: o === 'other' ? '#b35900' : COLORS[o],
+                  paths: () => null,
+                  points: { show: true, size: 6, fill: o === 'other' ? '#b35900' : COLORS[o] },
+                  value: (u, v) => (v === null ? '-' : duration(v)),
+                })),
               ),
               axes: [
                 {},
                 {
-                  values: function (u, vals) {
-                    return vals.map(duration)
-                  },
+                  values: (u, vals) => vals.map(duration),
                   size: 60,
                 },
               ],
@@ -180,15 +152,11 @@ function viewCharts() {
     )
 
     // Health: each check's value with its status as a band behind it.
-    var worst = function (s) {
-      return Math.max.apply(null, [0].concat(s.s))
-    }
+    var worst = (s) => Math.max.apply(null, [0].concat(s.s))
     var healthCharts = history.series
       .slice()
-      .sort(function (a, b) {
-        return worst(b) - worst(a) || a.title.localeCompare(b.title)
-      })
-      .map(function (s) {
+      .sort((a, b) => worst(b) - worst(a) || a.title.localeCompare(b.title))
+      .map((s) => {
         var box = h(
           'div',
           { class: 'chart chart-health', 'data-check': s.check },
@@ -196,14 +164,10 @@ function viewCharts() {
             'h3',
             null,
             s.title +
-              (history.series.some(function (o) {
-                return o.database !== s.database
-              })
-                ? ' · ' + s.database
-                : ''),
+              (history.series.some((o) => o.database !== s.database) ? ` · ${s.database}` : ''),
           ),
         )
-        charts.push(function () {
+        charts.push(() => {
           plot(
             box,
             {
@@ -214,26 +178,20 @@ function viewCharts() {
                   label: s.check,
                   stroke: '#0969da',
                   width: 1.5,
-                  value: function (u, v) {
-                    return value(v, s.unit)
-                  },
+                  value: (u, v) => value(v, s.unit),
                   spanGaps: false,
                 },
               ],
               axes: [
                 {},
                 {
-                  values: function (u, vals) {
-                    return vals.map(function (v) {
-                      return value(v, s.unit)
-                    })
-                  },
+                  values: (u, vals) => vals.map((v) => value(v, s.unit)),
                   size: 70,
                 },
               ],
               hooks: {
                 drawClear: [
-                  function (u) {
+                  (u) => {
                     statusBand(u, s)
                   },
                 ],
@@ -258,10 +216,10 @@ function viewCharts() {
     var rxBox = h(
       'div',
       { class: 'chart chart-reindex' },
-      h('h3', null, 'reclaimed per run (total ' + bytes(reindex.reclaimedBytes) + ')'),
+      h('h3', null, `reclaimed per run (total ${bytes(reindex.reclaimedBytes)})`),
     )
     if (rx.length) {
-      charts.push(function () {
+      charts.push(() => {
         plot(
           rxBox,
           {
@@ -272,29 +230,18 @@ function viewCharts() {
                 stroke: '#1a7f37',
                 fill: 'rgba(26,127,55,0.35)',
                 paths: uPlot.paths.bars({ size: [0.6, 24] }),
-                value: function (u, v) {
-                  return bytes(v)
-                },
+                value: (u, v) => bytes(v),
               },
             ],
             axes: [
               {},
               {
-                values: function (u, vals) {
-                  return vals.map(bytes)
-                },
+                values: (u, vals) => vals.map(bytes),
                 size: 70,
               },
             ],
           },
-          [
-            rx.map(function (p) {
-              return Date.parse(p.at) / 1000
-            }),
-            rx.map(function (p) {
-              return p.reclaimedBytes
-            }),
-          ],
+          [rx.map((p) => Date.parse(p.at) / 1000), rx.map((p) => p.reclaimedBytes)],
         )
       })
     }

@@ -35,11 +35,10 @@ function load(path) {
     return Promise.resolve(found === undefined ? null : found)
   }
   return fetch(path, { headers: { accept: 'application/json' }, credentials: 'same-origin' }).then(
-    function (res) {
+    (res) => {
       if (res.status === 404) return null
-      return res.json().then(function (body) {
-        if (!res.ok)
-          throw new Error((body && body.error && body.error.message) || 'HTTP ' + res.status)
+      return res.json().then((body) => {
+        if (!res.ok) throw new Error(body?.error?.message || `HTTP ${res.status}`)
         return body
       })
     },
@@ -63,7 +62,7 @@ function h(tag, attrs) {
 function append(el, kid) {
   if (kid === undefined || kid === null || kid === false) return
   if (Array.isArray(kid))
-    return kid.forEach(function (k) {
+    return kid.forEach((k) => {
       append(el, k)
     })
   el.append(kid instanceof Node ? kid : String(kid))
@@ -72,7 +71,7 @@ function enc(s) {
   return encodeURIComponent(s)
 }
 function pill(status) {
-  return h('span', { class: 'pill ' + status }, status)
+  return h('span', { class: `pill ${status}` }, status)
 }
 function table(head, rows, attrs) {
   return h(
@@ -84,9 +83,7 @@ function table(head, rows, attrs) {
       h(
         'tr',
         null,
-        head.map(function (c) {
-          return h('th', null, c)
-        }),
+        head.map((c) => h('th', null, c)),
       ),
     ),
     h('tbody', null, rows),
@@ -110,18 +107,17 @@ function bytes(n) {
     n /= 1024
     i++
   }
-  return (i === 0 ? n : n.toFixed(n >= 100 ? 0 : 1)) + ' ' + units[i]
+  return `${i === 0 ? n : n.toFixed(n >= 100 ? 0 : 1)} ${units[i]}`
 }
 function duration(seconds) {
   if (seconds === null || seconds === undefined || isNaN(seconds)) return '-'
   seconds = Math.abs(seconds)
   if (seconds === 0) return '0s'
-  if (seconds < 1) return Math.round(seconds * 1000) + ' ms'
-  if (seconds < 60) return (seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)) + 's'
-  if (seconds < 3600) return Math.floor(seconds / 60) + 'm ' + Math.round(seconds % 60) + 's'
-  if (seconds < 86400)
-    return Math.floor(seconds / 3600) + 'h ' + Math.round((seconds % 3600) / 60) + 'm'
-  return Math.floor(seconds / 86400) + 'd ' + Math.round((seconds % 86400) / 3600) + 'h'
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`
+  if (seconds < 60) return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)}s`
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${Math.round(seconds % 60)}s`
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h ${Math.round((seconds % 3600) / 60)}m`
+  return `${Math.floor(seconds / 86400)}d ${Math.round((seconds % 86400) / 3600)}h`
 }
 function now() {
   return REPORT ? Date.parse(REPORT.generatedAt) : Date.now()
@@ -129,7 +125,7 @@ function now() {
 function ago(iso) {
   if (!iso) return '-'
   var s = (now() - Date.parse(iso)) / 1000
-  return s < 0 ? 'in ' + duration(-s) : duration(s) + ' ago'
+  return s < 0 ? `in ${duration(-s)}` : `${duration(s)} ago`
 }
 function when(iso) {
   return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-'
@@ -137,18 +133,18 @@ function when(iso) {
 function value(v, unit) {
   if (v === null || v === undefined) return '-'
   if (unit === 'seconds') return duration(v)
-  if (unit === 'ms') return v >= 10000 ? duration(v / 1000) : Math.round(v) + ' ms'
-  if (unit === 'percent') return Math.round(v * 10) / 10 + '%'
+  if (unit === 'ms') return v >= 10000 ? duration(v / 1000) : `${Math.round(v)} ms`
+  if (unit === 'percent') return `${Math.round(v * 10) / 10}%`
   if (unit === 'bytes') return bytes(v)
-  if (unit === 'rate') return Math.round(v * 10) / 10 + '/h'
+  if (unit === 'rate') return `${Math.round(v * 10) / 10}/h`
   if (unit === 'version') return String(v)
   return Number.isInteger(v) ? v.toLocaleString('en-US') : String(Math.round(v * 10) / 10)
 }
 function level(set) {
   var v = set.lastVerification
   if (v && v.status === 'failed')
-    return h('span', { class: 'pill failed', title: v.detail || '' }, 'FAILED (' + v.method + ')')
-  if (set.damaged && set.damaged.length)
+    return h('span', { class: 'pill failed', title: v.detail || '' }, `FAILED (${v.method})`)
+  if (set.damaged?.length)
     return h('span', { class: 'pill failed', title: set.damaged.join('; ') }, 'DAMAGED')
   if (set.provenLevel) return h('span', { class: 'pill verified' }, set.provenLevel)
   return h('span', { class: 'pill skipped' }, 'not verified')
@@ -156,12 +152,12 @@ function level(set) {
 function setLink(set, text) {
   return h(
     'a',
-    { href: '#/backup/' + enc(set.destination) + '/' + enc(set.id), class: 'set-link' },
+    { href: `#/backup/${enc(set.destination)}/${enc(set.id)}`, class: 'set-link' },
     text || set.id,
   )
 }
 function runLink(run, text) {
-  return h('a', { href: '#/run/' + enc(run.id), class: 'run-link' }, text || run.id.slice(0, 8))
+  return h('a', { href: `#/run/${enc(run.id)}`, class: 'run-link' }, text || run.id.slice(0, 8))
 }
 
 // ---- banner and live line ----
@@ -195,31 +191,31 @@ function showMeta(meta) {
           (db.error || 'no answer') +
           '). ' +
           (db.lastUpAt
-            ? 'Showing what was read at ' + when(db.lastUpAt) + '.'
+            ? `Showing what was read at ${when(db.lastUpAt)}.`
             : 'Nothing was read from it yet.'),
       ),
     )
   }
   var stale = []
   var src = meta.sources || {}
-  if (src.health && src.health.error && !(db && db.up === false))
-    stale.push('health history: ' + src.health.error)
-  Object.keys(src.backups || {}).forEach(function (name) {
+  if (src.health?.error && !(db && db.up === false))
+    stale.push(`health history: ${src.health.error}`)
+  Object.keys(src.backups || {}).forEach((name) => {
     if (src.backups[name].error)
       stale.push(
         'backups in ' +
           name +
           ': ' +
           src.backups[name].error +
-          (src.backups[name].at ? ' (shown as of ' + when(src.backups[name].at) + ')' : ''),
+          (src.backups[name].at ? ` (shown as of ${when(src.backups[name].at)})` : ''),
       )
   })
-  if (src.migrations && src.migrations.error) stale.push('migrations: ' + src.migrations.error)
+  if (src.migrations?.error) stale.push(`migrations: ${src.migrations.error}`)
   if (stale.length)
-    banner.append(h('div', { class: 'banner stale' }, 'Could not read ' + stale.join('; ')))
+    banner.append(h('div', { class: 'banner stale' }, `Could not read ${stale.join('; ')}`))
   live.textContent = REPORT
     ? 'report'
     : meta.refreshedAt
-      ? 'live · read ' + ago(meta.refreshedAt)
+      ? `live · read ${ago(meta.refreshedAt)}`
       : 'live'
 }

@@ -5,7 +5,7 @@
 function route() {
   var parts = (location.hash.replace(/^#\/?/, '') || '').split('/').map(decodeURIComponent)
   var name = parts[0] || 'now'
-  document.querySelectorAll('#nav a').forEach(function (a) {
+  document.querySelectorAll('#nav a').forEach((a) => {
     var r = a.getAttribute('data-route')
     a.classList.toggle(
       'active',
@@ -25,28 +25,28 @@ function render() {
   var mine = ++rendering
   var scroll = window.scrollY
   return route().then(
-    function (result) {
+    (result) => {
       if (mine !== rendering) return
-      var nodes = result && result.nodes ? result.nodes : result
+      var nodes = result?.nodes ? result.nodes : result
       app.textContent = ''
       append(app, nodes)
-      if (result && result.after)
-        result.after.forEach(function (draw) {
+      if (result?.after)
+        result.after.forEach((draw) => {
           draw()
         })
       window.scrollTo(0, scroll)
       document.body.setAttribute('data-rendered', String(mine))
     },
-    function (error) {
+    (error) => {
       if (mine !== rendering) return
       app.textContent = ''
-      app.append(h('p', { class: 'error', id: 'load-error' }, 'Could not load: ' + error.message))
+      app.append(h('p', { class: 'error', id: 'load-error' }, `Could not load: ${error.message}`))
       document.body.setAttribute('data-rendered', String(mine))
     },
   )
 }
 
-window.addEventListener('hashchange', function () {
+window.addEventListener('hashchange', () => {
   window.scrollTo(0, 0)
   render()
 })
@@ -55,25 +55,25 @@ render()
 // Live: the server says when it has read its sources again; polling if the stream breaks.
 if (!REPORT) {
   var poll = null
-  var startPolling = function () {
-    if (!poll) poll = setInterval(render, ((lastMeta && lastMeta.refreshSeconds) || 15) * 1000)
+  var startPolling = () => {
+    if (!poll) poll = setInterval(render, (lastMeta?.refreshSeconds || 15) * 1000)
   }
   if (window.EventSource) {
     var events = new EventSource('api/events')
     var first = true
-    events.addEventListener('update', function () {
+    events.addEventListener('update', () => {
       if (first) {
         first = false
         return
       }
       render()
     })
-    events.onerror = function () {
+    events.onerror = () => {
       if (events.readyState === EventSource.CLOSED) startPolling()
     }
   } else startPolling()
-  setInterval(function () {
+  setInterval(() => {
     if (lastMeta)
-      live.textContent = lastMeta.refreshedAt ? 'live · read ' + ago(lastMeta.refreshedAt) : 'live'
+      live.textContent = lastMeta.refreshedAt ? `live · read ${ago(lastMeta.refreshedAt)}` : 'live'
   }, 5000)
 }

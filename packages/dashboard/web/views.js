@@ -3,11 +3,11 @@
 // ---- views ----
 
 function viewNow() {
-  return Promise.all([load('api/overview'), load('api/health')]).then(function (r) {
+  return Promise.all([load('api/overview'), load('api/health')]).then((r) => {
     var o = r[0]
-    var checks = (r[1] && r[1].checks) || []
+    var checks = r[1]?.checks || []
     showMeta(o)
-    var out = [h('h1', null, 'Now · ' + o.target)]
+    var out = [h('h1', null, `Now · ${o.target}`)]
     out.push(
       h('div', { class: 'cards' }, [
         h(
@@ -24,9 +24,7 @@ function viewNow() {
                     ago(o.health.at) +
                     ' · ' +
                     Object.keys(o.health.counts)
-                      .map(function (k) {
-                        return o.health.counts[k] + ' ' + k
-                      })
+                      .map((k) => `${o.health.counts[k]} ${k}`)
                       .join(', '),
                 ),
               ]
@@ -45,22 +43,14 @@ function viewNow() {
           h(
             'div',
             { class: 'big' },
-            String(
-              o.lastBackups.length
-                ? o.lastBackups.reduce(function (n, b) {
-                    return n + b.sets
-                  }, 0)
-                : 0,
-            ),
+            String(o.lastBackups.length ? o.lastBackups.reduce((n, b) => n + b.sets, 0) : 0),
           ),
           h(
             'div',
             { class: 'hint' },
             o.databases.length +
               ' database(s); ' +
-              o.lastBackups.filter(function (b) {
-                return b.stale
-              }).length +
+              o.lastBackups.filter((b) => b.stale).length +
               ' stale',
           ),
         ),
@@ -68,11 +58,11 @@ function viewNow() {
           'div',
           { class: 'card' },
           h('div', { class: 'muted' }, 'Runs'),
-          h('div', { class: 'big' }, String(o.running.length) + ' running'),
+          h('div', { class: 'big' }, `${String(o.running.length)} running`),
           h(
             'div',
-            { class: 'hint' + (o.recentFailures.length ? ' red' : '') },
-            o.recentFailures.length + ' failed in the last days',
+            { class: `hint${o.recentFailures.length ? ' red' : ''}` },
+            `${o.recentFailures.length} failed in the last days`,
           ),
         ),
         o.migrations
@@ -133,8 +123,8 @@ function viewNow() {
                 'verified',
                 'last restore proof',
               ],
-              o.lastBackups.map(function (b) {
-                return h(
+              o.lastBackups.map((b) =>
+                h(
                   'tr',
                   { class: 'last-backup' },
                   td(b.database),
@@ -149,13 +139,13 @@ function viewNow() {
                       'span',
                       {
                         class: b.restoreProofStale ? 'red restore-proof' : 'restore-proof',
-                        title: 'red past ' + proofDays + ' days',
+                        title: `red past ${proofDays} days`,
                       },
                       b.lastRestoreProofAt ? ago(b.lastRestoreProofAt) : 'never',
                     ),
                   ),
-                )
-              }),
+                ),
+              ),
             )
           : empty('No backup sets in any destination.'),
       ),
@@ -166,8 +156,8 @@ function viewNow() {
           'Incomplete backups (no manifest: failed, or still running)',
           table(
             ['destination', 'folder', 'state'],
-            o.incomplete.map(function (i) {
-              return h(
+            o.incomplete.map((i) =>
+              h(
                 'tr',
                 { class: 'incomplete' },
                 td(i.destination),
@@ -175,12 +165,10 @@ function viewNow() {
                 td([
                   pill('failed'),
                   ' ',
-                  i.kind === 'unreadable'
-                    ? 'manifest unreadable: ' + (i.error || '')
-                    : 'no manifest',
+                  i.kind === 'unreadable' ? `manifest unreadable: ${i.error || ''}` : 'no manifest',
                 ]),
-              )
-            }),
+              ),
+            ),
           ),
         ),
       )
@@ -191,14 +179,14 @@ function viewNow() {
         o.schedules.length
           ? table(
               ['schedule', 'cron', 'runs', 'next run', 'last run'],
-              o.schedules.map(function (s) {
-                return h(
+              o.schedules.map((s) =>
+                h(
                   'tr',
                   null,
                   td(s.name),
-                  td(s.cron + (s.timezone ? ' (' + s.timezone + ')' : ''), 'mono'),
+                  td(s.cron + (s.timezone ? ` (${s.timezone})` : ''), 'mono'),
                   td(s.run.join(', ')),
-                  td(s.next ? ago(s.next) + ' · ' + when(s.next) : '-'),
+                  td(s.next ? `${ago(s.next)} · ${when(s.next)}` : '-'),
                   td(
                     s.last
                       ? [
@@ -208,8 +196,8 @@ function viewNow() {
                         ]
                       : 'never',
                   ),
-                )
-              }),
+                ),
+              ),
             )
           : empty('The config has no schedules.'),
       ),
@@ -222,7 +210,7 @@ function viewNow() {
         'Recently failed',
         o.recentFailures.length
           ? runsTable(o.recentFailures, true)
-          : empty('No failed runs in the last ' + (o.thresholds ? '' : '') + 'days.'),
+          : empty(`No failed runs in the last ${o.thresholds ? '' : ''}days.`),
       ),
     )
     return out
@@ -231,22 +219,17 @@ function viewNow() {
 
 function healthTable(checks) {
   var order = { critical: 0, warning: 1, unknown: 2, ok: 3, skipped: 4 }
-  checks = checks.slice().sort(function (a, b) {
-    return order[a.status] - order[b.status] || a.check.localeCompare(b.check)
-  })
-  var many =
-    new Set(
-      checks.map(function (c) {
-        return c.database
-      }),
-    ).size > 1
+  checks = checks
+    .slice()
+    .sort((a, b) => order[a.status] - order[b.status] || a.check.localeCompare(b.check))
+  var many = new Set(checks.map((c) => c.database)).size > 1
   return table(
     ['status', 'check'].concat(many ? ['database'] : [], ['value', 'message', 'since']),
-    checks.map(function (c) {
+    checks.map((c) => {
       var bad = c.status !== 'ok' && c.status !== 'skipped'
       return h(
         'tr',
-        { class: 'check check-' + c.status, 'data-check': c.check },
+        { class: `check check-${c.status}`, 'data-check': c.check },
         td(pill(c.status)),
         td([c.title, h('div', { class: 'hint mono' }, c.check)]),
         many ? td(c.database) : null,
@@ -254,7 +237,7 @@ function healthTable(checks) {
         td([c.message || '', bad && c.hint ? h('div', { class: 'hint' }, c.hint) : null]),
         td(
           bad && c.notOkSince
-            ? 'not OK for ' + ago(c.notOkSince).replace(' ago', '')
+            ? `not OK for ${ago(c.notOkSince).replace(' ago', '')}`
             : c.at
               ? ago(c.at)
               : '-',
@@ -270,21 +253,21 @@ function runsTable(runs, withError) {
     ['started', 'schedule', 'status', 'duration', 'watcher'].concat(
       withError !== false ? ['error'] : [],
     ),
-    runs.map(function (r) {
+    runs.map((r) => {
       var d =
         r.durationMs !== null
           ? duration(r.durationMs / 1000)
           : r.status === 'running' && r.startedAt
-            ? duration((now() - Date.parse(r.startedAt)) / 1000) + '…'
+            ? `${duration((now() - Date.parse(r.startedAt)) / 1000)}…`
             : '-'
       return h(
         'tr',
-        { class: 'run run-' + r.status },
+        { class: `run run-${r.status}` },
         td(runLink(r, when(r.startedAt || r.queuedAt))),
         td(r.schedule),
         td(pill(r.status)),
         td(d, 'num'),
-        td(r.host + ':' + r.pid, 'mono'),
+        td(`${r.host}:${r.pid}`, 'mono'),
         withError !== false
           ? td(r.error ? h('span', { class: 'error' }, r.error.split('\n')[0]) : '')
           : null,
@@ -294,36 +277,26 @@ function runsTable(runs, withError) {
 }
 
 function viewBackups() {
-  return load('api/backups').then(function (b) {
+  return load('api/backups').then((b) => {
     showMeta(b)
-    var databases = Array.from(
-      new Set(
-        b.sets.map(function (s) {
-          return s.database
-        }),
-      ),
-    ).sort()
+    var databases = Array.from(new Set(b.sets.map((s) => s.database))).sort()
     var pick = h(
       'select',
       {
         id: 'db-filter',
-        onchange: function () {
+        onchange: () => {
           render()
         },
       },
       h('option', { value: '' }, 'every database'),
-      databases.map(function (d) {
-        return h('option', { value: d }, d)
-      }),
+      databases.map((d) => h('option', { value: d }, d)),
     )
     var wanted = sessionStorage.getItem('dbops.db') || ''
     pick.value = databases.indexOf(wanted) >= 0 ? wanted : ''
-    pick.addEventListener('change', function () {
+    pick.addEventListener('change', () => {
       sessionStorage.setItem('dbops.db', pick.value)
     })
-    var sets = b.sets.filter(function (s) {
-      return !pick.value || s.database === pick.value
-    })
+    var sets = b.sets.filter((s) => !pick.value || s.database === pick.value)
     var out = [
       h('h1', null, 'Backup sets'),
       h(
@@ -331,7 +304,7 @@ function viewBackups() {
         { class: 'filters' },
         'Database ',
         pick,
-        h('span', { class: 'muted' }, sets.length + ' sets'),
+        h('span', { class: 'muted' }, `${sets.length} sets`),
       ),
     ]
     out.push(
@@ -349,14 +322,14 @@ function viewBackups() {
               'verified',
               'tags',
             ],
-            sets.map(function (s) {
-              return h(
+            sets.map((s) =>
+              h(
                 'tr',
                 {
                   class:
                     'set' +
                     ((s.lastVerification && s.lastVerification.status === 'failed') ||
-                    (s.damaged && s.damaged.length)
+                    s.damaged?.length
                       ? ' set-failed'
                       : ''),
                 },
@@ -366,12 +339,12 @@ function viewBackups() {
                 td(when(s.startedAt)),
                 td(bytes(s.bytes), 'num'),
                 td(duration(s.durationMs / 1000), 'num'),
-                td(s.format + ' · ' + s.compression),
+                td(`${s.format} · ${s.compression}`),
                 td(s.encrypted ? 'age' : 'no'),
                 td(level(s)),
                 td(s.tags.join(', ')),
-              )
-            }),
+              ),
+            ),
             { id: 'backups-table' },
           )
         : empty('No backup sets.'),
@@ -382,14 +355,14 @@ function viewBackups() {
           'Incomplete (no manifest)',
           table(
             ['destination', 'folder'],
-            b.incomplete.map(function (i) {
-              return h(
+            b.incomplete.map((i) =>
+              h(
                 'tr',
                 { class: 'incomplete' },
                 td(i.destination),
                 td([pill('failed'), ' ', i.prefix], 'mono'),
-              )
-            }),
+              ),
+            ),
           ),
         ),
       )
@@ -398,21 +371,21 @@ function viewBackups() {
 }
 
 function viewBackup(destination, id) {
-  return load('api/backups/' + enc(destination) + '/' + enc(id)).then(function (d) {
+  return load(`api/backups/${enc(destination)}/${enc(id)}`).then((d) => {
     if (!d)
       return [
-        h('h1', null, 'Backup set ' + id),
+        h('h1', null, `Backup set ${id}`),
         empty(
           REPORT
             ? 'This set is listed, but its details are not included in this report.'
-            : 'No such set in ' + destination + ' (as last read).',
+            : `No such set in ${destination} (as last read).`,
         ),
       ]
     showMeta(d)
     var s = d.set
     var m = d.manifest
     return [
-      h('h1', { id: 'set-title' }, 'Backup set ' + s.id),
+      h('h1', { id: 'set-title' }, `Backup set ${s.id}`),
       h(
         'div',
         { class: 'cards' },
@@ -421,11 +394,7 @@ function viewBackup(destination, id) {
           { class: 'card' },
           h('div', { class: 'muted' }, 'Database'),
           h('div', { class: 'big' }, s.database),
-          h(
-            'div',
-            { class: 'hint' },
-            'server ' + m.serverVersion + ' · pg_dump ' + m.pgDumpVersion,
-          ),
+          h('div', { class: 'hint' }, `server ${m.serverVersion} · pg_dump ${m.pgDumpVersion}`),
         ),
         h(
           'div',
@@ -435,7 +404,7 @@ function viewBackup(destination, id) {
           h(
             'div',
             { class: 'hint' },
-            s.format + ', ' + s.compression + (s.encrypted ? ', age-encrypted' : ', not encrypted'),
+            `${s.format}, ${s.compression}${s.encrypted ? ', age-encrypted' : ', not encrypted'}`,
           ),
         ),
         h(
@@ -443,7 +412,7 @@ function viewBackup(destination, id) {
           { class: 'card' },
           h('div', { class: 'muted' }, 'Taken'),
           h('div', { class: 'big' }, ago(s.finishedAt)),
-          h('div', { class: 'hint' }, when(s.startedAt) + ' · ' + duration(s.durationMs / 1000)),
+          h('div', { class: 'hint' }, `${when(s.startedAt)} · ${duration(s.durationMs / 1000)}`),
         ),
         h(
           'div',
@@ -453,7 +422,7 @@ function viewBackup(destination, id) {
           h(
             'div',
             { class: 'hint' },
-            s.restoreProvenAt ? 'restore proven ' + ago(s.restoreProvenAt) : 'never restored',
+            s.restoreProvenAt ? `restore proven ${ago(s.restoreProvenAt)}` : 'never restored',
           ),
         ),
       ),
@@ -461,8 +430,8 @@ function viewBackup(destination, id) {
         'Copies',
         table(
           ['destination', 'location', 'last verification'],
-          d.copies.map(function (c) {
-            return h(
+          d.copies.map((c) =>
+            h(
               'tr',
               null,
               td(c.destination),
@@ -472,12 +441,12 @@ function viewBackup(destination, id) {
                   ? [
                       pill(c.lastVerification.status),
                       ' ',
-                      c.lastVerification.method + ' · ' + ago(c.lastVerification.at),
+                      `${c.lastVerification.method} · ${ago(c.lastVerification.at)}`,
                     ]
                   : 'never',
               ),
-            )
-          }),
+            ),
+          ),
         ),
       ),
       section(
@@ -488,16 +457,16 @@ function viewBackup(destination, id) {
               m.verification
                 .slice()
                 .reverse()
-                .map(function (v) {
-                  return h(
+                .map((v) =>
+                  h(
                     'tr',
                     { class: 'verification' },
                     td(when(v.at)),
                     td(pill(v.status)),
                     td(v.method),
                     td(v.detail || ''),
-                  )
-                }),
+                  ),
+                ),
             )
           : empty('Never verified.'),
       ),
@@ -505,32 +474,32 @@ function viewBackup(destination, id) {
         'Objects and checksums',
         table(
           ['object', 'role', 'size', 'sha256'],
-          m.objects.map(function (o) {
-            return h(
+          m.objects.map((o) =>
+            h(
               'tr',
               null,
               td(o.name, 'mono'),
               td(o.role),
               td(bytes(o.size), 'num'),
               td(o.sha256, 'mono'),
-            )
-          }),
+            ),
+          ),
         ),
       ),
       section(
-        'Tables and row counts (' + m.tables.length + ')',
+        `Tables and row counts (${m.tables.length})`,
         m.tables.length
           ? table(
               ['table', 'rows', 'counted'],
-              m.tables.map(function (t) {
-                return h(
+              m.tables.map((t) =>
+                h(
                   'tr',
                   null,
-                  td(t.schema + '.' + t.name, 'mono'),
+                  td(`${t.schema}.${t.name}`, 'mono'),
                   td(t.rows.toLocaleString('en-US'), 'num'),
                   td(t.exact ? 'exact' : 'estimate'),
-                )
-              }),
+                ),
+              ),
             )
           : empty('No tables recorded.'),
       ),
@@ -540,34 +509,24 @@ function viewBackup(destination, id) {
 }
 
 function viewRuns() {
-  return load(RUNS_PATH).then(function (r) {
+  return load(RUNS_PATH).then((r) => {
     showMeta(r)
-    var schedules = Array.from(
-      new Set(
-        r.runs.map(function (x) {
-          return x.schedule
-        }),
-      ),
-    ).sort()
+    var schedules = Array.from(new Set(r.runs.map((x) => x.schedule))).sort()
     var pick = h(
       'select',
       { id: 'schedule-filter' },
       h('option', { value: '' }, 'every schedule'),
-      schedules.map(function (s) {
-        return h('option', { value: s }, s)
-      }),
+      schedules.map((s) => h('option', { value: s }, s)),
     )
     pick.value =
       schedules.indexOf(sessionStorage.getItem('dbops.schedule') || '') >= 0
         ? sessionStorage.getItem('dbops.schedule')
         : ''
-    pick.addEventListener('change', function () {
+    pick.addEventListener('change', () => {
       sessionStorage.setItem('dbops.schedule', pick.value)
       render()
     })
-    var rows = r.runs.filter(function (x) {
-      return !pick.value || x.schedule === pick.value
-    })
+    var rows = r.runs.filter((x) => !pick.value || x.schedule === pick.value)
     return [
       h('h1', null, 'Scheduled runs'),
       h(
@@ -597,10 +556,10 @@ function viewRuns() {
 }
 
 function viewRun(id) {
-  return load('api/runs/' + enc(id)).then(function (d) {
+  return load(`api/runs/${enc(id)}`).then((d) => {
     if (!d)
       return [
-        h('h1', null, 'Run ' + id),
+        h('h1', null, `Run ${id}`),
         empty(
           REPORT
             ? 'This run is listed, but its details are not included in this report.'
@@ -610,7 +569,7 @@ function viewRun(id) {
     showMeta(d)
     var r = d.run
     return [
-      h('h1', null, 'Run ' + r.id.slice(0, 8) + ' of ' + r.schedule),
+      h('h1', null, `Run ${r.id.slice(0, 8)} of ${r.schedule}`),
       table(
         ['status', 'pipelines', 'tick', 'started', 'ended', 'duration', 'watcher', 'tags'],
         [
@@ -623,7 +582,7 @@ function viewRun(id) {
             td(when(r.startedAt)),
             td(when(r.endedAt)),
             td(r.durationMs !== null ? duration(r.durationMs / 1000) : '-', 'num'),
-            td(r.host + ':' + r.pid, 'mono'),
+            td(`${r.host}:${r.pid}`, 'mono'),
             td(r.tags.join(', ')),
           ),
         ],
@@ -635,8 +594,8 @@ function viewRun(id) {
           ? r.steps.length
             ? table(
                 ['step', 'status', 'duration', 'summary', 'error'],
-                r.steps.map(function (s) {
-                  return h(
+                r.steps.map((s) =>
+                  h(
                     'tr',
                     { class: 'step' },
                     td([s.title, h('div', { class: 'hint mono' }, s.id)]),
@@ -644,8 +603,8 @@ function viewRun(id) {
                     td(duration(s.durationMs / 1000), 'num'),
                     td(s.summary || ''),
                     td(s.error ? h('span', { class: 'error' }, s.error) : ''),
-                  )
-                }),
+                  ),
+                ),
               )
             : empty('The run ended before its first step.')
           : empty('This run was recorded by a watcher that did not keep steps.'),
@@ -655,7 +614,7 @@ function viewRun(id) {
 }
 
 function viewMigrations() {
-  return load('api/migrations').then(function (d) {
+  return load('api/migrations').then((d) => {
     showMeta(d)
     var m = d.migrations
     if (!m)
@@ -664,7 +623,7 @@ function viewMigrations() {
         empty('The config has no migrate plugin (or its status could not be read yet).'),
       ]
     var rows = []
-    m.drifted.forEach(function (x) {
+    m.drifted.forEach((x) => {
       rows.push(
         h(
           'tr',
@@ -672,11 +631,11 @@ function viewMigrations() {
           td(pill('critical')),
           td('drifted'),
           td(x.file, 'mono'),
-          td('changed since it was applied at ' + when(x.appliedAt)),
+          td(`changed since it was applied at ${when(x.appliedAt)}`),
         ),
       )
     })
-    m.missing.forEach(function (x) {
+    m.missing.forEach((x) => {
       rows.push(
         h(
           'tr',
@@ -684,11 +643,11 @@ function viewMigrations() {
           td(pill('critical')),
           td('missing'),
           td(x.name, 'mono'),
-          td('applied at ' + when(x.appliedAt) + ', no longer on disk'),
+          td(`applied at ${when(x.appliedAt)}, no longer on disk`),
         ),
       )
     })
-    m.partial.forEach(function (x) {
+    m.partial.forEach((x) => {
       rows.push(
         h(
           'tr',
@@ -701,12 +660,12 @@ function viewMigrations() {
               '/' +
               (x.statementsTotal || '?') +
               ' statements' +
-              (x.error ? ': ' + x.error : ''),
+              (x.error ? `: ${x.error}` : ''),
           ),
         ),
       )
     })
-    m.pending.forEach(function (x) {
+    m.pending.forEach((x) => {
       rows.push(
         h(
           'tr',
@@ -721,7 +680,7 @@ function viewMigrations() {
     m.applied
       .slice()
       .reverse()
-      .forEach(function (x) {
+      .forEach((x) => {
         rows.push(
           h(
             'tr',
@@ -731,13 +690,13 @@ function viewMigrations() {
             td(x.file, 'mono'),
             td(
               when(x.appliedAt) +
-                (x.durationMs !== null ? ' · ' + duration(x.durationMs / 1000) : ''),
+                (x.durationMs !== null ? ` · ${duration(x.durationMs / 1000)}` : ''),
             ),
           ),
         )
       })
     return [
-      h('h1', null, 'Migrations · ' + m.ledger),
+      h('h1', null, `Migrations · ${m.ledger}`),
       h(
         'p',
         null,

@@ -63,7 +63,7 @@ function parseExposition(
         ))
     ) {
       const f = families.get(m[1]!)
-      assert.ok(f && f.type, `sample of ${m[1]} before its HELP/TYPE`)
+      assert.ok(f?.type, `sample of ${m[1]} before its HELP/TYPE`)
       const labels: Record<string, string> = {}
       for (const l of m[2]!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
         labels[l[1]!] = l[2]!

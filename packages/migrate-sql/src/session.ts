@@ -111,9 +111,7 @@ export class MigrationSession {
    * Sends several queries at once (pipelined: one network round trip) and waits for all.
    * Returns the index and error of the first one that failed, if any.
    */
-  async pipeline(
-    texts: string[],
-  ): Promise<{
+  async pipeline(texts: string[]): Promise<{
     failedAt: number
     error: PgError | undefined
     results: Array<postgres.RowList<postgres.Row[]> | undefined>

@@ -72,8 +72,7 @@ export function computeStatus(
     const key = keyOfFile(file)
     const row = rowsByKey.get(key)
     seen.add(key)
-    if (row && row.finished && ledger.matches(row, file))
-      status.repeatableApplied.push({ file, row })
+    if (row?.finished && ledger.matches(row, file)) status.repeatableApplied.push({ file, row })
     else status.repeatablePending.push(file)
   }
   for (const [key, row] of rowsByKey) {

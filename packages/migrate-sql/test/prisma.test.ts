@@ -213,11 +213,11 @@ function prismaHistory(): {
   // One 14-digit prefix for two folders, one of them with a space in its name (a copied folder).
   add(
     '20240126184148_new_models',
-    `CREATE TABLE "Model" ("id" SERIAL NOT NULL);\n` + records('20240126184148_new_models'),
+    `CREATE TABLE "Model" ("id" SERIAL NOT NULL);\n${records('20240126184148_new_models')}`,
   )
   add(
     '20240126184148_new_models copy',
-    `ALTER TABLE "Model" ADD COLUMN "copy" TEXT;\n` + records('20240126184148_new_models copy'),
+    `ALTER TABLE "Model" ADD COLUMN "copy" TEXT;\n${records('20240126184148_new_models copy')}`,
   )
   // Eighteen folders with one prefix; the odd ones a lone CREATE INDEX CONCURRENTLY, as Prisma users hand-edit them.
   for (let i = 1; i <= 18; i++) {
@@ -227,7 +227,7 @@ function prismaHistory(): {
       name,
       i % 2
         ? `-- CreateIndex\nCREATE INDEX CONCURRENTLY "Post_c${n}_idx" ON "Post"("c${n}");\n`
-        : `-- CreateIndex\nCREATE INDEX "Post_c${n}_idx" ON "Post"("c${n}");\n` + records(name),
+        : `-- CreateIndex\nCREATE INDEX "Post_c${n}_idx" ON "Post"("c${n}");\n${records(name)}`,
     )
   }
   files['prisma/migrations/20240601000000_abandoned/README.md'] = 'the migration.sql was deleted\n' // no migration.sql: ignored

@@ -45,7 +45,7 @@ function stderrProgress(json: boolean): TaskIO {
           `\r\x1b[K${text.split('\n')[0]!.slice(0, (process.stderr.columns ?? 120) - 1)}`,
         )
       const key = text.replace(/\d+/g, '#')
-      if (key !== last && !json) process.stderr.write(text + '\n')
+      if (key !== last && !json) process.stderr.write(`${text}\n`)
       last = key
     },
   }

@@ -16,7 +16,7 @@ export function leftoverOf(
   candidates: readonly string[],
 ): { index: string; kind: 'ccnew' | 'ccold' } | undefined {
   const match = LEFTOVER.exec(name)
-  if (!match || !match[1]) return undefined
+  if (!match?.[1]) return undefined
   const base = match[1]
   const kind = match[2] === 'new' ? 'ccnew' : 'ccold'
   const exact = candidates.find((c) => c === base)

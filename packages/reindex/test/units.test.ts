@@ -189,7 +189,7 @@ test('leftovers: _ccnew/_ccold and numbered forms of the right index only, trunc
   for (const [name, index, kind] of cases)
     assert.equal(leftoverOf(name, siblings), index ? { index, kind } : undefined, name)
   const long = 'a_really_long_index_name_that_goes_on_and_on_past_the_limit_xx' // 62 chars
-  const truncated = long.slice(0, 57) + '_ccnew' // 63 bytes, as PostgreSQL truncates
+  const truncated = `${long.slice(0, 57)}_ccnew` // 63 bytes, as PostgreSQL truncates
   assert.equal(leftoverOf(truncated, [long]), { index: long, kind: 'ccnew' })
 })
 

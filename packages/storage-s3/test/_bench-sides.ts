@@ -116,7 +116,7 @@ export async function child(side: Side, endpoint: string, mb: number, mbps: numb
     tempFileMb,
     cpuS: (cpu.user + cpu.system) / 1e6,
   }
-  process.stdout.write(JSON.stringify(result) + '\n')
+  process.stdout.write(`${JSON.stringify(result)}\n`)
 }
 
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {

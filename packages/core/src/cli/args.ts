@@ -74,7 +74,7 @@ export function takeOption(args: string[], name: string): string | undefined {
       if (v === undefined) throw new UsageError(`${name} needs a value`)
       return v
     }
-    if (a.startsWith(name + '=')) {
+    if (a.startsWith(`${name}=`)) {
       args.splice(i, 1)
       return a.slice(name.length + 1)
     }

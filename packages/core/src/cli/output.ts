@@ -2,8 +2,8 @@ import { DbopsError, ExitCode, isAbortError, messageOf } from '../errors.ts'
 import { scrub } from '../secrets.ts'
 
 /** Where command output goes; tests and `--json` rely on stdout holding only the result. */
-export const out = (line = '') => process.stdout.write(line + '\n')
-export const err = (line = '') => process.stderr.write(line + '\n')
+export const out = (line = '') => process.stdout.write(`${line}\n`)
+export const err = (line = '') => process.stderr.write(`${line}\n`)
 
 /**
  * Prints an error for a person (a sentence and a hint; a stack only for internal errors

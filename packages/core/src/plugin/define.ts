@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import type { z } from 'zod'
 import type { PluginDefinition, PluginInstance, Task } from './types.ts'
 import type { Storage, StorageSpec } from '../storage/types.ts'
 

@@ -57,7 +57,7 @@ let installed = false
  * that what it did succeeded. The stack only with DBOPS_LOG_LEVEL=debug.
  */
 export function handleStrayRejections(
-  write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): void {
   if (installed) return
   installed = true

@@ -16,7 +16,7 @@ export function createEventLog(options: {
   const min =
     order[options.level ?? (process.env.DBOPS_LOG_LEVEL as LogLevel | undefined) ?? 'info'] ??
     order.info
-  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'))
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`))
   const log =
     (level: LogLevel) =>
     (message: string, fields: Record<string, unknown> = {}) => {

@@ -46,7 +46,7 @@ export function toCrontab(
     const command = `cd ${shellQuote(options.cwd)} && ${options.command} ${runArgs(s).map(shellQuote).join(' ')}`
     lines.push(`${s.cron.trim()} ${command.replace(/%/g, '\\%')}`)
   }
-  return { text: lines.join('\n') + '\n', skipped }
+  return { text: `${lines.join('\n')}\n`, skipped }
 }
 
 export interface K8sOptions {

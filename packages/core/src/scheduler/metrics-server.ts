@@ -38,7 +38,7 @@ export async function startMetricsServer(
       const h = health()
       return void res
         .writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' })
-        .end(JSON.stringify(h) + '\n')
+        .end(`${JSON.stringify(h)}\n`)
     }
     res
       .writeHead(404, { 'content-type': 'text/plain' })

@@ -21,7 +21,7 @@ export function manifestCachingStorage(storage: Storage, cache: Map<string, Cach
     location: storage.location,
     async list(prefix) {
       const objects = await storage.list(prefix)
-      for (const o of objects) if (o.key.endsWith('/' + MANIFEST_FILE)) listed.set(o.key, o)
+      for (const o of objects) if (o.key.endsWith(`/${MANIFEST_FILE}`)) listed.set(o.key, o)
       return objects
     },
     async get(key, options) {

@@ -76,7 +76,7 @@ export function renderPrometheus(report: HealthReport): string {
   family('dbops_health_run_duration_seconds', 'Time the whole run took.', [
     [base, report.durationMs / 1000],
   ])
-  return lines.join('\n') + '\n'
+  return `${lines.join('\n')}\n`
 }
 
 /**

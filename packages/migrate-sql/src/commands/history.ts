@@ -87,7 +87,7 @@ export async function downCommand(
         throw new DbopsError('MIGRATION_NOTHING_TO_REVERT', 'no applied migration to revert', {
           exitCode: ExitCode.usage,
         })
-      const irreversible = targets.filter((t) => !t.file.down || !t.file.down.text.trim())
+      const irreversible = targets.filter((t) => !t.file.down?.text.trim())
       if (irreversible.length) {
         throw new DbopsError(
           'MIGRATION_IRREVERSIBLE',

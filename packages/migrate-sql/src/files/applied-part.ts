@@ -25,7 +25,7 @@ export function appliedPartChecksum(
       if (applied < done) throw new Error(`appliedPartChecksum: asked for ${applied} after ${done}`)
       for (; done < applied; done++) {
         const end = statements[done]!.fileEnd
-        for (const token of sqlTokens(file.text.slice(at, end))) hash.update(token + '\u0000')
+        for (const token of sqlTokens(file.text.slice(at, end))) hash.update(`${token}\u0000`)
         at = end
       }
       return hash.copy().update(`\u0001no-transaction:${applied}`).digest('hex')

@@ -1,7 +1,6 @@
 import { lockKey, quoteIdent } from 'dbops/plugin'
 import { migrationChecksum, type MigrationFile } from '../files/migration-file.ts'
 import { literal } from '../sql/quote.ts'
-import type { MigrationSession } from '../session.ts'
 import type { Ledger, LedgerRow } from './types.ts'
 
 /** dbops' own ledger: one row per versioned or repeatable file. */

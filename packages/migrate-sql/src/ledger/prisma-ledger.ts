@@ -3,7 +3,6 @@ import { quoteIdent } from 'dbops/plugin'
 import type { MigrationFile } from '../files/migration-file.ts'
 import { sha256 } from '../files/migration-file.ts'
 import { literal } from '../sql/quote.ts'
-import type { MigrationSession } from '../session.ts'
 import type { Ledger, LedgerRow } from './types.ts'
 
 /** Prisma's advisory lock key: `prisma migrate deploy` and dbops exclude each other. */

@@ -96,7 +96,7 @@ export const RULES: Rule[] = [
     'Use DROP INDEX CONCURRENTLY in a file marked `-- dbops:no-transaction`.',
     ({ statement: s }) => {
       const d = s.node.DropStmt
-      if (!d || d.removeType !== 'OBJECT_INDEX' || d.concurrent) return []
+      if (d?.removeType !== 'OBJECT_INDEX' || d.concurrent) return []
       return (d.objects ?? []).map((o: any) => {
         const parts = (o.List?.items ?? []).map((x: any) => x.String?.sval)
         const t: TableRef =
@@ -266,7 +266,7 @@ export const RULES: Rule[] = [
     'Make sure no code uses it and a backup exists; rename it aside first if unsure.',
     ({ statement: s }) => {
       const d = s.node.DropStmt
-      if (!d || d.removeType !== 'OBJECT_TABLE') return []
+      if (d?.removeType !== 'OBJECT_TABLE') return []
       return [
         {
           message: `table ${(d.objects ?? []).map((o: any) => (o.List?.items ?? []).map((x: any) => x.String?.sval).join('.')).join(', ')} is dropped`,

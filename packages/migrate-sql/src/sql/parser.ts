@@ -254,7 +254,7 @@ function tokenHash() {
   const hash = createHash('sha256')
   let batch = ''
   const emit = (token: string) => {
-    batch += token + '\u0000'
+    batch += `${token}\u0000`
     if (batch.length > 65536) {
       hash.update(batch)
       batch = ''

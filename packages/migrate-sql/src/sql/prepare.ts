@@ -48,7 +48,7 @@ export async function prepareSection(
     const names = [...new Set(sub.unknown.map((u) => u.name))]
     throw new DbopsError(
       'MIGRATION_PLACEHOLDER_UNKNOWN',
-      `${file.display}:${at.line}:${at.column}: placeholder ${names.map((n) => '${' + n + '}').join(', ')} has no value`,
+      `${file.display}:${at.line}:${at.column}: placeholder ${names.map((n) => `\${${n}}`).join(', ')} has no value`,
       {
         hint: `Add ${names.map((n) => `${n}: '...'`).join(', ')} to the migrate plugin's \`placeholders\` option.`,
       },

@@ -91,7 +91,7 @@ export function starterConfig(app: AppFacts): string {
 // Reference: node_modules/dbops/README.md, or \`npx dbops <command> --help\`.
 import { defineConfig, env } from 'dbops'
 ${installed.map((b) => b.imports).join('\n')}${installed.length ? '\n' : ''}
-${consts.length ? consts.join('\n') + '\n\n' : ''}export default defineConfig({
+${consts.length ? `${consts.join('\n')}\n\n` : ''}export default defineConfig({
   // DATABASE_URL (and DATABASE_READ_REPLICA_URL) are read from the environment or .env.
   connection: { url: env('DATABASE_URL'), applicationName: 'dbops' },
 

@@ -48,7 +48,7 @@ export async function runsCommand(args: GlobalArgs): Promise<number> {
       return 0
     }
     const rows = runs.map((r) => [
-      (r.started_at ?? r.queued_at).toISOString().replace('T', ' ').slice(0, 19) + 'Z',
+      `${(r.started_at ?? r.queued_at).toISOString().replace('T', ' ').slice(0, 19)}Z`,
       r.schedule,
       r.status,
       r.duration_ms === null
@@ -124,5 +124,5 @@ function scheduleTrends(runs: RunRecord[]): string[] {
 
 function firstLine(text: string): string {
   const line = text.split('\n')[0] ?? ''
-  return line.length > 100 ? line.slice(0, 99) + '…' : line
+  return line.length > 100 ? `${line.slice(0, 99)}…` : line
 }
