@@ -29,8 +29,6 @@ import { countTables, EXPORT_SNAPSHOT_SQL } from './tables.ts'
 import { explainSqlError } from './_sql-errors.ts'
 import type { PgdumpOptions } from './options.ts'
 
-export { pgDumpArgs } from './_sources.ts'
-
 export interface DumpedSet {
   database: string
   id: string

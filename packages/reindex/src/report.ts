@@ -135,5 +135,3 @@ export function formatAnalyze(r: AnalyzeResult): string[] {
   )
   return lines
 }
-
-export { lineOf }

@@ -89,4 +89,4 @@ export function sqlState(error: unknown): string | undefined {
 /** Lock not available, deadlock, statement timeout or a cancel from outside: worth another try later. */
 export const RETRYABLE = new Set(['55P03', '40P01', '57014'])
 
-export const ms = (n: number) => `${Math.round(n)}ms`
+const ms = (n: number) => `${Math.round(n)}ms`

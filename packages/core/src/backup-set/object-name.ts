@@ -10,7 +10,3 @@ export function objectNameProblem(name: string): string | undefined {
   if (/[\u0000-\u001f]/.test(name)) return 'contains a control character'
   return undefined
 }
-
-export function isPlainObjectName(name: string): boolean {
-  return objectNameProblem(name) === undefined
-}

@@ -50,11 +50,6 @@ export async function ensureSchema(db: Db): Promise<void> {
   schemaReady.add(db)
 }
 
-/** For tests and reconnects: forget that the schema was checked. */
-export function resetSchemaCheck(): void {
-  schemaReady = new WeakSet<Db>()
-}
-
 /**
  * Claims one tick of a schedule in one transaction, serialised per schedule: marks runs of
  * dead watchers lost, inserts the tick (`on conflict do nothing`: the first watcher wins),

@@ -33,5 +33,3 @@ export function sessionName(row: Record<string, any>): string {
   const app = row.application_name ? ` ${row.application_name}` : ''
   return `pid ${row.pid} (${row.usename ?? '?'}@${row.datname ?? '?'}${app})`
 }
-
-export type { Finding }

@@ -333,5 +333,3 @@ export const RULES: Rule[] = [
     },
   ),
 ]
-
-export const RULE_NAMES = new Set(RULES.map((r) => r.name))
