@@ -21,7 +21,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
-import { makeWorkdir, REPO_ROOT, DBOPS_BIN, startCluster } from '../test/harness/index.ts'
+import { makeWorkdir, REPO_ROOT, DBOPS_BIN, startCluster } from '@dbops/test-utils'
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)

@@ -22,7 +22,7 @@ import { CREATE_SCHEMA } from '../packages/core/src/scheduler/sql.ts'
 import { CREATE_HISTORY } from '../packages/health/src/history/sql.ts'
 import { HEALTH_NOW, HEALTH_SERIES } from '../packages/dashboard/src/collect/health.ts'
 import { RUNS } from '../packages/dashboard/src/collect/runs.ts'
-import { DBOPS_BIN, makeWorkdir, runCli, startCluster } from '../test/harness/index.ts'
+import { DBOPS_BIN, makeWorkdir, runCli, startCluster } from '@dbops/test-utils'
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)

@@ -13,7 +13,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import pg from 'pg'
-import { DBOPS_BIN, makeWorkdir, startCluster } from '../test/harness/index.ts'
+import { DBOPS_BIN, makeWorkdir, startCluster } from '@dbops/test-utils'
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)

@@ -14,10 +14,10 @@ import { spawn } from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
-import { bigMigration } from '../packages/migrate-sql/test/_helpers.ts'
-import { makeWorkdir } from '../test/harness/workdir.ts'
-import { DBOPS_BIN } from '../test/harness/cli.ts'
-import { startCluster } from '../test/harness/postgres.ts'
+import { bigMigration } from '@dbops/test-utils'
+import { makeWorkdir } from '@dbops/test-utils'
+import { DBOPS_BIN } from '@dbops/test-utils'
+import { startCluster } from '@dbops/test-utils'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const SIZES_MB = (process.env.BENCH_SIZES_MB ?? '0.5,1,2,20').split(',').map(Number)

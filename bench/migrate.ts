@@ -14,9 +14,9 @@ import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import pg from 'pg'
-import { makeWorkdir } from '../test/harness/workdir.ts'
-import { DBOPS_BIN, REPO_ROOT } from '../test/harness/cli.ts'
-import { startCluster } from '../test/harness/postgres.ts'
+import { makeWorkdir } from '@dbops/test-utils'
+import { DBOPS_BIN, REPO_ROOT } from '@dbops/test-utils'
+import { startCluster } from '@dbops/test-utils'
 
 const N = Number(process.env.BENCH_MIGRATIONS ?? 1000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)

@@ -18,7 +18,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
-import { DBOPS_BIN, makeWorkdir, startCluster } from '../test/harness/index.ts'
+import { DBOPS_BIN, makeWorkdir, startCluster } from '@dbops/test-utils'
 
 const rowsArg = process.argv.indexOf('--rows')
 const ROWS = rowsArg > 0 ? Number(process.argv[rowsArg + 1]) : 4_000_000

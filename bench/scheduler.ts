@@ -17,7 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import net from 'node:net'
 import pg from 'pg'
-import { DBOPS_BIN, makeWorkdir, startCluster } from '../test/harness/index.ts'
+import { DBOPS_BIN, makeWorkdir, startCluster } from '@dbops/test-utils'
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)

@@ -20,7 +20,7 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { DBOPS_BIN, REPO_ROOT, makeWorkdir } from '../test/harness/index.ts'
+import { DBOPS_BIN, REPO_ROOT, makeWorkdir } from '@dbops/test-utils'
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)

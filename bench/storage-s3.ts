@@ -23,20 +23,12 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startS3 } from '../test/harness/index.ts'
-import {
-  BUCKET,
-  SIDES,
-  type Measured,
-  type Side,
-} from '../packages/storage-s3/test/_bench-sides.ts'
-import { recordingProxy } from '../packages/storage-s3/test/_proxy.ts'
-import { startSink } from '../packages/storage-s3/test/_sink.ts'
+import { startS3 } from '@dbops/test-utils'
+import { BUCKET, SIDES, type Measured, type Side } from './storage-s3-sides.ts'
+import { recordingProxy } from '@dbops/test-utils'
+import { startSink } from '@dbops/test-utils'
 
-const SIDES_FILE = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../packages/storage-s3/test/_bench-sides.ts',
-)
+const SIDES_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), './storage-s3-sides.ts')
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)

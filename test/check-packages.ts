@@ -12,8 +12,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { REPO_ROOT } from './harness/cli.ts'
-import { packAll, type PackageManifest } from './harness/packs.ts'
+import { REPO_ROOT } from '@dbops/test-utils'
+import { packAll, type PackageManifest } from '@dbops/test-utils'
 
 const run = promisify(execFile)
 const ALLOWED = /^package\/(dist\/.+|README\.md|LICENSE|package\.json)$/

@@ -6,8 +6,8 @@ import net from 'node:net'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { REPO_ROOT } from './harness/cli.ts'
-import { repoTempDir } from './harness/workdir.ts'
+import { REPO_ROOT } from '@dbops/test-utils'
+import { repoTempDir } from '@dbops/test-utils'
 
 interface DemoRun {
   pid: number

@@ -15,8 +15,8 @@ import { spawn } from 'node:child_process'
 import net from 'node:net'
 import path from 'node:path'
 import pg from 'pg'
-import { DBOPS_BIN, REPO_ROOT } from './harness/cli.ts'
-import { startCluster, type TestCluster } from './harness/postgres.ts'
+import { DBOPS_BIN, REPO_ROOT } from '@dbops/test-utils'
+import { startCluster, type TestCluster } from '@dbops/test-utils'
 import {
   APP_TABLES,
   countRows,

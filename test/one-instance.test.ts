@@ -3,7 +3,7 @@
 // would mean a second zod, a second pool class and errors recognised only by their brand.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { makeWorkdir, runCli } from './harness/index.ts'
+import { makeWorkdir, runCli } from '@dbops/test-utils'
 
 const PLUGIN = `import { definePlugin, Db } from 'dbops/plugin'
 import { z } from 'zod'

@@ -11,8 +11,8 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, REPO_ROOT, type TestDatabase } from './harness/index.ts'
-import { packAll } from './harness/packs.ts'
+import { createTestDatabase, REPO_ROOT, type TestDatabase } from '@dbops/test-utils'
+import { packAll } from '@dbops/test-utils'
 
 const exec = promisify(execFile)
 // The apps use the workspace's own TypeScript and Node types, as a user's app would have its own.

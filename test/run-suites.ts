@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process'
 import { readdirSync, existsSync } from 'node:fs'
 import path from 'node:path'
-import { REPO_ROOT } from './harness/cli.ts'
-import { startCluster } from './harness/postgres.ts'
+import { REPO_ROOT } from '@dbops/test-utils'
+import { startCluster } from '@dbops/test-utils'
 
 function findSuites(): string[] {
   const dirs = [path.join(REPO_ROOT, 'test')]

@@ -23,7 +23,7 @@ import {
   type SignalWhen,
   type TestDatabase,
   type TestS3,
-} from '../../../test/harness/index.ts'
+} from '@dbops/test-utils'
 import { countRows, generateData } from '../scripts/generate-data.ts'
 import {
   applyPrismaMigrations,
@@ -32,7 +32,7 @@ import {
   indexNames,
   NAMED_INDEXES,
   PARTIAL_INDEXES,
-} from './_schema.ts'
+} from './schema.ts'
 
 const scripts = (
   JSON.parse(readFileSync(path.join(EXAMPLE_DIR, 'package.json'), 'utf8')) as {

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, type TestDatabase } from '@dbops/test-utils'
 import { countRows, generateData, volumeFor } from '../scripts/generate-data.ts'
 import {
   applyPrismaMigrations,
@@ -15,7 +15,7 @@ import {
   NAMED_INDEXES,
   PARTIAL_INDEXES,
   runManualScriptWithPsql,
-} from './_schema.ts'
+} from './schema.ts'
 
 /** `pnpm db:seed ...` as the team runs it. */
 async function seed(

@@ -5,7 +5,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { defineConfig } from 'dbops'
 import { createTestDatabase, runPipeline, runTask, type TestDatabase } from 'dbops/testing'
-import { runCli } from '../../../test/harness/index.ts'
+import { runCli } from '@dbops/test-utils'
 import archive from '../archive-plugin.ts'
 
 const exampleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')

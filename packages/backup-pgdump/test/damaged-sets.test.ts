@@ -5,7 +5,7 @@ import { cp, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { configFile, json, makeWorkdir, runCli, seededDatabase } from './_helpers.ts'
+import { configFile, json, makeWorkdir, runCli, seededDatabase } from './helpers.ts'
 
 const db = await seededDatabase('pgdump_damaged', { items: 200, events: 1000 })
 const work = await makeWorkdir()

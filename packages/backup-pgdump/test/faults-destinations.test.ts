@@ -2,11 +2,11 @@ import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, startS3, type TestS3 } from '../../../test/harness/index.ts'
-import { closeProxies, recordingProxy } from '../../storage-s3/test/_proxy.ts'
-import { configFile, filesUnder, json, makeWorkdir, runCli } from './_helpers.ts'
-import { mountForSuite, unmountAll } from './_mounts.ts'
-import { findProcesses } from './_procs.ts'
+import { createTestDatabase, startS3, type TestS3 } from '@dbops/test-utils'
+import { closeProxies, recordingProxy } from '@dbops/test-utils'
+import { configFile, filesUnder, json, makeWorkdir, runCli } from './helpers.ts'
+import { mountForSuite, unmountAll } from './mounts.ts'
+import { findProcesses } from './procs.ts'
 
 /**
  * Destinations failing while the dump streams into them: a disk that fills up, an S3 server

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
-import { TEST_ROLE } from '../../../test/harness/index.ts'
+import { TEST_ROLE } from '@dbops/test-utils'
 import {
   ageKey,
   configFile,
@@ -13,9 +13,9 @@ import {
   makeWorkdir,
   runCli,
   seededDatabase,
-} from './_helpers.ts'
-import { mountForSuite, unmountAll } from './_mounts.ts'
-import { findProcesses } from './_procs.ts'
+} from './helpers.ts'
+import { mountForSuite, unmountAll } from './mounts.ts'
+import { findProcesses } from './procs.ts'
 
 /**
  * Faults whose message pointed the wrong way (issue 12 §5 g): each is now avoided or named.

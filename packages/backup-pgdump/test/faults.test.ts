@@ -4,7 +4,7 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
-import { TEST_PASSWORD } from '../../../test/harness/index.ts'
+import { TEST_PASSWORD } from '@dbops/test-utils'
 import {
   ageKey,
   configFile,
@@ -13,8 +13,8 @@ import {
   makeWorkdir,
   runCli,
   seededDatabase,
-} from './_helpers.ts'
-import { cmdline, environ, findProcesses, waitForProcess } from './_procs.ts'
+} from './helpers.ts'
+import { cmdline, environ, findProcesses, waitForProcess } from './procs.ts'
 
 const db = await seededDatabase('pgdump_faults')
 const work = await makeWorkdir()

@@ -13,7 +13,7 @@ import {
   rowCounts,
   runCli,
   seededDatabase,
-} from './_helpers.ts'
+} from './helpers.ts'
 
 const db = await seededDatabase('pgdump_formats')
 // a second database on the same server

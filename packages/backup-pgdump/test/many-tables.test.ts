@@ -3,9 +3,9 @@ import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
-import { createTestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase } from '@dbops/test-utils'
 import { explainSqlError } from '../src/_sql-errors.ts'
-import { configFile, json, makeWorkdir, runCli } from './_helpers.ts'
+import { configFile, json, makeWorkdir, runCli } from './helpers.ts'
 
 /**
  * A database of 5,000 tables at the harness cluster's default max_locks_per_transaction:

@@ -13,8 +13,8 @@ import {
   rowCounts,
   runCli,
   seededDatabase,
-} from './_helpers.ts'
-import { createTestDatabase, TEST_PASSWORD } from '../../../test/harness/index.ts'
+} from './helpers.ts'
+import { createTestDatabase, TEST_PASSWORD } from '@dbops/test-utils'
 
 const db = await seededDatabase('pgdump_roundtrip')
 const work = await makeWorkdir()

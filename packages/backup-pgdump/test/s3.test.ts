@@ -4,7 +4,7 @@ import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
-import { startS3, TEST_PASSWORD } from '../../../test/harness/index.ts'
+import { startS3, TEST_PASSWORD } from '@dbops/test-utils'
 import {
   ageKey,
   configFile,
@@ -14,7 +14,7 @@ import {
   rowCounts,
   runCli,
   seededDatabase,
-} from './_helpers.ts'
+} from './helpers.ts'
 
 const db = await seededDatabase('pgdump_s3')
 const s3 = await startS3(['dbops-backups'])

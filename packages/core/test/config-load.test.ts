@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { REPO_ROOT, runCli } from '../../../test/harness/index.ts'
+import { REPO_ROOT, runCli } from '@dbops/test-utils'
 import { loadConfig } from '../src/config/load.ts'
 import { resolveConfig } from '../src/config/resolve.ts'
 

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { makeWorkdir, runCli } from '../../../test/harness/index.ts'
+import { makeWorkdir, runCli } from '@dbops/test-utils'
 
 // Config problems are found before anything connects: these run without a database, with
 // DATABASE_URL pointing at a port where nothing listens.

@@ -8,7 +8,7 @@ import {
   runCli,
   TEST_PASSWORD,
   type TestDatabase,
-} from '../../../test/harness/index.ts'
+} from '@dbops/test-utils'
 
 let db: TestDatabase
 const open = (

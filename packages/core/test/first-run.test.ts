@@ -8,7 +8,7 @@ import {
   makeWorkdir,
   runCli,
   type TestDatabase,
-} from '../../../test/harness/index.ts'
+} from '@dbops/test-utils'
 
 // The first hour of a new user: `dbops init` in their app, then the commands it names.
 let db: TestDatabase

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { makeWorkdir, runCli } from '../../../test/harness/index.ts'
+import { makeWorkdir, runCli } from '@dbops/test-utils'
 import {
   decideRetention,
   deleteSet,

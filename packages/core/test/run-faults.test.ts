@@ -3,7 +3,7 @@
 // to itself, and a plugin's promise rejection that nobody handles.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { makeWorkdir, runCli } from '../../../test/harness/index.ts'
+import { makeWorkdir, runCli } from '@dbops/test-utils'
 
 const PLUGIN = `
 import { definePlugin } from 'dbops'

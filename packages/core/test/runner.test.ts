@@ -8,7 +8,7 @@ import {
   runCli,
   type SignalWhen,
   type TestDatabase,
-} from '../../../test/harness/index.ts'
+} from '@dbops/test-utils'
 
 const plugin = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),

@@ -2,7 +2,7 @@
 // runs over itself across watchers, expired leases become lost runs.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, type TestDatabase } from '@dbops/test-utils'
 import { Db } from '../src/db/db.ts'
 import {
   claimTick,

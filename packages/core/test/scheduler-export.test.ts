@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { makeWorkdir, runCli, TEST_PASSWORD } from '../../../test/harness/index.ts'
+import { makeWorkdir, runCli, TEST_PASSWORD } from '@dbops/test-utils'
 import { configSource, TEST_PLUGIN } from './watch-helpers.ts'
 
 // js-yaml comes with cosmiconfig: parse the manifests as Kubernetes would read them.

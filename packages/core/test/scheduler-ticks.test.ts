@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { dueTick, latestTick, nextTick } from '../src/scheduler/next-tick.ts'
-import { makeWorkdir, runCli } from '../../../test/harness/index.ts'
+import { makeWorkdir, runCli } from '@dbops/test-utils'
 import { configSource, TEST_PLUGIN } from './watch-helpers.ts'
 
 const iso = (d: Date | undefined) => d?.toISOString()

@@ -3,12 +3,7 @@
 // shows more of them than scheme and host (issue 12, 5f).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import {
-  createTestDatabase,
-  makeWorkdir,
-  runCli,
-  type TestDatabase,
-} from '../../../test/harness/index.ts'
+import { createTestDatabase, makeWorkdir, runCli, type TestDatabase } from '@dbops/test-utils'
 import { pingUrl } from '../src/notify/notifier.ts'
 import * as secrets from '../src/secrets.ts'
 

@@ -5,7 +5,7 @@ import path from 'node:path'
 import pg from 'pg'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, makeWorkdir, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, makeWorkdir, type TestDatabase } from '@dbops/test-utils'
 import { freePort, resetDatabase, spawnWatch, until } from './watch-helpers.ts'
 
 let db: TestDatabase

@@ -1,10 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import {
-  createTestDatabase,
-  TEST_PASSWORD,
-  type TestDatabase,
-} from '../../../test/harness/index.ts'
+import { createTestDatabase, TEST_PASSWORD, type TestDatabase } from '@dbops/test-utils'
 import {
   configSource,
   resetDatabase,

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, type TestDatabase } from '@dbops/test-utils'
 import {
   sleepMs,
   spawnWatch,

@@ -1,7 +1,7 @@
 // Helpers of the watch-*/scheduler-* suites (not a suite itself): a project with a small
 // test plugin whose tasks write to the database, and `dbops watch` as a real child process.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { DBOPS_BIN, REPO_ROOT, makeWorkdir } from '../../../test/harness/index.ts'
+import { DBOPS_BIN, REPO_ROOT, makeWorkdir } from '@dbops/test-utils'
 
 export const TEST_PLUGIN = `
 import { definePlugin, DbopsError, sleep } from 'dbops/plugin'

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, runCli, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, runCli, type TestDatabase } from '@dbops/test-utils'
 import { CREATE_SCHEMA } from '../src/scheduler/sql.ts'
 import { freePort, resetDatabase, sleepMs, spawnWatch, watchProject } from './watch-helpers.ts'
 

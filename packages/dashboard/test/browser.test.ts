@@ -16,7 +16,7 @@ import {
   withScheduledRuns,
   type Project,
   type Server,
-} from './_project.ts'
+} from './project.ts'
 
 // The functions passed to page.evaluate run in the page; the tests' own lib has no DOM types.
 declare const document: any

@@ -8,7 +8,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
 import { Db } from 'dbops/plugin'
-import { DBOPS_BIN, startCluster } from '../../../test/harness/index.ts'
+import { DBOPS_BIN, startCluster } from '@dbops/test-utils'
 import { readOnly } from '../src/collect/read-only.ts'
 import {
   DASHBOARD_TOKEN,
@@ -19,8 +19,8 @@ import {
   withScheduledRuns,
   type Project,
   type Server,
-} from './_project.ts'
-import type { WatchRun } from './_watch.ts'
+} from './project.ts'
+import type { WatchRun } from './watch.ts'
 
 let project: Project
 let server: Server

@@ -3,13 +3,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import {
-  createTestDatabase,
-  makeWorkdir,
-  runCli,
-  type TestDatabase,
-} from '../../../test/harness/index.ts'
-import { healthJson, result } from './_setup.ts'
+import { createTestDatabase, makeWorkdir, runCli, type TestDatabase } from '@dbops/test-utils'
+import { healthJson, result } from './setup.ts'
 
 let db: TestDatabase
 const projects: { remove(): Promise<void> }[] = []

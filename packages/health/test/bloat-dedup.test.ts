@@ -1,15 +1,10 @@
 // index_bloat and `reindex:plan` make one estimate, deduplication-aware (issue 12 §2).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import {
-  createTestDatabase,
-  makeWorkdir,
-  runCli,
-  type TestDatabase,
-} from '../../../test/harness/index.ts'
-import { makeDedupTables } from '../../reindex/test/_fixtures.ts'
+import { createTestDatabase, makeWorkdir, runCli, type TestDatabase } from '@dbops/test-utils'
+import { makeDedupTables } from '@dbops/test-utils'
 import type { HealthReport } from '../src/types.ts'
-import { healthJson, result } from './_setup.ts'
+import { healthJson, result } from './setup.ts'
 
 let db: TestDatabase
 let project: Awaited<ReturnType<typeof makeWorkdir>>

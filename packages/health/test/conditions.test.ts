@@ -4,9 +4,9 @@ import * as assert from 'uvu/assert'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type pg from 'pg'
-import { createTestDatabase, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, type TestDatabase } from '@dbops/test-utils'
 import type { HealthReport } from '../src/types.ts'
-import { healthJson, healthProject, result, session, sleep, waitFor } from './_setup.ts'
+import { healthJson, healthProject, result, session, sleep, waitFor } from './setup.ts'
 
 let db: TestDatabase
 let project: Awaited<ReturnType<typeof healthProject>>

@@ -3,7 +3,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
-import { createTestDatabase, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, type TestDatabase } from '@dbops/test-utils'
 import { readConstraintDefinitions } from '../src/checks/constraint-definition.ts'
 import { readIndexDefinitions } from '../src/checks/index-definition.ts'
 

@@ -4,9 +4,9 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { createTestDatabase, runCli, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, runCli, type TestDatabase } from '@dbops/test-utils'
 import { parseThreshold } from '../src/thresholds.ts'
-import { healthProject } from './_setup.ts'
+import { healthProject } from './setup.ts'
 
 let db: TestDatabase
 let project: Awaited<ReturnType<typeof healthProject>>

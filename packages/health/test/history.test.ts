@@ -4,9 +4,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
-import { createTestDatabase, runCli, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, runCli, type TestDatabase } from '@dbops/test-utils'
 import { CATALOG } from '../src/checks/index.ts'
-import { healthProject } from './_setup.ts'
+import { healthProject } from './setup.ts'
 
 let db: TestDatabase
 let store: TestDatabase

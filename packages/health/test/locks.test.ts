@@ -3,9 +3,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type pg from 'pg'
-import { createTestDatabase, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, type TestDatabase } from '@dbops/test-utils'
 import type { HealthReport } from '../src/types.ts'
-import { healthJson, healthProject, result, session, waitFor } from './_setup.ts'
+import { healthJson, healthProject, result, session, waitFor } from './setup.ts'
 
 let db: TestDatabase
 let project: Awaited<ReturnType<typeof healthProject>>

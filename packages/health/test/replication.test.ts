@@ -2,8 +2,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
-import { healthJson, healthProject, result, sleep, waitFor } from './_setup.ts'
-import { startReplicaPair, type ReplicaPair } from './_replica.ts'
+import { healthJson, healthProject, result, sleep, waitFor } from './setup.ts'
+import { startReplicaPair, type ReplicaPair } from './replica.ts'
 
 let pair: ReplicaPair
 let primary: pg.Client

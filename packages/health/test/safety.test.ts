@@ -2,13 +2,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type pg from 'pg'
-import {
-  createTestDatabase,
-  runCli,
-  TEST_PASSWORD,
-  type TestDatabase,
-} from '../../../test/harness/index.ts'
-import { healthJson, healthProject, result, session, waitFor } from './_setup.ts'
+import { createTestDatabase, runCli, TEST_PASSWORD, type TestDatabase } from '@dbops/test-utils'
+import { healthJson, healthProject, result, session, waitFor } from './setup.ts'
 
 let db: TestDatabase
 const sessions: pg.Client[] = []

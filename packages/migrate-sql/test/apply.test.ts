@@ -2,7 +2,7 @@ import { rm, writeFile, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, migrateProject } from './_helpers.ts'
+import { createTestDatabase, migrateProject } from './helpers.ts'
 
 const FIVE = {
   'migrations/0001_users.sql': `-- dbops:up\ncreate table users (id bigint primary key, email text not null);\n-- dbops:down\ndrop table users;\n`,

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, migrateProject } from './_helpers.ts'
+import { createTestDatabase, migrateProject } from './helpers.ts'
 
 // 'café' saved by a Latin-1 editor: é is the single byte 0xE9, which is not UTF-8.
 const LATIN1_INSERT = Buffer.concat([

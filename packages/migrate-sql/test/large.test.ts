@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { DBOPS_BIN } from '../../../test/harness/index.ts'
-import { bigMigration, createTestDatabase, migrateProject, spawnCli, waitFor } from './_helpers.ts'
+import { DBOPS_BIN } from '@dbops/test-utils'
+import { bigMigration } from '@dbops/test-utils'
+import { createTestDatabase, migrateProject, spawnCli, waitFor } from './helpers.ts'
 
 // These guard against hangs, not speed: the targets (under 5 s) are measured by bench/migrate-prepare.ts.
 const HANG_GUARD_MS = 240_000

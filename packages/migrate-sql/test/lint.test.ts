@@ -7,7 +7,7 @@ import { lintMigrations } from '../src/lint/lint.ts'
 import { RULES } from '../src/lint/rules.ts'
 import { loadParser } from '../src/sql/parser.ts'
 import { prepareSection } from '../src/sql/prepare.ts'
-import { createTestDatabase, migrateProject } from './_helpers.ts'
+import { createTestDatabase, migrateProject } from './helpers.ts'
 
 await loadParser()
 

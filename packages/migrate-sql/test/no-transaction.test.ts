@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, migrateProject } from './_helpers.ts'
+import { createTestDatabase, migrateProject } from './helpers.ts'
 
 const FAILING = `-- dbops:no-transaction\ncreate table a1 (id int);\ninsert into missing values (1);\ncreate table a3 (id int);\n`
 const exists = async (db: { query: (sql: string) => Promise<{ rows: any[] }> }, table: string) =>

@@ -3,7 +3,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, migrateProject } from './_helpers.ts'
+import { createTestDatabase, migrateProject } from './helpers.ts'
 
 // The DDL of prisma-engines' flavour/postgres.rs create_migrations_table, verbatim.
 const PRISMA_DDL = `CREATE TABLE _prisma_migrations (

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { TEST_PASSWORD } from '../../../test/harness/index.ts'
-import { createTestDatabase, migrateProject, runCli } from './_helpers.ts'
+import { TEST_PASSWORD } from '@dbops/test-utils'
+import { createTestDatabase, migrateProject, runCli } from './helpers.ts'
 
 test('the password never shows in output, JSON, errors or the ledger; a wrong password or a dead server is a sentence', async () => {
   const db = await createTestDatabase('mig_secrets')

@@ -5,10 +5,11 @@ import pg from 'pg'
 import {
   createTestDatabase,
   DBOPS_BIN,
+  flushStats,
   runCli,
   type TestDatabase,
-} from '../../../test/harness/index.ts'
-import { flushStats, indexIdentity, invalidIndexes, reindexProject } from './_fixtures.ts'
+} from '@dbops/test-utils'
+import { indexIdentity, invalidIndexes, reindexProject } from './fixtures.ts'
 
 let db: TestDatabase
 

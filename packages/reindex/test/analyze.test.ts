@@ -1,8 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
-import { createTestDatabase, runCli, type TestDatabase } from '../../../test/harness/index.ts'
-import { flushStats, reindexProject } from './_fixtures.ts'
+import { createTestDatabase, flushStats, runCli, type TestDatabase } from '@dbops/test-utils'
+import { reindexProject } from './fixtures.ts'
 
 let db: TestDatabase
 const env = () => ({ DATABASE_URL: db.url })

@@ -1,14 +1,14 @@
 // Issue 12 §2: bloat where it really is, in indexes that btree deduplication (PG13+) packs.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createTestDatabase, runCli, type TestDatabase } from '../../../test/harness/index.ts'
 import {
+  createTestDatabase,
   flushStats,
-  indexBytes,
   makeDedupTables,
-  reindexProject,
-  TEST_OPTIONS,
-} from './_fixtures.ts'
+  runCli,
+  type TestDatabase,
+} from '@dbops/test-utils'
+import { indexBytes, reindexProject, TEST_OPTIONS } from './fixtures.ts'
 
 let db: TestDatabase
 let project: Awaited<ReturnType<typeof reindexProject>>

@@ -1,12 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
-import {
-  createTestDatabase,
-  runCli,
-  TEST_PASSWORD,
-  type TestDatabase,
-} from '../../../test/harness/index.ts'
+import { createTestDatabase, runCli, TEST_PASSWORD, type TestDatabase } from '@dbops/test-utils'
 import {
   indexBytes,
   indexIdentity,
@@ -17,7 +12,7 @@ import {
   makeSmallTable,
   reindexProject,
   TEST_OPTIONS,
-} from './_fixtures.ts'
+} from './fixtures.ts'
 
 let db: TestDatabase
 let project: Awaited<ReturnType<typeof reindexProject>>

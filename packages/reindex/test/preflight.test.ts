@@ -2,15 +2,15 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
 import { lockKey } from 'dbops/plugin'
-import { createTestDatabase, runCli, type TestDatabase } from '../../../test/harness/index.ts'
+import { createTestDatabase, runCli, type TestDatabase } from '@dbops/test-utils'
 import {
   indexIdentity,
   invalidIndexes,
   makeBloatedTable,
   reindexProject,
   TEST_OPTIONS,
-} from './_fixtures.ts'
-import { startStandby } from './_standby.ts'
+} from './fixtures.ts'
+import { startStandby } from './standby.ts'
 
 let db: TestDatabase
 const env = () => ({ DATABASE_URL: db.url })

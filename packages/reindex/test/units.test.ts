@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { runCli } from '../../../test/harness/index.ts'
+import { runCli } from '@dbops/test-utils'
 import {
   estimateIndex,
   estimateIndexBloat,
@@ -13,7 +13,7 @@ import {
   versionRefusal,
 } from '../src/index.ts'
 import type { IndexRow } from '../src/index.ts'
-import { reindexProject } from './_fixtures.ts'
+import { reindexProject } from './fixtures.ts'
 
 test('estimate: a freshly packed int index shows no bloat, the same index at 10x its pages about 90%', () => {
   // 100k int8 keys: 16-byte tuples + 4-byte line pointers, 90% fillfactor: ~ 407 per 8 kB page

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { makeWorkdir, runCli, startS3, type TestS3 } from '../../../test/harness/index.ts'
+import { makeWorkdir, runCli, startS3, type TestS3 } from '@dbops/test-utils'
 
 /** `s3({...})` as a user writes it in dbops.config.ts, checked through the real CLI. */
 const SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY'

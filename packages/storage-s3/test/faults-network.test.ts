@@ -1,9 +1,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { startS3, type TestS3 } from '../../../test/harness/index.ts'
-import { closeProxies, recordingProxy, uploadIdOf } from './_proxy.ts'
-import { closeStorages, createS3Storage } from './_tracked.ts'
-import { MiB, optionsFor, stallingStream } from './_streams.ts'
+import { startS3, type TestS3 } from '@dbops/test-utils'
+import { closeProxies, recordingProxy, uploadIdOf } from '@dbops/test-utils'
+import { closeStorages, createS3Storage } from './tracked.ts'
+import { MiB, optionsFor, stallingStream } from './streams.ts'
 
 /**
  * A network that stops answering mid-upload (packets dropped: no reset, no answer). The

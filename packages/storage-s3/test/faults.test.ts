@@ -5,10 +5,10 @@ import net from 'node:net'
 import path from 'node:path'
 import { S3ServiceException } from '@aws-sdk/client-s3'
 import { isAbortError } from 'dbops/plugin'
-import { startS3, type TestS3 } from '../../../test/harness/index.ts'
-import { closeStorages, createS3Storage } from './_tracked.ts'
+import { startS3, type TestS3 } from '@dbops/test-utils'
+import { closeStorages, createS3Storage } from './tracked.ts'
 import { s3Error, type S3Call } from '../src/errors.ts'
-import { closeProxies, recordingProxy, uploadIdOf } from './_proxy.ts'
+import { closeProxies, recordingProxy, uploadIdOf } from '@dbops/test-utils'
 import {
   bytes,
   failingStream,
@@ -17,7 +17,7 @@ import {
   sha256,
   stallingStream,
   streamOf,
-} from './_streams.ts'
+} from './streams.ts'
 
 /**
  * What happens when an upload cannot finish. s3rver implements neither

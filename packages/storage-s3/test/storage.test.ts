@@ -7,10 +7,10 @@ import {
   PutObjectTaggingCommand,
   S3Client,
 } from '@aws-sdk/client-s3'
-import { startS3, type TestS3 } from '../../../test/harness/index.ts'
-import { closeStorages, createS3Storage } from './_tracked.ts'
-import { closeProxies, recordingProxy } from './_proxy.ts'
-import { bytes, MiB, optionsFor, readAll, sha256, streamOf } from './_streams.ts'
+import { startS3, type TestS3 } from '@dbops/test-utils'
+import { closeStorages, createS3Storage } from './tracked.ts'
+import { closeProxies, recordingProxy } from '@dbops/test-utils'
+import { bytes, MiB, optionsFor, readAll, sha256, streamOf } from './streams.ts'
 
 let s3: TestS3
 let raw: S3Client

@@ -2,7 +2,7 @@
  * The sides of bench/storage-s3.ts, each run in its own process so that its peak RSS is its
  * own. Lives in the package because the baselines need the package's @aws-sdk dependency.
  *
- *   node --import tsx packages/storage-s3/test/_bench-sides.ts <side> <endpoint> <mb> [<MiB/s>]
+ *   node --import tsx bench/storage-s3-sides.ts <side> <endpoint> <mb> [<MiB/s>]
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
@@ -12,7 +12,7 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
-import { createS3Storage, s3OptionsSchema, type S3Options } from '../src/index.ts'
+import { createS3Storage, s3OptionsSchema, type S3Options } from '@dbops/storage-s3'
 
 export const SIDES = ['dbops', 'script', 'script+stream'] as const
 export type Side = (typeof SIDES)[number]

@@ -1,6 +1,6 @@
 // Helpers of the health suites (not a suite itself).
 import pg from 'pg'
-import { makeWorkdir, runCli, type TestDatabase } from '../../../test/harness/index.ts'
+import { makeWorkdir, runCli, type TestDatabase } from '@dbops/test-utils'
 import type { HealthReport } from '../src/types.ts'
 
 /** A project whose config enables the health plugin with `options` (a TS object literal). */

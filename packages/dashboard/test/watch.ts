@@ -1,7 +1,7 @@
 // `dbops watch` in a child process for the dashboard suites: runs a failing and a succeeding
 // schedule once each (every second, stopped after the first of each), so dbops.runs holds both.
 import { spawn } from 'node:child_process'
-import { DBOPS_BIN } from '../../../test/harness/index.ts'
+import { DBOPS_BIN } from '@dbops/test-utils'
 
 export interface WatchRun {
   events: Record<string, any>[]

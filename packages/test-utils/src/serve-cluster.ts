@@ -1,6 +1,6 @@
 /**
  * Starts a throwaway cluster and keeps it up until killed, printing its port: for trying
- * the CLI by hand and for helpers' quick checks. `node --import tsx test/harness/serve-cluster.ts`
+ * the CLI by hand and for helpers' quick checks. `node --import tsx packages/test-utils/src/serve-cluster.ts`
  */
 import { startCluster } from './postgres.ts'
 

@@ -1,12 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
-import {
-  createTestDatabase,
-  makeWorkdir,
-  runCli,
-  type TestDatabase,
-} from '../../../test/harness/index.ts'
+import { createTestDatabase, makeWorkdir, runCli, type TestDatabase } from '@dbops/test-utils'
 
 export { runCli, makeWorkdir, createTestDatabase }
 

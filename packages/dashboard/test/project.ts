@@ -15,7 +15,7 @@ import {
   type CliResult,
   type TestDatabase,
   type TestS3,
-} from '../../../test/harness/index.ts'
+} from '@dbops/test-utils'
 
 export const S3_SECRET = 'dashboard-s3-secret-Zq81xw'
 export const WEBHOOK_TOKEN = 'hooktoken-7f3c9aa1d2'
@@ -165,7 +165,7 @@ export async function withScheduledRuns(
   args: string[] = [],
   paths: string[] = [],
 ) {
-  const { watchUntilRuns } = await import('./_watch.ts')
+  const { watchUntilRuns } = await import('./watch.ts')
   const { readFile, writeFile } = await import('node:fs/promises')
   const file = path.join(project.dir, 'dbops.config.ts')
   const original = await readFile(file, 'utf8')

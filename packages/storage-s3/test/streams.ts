@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { s3OptionsSchema, type S3Options, type S3OptionsInput } from '../src/options.ts'
-import type { TestS3 } from '../../../test/harness/index.ts'
+import type { TestS3 } from '@dbops/test-utils'
 
 export const MiB = 1024 * 1024
 

@@ -2,12 +2,7 @@
 import { chmod, chown, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import {
-  freePort,
-  pgBinDir,
-  postgresUser,
-  runPgProgram as run,
-} from '../../../test/harness/index.ts'
+import { freePort, pgBinDir, postgresUser, runPgProgram as run } from '@dbops/test-utils'
 
 export interface ReplicaPair {
   primaryUrl: string

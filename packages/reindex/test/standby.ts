@@ -3,12 +3,7 @@
 import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import {
-  freePort,
-  pgBinDir,
-  postgresUser,
-  runPgProgram as run,
-} from '../../../test/harness/index.ts'
+import { freePort, pgBinDir, postgresUser, runPgProgram as run } from '@dbops/test-utils'
 
 export async function startStandby(): Promise<{ url: string; stop(): Promise<void> }> {
   const bin = pgBinDir()
