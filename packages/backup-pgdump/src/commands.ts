@@ -6,74 +6,150 @@ import {
   formatBytes,
   isVerified,
   sparkline,
-  takeFlag,
-  takeOption,
+  defineCommand,
   type Command,
   type CommandContext,
 } from 'dbops/plugin'
 import { allSets, findSet, type FoundSet } from './_sets.ts'
-import { restoreCommand } from './restore.ts'
+import { restoreCommand, type RestoreRequest } from './restore.ts'
 import { verifySet, type VerifyLevel } from './verify.ts'
 import type { PgdumpOptions } from './options.ts'
 
-export const backupsHelp = `dbops backups <list|verify|restore> [options]
-
-  list [--database <db>] [--all] [--json]
-      Backup sets in every destination, newest first: id, time, database, size,
-      destination, verified. Only sets with a manifest exist; --all also lists the
-      databases of a multi-database backup (default: the configured database).
-
-  verify <id|latest> [--level checksum|archive|restore] [--from <destination>] [--json]
-      checksum: re-read every object and compare sizes and sha256 with the manifest.
-      archive:  also decrypt, decompress and read the table of contents (pg_restore --list).
-      restore:  also restore into a scratch database (created and dropped by dbops) and
-                compare each table's row count with the manifest.
-      The outcome is recorded in the manifest. Needs DBOPS_AGE_IDENTITY(_FILE) beyond checksum.
-
-  restore <id|latest> (--to <url> | --target-db <name>) [--create] [--clean] [--jobs N]
-          [--table t ...] [--schema s ...] [--globals] [--no-owner] [--from <destination>]
-          [--database <db>] [--force <db>] [--json]
-      Streams the set from storage through decryption and decompression into pg_restore.
-      Before the target is touched: the set, the age key, pg_restore's version and every
-      stored byte (sha256) are checked. Refuses the configured primary unless --force names
-      it, a non-empty target without --clean, a missing one without --create.
-      Prefer --target-db or a URL without a password (PGPASSWORD in the environment):
-      a password in --to is visible to other users in ps.
-
-Exit codes: 0 ok, 1 failed (verification failed, restore failed), 2 usage.`
-
 export function backupsCommand(options: PgdumpOptions, configDir: string): Command {
-  return {
+  return defineCommand({
     summary: 'list, verify and restore backup sets',
-    help: backupsHelp,
-    async run(argv, ctx) {
-      const args = [...argv]
-      const sub = args.shift()
-      if (sub === 'list') return list(ctx, args)
-      if (sub === 'verify') return verify(ctx, args, options, configDir)
-      if (sub === 'restore') return restore(ctx, args, options, configDir)
-      throw new UsageError(
-        sub
-          ? `unknown backups command '${sub}'`
-          : 'backups needs a command: list, verify or restore',
-        'Run `dbops backups --help`.',
-      )
+    notes: 'Exit codes: 0 ok, 1 failed (verification failed, restore failed), 2 usage.',
+    subcommands: {
+      list: defineCommand({
+        summary: 'backup sets in every destination, newest first',
+        description: `Backup sets in every destination, newest first: id, time, database, size,
+destination, verified. Only sets with a manifest exist.`,
+        flags: {
+          database: {
+            type: 'string',
+            placeholder: 'db',
+            description: 'the sets of this database (default: the configured database)',
+          },
+          all: {
+            type: 'boolean',
+            description: 'also the other databases of a multi-database backup',
+          },
+        },
+        run: ({ flags }, ctx) =>
+          list(ctx, flags.database ?? (flags.all ? undefined : ctx.db.target.database)),
+      }),
+      verify: defineCommand({
+        summary: 'check a set against its manifest, as deep as --level says',
+        description: `checksum: re-read every object and compare sizes and sha256 with the manifest.
+archive:  also decrypt, decompress and read the table of contents (pg_restore --list).
+restore:  also restore into a scratch database (created and dropped by dbops) and
+          compare each table's row count with the manifest.
+The outcome is recorded in the manifest. Needs DBOPS_AGE_IDENTITY(_FILE) beyond checksum.`,
+        args: { ref: { placeholder: 'id|latest', required: true } },
+        flags: {
+          level: {
+            type: 'string',
+            choices: ['checksum', 'archive', 'restore'],
+            default: 'archive',
+            description: 'how deep to check',
+          },
+          from: {
+            type: 'string',
+            placeholder: 'destination',
+            description: 'only this destination',
+          },
+          database: {
+            type: 'string',
+            placeholder: 'db',
+            description: 'latest: the newest set of this database',
+          },
+        },
+        examples: ['dbops backups verify latest --level restore'],
+        run: ({ flags, args }, ctx) => verify(ctx, options, configDir, args.ref, flags),
+      }),
+      restore: defineCommand({
+        summary: 'restore a set into a database, checked before the target is touched',
+        description: `Streams the set from storage through decryption and decompression into pg_restore.
+Before the target is touched: the set, the age key, pg_restore's version and every
+stored byte (sha256) are checked. Refuses the configured primary unless --force names
+it, a non-empty target without --clean, a missing one without --create.
+Prefer --target-db or a URL without a password (PGPASSWORD in the environment):
+a password in --to is visible to other users in ps.`,
+        args: { ref: { placeholder: 'id|latest', required: true } },
+        flags: {
+          to: {
+            type: 'string',
+            placeholder: 'url',
+            aliases: ['target-url'],
+            description: 'the target database, as a URL',
+          },
+          targetDb: {
+            type: 'string',
+            placeholder: 'name',
+            description: "the target database on the configured database's server",
+          },
+          create: { type: 'boolean', description: 'create the target database' },
+          clean: { type: 'boolean', description: 'restore over a non-empty target' },
+          jobs: {
+            type: 'number',
+            integer: true,
+            min: 1,
+            default: 1,
+            description: 'parallel pg_restore jobs',
+          },
+          table: {
+            type: 'string',
+            multiple: true,
+            placeholder: 't',
+            description: 'only this table',
+          },
+          schema: {
+            type: 'string',
+            multiple: true,
+            placeholder: 's',
+            description: 'only this schema',
+          },
+          globals: { type: 'boolean', description: 'also restore roles and tablespaces' },
+          noOwner: { type: 'boolean', description: 'leave out ownership (pg_restore --no-owner)' },
+          from: {
+            type: 'string',
+            placeholder: 'destination',
+            description: 'read from this destination',
+          },
+          database: {
+            type: 'string',
+            placeholder: 'db',
+            description: 'latest: the newest set of this database',
+          },
+          force: {
+            type: 'string',
+            placeholder: 'db',
+            description: 'restore into the configured primary, named again to be sure',
+          },
+        },
+        examples: ['dbops backups restore latest --target-db myapp_restored --create'],
+        run: ({ flags, args }, ctx) =>
+          restore(ctx, options, configDir, {
+            ref: args.ref,
+            targetUrl: flags.to,
+            targetDb: flags.targetDb,
+            from: flags.from,
+            database: flags.database,
+            force: flags.force,
+            jobs: flags.jobs,
+            tables: flags.table,
+            schemas: flags.schema,
+            clean: flags.clean,
+            create: flags.create,
+            globals: flags.globals,
+            noOwner: flags.noOwner,
+          }),
+      }),
     },
-  }
+  })
 }
 
-function rejectLeftovers(args: string[]): void {
-  if (args.length > 0)
-    throw new UsageError(
-      `unexpected argument${args.length > 1 ? 's' : ''}: ${args.join(' ')}`,
-      'Run `dbops backups --help`.',
-    )
-}
-
-async function list(ctx: CommandContext, args: string[]): Promise<number> {
-  const all = takeFlag(args, '--all')
-  const database = takeOption(args, '--database') ?? (all ? undefined : ctx.db.target.database)
-  rejectLeftovers(args)
+async function list(ctx: CommandContext, database: string | undefined): Promise<number> {
   const { sets, damaged: damagedSets, orphans, unreadable } = await allSets(ctx, database)
   const rowOf = (s: FoundSet) => ({
     id: s.manifest.id,
@@ -194,22 +270,11 @@ function backupTrends(sets: Awaited<ReturnType<typeof allSets>>['sets']): string
 
 async function verify(
   ctx: CommandContext,
-  args: string[],
   options: PgdumpOptions,
   configDir: string,
+  ref: string,
+  { level, from, database }: { level: VerifyLevel; from?: string; database?: string },
 ): Promise<number> {
-  const level = (takeOption(args, '--level') ?? 'archive') as VerifyLevel
-  if (!['checksum', 'archive', 'restore'].includes(level))
-    throw new UsageError(`--level must be checksum, archive or restore, not '${level}'`)
-  const from = takeOption(args, '--from')
-  const database = takeOption(args, '--database')
-  const ref = args.shift()
-  if (!ref)
-    throw new UsageError(
-      'verify needs a backup id or latest',
-      'Example: dbops backups verify latest --level restore',
-    )
-  rejectLeftovers(args)
   const set = await findSet(ctx, ref, { from, database })
   try {
     const outcome = await verifySet(ctx, options, configDir, set.manifest.id, level, from)
@@ -234,43 +299,13 @@ async function verify(
 
 async function restore(
   ctx: CommandContext,
-  args: string[],
   options: PgdumpOptions,
   configDir: string,
+  req: RestoreRequest,
 ): Promise<number> {
-  const many = (name: string) => {
-    const out: string[] = []
-    for (let v = takeOption(args, name); v !== undefined; v = takeOption(args, name)) out.push(v)
-    return out
-  }
-  const jobsText = takeOption(args, '--jobs') ?? '1'
-  const jobs = Number(jobsText)
-  if (!Number.isInteger(jobs) || jobs < 1)
-    throw new UsageError(`--jobs must be a positive whole number, not '${jobsText}'`)
-  const req = {
-    targetUrl: takeOption(args, '--to') ?? takeOption(args, '--target-url'),
-    targetDb: takeOption(args, '--target-db'),
-    from: takeOption(args, '--from'),
-    database: takeOption(args, '--database'),
-    force: takeOption(args, '--force'),
-    jobs,
-    tables: many('--table'),
-    schemas: many('--schema'),
-    clean: takeFlag(args, '--clean'),
-    create: takeFlag(args, '--create'),
-    globals: takeFlag(args, '--globals'),
-    noOwner: takeFlag(args, '--no-owner'),
-  }
-  const ref = args.shift()
-  if (!ref)
-    throw new UsageError(
-      'restore needs a backup id or latest',
-      'Example: dbops backups restore latest --target-db myapp_restored --create',
-    )
-  rejectLeftovers(args)
   if (req.targetUrl && req.targetDb)
     throw new UsageError('give either --to or --target-db, not both')
-  const report = await restoreCommand(ctx, options, configDir, { ref, ...req })
+  const report = await restoreCommand(ctx, options, configDir, req)
   if (ctx.json)
     ctx.printJson({ status: report.rowCounts === 'differ' ? 'failed' : 'ok', ...report })
   else {

@@ -10,7 +10,6 @@ import { retentionForDatabases, type DatabaseRetention } from './retention.ts'
 export { pgdumpOptionsSchema, type PgdumpOptions, type PgdumpOptionsInput } from './options.ts'
 export type { DumpResult, DumpedSet } from './dump.ts'
 export type { VerifyOutcome, VerifyLevel } from './verify.ts'
-export { backupsHelp } from './commands.ts'
 export type { DatabaseRetention } from './retention.ts'
 
 /** Sets made by `pgdump:dump` earlier in this run, else the newest set of the configured database. */

@@ -6,6 +6,7 @@ export type {
   TaskIO,
   Command,
   CommandContext,
+  InputOf,
   PluginApi,
   PluginInstance,
   PluginParts,
@@ -63,7 +64,21 @@ export {
   type RetentionCandidate,
 } from './retention/decide.ts'
 export { applyRetention, deleteSet } from './retention/apply.ts'
-export { takeOption, takeFlag, parseDuration } from './cli/args.ts'
+export { parseDuration } from './cli/args.ts'
+// Commands: declared (flags, arguments), parsed and helped by the CLI; run in-process by name.
+export { defineCommand } from './cli/declaration/define.ts'
+export { invokeCommand } from './cli/declaration/invoke.ts'
+export type {
+  ArgSpec,
+  ArgSpecs,
+  BooleanFlag,
+  CommandInput,
+  DurationFlag,
+  FlagSpec,
+  FlagSpecs,
+  NumberFlag,
+  StringFlag,
+} from './cli/declaration/types.ts'
 // The one btree bloat estimate (deduplication-aware): reindex plans on it, health reports it.
 export {
   USER_SCHEMAS,

@@ -1,107 +1,51 @@
 import { createRequire } from 'node:module'
-import { ExitCode, UsageError } from '../errors.ts'
 import { closest } from '../config/closest.ts'
-import type { CommandContext } from '../plugin/types.ts'
-import { parseGlobalArgs, type GlobalArgs } from './args.ts'
-import { err, out, reportError } from './output.ts'
+import { ExitCode, UsageError } from '../errors.ts'
+import type { Command, CommandContext } from '../plugin/types.ts'
 import { handleStrayRejections } from '../runner/stray-rejections.ts'
+import { CORE_COMMANDS } from './core-commands.ts'
+import type { Globals } from './declaration/global-flags.ts'
+import { renderHelp, renderTopLevelHelp } from './declaration/help.ts'
+import { invokeCommand, resolveCommand } from './declaration/invoke.ts'
+import { splitGlobals } from './declaration/parse.ts'
+import type { ArgSpecs, FlagSpecs } from './declaration/types.ts'
+import { err, out, reportError } from './output.ts'
 
-interface CoreCommand {
-  summary: string
-  help: () => Promise<string>
-  run: (args: GlobalArgs) => Promise<number>
-}
-
-// Commands load lazily: `dbops --version` never imports listr2 or pg.
-const CORE_COMMANDS: Record<string, CoreCommand> = {
-  run: {
-    summary: 'run pipelines or tasks once',
-    help: async () => (await import('./commands/run.ts')).runHelp,
-    run: async (a) => (await import('./commands/run.ts')).runCommand(a),
-  },
-  watch: {
-    summary: 'run the schedules until stopped',
-    help: async () => (await import('./commands/watch.ts')).watchHelp,
-    run: async (a) => (await import('./commands/watch.ts')).watchCommand(a),
-  },
-  runs: {
-    summary: 'recent scheduled runs from the database',
-    help: async () => (await import('./commands/runs.ts')).runsHelp,
-    run: async (a) => (await import('./commands/runs.ts')).runsCommand(a),
-  },
-  schedule: {
-    summary: 'export schedules as crontab lines or Kubernetes CronJobs',
-    help: async () => (await import('./commands/schedule.ts')).scheduleHelp,
-    run: async (a) => (await import('./commands/schedule.ts')).scheduleCommand(a),
-  },
-  list: {
-    summary: 'pipelines, tasks and schedules with next run times',
-    help: async () => (await import('./commands/list.ts')).listHelp,
-    run: async (a) => (await import('./commands/list.ts')).listCommand(a),
-  },
-  config: {
-    summary: 'the resolved config, secrets redacted',
-    help: async () => (await import('./commands/config.ts')).configHelp,
-    run: async (a) => (await import('./commands/config.ts')).configCommand(a),
-  },
-  init: {
-    summary: 'write a starter dbops.config.ts',
-    help: async () => (await import('./commands/init.ts')).initHelp,
-    run: async (a) => (await import('./commands/init.ts')).initCommand(a),
-  },
-}
+const CORE: Readonly<Record<string, Command<FlagSpecs, ArgSpecs, Globals>>> = CORE_COMMANDS
 
 // By package name, not a relative path: the built CLI is a bundle whose files sit elsewhere.
 function version(): string {
   return (createRequire(import.meta.url)('dbops/package.json') as { version: string }).version
 }
 
-const USAGE = `dbops — config-as-code operations for PostgreSQL
-
-Usage: dbops <command> [options]
-
-Commands:
-${Object.entries(CORE_COMMANDS)
-  .map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`)
-  .join('\n')}
-  (plugins add more: backups, migrate, health, reindex — see \`dbops --help\` in a project)
-
-Global options:
-  --config <file>  config file (default: search for dbops.config.ts upwards)
-  --json           one JSON document on stdout
-  --dry-run        show what mutating tasks would do
-  --timeout <d>    abort after a duration (30m)
-  --help, --version
-
-Exit codes: 0 ok, 1 failed, 2 usage/config error, 130 interrupted.`
-
 export async function main(argv: string[]): Promise<number> {
   handleStrayRejections()
-  let args: GlobalArgs = {
-    command: undefined,
-    rest: [],
-    json: argv.includes('--json'),
-    dryRun: false,
-    help: false,
-    version: false,
-  }
   exitQuietlyOnClosedPipe()
+  let json = argv.includes('--json')
   try {
-    args = parseGlobalArgs(withAliases(argv))
-    if (args.version) return (out(version()), ExitCode.ok)
-    if (!args.command) {
-      ;(args.help ? out : err)(USAGE + (await pluginCommandList(args)))
-      return args.help ? ExitCode.ok : ExitCode.usage
+    const { globals, command: name, rest } = splitGlobals(withAliases(argv))
+    json = globals.json
+    if (globals.version) {
+      out(version())
+      return ExitCode.ok
     }
-    const core = CORE_COMMANDS[args.command]
-    if (core) {
-      if (args.help) return (out(await core.help()), ExitCode.ok)
-      return await core.run(args)
+    if (!name) {
+      const usage = renderTopLevelHelp(CORE) + (await pluginCommandList(globals))
+      if (!globals.help) err(usage)
+      else out(usage)
+      return globals.help ? ExitCode.ok : ExitCode.usage
     }
-    if (args.help) return await pluginCommandHelp(args)
-    return await runPluginCommand(args)
+    const core = Object.hasOwn(CORE, name) ? CORE[name] : undefined
+    if (core && globals.help) {
+      const found = resolveCommand(core, rest, name, 'help')
+      out(renderHelp(found.command, found.path))
+      return ExitCode.ok
+    }
+    if (core) return (await invokeCommand(name, core, rest, globals)) ?? ExitCode.ok
+    if (globals.help) return await pluginCommandHelp(name, rest, globals)
+    return await runPluginCommand(name, rest, globals)
   } catch (error) {
-    return reportError(error, { json: args.json })
+    return reportError(error, { json })
   }
 }
 
@@ -125,11 +69,19 @@ function exitQuietlyOnClosedPipe(): void {
   }
 }
 
-async function pluginCommandList(args: GlobalArgs): Promise<string> {
+function unknownCommand(name: string, others: Iterable<string>): UsageError {
+  const near = closest(name, [...Object.keys(CORE), ...others])
+  return new UsageError(
+    `unknown command '${name}'${near ? `; did you mean '${near}'?` : ''}`,
+    'Run `dbops --help` for the list of commands.',
+  )
+}
+
+async function pluginCommandList(globals: Globals): Promise<string> {
   const { pluginCommandsForHelp } = await import('./plugin-commands.ts')
   try {
     const commands = await pluginCommandsForHelp({
-      configFile: args.config,
+      configFile: globals.config,
       env: { command: 'help', dryRun: false },
     })
     const lines = [...commands].map(
@@ -144,53 +96,42 @@ async function pluginCommandList(args: GlobalArgs): Promise<string> {
 }
 
 /** `dbops <plugin command> --help` works without DATABASE_URL or a config that validates. */
-async function pluginCommandHelp(args: GlobalArgs): Promise<number> {
-  const name = args.command!
+async function pluginCommandHelp(name: string, rest: string[], globals: Globals): Promise<number> {
   const { pluginCommandsForHelp } = await import('./plugin-commands.ts')
   const commands = await pluginCommandsForHelp({
-    configFile: args.config,
+    configFile: globals.config,
     env: { command: name, dryRun: false },
   })
   const entry = commands.get(name)
-  if (entry) return (out(entry.command.help), ExitCode.ok)
-  const near = closest(name, [...Object.keys(CORE_COMMANDS), ...commands.keys()])
-  throw new UsageError(
-    `unknown command '${name}'${near ? `; did you mean '${near}'?` : ''}`,
-    'Run `dbops --help` for the list of commands.',
-  )
+  if (!entry) throw unknownCommand(name, commands.keys())
+  const found = resolveCommand(entry.command, rest, name, 'help')
+  out(renderHelp(found.command, found.path))
+  return ExitCode.ok
 }
 
-async function runPluginCommand(args: GlobalArgs): Promise<number> {
-  const name = args.command!
+async function runPluginCommand(name: string, rest: string[], globals: Globals): Promise<number> {
   const { openSession, processSignal } = await import('../session.ts')
   const session = await openSession({
-    configFile: args.config,
-    env: { command: name, dryRun: args.dryRun },
+    configFile: globals.config,
+    env: { command: name, dryRun: globals.dryRun },
   })
-  const abort = processSignal(args.timeoutMs)
+  const abort = processSignal(globals.timeout)
   try {
     const entry = session.config.commands.get(name)
-    if (!entry) {
-      const near = closest(name, [...Object.keys(CORE_COMMANDS), ...session.config.commands.keys()])
-      throw new UsageError(
-        `unknown command '${name}'${near ? `; did you mean '${near}'?` : ''}`,
-        'Run `dbops --help` for the list of commands.',
-      )
-    }
-    const base = session.createContext({ signal: abort.signal, dryRun: args.dryRun })
+    if (!entry) throw unknownCommand(name, session.config.commands.keys())
     const ctx: CommandContext = {
-      ...base,
-      json: args.json,
+      ...session.createContext({ signal: abort.signal, dryRun: globals.dryRun }),
+      json: globals.json,
       print: (line) => out(line),
       printJson: (value) => out(JSON.stringify(value, null, 2)),
     }
-    const code = await entry.command.run(args.rest, ctx)
+    const code = await invokeCommand(name, entry.command, rest, ctx)
     if (abort.signal.aborted && abort.interrupted()) return ExitCode.interrupted
     return code ?? ExitCode.ok
   } catch (error) {
     const { abortedCommandError } = await import('../runner/abort.ts')
     return reportError(abortedCommandError(abort.signal, error, `dbops ${name}`), {
-      json: args.json,
+      json: globals.json,
       secrets: session.secrets,
     })
   } finally {

@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import type { Context } from '../context.ts'
 import type { StorageSpec } from '../storage/types.ts'
 import type { HttpSurface } from './http.ts'
+import type { ArgSpecs, CommandInput, FlagSpecs } from '../cli/declaration/types.ts'
 
 /** Progress reporting of a running task: shown under its title in the listr2 output. */
 export interface TaskIO {
@@ -24,14 +25,38 @@ export interface Task<R = unknown> {
   summarize?(result: R): string
 }
 
-/** A CLI command a plugin adds: `dbops <name> ...args`. */
-export interface Command {
+/**
+ * A command: `dbops <name> ...`, its name being the key it is registered under (a plugin's
+ * `commands`, a group's `subcommands`). It declares its arguments and flags; the CLI parses
+ * the command line against them, writes the help and the usage errors from them, and calls
+ * `run` with the parsed values, typed by the declaration. Build one with `defineCommand`.
+ */
+export interface Command<
+  F extends FlagSpecs = FlagSpecs,
+  A extends ArgSpecs = ArgSpecs,
+  C = CommandContext,
+> {
+  /** One line, for the command lists. */
   summary: string
-  /** Full help text printed by `dbops <name> --help`. */
-  help: string
-  /** Commands that only read never open a write path; all get a Context. */
-  run(args: string[], ctx: CommandContext): Promise<number | void>
+  /** The help's paragraphs under the usage line (the summary when left out). */
+  description?: string
+  /** Positional arguments, in order. */
+  args?: A
+  /** Flags by the name `run` reads them under: `targetDb` is `--target-db`. */
+  flags?: F
+  /** Accept any other `--<name>` switch (its name arrives in `input.otherFlags`), as `dbops watch --dashboard` does. */
+  otherFlags?: { placeholder: string; description: string }
+  /** Whole command lines for the help; the first is the hint of a usage error. */
+  examples?: readonly string[]
+  /** The help's last paragraphs: exit codes, files, signals. */
+  notes?: string
+  /** A group: `dbops <name> <subcommand> ...`. A command has either these or `run`. */
+  subcommands?: Readonly<Record<string, Command<FlagSpecs, ArgSpecs, C>>>
+  run?(input: CommandInput<F, A>, ctx: C): Promise<number | undefined> | number | undefined
 }
+
+/** The input a command's `run` receives: for a module that implements a declared command. */
+export type InputOf<T> = T extends Command<infer F, infer A, infer _C> ? CommandInput<F, A> : never
 
 export interface CommandContext extends Context {
   /** Writes one line to stdout (not used with --json). */
@@ -41,7 +66,7 @@ export interface CommandContext extends Context {
   json: boolean
 }
 
-export interface PluginParts<T extends Record<string, Task<any>>> {
+export interface PluginParts<T extends Record<string, Task<unknown>>> {
   tasks?: T
   commands?: Record<string, Command>
   /** HTTP surfaces `dbops watch --<name>` can serve beside /metrics (see http.ts). */
@@ -60,7 +85,7 @@ export interface PluginApi {
 export interface PluginDefinition<
   NS extends string,
   O extends z.ZodType,
-  T extends Record<string, Task<any>>,
+  T extends Record<string, Task<unknown>>,
 > {
   name: string
   /** Task ids are `namespace:task`. */
@@ -76,7 +101,7 @@ export interface PluginInstance<NS extends string = string, TaskName extends str
   readonly namespace: NS
   readonly schema: z.ZodType
   readonly input: unknown
-  setup(options: unknown, api: PluginApi): PluginParts<Record<string, Task<any>>>
+  setup(options: unknown, api: PluginApi): PluginParts<Record<string, Task<unknown>>>
   /** Phantom: carries the task names for the config's types. Never set. */
   readonly __tasks?: TaskName
 }

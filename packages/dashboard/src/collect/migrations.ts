@@ -1,4 +1,4 @@
-import type { CommandContext, Context } from 'dbops/plugin'
+import { type CommandContext, type Context, invokeCommand } from 'dbops/plugin'
 
 export interface MigrationsState {
   /** `up-to-date`, `pending` or `problems` (drifted, missing or duplicate files), as `dbops migrate status` says. */
@@ -37,7 +37,7 @@ export async function readMigrations(ctx: Context): Promise<MigrationsState | nu
     print: () => {},
     printJson: (value) => (document = value),
   }
-  await entry.command.run(['status'], quiet)
+  await invokeCommand('migrate', entry.command, ['status'], quiet)
   if (!document || typeof document !== 'object')
     throw new Error('`dbops migrate status --json` printed no report')
   const d = document as Partial<MigrationsState>

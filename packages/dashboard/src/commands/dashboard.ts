@@ -1,50 +1,63 @@
 import { spawn } from 'node:child_process'
-import { UsageError, takeFlag, takeOption, type Command, type CommandContext } from 'dbops/plugin'
+import { UsageError, defineCommand, type Command } from 'dbops/plugin'
 import { parseSince, type DashboardOptions } from '../options.ts'
 import { listen } from '../server/listen.ts'
 import { prepareDashboard } from '../server/start.ts'
 
-export const DASHBOARD_HELP = `dbops dashboard [--port 7070] [--host 127.0.0.1] [--open] [--since 90d] [--refresh 15]
-
-Serves a read-only web page of this project's databases: health now and over time, the last
+export function dashboardCommand(options: DashboardOptions): Command {
+  return defineCommand({
+    summary: 'serve a read-only web dashboard: health, backups, restore proofs, runs',
+    description: `Serves a read-only web page of this project's databases: health now and over time, the last
 backup of each database in each destination and its restore proof, schedules and runs,
-migrations. Its JSON endpoints (/api/...) serve scripts too; see the package README.
-
-Options:
-  --port <n>       port (default 7070; 0: any free port)
-  --host <addr>    address to bind (default 127.0.0.1). Any other address needs a token.
-  --token <t>      the token every request must carry (prefer DBOPS_DASHBOARD_TOKEN: argv is
-                   visible to other users in ps). Open /?token=<t> once in the browser.
-  --open           open the page in the default browser
-  --since <d>      how far back lists and charts go (default 90d; 12h, 30d)
-  --refresh <s>    seconds between reads of the database and storage (default 15)
-
-It reads in read-only transactions as the configured user and never writes. While the
+migrations. Its JSON endpoints (/api/...) serve scripts too; see the package README.`,
+    flags: {
+      port: {
+        type: 'number',
+        integer: true,
+        min: 0,
+        max: 65535,
+        default: options.port,
+        description: 'port (0: any free port)',
+      },
+      host: {
+        type: 'string',
+        placeholder: 'addr',
+        default: options.host,
+        description: 'address to bind. Any other address than loopback needs a token.',
+      },
+      token: {
+        type: 'string',
+        placeholder: 't',
+        description:
+          'the token every request must carry (prefer DBOPS_DASHBOARD_TOKEN: argv is visible to other users in ps). Open /?token=<t> once in the browser.',
+      },
+      open: { type: 'boolean', description: 'open the page in the default browser' },
+      since: {
+        type: 'string',
+        placeholder: 'd',
+        default: options.since,
+        description: 'how far back lists and charts go (12h, 30d)',
+      },
+      refresh: {
+        type: 'number',
+        placeholder: 's',
+        default: options.refreshSeconds,
+        description: 'seconds between reads of the database and storage',
+      },
+    },
+    notes: `It reads in read-only transactions as the configured user and never writes. While the
 database is down it says so and shows what it last read. Ctrl-C stops it.
 
-Exit codes: 130 stopped (Ctrl-C), 2 bad arguments (a public address without a token).`
-
-export function dashboardCommand(options: DashboardOptions): Command {
-  return {
-    summary: 'serve a read-only web dashboard: health, backups, restore proofs, runs',
-    help: DASHBOARD_HELP,
-    async run(argv, ctx: CommandContext) {
-      const args = [...argv]
-      const port = intArg(takeOption(args, '--port'), '--port', 0, 65535) ?? options.port
-      const host = takeOption(args, '--host') ?? options.host
-      const token = takeOption(args, '--token') ?? (process.env.DBOPS_DASHBOARD_TOKEN || undefined)
-      const open = takeFlag(args, '--open')
-      const since = takeOption(args, '--since') ?? options.since
-      const refresh = takeOption(args, '--refresh')
-      if (args.length)
-        throw new UsageError(
-          `unexpected argument '${args[0]}'`,
-          'Run `dbops dashboard --help` for the options.',
-        )
+Exit codes: 130 stopped (Ctrl-C), 2 bad arguments (a public address without a token).`,
+    async run({ flags }, ctx) {
+      const { port, host, open, since } = flags
+      const token = flags.token ?? (process.env.DBOPS_DASHBOARD_TOKEN || undefined)
       checkSince(since)
-      const refreshSeconds = refresh === undefined ? options.refreshSeconds : Number(refresh)
+      const refreshSeconds = flags.refresh
       if (!(refreshSeconds > 0))
-        throw new UsageError(`--refresh must be a number of seconds above 0, not '${refresh}'`)
+        throw new UsageError(
+          `--refresh must be a number of seconds above 0, not '${refreshSeconds}'`,
+        )
 
       const served = await prepareDashboard({
         config: ctx.config,
@@ -86,7 +99,7 @@ export function dashboardCommand(options: DashboardOptions): Command {
       await served.close()
       return 130
     },
-  }
+  })
 }
 
 function checkSince(since: string): void {
@@ -95,19 +108,6 @@ function checkSince(since: string): void {
   } catch (error) {
     throw new UsageError(`--since: ${(error as Error).message}`)
   }
-}
-
-export function intArg(
-  value: string | undefined,
-  name: string,
-  min: number,
-  max: number,
-): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new UsageError(`${name} must be a whole number from ${min} to ${max}, not '${value}'`)
-  return n
 }
 
 function openBrowser(url: string): void {

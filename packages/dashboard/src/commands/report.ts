@@ -4,9 +4,8 @@ import {
   DbopsError,
   UsageError,
   formatBytes,
-  takeOption,
+  defineCommand,
   type Command,
-  type CommandContext,
   collectSecrets,
 } from 'dbops/plugin'
 import { Collector } from '../collect/collector.ts'
@@ -14,38 +13,32 @@ import { parseSince, type DashboardOptions } from '../options.ts'
 import { reportBundle } from '../report/bundle.ts'
 import { renderReportHtml } from '../report/html.ts'
 
-export const REPORT_HELP = `dbops report --html <file> [--since 30d]
-
-Writes the dashboard's views as one self-contained HTML file (styles, scripts and data inline;
-it loads nothing, so it opens offline, from a CI artifact, a mail or an audit ticket): health
-now and over time, every backup set with its verifications and restore proofs, runs, migrations.
-
-Options:
-  --html <file>   where to write it (replaced atomically)
-  --since <d>     how far back (default 30d; 12h, 90d)
-
-Exit codes: 0 written; 1 written, but a source could not be read (the report says which);
-2 bad arguments.`
-
 export function reportCommand(options: DashboardOptions): Command {
-  return {
+  return defineCommand({
     summary:
       'write the dashboard as one self-contained HTML file (evidence of backups and restores)',
-    help: REPORT_HELP,
-    async run(argv, ctx: CommandContext) {
-      const args = [...argv]
-      const file = takeOption(args, '--html')
-      const since = takeOption(args, '--since') ?? '30d'
-      if (args.length)
-        throw new UsageError(
-          `unexpected argument '${args[0]}'`,
-          'Run `dbops report --help` for the options.',
-        )
-      if (!file)
-        throw new UsageError(
-          'report needs --html <file>',
-          'Example: dbops report --html backups-report.html --since 30d',
-        )
+    description: `Writes the dashboard's views as one self-contained HTML file (styles, scripts and data inline;
+it loads nothing, so it opens offline, from a CI artifact, a mail or an audit ticket): health
+now and over time, every backup set with its verifications and restore proofs, runs, migrations.`,
+    flags: {
+      html: {
+        type: 'string',
+        placeholder: 'file',
+        required: true,
+        description: 'where to write it (replaced atomically)',
+      },
+      since: {
+        type: 'string',
+        placeholder: 'd',
+        default: '30d',
+        description: 'how far back (12h, 90d)',
+      },
+    },
+    examples: ['dbops report --html backups-report.html --since 30d'],
+    notes: `Exit codes: 0 written; 1 written, but a source could not be read (the report says which);
+2 bad arguments.`,
+    async run({ flags }, ctx) {
+      const { html: file, since } = flags
       try {
         parseSince(since)
       } catch (error) {
@@ -118,5 +111,5 @@ export function reportCommand(options: DashboardOptions): Command {
         await collector.close()
       }
     },
-  }
+  })
 }

@@ -8,13 +8,12 @@ import { computeStatus } from '../status.ts'
 
 /** `dbops migrate baseline <version>`: marks an existing database as having every file up to <version>. */
 export async function baselineCommand(
-  args: string[],
+  version: string,
   ctx: CommandContext,
   options: MigrateOptions,
 ): Promise<number> {
-  const version = args[0]
   const byName = options.ledger === 'prisma'
-  if (!version || (!byName && !/^\d+$/.test(version)) || args.length > 1) {
+  if (!byName && !/^\d+$/.test(version)) {
     throw new UsageError(
       `migrate baseline needs one version (digits)${byName ? ' or migration name' : ''}`,
       'Example: dbops migrate baseline 20250101120000',
@@ -61,13 +60,13 @@ export async function baselineCommand(
 
 /** `dbops migrate down [n]`: runs the down sections of the last n applied files (default 1), newest first. */
 export async function downCommand(
-  args: string[],
+  count: string | undefined,
   ctx: CommandContext,
   options: MigrateOptions,
 ): Promise<number> {
-  const n = args[0] === undefined ? 1 : Number(args[0])
-  if (!Number.isInteger(n) || n < 1 || args.length > 1)
-    throw new UsageError(`migrate down takes a count of at least 1, not '${args.join(' ')}'`)
+  const n = count === undefined ? 1 : Number(count)
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`migrate down takes a count of at least 1, not '${count}'`)
   return withMigrationSession(
     ctx,
     options,
@@ -135,12 +134,7 @@ export async function downCommand(
  * `dbops migrate repair`: records the current checksum of drifted files (after a deliberate,
  * harmless edit), and of the applied part of an edited part-way no-transaction file.
  */
-export async function repairCommand(
-  args: string[],
-  ctx: CommandContext,
-  options: MigrateOptions,
-): Promise<number> {
-  if (args.length) throw new UsageError(`migrate repair takes no arguments`)
+export async function repairCommand(ctx: CommandContext, options: MigrateOptions): Promise<number> {
   if (options.ledger === 'prisma')
     throw new UsageError(
       'repair is not available with the Prisma ledger: Prisma never rewrites a checksum',

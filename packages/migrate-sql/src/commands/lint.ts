@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { readFile } from 'node:fs/promises'
-import { takeFlag, UsageError, type CommandContext } from 'dbops/plugin'
+import { UsageError, type CommandContext } from 'dbops/plugin'
 import { lintSettings } from '../apply.ts'
 import { decodeMigration } from '../files/decode.ts'
 import {
@@ -22,15 +22,15 @@ import { prepareSection } from '../sql/prepare.ts'
  * Exit 1 when a finding is an error.
  */
 export async function lintCommand(
-  args: string[],
+  paths: string[],
+  { offline }: { offline: boolean },
   ctx: CommandContext,
   options: MigrateOptions,
 ): Promise<number> {
-  const offline = takeFlag(args, '--offline')
   await loadParser()
   let files: MigrationFile[]
-  if (args.length) {
-    files = await Promise.all(args.map((a) => loadLoose(path.resolve(a))))
+  if (paths.length) {
+    files = await Promise.all(paths.map((a) => loadLoose(path.resolve(a))))
   } else {
     const set = await readMigrations(options, ctx.logger)
     files = [...set.versioned, ...set.repeatable]

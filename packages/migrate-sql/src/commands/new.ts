@@ -6,12 +6,12 @@ import type { MigrateOptions } from '../options.ts'
 
 /** `dbops migrate new <name>`: the next file, in the layout the directory already uses. */
 export async function newCommand(
-  args: string[],
+  words: string,
+  { repeatable }: { repeatable: boolean },
   ctx: CommandContext,
   options: MigrateOptions,
 ): Promise<number> {
-  const repeatable = args[0] === '--repeatable' ? (args.shift(), true) : false
-  const raw = args.join(' ').trim()
+  const raw = words.trim()
   if (!raw)
     throw new UsageError(
       'migrate new needs a name',

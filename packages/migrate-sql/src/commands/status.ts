@@ -29,11 +29,7 @@ export interface StatusReport {
 }
 
 /** `dbops migrate status`: exit 0 when up to date, 1 when something is pending, 2 on drift, missing files or duplicates. */
-export async function statusCommand(
-  args: string[],
-  ctx: CommandContext,
-  options: MigrateOptions,
-): Promise<number> {
+export async function statusCommand(ctx: CommandContext, options: MigrateOptions): Promise<number> {
   const report = await withMigrationSession(
     ctx,
     options,

@@ -1,18 +1,13 @@
 import { redact, scrub } from '../../secrets.ts'
 import { collectSecrets, openSession } from '../../session.ts'
 import { resolveTarget, describeTarget } from '../../db/connection.ts'
-import type { GlobalArgs } from '../args.ts'
+import type { Globals } from '../declaration/global-flags.ts'
 import { out } from '../output.ts'
 
-export const configHelp = `dbops config [--json] [--config <file>]
-
-Prints the resolved config: defaults applied, env conventions filled in, every secret
-redacted (passwords in URLs, keys, tokens). Validates it without connecting anywhere.`
-
-export async function configCommand(args: GlobalArgs): Promise<number> {
+export async function configCommand(globals: Globals): Promise<number> {
   const session = await openSession({
-    configFile: args.config,
-    env: { command: 'config', dryRun: args.dryRun },
+    configFile: globals.config,
+    env: { command: 'config', dryRun: globals.dryRun },
   })
   try {
     const c = session.config
@@ -42,7 +37,7 @@ export async function configCommand(args: GlobalArgs): Promise<number> {
     // Keys that look secret are redacted; a secret's value anywhere else (a plugin option
     // holding the webhook URL under another name) is scrubbed from the text as well.
     const text = scrub(JSON.stringify(redact(view), null, 2), collectSecrets(c))
-    out(args.json ? text : text.replace(/"([^"]+)":/g, '$1:'))
+    out(globals.json ? text : text.replace(/"([^"]+)":/g, '$1:'))
     return 0
   } finally {
     await session.close()

@@ -3,30 +3,14 @@ import { appendFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline/promises'
 import { DbopsError } from '../../errors.ts'
-import type { GlobalArgs } from '../args.ts'
-import { rejectUnknownOptions, takeFlag } from '../args.ts'
+import type { CoreInput } from '../core-commands.ts'
 import { err, out } from '../output.ts'
 import { BACKUP_DIR, readAppFacts, type AppFacts } from './init-app.ts'
 import { nextCommands, starterConfig } from './init-template.ts'
 
-export const initHelp = `dbops init [--force] [--yes]
-
-Writes a commented dbops.config.ts in the current directory, set up for the app it finds:
-the @dbops/* plugins its package.json depends on (with backup, migrate, health and optimize
-pipelines for them), Prisma migrations under prisma/ (Prisma's own ledger), an existing .env.
-It offers to add the backup directory to .gitignore.
-
-Options:
-  --force  replace an existing dbops.config.ts
-  --yes    accept every offer without asking (add ${BACKUP_DIR}/ to .gitignore)`
-
-export async function initCommand(args: GlobalArgs): Promise<number> {
-  const rest = [...args.rest]
-  const force = takeFlag(rest, '--force')
-  const yes = takeFlag(rest, '--yes') || takeFlag(rest, '-y')
-  rejectUnknownOptions('init', rest, ['--force', '--yes'])
+export async function initCommand({ flags }: CoreInput<'init'>): Promise<number> {
   const file = path.resolve('dbops.config.ts')
-  if (existsSync(file) && !force) {
+  if (existsSync(file) && !flags.force) {
     throw new DbopsError('INIT_EXISTS', `${file} already exists; not overwriting it`, {
       exitCode: 2,
       hint: 'Pass --force to replace it.',
@@ -38,7 +22,7 @@ export async function initCommand(args: GlobalArgs): Promise<number> {
   out(`wrote ${file}${plugins.length ? ` (plugins: ${plugins.join(', ')})` : ''}`)
   if (app.migrations.ledger === 'prisma' && app.plugins.has('@dbops/migrate-sql'))
     out(`migrations: ${app.migrations.dir}, recorded in Prisma's _prisma_migrations`)
-  await offerGitignore(app, yes)
+  await offerGitignore(app, flags.yes)
   out('next:')
   out(
     app.dotenv.hasDatabaseUrl

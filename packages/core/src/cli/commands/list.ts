@@ -1,12 +1,7 @@
 import { cronParser } from '../../config/cron-parser.ts'
 import { openSession } from '../../session.ts'
-import type { GlobalArgs } from '../args.ts'
+import type { Globals } from '../declaration/global-flags.ts'
 import { out } from '../output.ts'
-
-export const listHelp = `dbops list [--json] [--config <file>]
-
-Lists the pipelines with their steps, every task the plugins provide, and each schedule
-with its next run time in its time zone.`
 
 /** The next `count` run times of a schedule, as ISO strings with their offset. */
 export function nextRuns(
@@ -19,9 +14,9 @@ export function nextRuns(
   return Array.from({ length: count }, () => it.next().toISOString() ?? '')
 }
 
-export async function listCommand(args: GlobalArgs): Promise<number> {
+export async function listCommand(globals: Globals): Promise<number> {
   const session = await openSession({
-    configFile: args.config,
+    configFile: globals.config,
     env: { command: 'list', dryRun: false },
   })
   try {
@@ -47,7 +42,7 @@ export async function listCommand(args: GlobalArgs): Promise<number> {
       plugin: t.plugin,
       mutates: !!t.task.mutates,
     }))
-    if (args.json) {
+    if (globals.json) {
       out(JSON.stringify({ pipelines: c.pipelines, tasks, schedules }, null, 2))
       return 0
     }

@@ -2,45 +2,34 @@ import { ExitCode } from '../../errors.ts'
 import { runPlan, chooseRenderer } from '../../runner/run.ts'
 import { planRun } from '../../runner/plan.ts'
 import { openSession, processSignal } from '../../session.ts'
-import type { GlobalArgs } from '../args.ts'
-import { rejectUnknownOptions, takeOption } from '../args.ts'
+import type { CoreInput } from '../core-commands.ts'
+import type { Globals } from '../declaration/global-flags.ts'
 import { err, out } from '../output.ts'
 import type { RunReport } from '../../runner/report.ts'
 import { notifyAfterRun } from '../../notify/after-run.ts'
 
-export const runHelp = `dbops run <pipeline|task...> [options]
-
-Runs pipelines (or single tasks) from the config, in order.
-
-Options:
-  --dry-run        mutating tasks print what they would do instead of doing it
-  --json           print one JSON document of the run on stdout (no progress output)
-  --timeout <d>    abort the run after a duration (90s, 30m, 2h)
-  --tag <name>     tag the run (recorded in backup manifests); repeatable
-  --config <file>  use this config instead of searching for dbops.config.ts
-
-Exit codes: 0 all steps succeeded, 1 a step failed, 2 usage or config error, 130 interrupted.`
-
-export async function runCommand(args: GlobalArgs): Promise<number> {
-  const rest = [...args.rest]
-  const tags: string[] = []
-  for (let tag = takeOption(rest, '--tag'); tag !== undefined; tag = takeOption(rest, '--tag'))
-    tags.push(tag)
-  rejectUnknownOptions('run', rest, ['--tag'])
+export async function runCommand(
+  { flags, args }: CoreInput<'run'>,
+  globals: Globals,
+): Promise<number> {
   const session = await openSession({
-    configFile: args.config,
-    env: { command: 'run', dryRun: args.dryRun },
+    configFile: globals.config,
+    env: { command: 'run', dryRun: globals.dryRun },
   })
-  const plan = planRun(session.config, rest)
-  const abort = processSignal(args.timeoutMs)
+  const plan = planRun(session.config, args.names)
+  const abort = processSignal(globals.timeout)
   try {
-    const ctx = session.createContext({ signal: abort.signal, dryRun: args.dryRun, tags })
-    const report = await runPlan(ctx, rest, plan, {
-      renderer: chooseRenderer(args.json),
+    const ctx = session.createContext({
+      signal: abort.signal,
+      dryRun: globals.dryRun,
+      tags: flags.tag,
+    })
+    const report = await runPlan(ctx, args.names, plan, {
+      renderer: chooseRenderer(globals.json),
       secrets: session.secrets,
     })
     await notifyAfterRun(session, report)
-    if (args.json) out(JSON.stringify(report, null, 2))
+    if (globals.json) out(JSON.stringify(report, null, 2))
     else err(summaryLine(report))
     if (report.status === 'aborted')
       return abort.interrupted() ? ExitCode.interrupted : ExitCode.failed

@@ -1,43 +1,21 @@
 import { recentRuns, type RunRecord } from '../../scheduler/history.ts'
 import { openSession } from '../../session.ts'
-import { UsageError } from '../../errors.ts'
-import type { GlobalArgs } from '../args.ts'
-import { takeOption } from '../args.ts'
+import type { CoreInput } from '../core-commands.ts'
+import type { Globals } from '../declaration/global-flags.ts'
 import { out } from '../output.ts'
 import { bar, drawsPictures, sparkline } from '../sparkline.ts'
 
-export const runsHelp = `dbops runs [--schedule <name>] [--limit <n>] [--json]
-
-Lists recent scheduled runs from the database's run history (the \`dbops.runs\` table that
-\`dbops watch\` writes): when each started and ended, its status (running, queued, success,
-failed, aborted, lost), the host and pid of the watcher that ran it, and the error.
-A run whose watcher died shows as lost once its lease expired.
-
-Options:
-  --schedule <name>  only this schedule
-  --limit <n>        how many runs (default 20)
-  --json             one JSON document: { runs: [...] }`
-
-export async function runsCommand(args: GlobalArgs): Promise<number> {
-  const rest = [...args.rest]
-  const schedule = takeOption(rest, '--schedule')
-  const limitText = takeOption(rest, '--limit') ?? '20'
-  const limit = Number(limitText)
-  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
-    throw new UsageError(`--limit must be a whole number from 1 to 10000, not '${limitText}'`)
-  if (rest.length > 0)
-    throw new UsageError(`unexpected argument '${rest[0]}'`, 'See `dbops runs --help`.')
+export async function runsCommand({ flags }: CoreInput<'runs'>, globals: Globals): Promise<number> {
+  const { schedule, limit } = flags
   const session = await openSession({
-    configFile: args.config,
+    configFile: globals.config,
     env: { command: 'runs', dryRun: false },
   })
   try {
-    if (schedule !== undefined && !(schedule in session.config.schedules)) {
-      // Still allowed: a schedule removed from the config keeps its history.
-    }
+    // A schedule that is no longer in the config is still listed: its history is kept.
     const ctx = session.createContext({ signal: new AbortController().signal, dryRun: false })
     const runs = await recentRuns(ctx.db, { schedule, limit })
-    if (args.json) {
+    if (globals.json) {
       out(JSON.stringify({ runs: runs.map(toJson) }, null, 2))
       return 0
     }
@@ -59,12 +37,13 @@ export async function runsCommand(args: GlobalArgs): Promise<number> {
       `${r.host}:${r.pid}`,
       firstLine(r.error ?? ''),
     ])
-    const pictures = drawsPictures(args.json)
+    const pictures = drawsPictures(globals.json)
     if (pictures) {
       for (const line of scheduleTrends(runs)) out(line)
       out()
       const longest = Math.max(...runs.map((r) => r.duration_ms ?? 0))
-      runs.forEach((r, i) => rows[i]!.splice(4, 0, bar(r.duration_ms ?? 0, longest, 8)))
+      for (const [i, r] of runs.entries())
+        rows[i]!.splice(4, 0, bar(r.duration_ms ?? 0, longest, 8))
     }
     const header = [
       'STARTED',
