@@ -101,9 +101,10 @@ async function assemblyShare(endpoint: string, mb: number): Promise<void> {
   const proxy = await recordingProxy(endpoint)
   const startedAt = new Map<object, number>()
   const push = proxy.seen.push.bind(proxy.seen)
-  proxy.seen.push = (...items) => (
-    items.forEach((item) => startedAt.set(item, performance.now())), push(...items)
-  )
+  proxy.seen.push = (...items) => {
+    for (const item of items) startedAt.set(item, performance.now())
+    return push(...items)
+  }
   const traced = await runChild('dbops', proxy.endpoint, mb)
   await proxy.close()
   const complete = proxy.seen.find((r) => r.method === 'POST' && r.url.includes('uploadId='))
