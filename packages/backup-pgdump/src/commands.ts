@@ -41,7 +41,13 @@ archive:  also decrypt, decompress and read the table of contents (pg_restore --
 restore:  also restore into a scratch database (created and dropped by dbops) and
           compare each table's row count with the manifest.
 The outcome is recorded in the manifest. Needs DBOPS_AGE_IDENTITY(_FILE) beyond checksum.`,
-        args: { ref: { placeholder: 'id|latest', required: true } },
+        args: {
+          ref: {
+            placeholder: 'id|latest',
+            required: true,
+            description: 'a backup id (`dbops backups list`), or latest: the newest set',
+          },
+        },
         flags: {
           level: {
             type: 'string',
@@ -71,7 +77,13 @@ stored byte (sha256) are checked. Refuses the configured primary unless --force 
 it, a non-empty target without --clean, a missing one without --create.
 Prefer --target-db or a URL without a password (PGPASSWORD in the environment):
 a password in --to is visible to other users in ps.`,
-        args: { ref: { placeholder: 'id|latest', required: true } },
+        args: {
+          ref: {
+            placeholder: 'id|latest',
+            required: true,
+            description: 'a backup id (`dbops backups list`), or latest: the newest set',
+          },
+        },
         flags: {
           to: {
             type: 'string',

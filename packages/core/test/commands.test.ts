@@ -37,7 +37,9 @@ function backupsLike(defaultLevel: 'checksum' | 'archive') {
       }),
       verify: defineCommand({
         summary: 'check a set',
-        args: { ref: { placeholder: 'id|latest', required: true } },
+        args: {
+          ref: { placeholder: 'id|latest', required: true, description: 'a set, or the newest' },
+        },
         flags: {
           level: {
             type: 'string',
@@ -357,6 +359,7 @@ test('help: usage, options with their defaults and choices, subcommands, globals
   const text = renderHelp(verify.command, verify.path)
   assert.match(text, /^dbops backups verify <id\|latest> \[options\]/)
   assert.match(text, /--level <checksum\|archive\|restore>\s+how deep \(default checksum\)/)
+  assert.match(text, /Arguments:\n {2}<id\|latest>\s+a set, or the newest\n/)
   assert.match(text, /Example:\n {2}dbops backups verify latest --level restore/)
 
   const top = renderTopLevelHelp(CORE_COMMANDS)

@@ -129,8 +129,14 @@ export function parseCommandLine<C>(
   path: string,
 ): CommandInput {
   const own = command.flags ?? {}
-  for (const key of Object.keys(own))
-    if (key in GLOBAL_FLAGS) throw new Error(`dbops ${path}: --${flagName(key)} is a global flag`)
+  const globalShorts = new Set<string>(
+    Object.values(GLOBAL_FLAGS).flatMap((f) => ('short' in f ? [f.short] : [])),
+  )
+  for (const [key, spec] of Object.entries(own))
+    if (key in GLOBAL_FLAGS || (spec.short && globalShorts.has(spec.short)))
+      throw new Error(
+        `dbops ${path}: --${flagName(key)} (or its short name) is taken by a global flag`,
+      )
   const flags: FlagSpecs = { ...GLOBAL_FLAGS, ...own }
   const { values, positionals, unknown } = scan(flags, argv)
   const known = Object.entries(flags).flatMap(([key, spec]) => [
@@ -225,7 +231,7 @@ function assignArgs<C>(
 }
 
 /** The hint of a usage error: the command's first example, else its help. */
-export function hintOf<C>(command: Command<FlagSpecs, ArgSpecs, C>, path: string): string {
+function hintOf<C>(command: Command<FlagSpecs, ArgSpecs, C>, path: string): string {
   const example = command.examples?.[0]
   return example ? `Example: ${example}` : `Run \`dbops ${path} --help\`.`
 }
