@@ -1,3 +1,4 @@
+import type pg from 'pg'
 import type { CheckContext } from '../types.ts'
 
 const SAVEPOINT = 'dbops_health_optional'
@@ -8,7 +9,7 @@ const SAVEPOINT = 'dbops_health_optional'
  * timeout) the check's transaction rolls back to the savepoint and goes on without it.
  * Returns undefined on failure; an interrupted run still throws.
  */
-export async function optionalRows<R extends Record<string, any>>(
+export async function optionalRows<R extends pg.QueryResultRow>(
   check: Pick<CheckContext, 'sql' | 'ctx'>,
   text: string,
   params: unknown[],
