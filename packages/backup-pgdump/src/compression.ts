@@ -2,7 +2,7 @@ import zlib from 'node:zlib'
 import { PassThrough, type Duplex } from 'node:stream'
 import { execFile, spawn } from 'node:child_process'
 import { DbopsError } from 'dbops/plugin'
-import { childFilter } from './_child.ts'
+import { childFilter } from './subprocess.ts'
 
 export type Algorithm = 'zstd' | 'gzip' | 'none'
 

@@ -15,18 +15,18 @@ import {
 } from 'dbops/plugin'
 import { assertDumpCompatible, findTool, serverVersionOf } from './binaries.ts'
 import { defaultLevel, resolveAlgorithm } from './compression.ts'
-import { objectName } from './_formats.ts'
-import { writeManifest } from './_sets.ts'
+import { objectName } from './formats.ts'
+import { writeManifest } from './backup-sets.ts'
 import {
   NO_TIMEOUTS_PGOPTIONS,
   pgDumpAllSource,
   pgDumpSource,
   type DumpSession,
   type SourceJob,
-} from './_sources.ts'
-import { storeObject, withHints } from './_store.ts'
+} from './dump-sources.ts'
+import { storeObject, withHints } from './store-object.ts'
 import { countTables, EXPORT_SNAPSHOT_SQL } from './tables.ts'
-import { explainSqlError } from './_sql-errors.ts'
+import { explainSqlError } from './sql-errors.ts'
 import type { PgdumpOptions } from './options.ts'
 
 export interface DumpedSet {

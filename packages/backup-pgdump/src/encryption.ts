@@ -4,7 +4,7 @@ import path from 'node:path'
 import { PassThrough, Readable, type Duplex, Duplex as DuplexClass } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { DbopsError } from 'dbops/plugin'
-import { childFilter } from './_child.ts'
+import { childFilter } from './subprocess.ts'
 
 export type AgeEngine = 'auto' | 'cli' | 'library'
 

@@ -5,8 +5,8 @@ import path from 'node:path'
 import type { Readable, Duplex } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { DbopsError, type BackupManifest, type Storage } from 'dbops/plugin'
-import { chainChildren, childInput, spawnChild, type Child } from './_child.ts'
-import { openObject, type Decoding } from './_read.ts'
+import { chainChildren, childInput, spawnChild, type Child } from './subprocess.ts'
+import { openObject, type Decoding } from './open-object.ts'
 import type { ToolVersion } from './binaries.ts'
 
 export interface RestoreTarget {

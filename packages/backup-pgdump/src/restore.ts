@@ -7,7 +7,7 @@ import {
   type CommandContext,
 } from 'dbops/plugin'
 import { assertRestoreCompatible, findTool } from './binaries.ts'
-import { findSet } from './_sets.ts'
+import { findSet } from './backup-sets.ts'
 import { checksumCheck, decodingFor } from './verify.ts'
 import { restoreGlobals, restoreInto, type RestoreTarget } from './restore-into.ts'
 import { compareCounts } from './tables.ts'

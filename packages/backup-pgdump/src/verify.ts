@@ -14,11 +14,11 @@ import {
   type Context,
   type Storage,
 } from 'dbops/plugin'
-import { spawnChild } from './_child.ts'
-import { openObject, type Decoding } from './_read.ts'
-import { allSets, throwIfUntrusted, writeManifest, type FoundSet } from './_sets.ts'
-import { checkOutput } from './_streams.ts'
-import { outputCheck } from './_formats.ts'
+import { spawnChild } from './subprocess.ts'
+import { openObject, type Decoding } from './open-object.ts'
+import { allSets, throwIfUntrusted, writeManifest, type FoundSet } from './backup-sets.ts'
+import { checkOutput } from './output-check.ts'
+import { outputCheck } from './formats.ts'
 import { assertRestoreCompatible, findTool } from './binaries.ts'
 import { assertIdentityMatches, loadIdentity } from './encryption.ts'
 import { restoreInto, streamInto } from './restore-into.ts'
@@ -179,7 +179,7 @@ async function record(
 }
 
 export async function checksumCheck(set: FoundSet, signal: AbortSignal): Promise<string> {
-  const { expectChecksum } = await import('./_read.ts')
+  const { expectChecksum } = await import('./open-object.ts')
   let bytes = 0
   for (const object of set.manifest.objects) {
     const where = `${set.storage.name}:${set.prefix}${object.name}`

@@ -8,7 +8,7 @@ import {
 } from 'dbops/plugin'
 import { decompressor } from './compression.ts'
 import { decryptor, type AgeEngine } from './encryption.ts'
-import { quiet } from './_child.ts'
+import { quiet } from './subprocess.ts'
 
 /**
  * Fails the stream at its end when the bytes read differ from the manifest's size or

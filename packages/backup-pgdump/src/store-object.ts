@@ -8,18 +8,18 @@ import {
   type PutResult,
   type Storage,
 } from 'dbops/plugin'
-import { quiet } from './_child.ts'
+import { quiet } from './subprocess.ts'
 import { compressor, zstdHead } from './compression.ts'
 import { encryptor } from './encryption.ts'
-import { outputCheck } from './_formats.ts'
+import { outputCheck } from './formats.ts'
 import {
   ALL_DESTINATIONS_FAILED,
   checkCompressedOutput,
   checkOutput,
   fanOut,
   type Branch,
-} from './_streams.ts'
-import type { Source } from './_sources.ts'
+} from './output-check.ts'
+import type { Source } from './dump-sources.ts'
 import type { DumpJob } from './dump.ts'
 import type { PgdumpOptions } from './options.ts'
 

@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { DbopsError, type Context, type Db } from 'dbops/plugin'
 import type { ToolVersion } from './binaries.ts'
-import { childOutput, pipeChildren, spawnChild, type Child } from './_child.ts'
+import { childOutput, pipeChildren, spawnChild, type Child } from './subprocess.ts'
 import { zstdArgs, type Algorithm } from './compression.ts'
 import type { PgdumpOptions } from './options.ts'
 
