@@ -1,13 +1,14 @@
 import { createWriteStream } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { Readable, Duplex } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { DbopsError, type BackupManifest, type Storage } from 'dbops/plugin'
-import { chainChildren, childInput, spawnChild, type Child } from './subprocess.ts'
-import { openObject, type Decoding } from './open-object.ts'
 import type { ToolVersion } from './binaries.ts'
+import { explainZstdDecode } from './compression.ts'
+import { type Decoding, openObject } from './open-object.ts'
+import { chainTools, runTool, type Tool, toolInput } from './subprocess.ts'
 
 export interface RestoreTarget {
   database: string
@@ -30,13 +31,11 @@ export interface RestoreTools {
   psql: ToolVersion
 }
 
-const explainRestore =
-  (tool: string, target: RestoreTarget) =>
-  (stderr: string, code: number | null, signal: NodeJS.Signals | null) =>
-    new DbopsError(
-      'RESTORE_FAILED',
-      `${tool} into ${target.description} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${stderr ? `: ${stderr.split('\n').filter(Boolean).slice(-3).join(' / ')}` : ''}`,
-    )
+const explainRestore = (tool: string, target: RestoreTarget) => (stderr: string, how: string) =>
+  new DbopsError(
+    'RESTORE_FAILED',
+    `${tool} into ${target.description} ${how}${stderr ? `: ${stderr.split('\n').filter(Boolean).slice(-3).join(' / ')}` : ''}`,
+  )
 
 /** Streams the set's dump (and with `globals`, its globals first) from storage into the target database. */
 export async function restoreInto(
@@ -72,17 +71,17 @@ export async function restoreInto(
       explain: explainRestore(path.basename(file), target),
     }
     if (!(stdin && direct))
-      return spawnChild(file, args, [stdin ? 'pipe' : 'ignore', 'ignore'], options)
-    const zstd = spawnChild('zstd', ['-q', '-d', '-c'], ['pipe', 'pipe'], {
+      return runTool(file, args, { ...options, stdin: stdin ? 'pipe' : 'ignore' })
+    const zstd = runTool('zstd', ['-q', '-d', '-c'], {
+      stdin: 'pipe',
+      stdout: 'pipe',
       signal: decoding.signal,
-      explain: (stderr) =>
-        new DbopsError(
-          'BACKUP_CORRUPT',
-          `the backup could not be decompressed (zstd: ${stderr.split('\n').pop()}); the stored object is corrupt or truncated`,
-        ),
+      explain: explainZstdDecode,
     })
-    const tool = spawnChild(file, args, [zstd.process.stdout!, 'ignore'], options)
-    return chainChildren(zstd, tool)
+    return chainTools(
+      zstd,
+      runTool(file, args, { ...options, stdin: zstd.subprocess.stdout as Readable }),
+    )
   }
 
   if (manifest.format === 'plain') {
@@ -116,13 +115,11 @@ export async function restoreInto(
     let input: string
     if (manifest.format === 'directory') {
       input = path.join(scratch, 'dump')
-      await import('node:fs/promises').then((fs) => fs.mkdir(input, { mode: 0o700 }))
+      await mkdir(input, { mode: 0o700 })
       await streamInto(
         source,
         stages,
-        spawnChild('tar', ['-C', input, '-xf', '-'], ['pipe', 'ignore'], {
-          signal: decoding.signal,
-        }),
+        runTool('tar', ['-C', input, '-xf', '-'], { stdin: 'pipe', signal: decoding.signal }),
       )
     } else {
       input = path.join(scratch, 'dump.pgdump')
@@ -157,11 +154,10 @@ export async function restoreGlobals(
       { exitCode: 2 },
     )
   const { source, stages } = await openObject(storage, prefix, globals, manifest, decoding)
-  const psql = spawnChild(
+  const psql = runTool(
     tools.psql.path,
     ['--no-psqlrc', '--quiet', '--no-password', `--dbname=${target.database}`, '--file=-'],
-    ['pipe', 'ignore'],
-    { env: target.env, signal: decoding.signal, secrets: target.secrets },
+    { stdin: 'pipe', env: target.env, signal: decoding.signal, secrets: target.secrets },
   )
   await streamInto(source, stages, psql)
 }
@@ -171,17 +167,17 @@ export async function restoreGlobals(
  * (what pg_restore said) wins over the broken pipe; when the stream fails (checksum,
  * decryption), the child is stopped before it can finish.
  */
-export async function streamInto(source: Readable, stages: Duplex[], child: Child): Promise<void> {
+export async function streamInto(source: Readable, stages: Duplex[], tool: Tool): Promise<void> {
   try {
-    await pipeline([source, ...stages, childInput(child)])
+    await pipeline([source, ...stages, toolInput(tool)])
   } catch (error) {
-    child.process.kill('SIGTERM')
-    const childError = await child.done.then(
+    tool.stop()
+    const childError = await tool.done.then(
       () => undefined,
       (e: unknown) => e,
     )
     if (error instanceof DbopsError || !childError) throw error
     throw childError
   }
-  await child.done
+  await tool.done
 }

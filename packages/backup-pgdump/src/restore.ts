@@ -8,12 +8,12 @@ import {
 } from 'dbops/plugin'
 import { assertRestoreCompatible, findTool } from './binaries.ts'
 import { findSet } from './backup-sets.ts'
-import { checksumCheck, decodingFor } from './verify.ts'
+import { checksumCheck } from './checksum-check.ts'
+import { decodingFor } from './open-object.ts'
+import { scratchBase } from './scratch-dir.ts'
 import { restoreGlobals, restoreInto, type RestoreTarget } from './restore-into.ts'
 import { compareCounts } from './tables.ts'
 import type { PgdumpOptions } from './options.ts'
-import os from 'node:os'
-import path from 'node:path'
 
 export interface RestoreRequest {
   ref: string
@@ -182,7 +182,6 @@ export async function restoreCommand(
       description: targetDb.description,
       secrets: [t.password].filter((s): s is string => !!s),
     }
-    const scratch = options.scratchDir ? path.resolve(configDir, options.scratchDir) : os.tmpdir()
     if (req.globals)
       await restoreGlobals(set.storage, set.prefix, manifest, target, tools, decoding)
     await restoreInto(
@@ -199,7 +198,7 @@ export async function restoreCommand(
       },
       tools,
       decoding,
-      scratch,
+      scratchBase(configDir, options),
     )
 
     phase('restored')

@@ -1,145 +1,106 @@
-import { PassThrough, type Duplex } from 'node:stream'
+import type { Duplex } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import {
+  type BackupObject,
+  type Context,
   DbopsError,
   measuringStream,
   messageOf,
-  type Context,
   type PutResult,
-  type Storage,
 } from 'dbops/plugin'
-import { quiet } from './subprocess.ts'
 import { compressor, zstdHead } from './compression.ts'
+import type { Destination, Upload } from './destination.ts'
+import type { Source, SourceJob } from './dump-sources.ts'
 import { encryptor } from './encryption.ts'
+import { ALL_DESTINATIONS_FAILED, fanOut } from './fan-out.ts'
 import { outputCheck } from './formats.ts'
-import {
-  ALL_DESTINATIONS_FAILED,
-  checkCompressedOutput,
-  checkOutput,
-  fanOut,
-  type Branch,
-} from './output-check.ts'
-import type { Source } from './dump-sources.ts'
-import type { DumpJob } from './dump.ts'
-import type { PgdumpOptions } from './options.ts'
+import { checkCompressedOutput, checkOutput } from './output-check.ts'
+import { quiet } from './quiet-stream.ts'
+
+/** One object of a set: where it goes, what it is, and the tool that makes it. */
+export interface ObjectToStore {
+  key: string
+  role: BackupObject['role']
+  source: () => Promise<Source>
+}
 
 /**
  * Streams one object from its source through compression, encryption and hashing into
- * every destination that has not failed yet, in one pass. A destination whose upload fails
- * is dropped (and recorded in `failed`); a failure upstream (pg_dump, compression,
- * encryption) fails them all, and each aborted upload removes what it stored.
+ * every destination still live, in one pass. A destination whose upload fails is put out
+ * (it keeps its failure); a failure upstream (pg_dump, compression, encryption) fails them
+ * all, and each aborted upload removes what it stored.
  */
 export async function storeObject(
   ctx: Context,
-  options: PgdumpOptions,
-  job: DumpJob,
-  destinations: Storage[],
-  failed: Map<string, Error>,
-  key: string,
-  role: 'dump' | 'globals',
-  source: () => Promise<Source>,
+  job: SourceJob,
+  destinations: Destination[],
+  object: ObjectToStore,
 ): Promise<{ size: number; sha256: string }> {
-  const live = destinations.filter((d) => !failed.has(d.name))
-  const check = outputCheck(role, options.format)
+  const live = destinations.filter((d) => d.live)
+  const uploads = live.map((d) => d.upload(object.key, object.role, ctx.signal))
   const hash = measuringStream()
-  const branches: Branch[] = live.map((d) => ({
-    name: d.name,
-    stream: quiet(new PassThrough({ highWaterMark: 1 << 20 })),
-  }))
-  const puts = live.map((storage, i) => {
-    const branch = branches[i]!
-    const drop = (error: Error) => {
-      branch.failed = error
-      branch.stream.destroy() // the fan-out drops it at once and carries on with the others
-      throw error
-    }
-    return storage
-      .put(key, branch.stream, { signal: ctx.signal, metadata: { 'dbops-role': role } })
-      .then(
-        // A put that returns before reading everything would hold the other destinations back.
-        (result) =>
-          branch.stream.readableEnded
-            ? result
-            : drop(
-                new Error(
-                  `its storage returned before reading the whole object (${result.size} bytes)`,
-                ),
-              ),
-        drop,
-      )
-  })
-  puts.forEach((p) => p.catch(() => {}))
   const encrypt: Duplex[] = []
   try {
-    if (options.encryption)
-      encrypt.push(
-        quiet(
-          await encryptor(options.encryption.recipients, options.encryption.engine, ctx.signal),
-        ),
-      )
+    const { encryption, compressionLevel, compressionThreads } = job.options
+    if (encryption)
+      encrypt.push(quiet(await encryptor(encryption.recipients, encryption.engine, ctx.signal)))
     ctx.signal.throwIfAborted()
-    const input = await source()
+    const input = await object.source()
+    const check = outputCheck(object.role, job.options.format)
     const stages: Duplex[] = input.compressed
       ? [checkCompressedOutput(check, zstdHead)]
       : [
           checkOutput(check),
-          compressor(
-            job.algorithm,
-            options.compressionLevel,
-            options.compressionThreads,
-            ctx.signal,
-          ),
+          compressor(job.algorithm, compressionLevel, compressionThreads, ctx.signal),
         ]
-    await pipeline([input.stream, ...stages, ...encrypt, hash, fanOut(branches)], {
+    await pipeline([input.stream, ...stages, ...encrypt, hash, fanOut(uploads)], {
       signal: ctx.signal,
     })
   } catch (error) {
     for (const stage of encrypt) stage.destroy() // stops the age process if the pipeline never started
-    for (const b of branches) if (!b.stream.destroyed) b.stream.destroy(error as Error)
-    // Every put removes what it stored before it settles; each settles once its stream is gone.
-    const stopped = await settlePuts(puts, ctx.signal, true)
-    stopped.forEach((outcome, i) => {
-      if (outcome.status === 'rejected') branches[i]!.failed ??= outcome.reason as Error
-    })
-    for (const b of branches) failed.set(b.name, b.failed ?? (error as Error))
-    // Stopped by the run (Ctrl-C, --timeout): what a destination could not clean up is said
-    // now, since the run's error will be the interruption.
-    if (ctx.signal.aborted) {
-      for (const b of branches)
-        if (b.failed instanceof DbopsError)
-          ctx.logger.warn(
-            `${b.name}: ${b.failed.message}${b.failed.hint ? `\n  ${b.failed.hint}` : ''}`,
-          )
-    }
-    // The fan-out failing means every destination failed on its own (their puts say why);
-    // anything else (pg_dump, compression, the signal) is the error of the run.
-    const storageFailed = (error as { code?: string }).code === ALL_DESTINATIONS_FAILED
-    if (storageFailed && !ctx.signal.aborted)
-      throw nowhere(
-        job.database,
-        branches.map((b) => [b.name, b.failed ?? (error as Error)]),
-      )
-    throw error
+    throw await abandon(ctx, job.database, live, uploads, error as Error)
   }
-  const settled = await settlePuts(puts, ctx.signal, false)
-  const { size, sha256 } = hash.result()
-  settled.forEach((outcome, i) => {
-    const name = live[i]!.name
-    if (outcome.status === 'rejected') failed.set(name, outcome.reason as Error)
-    else if (outcome.value.sha256 !== sha256 || outcome.value.size !== size)
-      failed.set(
-        name,
-        new Error(
-          `stored ${outcome.value.size} bytes with sha256 ${outcome.value.sha256}, sent ${size} bytes with ${sha256}`,
-        ),
-      )
-  })
-  if (live.every((d) => failed.has(d.name)))
-    throw nowhere(
-      job.database,
-      live.map((d) => [d.name, failed.get(d.name)!]),
-    )
-  return { size, sha256 }
+  const settled = await settlePuts(uploads, ctx.signal, false)
+  const sent = hash.result()
+  for (const [i, outcome] of settled.entries()) live[i]?.accept(outcome, sent)
+  if (live.every((d) => !d.live)) throw nowhere(job.database, live)
+  return sent
+}
+
+/**
+ * The pipeline failed: every upload is stopped, and each destination keeps why it failed.
+ * Returns the error of the run: the upstream failure, or, when every destination failed on
+ * its own, one sentence naming each.
+ */
+async function abandon(
+  ctx: Context,
+  database: string,
+  live: Destination[],
+  uploads: Upload[],
+  error: Error,
+): Promise<Error> {
+  for (const u of uploads) if (!u.stream.destroyed) u.stream.destroy(error)
+  // Every put removes what it stored before it settles; each settles once its stream is gone.
+  const stopped = await settlePuts(uploads, ctx.signal, true)
+  for (const [i, upload] of uploads.entries()) {
+    const outcome = stopped[i]
+    if (outcome?.status === 'rejected') upload.failed ??= outcome.reason as Error
+    live[i]?.fail(upload.failed ?? error)
+  }
+  // Stopped by the run (Ctrl-C, --timeout): what a destination could not clean up is said
+  // now, since the run's error will be the interruption.
+  if (ctx.signal.aborted) {
+    for (const u of uploads)
+      if (u.failed instanceof DbopsError)
+        ctx.logger.warn(
+          `${u.name}: ${u.failed.message}${u.failed.hint ? `\n  ${u.failed.hint}` : ''}`,
+        )
+    return error
+  }
+  // The fan-out failing means every destination failed on its own (their puts say why);
+  // anything else (pg_dump, compression, the signal) is the error of the run.
+  const storageFailed = (error as { code?: string }).code === ALL_DESTINATIONS_FAILED
+  return storageFailed ? nowhere(database, live) : error
 }
 
 /** How long a destination may take to stop once told to (its stream destroyed, the run aborted). */
@@ -150,7 +111,7 @@ const STOP_GRACE_MS = 30_000
  * after STOP_GRACE_MS is given up on: a storage that ignores its signal cannot hold the run.
  */
 async function settlePuts(
-  puts: Promise<PutResult>[],
+  uploads: Upload[],
   signal: AbortSignal,
   stopping: boolean,
 ): Promise<PromiseSettledResult<PutResult>[]> {
@@ -170,9 +131,9 @@ async function settlePuts(
   )
   try {
     return await Promise.all(
-      puts.map((put) =>
+      uploads.map(({ result }) =>
         Promise.race([
-          put.then(
+          result.then(
             (value): PromiseSettledResult<PutResult> => ({ status: 'fulfilled', value }),
             (reason): PromiseSettledResult<PutResult> => ({ status: 'rejected', reason }),
           ),
@@ -188,7 +149,11 @@ async function settlePuts(
   }
 }
 
-function nowhere(database: string, failures: [string, Error][]): DbopsError {
+function nowhere(database: string, destinations: Destination[]): DbopsError {
+  const failures = destinations.map((d): [string, Error] => [
+    d.name,
+    d.failure ?? new Error('stopped'),
+  ])
   return new DbopsError(
     'BACKUP_DESTINATION_FAILED',
     `the backup of ${database} could not be stored anywhere: ${failures.map(([name, e]) => `${name}: ${messageOf(e)}`).join('; ')}`,

@@ -1,94 +1,98 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
-import { Duplex, PassThrough, Writable, type Readable } from 'node:stream'
+import { Duplex, PassThrough, type Readable, Writable } from 'node:stream'
+import { finished } from 'node:stream/promises'
 import { DbopsError, scrub } from 'dbops/plugin'
+import { type ExecaError, execa, type Subprocess } from 'execa'
+import { quiet } from './quiet-stream.ts'
 
-export interface ChildOptions {
-  /** Added to a minimal environment (PATH, HOME, LANG): libpq variables go here, never argv. */
+/** What a tool inherits of our environment: the locale, the temp dir and libpq's file locations. */
+const KEPT_ENV = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'TMPDIR',
+  'PGSSLROOTCERT',
+  'PGSSLCERT',
+  'PGSSLKEY',
+  'PGSERVICEFILE',
+  'PGPASSFILE',
+]
+
+/** How long a tool told to stop (SIGTERM: Ctrl-C, --timeout, a failed pipeline) has before SIGKILL. */
+const STOP_GRACE_MS = 5_000
+
+export interface ToolOptions {
+  /** A Readable here must be another tool's stdout: the two are joined by an OS pipe. */
+  stdin?: 'pipe' | 'ignore' | Readable
+  stdout?: 'pipe' | 'ignore'
+  /** Collect stdout as text: `done` resolves with it. */
+  buffer?: boolean
+  /** Added to a minimal environment (KEPT_ENV): libpq variables go here, never on argv. */
   env?: Record<string, string>
   signal?: AbortSignal
-  /** Secrets to scrub from the child's stderr before it reaches an error message. */
+  /** Secrets to scrub from the tool's stderr before it reaches an error message. */
   secrets?: string[]
-  /** Turns a failed exit into a clearer error. */
-  explain?: (
-    stderr: string,
-    code: number | null,
-    signal: NodeJS.Signals | null,
-  ) => Error | undefined
+  /** Turns a failed exit into a clearer error; `how` is "exited with code 1" or "was killed by SIGKILL". */
+  explain?: (stderr: string, how: string) => Error | undefined
 }
 
-export interface Child {
-  process: ChildProcess
-  /** Resolves when the child exited 0; rejects with its stderr otherwise. */
-  done: Promise<void>
-  stderr(): string
+export interface Tool {
+  subprocess: Subprocess
+  /** Resolves (with stdout when buffered) once the tool exited 0; rejects with a sentence otherwise. */
+  done: Promise<string>
+  /** SIGTERM, then SIGKILL after STOP_GRACE_MS, unless it already exited. */
+  stop(): void
 }
 
-function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const keep = [
-    'PATH',
-    'HOME',
-    'LANG',
-    'LC_ALL',
-    'TZ',
-    'TMPDIR',
-    'PGSSLROOTCERT',
-    'PGSSLCERT',
-    'PGSSLKEY',
-    'PGSERVICEFILE',
-    'PGPASSFILE',
-  ]
-  const env: NodeJS.ProcessEnv = {}
-  for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k]
-  return { ...env, ...extra }
-}
-
-/** Spawns a tool; its failure (non-zero exit, signal, missing binary) rejects `done` with a sentence. */
-export function spawnChild(
-  file: string,
-  args: string[],
-  stdio: ['pipe' | 'ignore' | Readable, 'pipe' | 'ignore'],
-  options: ChildOptions = {},
-): Child {
-  const name = path.basename(file)
-  const child = spawn(file, args, {
-    env: baseEnv(options.env),
-    stdio: [stdio[0], stdio[1], 'pipe'],
+/** Starts a tool through execa; its failure (exit code, signal, missing binary) rejects `done`. */
+export function runTool(file: string, args: string[], options: ToolOptions = {}): Tool {
+  const kept = Object.fromEntries(
+    KEPT_ENV.flatMap((k) => (k in process.env ? [[k, process.env[k]]] : [])),
+  )
+  const subprocess = execa(file, args, {
+    env: { ...kept, ...options.env },
+    extendEnv: false,
+    stdin: options.stdin ?? 'ignore',
+    stdout: options.stdout ?? (options.buffer ? 'pipe' : 'ignore'),
+    stderr: 'pipe',
+    buffer: { stdout: options.buffer ?? false, stderr: true },
+    cancelSignal: options.signal,
+    forceKillAfterDelay: STOP_GRACE_MS,
   })
-  // Stdin handed over from another process's stdout: our copy of the pipe must close, or
-  // the writer would never see the reader go away.
-  if (typeof stdio[0] === 'object') stdio[0].destroy()
-  let stderr = ''
-  child.stderr!.setEncoding('utf8')
-  child.stderr!.on('data', (d: string) => {
-    if (stderr.length < 64_000) stderr += d
-  })
-  const kill = () => child.kill('SIGTERM')
-  options.signal?.addEventListener('abort', kill, { once: true })
-  const done = new Promise<void>((resolve, reject) => {
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      options.signal?.removeEventListener('abort', kill)
-      reject(
-        error.code === 'ENOENT'
-          ? new DbopsError('TOOL_NOT_FOUND', `${name} was not found (${file})`, {
-              hint: 'Install it or set binDir / pgDumpPath in the pgdump options.',
-            })
-          : error,
-      )
-    })
-    child.once('close', (code, signal) => {
-      options.signal?.removeEventListener('abort', kill)
-      if (code === 0) return resolve()
-      if (options.signal?.aborted) return reject(options.signal.reason)
-      const text = scrub(stderr.trim(), options.secrets ?? [])
-      const explained = options.explain?.(text, code, signal)
-      if (explained) return reject(explained)
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
-      reject(new DbopsError('TOOL_FAILED', `${name} ${how}${text ? `: ${lastLines(text)}` : ''}`))
-    })
-  })
+  // Stdin handed over from another tool's stdout: our copy of the pipe must close, or the
+  // writer would never see the reader go away.
+  if (typeof options.stdin === 'object') options.stdin.destroy()
+  const done = subprocess.then(
+    (result) => (typeof result.stdout === 'string' ? result.stdout : ''),
+    (error: ExecaError) => {
+      throw failureOf(file, error, options)
+    },
+  )
   done.catch(() => {}) // observed by callers; never an unhandled rejection
-  return { process: child, done, stderr: () => stderr }
+  const stop = () => {
+    if (subprocess.exitCode === null && subprocess.signalCode === null) subprocess.kill()
+  }
+  return { subprocess, done, stop }
+}
+
+function failureOf(file: string, error: ExecaError, options: ToolOptions): Error {
+  const name = path.basename(file)
+  if (error.code === 'ENOENT' && error.exitCode === undefined)
+    return new DbopsError('TOOL_NOT_FOUND', `${name} was not found (${file})`, {
+      hint: 'Install it or set binDir / pgDumpPath in the pgdump options.',
+    })
+  if (options.signal?.aborted) return options.signal.reason as Error
+  const how = error.signal
+    ? `was killed by ${error.signal}`
+    : error.exitCode !== undefined
+      ? `exited with code ${error.exitCode}`
+      : `failed (${error.originalMessage ?? error.shortMessage})`
+  const text = scrub(String(error.stderr ?? '').trim(), options.secrets ?? [])
+  const explained = options.explain?.(text, how)
+  if (explained) return explained
+  return new DbopsError('TOOL_FAILED', `${name} ${how}${text ? `: ${lastLines(text)}` : ''}`)
 }
 
 function lastLines(text: string): string {
@@ -96,135 +100,121 @@ function lastLines(text: string): string {
 }
 
 /**
- * A child's stdout as a stream that ends only once the child exited 0, and errors
- * otherwise: a pipeline reading it cannot complete when the tool failed.
+ * A tool's stdout as a stream that ends only once the tool exited 0, and errors with its
+ * failure otherwise: a pipeline reading it cannot complete when the tool failed.
  */
-export function childOutput(child: Child): Readable {
+export function toolOutput(tool: Tool): Readable {
+  const stdout = tool.subprocess.stdout as Readable
   const out = quiet(new PassThrough({ highWaterMark: 1 << 20 }))
-  child.process.stdout!.pipe(out, { end: false })
-  let stdoutEnded = false
-  const stdoutDone = new Promise<void>((resolve) =>
-    child.process.stdout!.once('end', () => ((stdoutEnded = true), resolve())),
-  )
-  child.done.then(
+  stdout.pipe(out, { end: false })
+  const read = finished(stdout).catch(() => {})
+  tool.done.then(
     async () => {
-      if (!stdoutEnded) await stdoutDone
+      await read
       out.end()
     },
-    (error) => out.destroy(error),
+    (error: Error) => out.destroy(error),
   )
-  out.on('close', () => {
-    if (child.process.exitCode === null && child.process.signalCode === null)
-      child.process.kill('SIGTERM')
-  })
+  out.on('close', tool.stop)
   return out
 }
 
-/** A filter process (zstd, age) as a Duplex: write into stdin, read stdout; fails with the child. */
-export function childFilter(file: string, args: string[], options: ChildOptions = {}): Duplex {
-  const child = spawnChild(file, args, ['pipe', 'pipe'], options)
-  const duplex = Duplex.from({ writable: childInput(child), readable: childOutput(child) })
-  duplex.on('close', () => {
-    if (child.process.exitCode === null && child.process.signalCode === null)
-      child.process.kill('SIGTERM')
+/**
+ * A tool's stdin as a Writable whose failure is the tool's own (what it said on stderr), not
+ * the EPIPE of writing to a process that already exited.
+ */
+export function toolInput(tool: Tool): Writable {
+  const stdin = tool.subprocess.stdin as Writable
+  stdin.on('error', () => {})
+  const gone = () => stdin.destroyed || stdin.writableEnded
+  // A tool that exited 0 without reading everything (tar stops at its end-of-archive marker,
+  // pg_restore --list after the table of contents) is fine: the rest is still read, so
+  // checksums and decryption cover every byte.
+  const settle = (done: (error?: Error | null) => void) =>
+    tool.done.then(
+      () => done(),
+      (error: Error) => done(error),
+    )
+  return new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _encoding, done) {
+      if (gone()) return void settle(done)
+      if (stdin.write(chunk)) return done()
+      const resume = () => {
+        stdin.off('drain', resume)
+        stdin.off('close', resume)
+        if (stdin.destroyed) void settle(done)
+        else done()
+      }
+      stdin.on('drain', resume)
+      stdin.on('close', resume)
+    },
+    final(done) {
+      if (gone()) return void settle(done)
+      stdin.end(() => done())
+    },
+    destroy(error, done) {
+      if (error) tool.stop()
+      done(error)
+    },
   })
+}
+
+/** A filter (zstd, age) as a Duplex: write into its stdin, read its stdout; fails with the tool. */
+export function toolFilter(file: string, args: string[], options: ToolOptions = {}): Duplex {
+  const tool = runTool(file, args, { ...options, stdin: 'pipe', stdout: 'pipe' })
+  const duplex = Duplex.from({ writable: toolInput(tool), readable: toolOutput(tool) })
+  duplex.on('close', tool.stop)
   return duplex
 }
 
 /**
- * A child's stdin as a Writable whose failure is the child's own (what it said on stderr),
- * not the EPIPE of writing to a process that already exited.
+ * `a | b` with an OS pipe between the tools (the data never passes through Node): the
+ * returned stream is b's stdout, and it ends only when both exited 0.
  */
-export function childInput(child: Child): Writable {
-  const stdin = child.process.stdin!
-  stdin.on('error', () => {})
-  const gone = () => stdin.destroyed || stdin.writableEnded
-  // A child that exited 0 without reading everything (tar stops at its end-of-archive
-  // marker) is fine: the rest is still read, so checksums and decryption cover every byte.
-  const failWithChild = (cb: (e?: Error | null) => void) => child.done.then(() => cb(), cb)
-  return new Writable({
-    highWaterMark: 1 << 20,
-    write(chunk: Buffer, _e, cb) {
-      if (gone()) return failWithChild(cb)
-      if (stdin.write(chunk)) return cb()
-      const go = () => {
-        stdin.off('drain', go)
-        stdin.off('close', go)
-        if (stdin.destroyed) failWithChild(cb)
-        else cb()
-      }
-      stdin.on('drain', go)
-      stdin.on('close', go)
-    },
-    final(cb) {
-      if (gone()) return failWithChild(cb)
-      stdin.end(() => cb())
-    },
-    destroy(error, cb) {
-      if (error && child.process.exitCode === null && child.process.signalCode === null)
-        child.process.kill('SIGTERM')
-      cb(error)
-    },
+export function pipeTools(first: Tool, next: (stdin: Readable) => Tool): Readable {
+  const second = next(first.subprocess.stdout as Readable)
+  return toolOutput({
+    subprocess: second.subprocess,
+    done: bothDone(first, second, 'first'),
+    stop: stopBoth(first, second),
   })
 }
 
 /**
- * `a | b` with an OS pipe between the processes (the data never passes through Node): the
- * returned stream is b's stdout, and it ends only when every process exited 0.
+ * `a | b` as one Tool to write into: stdin is a's; `done` settles when both exited. b's
+ * failure explains more (what pg_restore said, not zstd's broken pipe), except a corrupt
+ * input, which is the reason b failed.
  */
-export function pipeChildren(first: Child, next: (stdin: Readable) => Child): Readable {
-  const second = next(first.process.stdout!)
-  const out = quiet(new PassThrough({ highWaterMark: 1 << 20 }))
-  second.process.stdout!.pipe(out, { end: false })
-  const stdoutDone = new Promise<void>((resolve) => second.process.stdout!.once('end', resolve))
-  const stopAll = () => {
-    for (const c of [first, second])
-      if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGTERM')
+export function chainTools(first: Tool, second: Tool): Tool {
+  return {
+    subprocess: first.subprocess,
+    done: bothDone(first, second, 'second'),
+    stop: stopBoth(first, second),
   }
-  // The writer's failure explains more than the reader's (zstd just sees its input end).
-  Promise.all([first.done, second.done]).then(
-    async () => {
-      await stdoutDone
-      out.end()
-    },
-    async (error) => {
-      stopAll()
-      const firstError = await first.done.then(
-        () => undefined,
-        (e: unknown) => e,
-      )
-      out.destroy((firstError ?? error) as Error)
-    },
-  )
-  out.on('close', stopAll)
-  return out
 }
 
 /**
- * `a | b` as one Child for writing: stdin is a's, `done` settles when both exited (b's
- * failure first: what pg_restore says explains more than zstd's broken pipe).
+ * Both tools' outcome, once both exited. `prefer` says whose failure wins when both failed:
+ * the writer's in a dump (zstd only sees its input end), the reader's in a restore.
  */
-export function chainChildren(first: Child, second: Child): Child {
+function bothDone(first: Tool, second: Tool, prefer: 'first' | 'second'): Promise<string> {
+  // One failing stops the other: a pg_dump waiting for a lock would never see zstd go away.
+  const stop = stopBoth(first, second)
+  first.done.catch(stop)
+  second.done.catch(stop)
   const done = Promise.allSettled([first.done, second.done]).then(([a, b]) => {
     const corrupt =
       a.status === 'rejected' && (a.reason as { code?: string })?.code === 'BACKUP_CORRUPT'
-    if (corrupt) throw a.reason
-    if (b.status === 'rejected') throw b.reason
-    if (a.status === 'rejected') throw a.reason
+    const order = prefer === 'first' || corrupt ? [a, b] : [b, a]
+    for (const outcome of order) if (outcome.status === 'rejected') throw outcome.reason
+    return b.status === 'fulfilled' ? b.value : ''
   })
   done.catch(() => {})
-  const proxy = Object.create(first.process) as ChildProcess
-  Object.defineProperty(proxy, 'kill', {
-    value: (signal?: NodeJS.Signals) => (first.process.kill(signal), second.process.kill(signal)),
-  })
-  return { process: proxy, done, stderr: () => second.stderr() + first.stderr() }
+  return done
 }
 
-/**
- * A stream that may fail before anything consumes it (an abort while the pipeline is still
- * being assembled): the error is kept for the pipeline, never thrown as an unhandled event.
- */
-export function quiet<S extends NodeJS.EventEmitter>(stream: S): S {
-  stream.on('error', () => {})
-  return stream
+const stopBoth = (first: Tool, second: Tool) => () => {
+  first.stop()
+  second.stop()
 }
