@@ -2,7 +2,7 @@ import zlib from 'node:zlib'
 import { PassThrough, type Duplex } from 'node:stream'
 import { DbopsError } from 'dbops/plugin'
 import { execa } from 'execa'
-import { toolFilter } from './subprocess.ts'
+import { toolAnswers, toolFilter } from './subprocess.ts'
 
 export type Algorithm = 'zstd' | 'gzip' | 'none'
 
@@ -10,7 +10,7 @@ let zstdAvailable: Promise<boolean> | undefined
 
 /** True when a `zstd` CLI answers on PATH (checked once per process). */
 export function hasZstd(): Promise<boolean> {
-  zstdAvailable ??= answers('zstd')
+  zstdAvailable ??= toolAnswers('zstd')
   return zstdAvailable
 }
 
@@ -70,10 +70,6 @@ export const explainZstdDecode = (stderr: string) =>
     'BACKUP_CORRUPT',
     `the backup could not be decompressed (zstd: ${stderr.split('\n').pop()}); the stored object is corrupt or truncated`,
   )
-
-/** True when `command --version` runs and exits 0 within 5 s. */
-export const answers = (command: string): Promise<boolean> =>
-  execa(command, ['--version'], { timeout: 5000, reject: false }).then((r) => !r.failed)
 
 /**
  * The first `bytes` of what a (possibly truncated) zstd stream decodes to: zstd is stopped

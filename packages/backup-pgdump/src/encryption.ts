@@ -3,14 +3,14 @@ import path from 'node:path'
 import { PassThrough, Readable, type Duplex, Duplex as DuplexClass } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { DbopsError } from 'dbops/plugin'
-import { answers } from './compression.ts'
-import { toolFilter } from './subprocess.ts'
+
+import { toolAnswers, toolFilter } from './subprocess.ts'
 
 export type AgeEngine = 'auto' | 'cli' | 'library'
 
 let ageAvailable: Promise<boolean> | undefined
 function hasAgeCli(): Promise<boolean> {
-  ageAvailable ??= answers('age')
+  ageAvailable ??= toolAnswers('age')
   return ageAvailable
 }
 

@@ -45,16 +45,11 @@ export async function restoreCheck(
       description: scratch.description,
       secrets: [scratch.target.password].filter((s): s is string => !!s),
     }
-    await restoreInto(
-      set.storage,
-      set.prefix,
-      set.manifest,
-      target,
-      { jobs: options.jobs, tables: [], schemas: [], clean: false, noOwner: true },
-      tools,
-      decoding,
-      scratchBase(ctx.config.dir, options),
-    )
+    const choices = {
+      scratchBase: scratchBase(ctx.config.dir, options),
+      ...{ jobs: options.jobs, tables: [], schemas: [], clean: false, noOwner: true },
+    }
+    await restoreInto(set, target, choices, tools, decoding)
     const comparison = await scratch.withClient((client) =>
       compareCounts(client, set.manifest.tables),
     )

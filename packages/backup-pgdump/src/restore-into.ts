@@ -1,6 +1,5 @@
 import { createWriteStream } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import type { Readable, Duplex } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -18,7 +17,16 @@ export interface RestoreTarget {
   secrets: string[]
 }
 
+/** A set where it is stored: what restoring reads. */
+export interface StoredSet {
+  storage: Storage
+  prefix: string
+  manifest: BackupManifest
+}
+
 export interface RestoreChoices {
+  /** Where a parallel (or directory-format) restore keeps its working files. */
+  scratchBase: string
   jobs: number
   tables: string[]
   schemas: string[]
@@ -39,15 +47,13 @@ const explainRestore = (tool: string, target: RestoreTarget) => (stderr: string,
 
 /** Streams the set's dump (and with `globals`, its globals first) from storage into the target database. */
 export async function restoreInto(
-  storage: Storage,
-  prefix: string,
-  manifest: BackupManifest,
+  set: StoredSet,
   target: RestoreTarget,
   choices: RestoreChoices,
   tools: RestoreTools,
   decoding: Decoding & { signal: AbortSignal },
-  scratchBase: string,
 ): Promise<void> {
+  const { storage, prefix, manifest } = set
   const dump = manifest.objects.find((o) => o.role === 'dump')
   if (!dump)
     throw new DbopsError('BACKUP_INVALID', `the manifest of ${manifest.id} lists no dump object`)
@@ -110,7 +116,7 @@ export async function restoreInto(
     return streamInto(source, stages, run(tools.pgRestore.path, baseArgs, true))
   }
   // Parallel restore (and the directory format) needs a seekable file or a directory.
-  const scratch = await mkdtemp(path.join(scratchBase || os.tmpdir(), 'dbops-restore-'))
+  const scratch = await mkdtemp(path.join(choices.scratchBase, 'dbops-restore-'))
   try {
     let input: string
     if (manifest.format === 'directory') {
@@ -139,13 +145,12 @@ export async function restoreInto(
 
 /** Applies the set's globals (roles, tablespaces) with psql; existing roles are reported, not fatal. */
 export async function restoreGlobals(
-  storage: Storage,
-  prefix: string,
-  manifest: BackupManifest,
+  set: StoredSet,
   target: RestoreTarget,
   tools: RestoreTools,
   decoding: Decoding & { signal: AbortSignal },
 ): Promise<void> {
+  const { storage, prefix, manifest } = set
   const globals = manifest.objects.find((o) => o.role === 'globals')
   if (!globals)
     throw new DbopsError(

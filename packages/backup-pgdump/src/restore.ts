@@ -182,14 +182,12 @@ export async function restoreCommand(
       description: targetDb.description,
       secrets: [t.password].filter((s): s is string => !!s),
     }
-    if (req.globals)
-      await restoreGlobals(set.storage, set.prefix, manifest, target, tools, decoding)
+    if (req.globals) await restoreGlobals(set, target, tools, decoding)
     await restoreInto(
-      set.storage,
-      set.prefix,
-      manifest,
+      set,
       target,
       {
+        scratchBase: scratchBase(configDir, options),
         jobs: req.jobs,
         tables: req.tables,
         schemas: req.schemas,
@@ -198,7 +196,6 @@ export async function restoreCommand(
       },
       tools,
       decoding,
-      scratchBase(configDir, options),
     )
 
     phase('restored')

@@ -46,6 +46,10 @@ export interface Tool {
   stop(): void
 }
 
+/** True when `command --version` runs and exits 0 within 5 s. */
+export const toolAnswers = (command: string): Promise<boolean> =>
+  execa(command, ['--version'], { timeout: 5000, reject: false }).then((r) => !r.failed)
+
 /** Starts a tool through execa; its failure (exit code, signal, missing binary) rejects `done`. */
 export function runTool(file: string, args: string[], options: ToolOptions = {}): Tool {
   const kept = Object.fromEntries(
