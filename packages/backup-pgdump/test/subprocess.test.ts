@@ -2,6 +2,7 @@
 // programs: what a failure says, which failure of a pipe wins, and that a reader that stops
 // early neither fails the stream nor leaves bytes unread. (Long-running tools are `exec`ed:
 // a grandchild holding the shell's stderr would keep it open after the shell was stopped.)
+import { once } from 'node:events'
 import { Readable, Writable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
@@ -81,6 +82,19 @@ failures('an abort stops the tool and is the error, not its exit', async () => {
   controller.abort(reason)
   assert.is(await failureOf(tool.done), reason)
   assert.ok(tool.subprocess.signalCode === 'SIGTERM' || tool.subprocess.killed)
+})
+
+failures('a tool that ignores SIGTERM is killed (SIGKILL) after the grace period', async () => {
+  const controller = new AbortController()
+  // an ignored signal stays ignored across exec: sleep itself shrugs off SIGTERM
+  const tool = sh("trap '' TERM; echo ready; exec sleep 60", {
+    signal: controller.signal,
+    stdout: 'pipe',
+  })
+  await once(tool.subprocess.stdout as Readable, 'data') // the trap is set
+  controller.abort(new Error('interrupted'))
+  await failureOf(tool.done)
+  assert.is(tool.subprocess.signalCode, 'SIGKILL')
 })
 
 failures.run()
