@@ -282,9 +282,9 @@ const INVALID: Invalid[] = [
       retention: { maxAgeDays: 1.5 },
     },
     problems: [
-      'pool.max: Invalid input: expected number, received NaN',
-      'pool.idleTimeoutMs: Too small: expected number to be >=0',
-      'retention.maxAgeDays: Invalid input: expected int, received number',
+      'pool.max: expected a number',
+      'pool.idleTimeoutMs: must be at least 0',
+      'retention.maxAgeDays: expected a whole number',
       "poool: unknown key (did you mean 'pool'?)",
     ],
   },
@@ -294,17 +294,17 @@ const INVALID: Invalid[] = [
     name: 'a bad env value is reported like a bad config value',
     config: { connection: {} },
     env: { DATABASE_URL: URL, DB_CONNECTION_LIMIT: 'lots' },
-    problems: ['pool.max: Invalid input: expected number, received NaN'],
+    problems: ['pool.max: expected a number'],
   },
   {
     name: 'a port out of range',
     config: { connection: { host: 'db', port: 70000 } },
-    problems: ['connection.port: Too big: expected number to be <=65535'],
+    problems: ['connection.port: must be at most 65535'],
   },
   {
     name: 'ssl neither a boolean nor options',
     config: { connection: { url: URL, ssl: { rejectUnauthorized: 'yes' } } },
-    problems: ['connection.ssl: Invalid input'],
+    problems: ['connection.ssl.rejectUnauthorized: expected boolean, received string'],
   },
   {
     name: 'a pipeline that includes itself, and an unknown step with a suggestion',
@@ -329,7 +329,7 @@ const INVALID: Invalid[] = [
   {
     name: 'an empty pipeline',
     config: { connection: { url: URL }, pipelines: { p: [] } },
-    problems: ['pipelines.p: Too small: expected array to have >=1 items'],
+    problems: ['pipelines.p: must not be empty'],
   },
   {
     name: 'malformed steps: an empty parallel group, an empty task, an unknown shape',
@@ -338,9 +338,9 @@ const INVALID: Invalid[] = [
       pipelines: { p: [{ parallel: [] }, { task: '' }, { tsk: 'x' }] },
     },
     problems: [
-      'pipelines.p.0.parallel: Too small: expected array to have >=1 items',
-      'pipelines.p.1.task: Too small: expected string to have >=1 characters',
-      'pipelines.p.2: Invalid input',
+      'pipelines.p[0].parallel: must not be empty',
+      'pipelines.p[1].task: must not be empty',
+      "pipelines.p[2]: expected a task or pipeline name, { parallel: [...] } or { task: '...', continueOnError: true }",
     ],
   },
   {
@@ -376,9 +376,9 @@ const INVALID: Invalid[] = [
       schedules: { s: { cron: '0 * * * *', run: [], overlap: 'wait', jitterMs: -1 } },
     },
     problems: [
-      'schedules.s.run: Too small: expected array to have >=1 items',
-      'schedules.s.jitterMs: Too small: expected number to be >=0',
-      'schedules.s.overlap: Invalid option: expected one of "skip"|"queue"',
+      'schedules.s.run: must not be empty',
+      'schedules.s.jitterMs: must be at least 0',
+      'schedules.s.overlap: expected one of "skip", "queue"',
     ],
   },
   {
@@ -403,8 +403,8 @@ const INVALID: Invalid[] = [
       plugins: [acme({ days: 'x', dayz: 1 } as never)],
     },
     problems: [
-      'pool.max: Too small: expected number to be >0',
-      'plugins[0](acme).days: Invalid input: expected number, received string',
+      'pool.max: must be more than 0',
+      'plugins[0](acme).days: expected a number',
       "plugins[0](acme).dayz: unknown key (did you mean 'days'?)",
     ],
   },
@@ -421,14 +421,14 @@ const INVALID: Invalid[] = [
   {
     name: 'a plugin factory not called',
     config: { connection: { url: URL }, plugins: [{}] },
-    problems: ['plugins.0: expected a plugin instance: call the plugin factory, e.g. health()'],
+    problems: ['plugins[0]: expected a plugin instance: call the plugin factory, e.g. health()'],
   },
   {
     name: 'a storage with an empty dir, and one that is neither a dir nor a factory',
     config: { connection: { url: URL }, storage: { local: { dir: '' }, other: 5 } },
     problems: [
-      'storage.local.dir: Too small: expected string to have >=1 characters',
-      'storage.other: Invalid input',
+      'storage.local.dir: must not be empty',
+      'storage.other: expected { dir } for a local directory or a storage factory such as s3({...})',
     ],
   },
   {
@@ -438,8 +438,8 @@ const INVALID: Invalid[] = [
       retention: { gfs: { daily: -1 }, destinations: { local: { keepLast: 'x', extra: 1 } } },
     },
     problems: [
-      'retention.gfs.daily: Too small: expected number to be >=0',
-      'retention.destinations.local.keepLast: Invalid input: expected number, received NaN',
+      'retention.gfs.daily: must be at least 0',
+      'retention.destinations.local.keepLast: expected a number',
       'retention.destinations.local.extra: unknown key',
     ],
   },
@@ -454,10 +454,10 @@ const INVALID: Invalid[] = [
       ],
     },
     problems: [
-      'notify.0.webhook: must be an http or https URL, not ftp:',
-      `notify.1.webhook: ${USERINFO}`,
-      'notify.2.webhook: not a URL (expected https://host/path)',
-      'notify.2.on.0: Invalid option: expected one of "failure"|"recovery"|"success"',
+      'notify[0].webhook: must be an http or https URL, not ftp:',
+      `notify[1].webhook: ${USERINFO}`,
+      'notify[2].webhook: not a URL (expected https://host/path)',
+      'notify[2].on[0]: expected one of "failure", "recovery", "success"',
     ],
   },
   {
