@@ -7,7 +7,7 @@ import {
   sparkline,
   type CommandContext,
 } from 'dbops/plugin'
-import { allSets, type FoundSet } from './_sets.ts'
+import { allSets, type FoundSet } from './backup-sets.ts'
 
 /** `dbops backups list`: every set of the database (or all), damaged and incomplete ones named. */
 export async function listBackups(

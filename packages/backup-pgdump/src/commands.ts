@@ -6,7 +6,7 @@ import {
   type CommandContext,
 } from 'dbops/plugin'
 import { listBackups } from './backups-list.ts'
-import { findSet } from './_sets.ts'
+import { findSet } from './backup-sets.ts'
 import { restoreCommand, type RestoreRequest } from './restore.ts'
 import { verifySet, type VerifyLevel } from './verify.ts'
 import type { PgdumpOptions } from './options.ts'

@@ -109,3 +109,5 @@ export { sparkline, bar, drawsPictures } from './cli/sparkline.ts'
 export { formatBytes, formatDuration } from './format.ts'
 export { dbopsVersion } from './version.ts'
 export type { RecordedStep } from './scheduler/run-steps.ts'
+/** The columns of a `dbops.runs` row as `dbops runs` reads it (an expired lease reads as lost). */
+export { RUN_COLUMNS } from './scheduler/sql.ts'

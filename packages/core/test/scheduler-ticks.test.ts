@@ -8,7 +8,10 @@ const iso = (d: Date | undefined) => d?.toISOString()
 const ticks = (cron: string, tz: string | undefined, from: string, n: number) => {
   const out: string[] = []
   let at = new Date(from)
-  for (let i = 0; i < n; i++) out.push(iso((at = nextTick(cron, tz, at)))!)
+  for (let i = 0; i < n; i++) {
+    at = nextTick(cron, tz, at)
+    out.push(iso(at)!)
+  }
   return out
 }
 

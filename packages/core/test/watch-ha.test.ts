@@ -18,9 +18,9 @@ test.after(async () => {
 })
 
 async function stopAll(watchers: WatchProcess[]) {
-  watchers.forEach((w) => w.kill('SIGTERM'))
+  for (const w of watchers) w.kill('SIGTERM')
   const exits = await Promise.all(watchers.map((w) => w.exited))
-  exits.forEach((e, i) => assert.is(e.code, 0, watchers[i]!.output()))
+  for (const [i, e] of exits.entries()) assert.is(e.code, 0, watchers[i]!.output())
 }
 
 test('two and then three watchers on one database: each per-second tick runs exactly once, none is lost', async () => {
@@ -73,7 +73,7 @@ test('two and then three watchers on one database: each per-second tick runs exa
       runs.length,
     )
   } finally {
-    watchers.forEach((w) => w.kill('SIGKILL'))
+    for (const w of watchers) w.kill('SIGKILL')
     await project.remove()
   }
 })

@@ -133,8 +133,11 @@ export function spawnWatch(
         continue
       }
       parsed.push(event)
-      for (const w of [...waiters])
-        if (w.test(event)) waiters.splice(waiters.indexOf(w), 1), w.resolve(event)
+      for (const w of [...waiters]) {
+        if (!w.test(event)) continue
+        waiters.splice(waiters.indexOf(w), 1)
+        w.resolve(event)
+      }
     }
   })
   child.stderr!.on('data', (d: Buffer) => (stderr += d))
@@ -159,7 +162,13 @@ export function spawnWatch(
             ),
           timeoutMs,
         )
-        waiters.push({ test, resolve: (e) => (clearTimeout(timer), resolve(e)) })
+        waiters.push({
+          test,
+          resolve: (e) => {
+            clearTimeout(timer)
+            resolve(e)
+          },
+        })
         void exited.then(() => {
           clearTimeout(timer)
           reject(
@@ -259,7 +268,10 @@ export async function startReceiver() {
     url: (path: string) => `http://127.0.0.1:${port}${path}`,
     received,
     close: () =>
-      new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 

@@ -216,7 +216,10 @@ test('binds 127.0.0.1 by default: not reachable on another address of this machi
     .find((i) => i && i.family === 'IPv4' && !i.internal)?.address
   if (other) {
     const reached = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, other, () => (socket.destroy(), resolve(true)))
+      const socket = net.connect(port, other, () => {
+        socket.destroy()
+        resolve(true)
+      })
       socket.on('error', () => resolve(false))
     })
     assert.is(reached, false, `reachable on ${other}`)

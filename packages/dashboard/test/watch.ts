@@ -46,7 +46,10 @@ export async function watchUntilRuns(
   })
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
   let done = false
-  void exited.then(() => ((done = true), notify()))
+  void exited.then(() => {
+    done = true
+    notify()
+  })
   const waitFor = (test: () => boolean, what: string) =>
     new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
@@ -59,16 +62,20 @@ export async function watchUntilRuns(
         60_000,
       )
       const check = () => {
-        if (test()) return (clearTimeout(timer), resolve())
-        if (done)
-          return (
-            clearTimeout(timer),
-            reject(
-              new Error(
-                `the watcher exited while waiting for ${what}:\n${JSON.stringify(events.slice(-20), null, 1)}\n${stderr}`,
-              ),
-            )
+        if (test()) {
+          clearTimeout(timer)
+          resolve()
+          return
+        }
+        if (done) {
+          clearTimeout(timer)
+          reject(
+            new Error(
+              `the watcher exited while waiting for ${what}:\n${JSON.stringify(events.slice(-20), null, 1)}\n${stderr}`,
+            ),
           )
+          return
+        }
         notify = check
       }
       check()

@@ -1,6 +1,7 @@
 // @dbops/health: the check catalog, thresholds, and reports for humans, monitors and Prometheus.
 export { default } from './plugin.ts'
-export { runHealth, selectChecks, type Selection } from './engine.ts'
+export { runHealth } from './engine.ts'
+export { selectChecks, type Selection } from './engine/select.ts'
 export { healthOptionsSchema, type HealthOptions, type HealthOptionsInput } from './options.ts'
 export { CATALOG, CHECK_IDS } from './checks/index.ts'
 export { renderText } from './report/text.ts'

@@ -1,7 +1,6 @@
 import { z } from 'zod'
 import { CATALOG, CHECK_IDS } from './checks/index.ts'
 import { formatValue, thresholdSchema } from './thresholds.ts'
-import type { ThresholdOptions } from './types.ts'
 import { historyOptionsSchema } from './history/options.ts'
 
 function checkSchema(check: (typeof CATALOG)[number]) {
@@ -72,6 +71,14 @@ export const healthOptionsSchema = z.strictObject({
 })
 
 export type HealthOptionsInput = z.input<typeof healthOptionsSchema>
-export type HealthOptions = Omit<z.output<typeof healthOptionsSchema>, 'checks'> & {
-  checks: Record<string, ThresholdOptions & Record<string, any>>
+export type HealthOptions = z.output<typeof healthOptionsSchema>
+
+/** One check's own options: enabled, thresholds, timeoutMs and the check's extras. */
+export type CheckOptions = HealthOptions['checks'][string]
+
+/** The options of the check `id`; the schema has an entry for every check of the catalog. */
+export function checkOptions(options: HealthOptions, id: string): CheckOptions {
+  const own = options.checks[id]
+  if (!own) throw new Error(`health: no options for the check '${id}' (not in the catalog)`)
+  return own
 }

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { healthCommand } from './command.ts'
 import { recordHistory } from './history/task-hook.ts'
 import { runHealth } from './engine.ts'
-import { healthOptionsSchema, type HealthOptions } from './options.ts'
+import { healthOptionsSchema } from './options.ts'
 import { renderPrometheus, writeTextfile } from './report/prometheus.ts'
 import { fails, summarizeReport } from './summary.ts'
 import type { HealthReport } from './types.ts'
@@ -16,8 +16,7 @@ export default definePlugin({
   name: '@dbops/health',
   namespace: 'health',
   options: healthOptionsSchema,
-  setup: (parsed, api) => {
-    const options = parsed as unknown as HealthOptions
+  setup: (options, api) => {
     const check: Task<HealthReport> = {
       title: 'health checks',
       run: async (ctx, io) => {

@@ -50,7 +50,7 @@ export interface ServerInfo {
 
 export interface CheckContext<O = Record<string, unknown>> {
   /** Runs a statement inside this check's read-only transaction (its statement_timeout and lock_timeout apply). */
-  sql<R extends pg.QueryResultRow = Record<string, any>>(
+  sql<R extends pg.QueryResultRow = Record<string, unknown>>(
     text: string,
     params?: unknown[],
   ): Promise<R[]>

@@ -44,30 +44,31 @@ function parseExposition(
     { type: string; help: string; samples: { labels: Record<string, string>; value: number }[] }
   >()
   assert.ok(text.endsWith('\n'), 'the exposition ends with a newline')
+  const HELP = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) (.+)$/
+  const TYPE = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter|untyped)$/
+  const SAMPLE =
+    /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\} (-?[0-9.e+-]+|NaN|[+-]Inf)$/
   for (const line of text.slice(0, -1).split('\n')) {
-    let m: RegExpExecArray | null
-    if ((m = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) (.+)$/.exec(line))) {
-      assert.not.ok(families.has(m[1]!), `HELP of ${m[1]} given twice`)
-      families.set(m[1]!, { help: m[2]!, type: '', samples: [] })
-    } else if ((m = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter|untyped)$/.exec(line))) {
-      const f = families.get(m[1]!)
+    const help = HELP.exec(line)
+    const type = help ? null : TYPE.exec(line)
+    const sample = help || type ? null : SAMPLE.exec(line)
+    if (help) {
+      assert.not.ok(families.has(help[1]!), `HELP of ${help[1]} given twice`)
+      families.set(help[1]!, { help: help[2]!, type: '', samples: [] })
+    } else if (type) {
+      const f = families.get(type[1]!)
       assert.ok(
         f && f.type === '' && f.samples.length === 0,
-        `TYPE of ${m[1]} must follow its HELP, before samples`,
+        `TYPE of ${type[1]} must follow its HELP, before samples`,
       )
-      f.type = m[2]!
-    } else if (
-      (m =
-        /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\} (-?[0-9.e+-]+|NaN|[+-]Inf)$/.exec(
-          line,
-        ))
-    ) {
-      const f = families.get(m[1]!)
-      assert.ok(f?.type, `sample of ${m[1]} before its HELP/TYPE`)
+      f.type = type[2]!
+    } else if (sample) {
+      const f = families.get(sample[1]!)
+      assert.ok(f?.type, `sample of ${sample[1]} before its HELP/TYPE`)
       const labels: Record<string, string> = {}
-      for (const l of m[2]!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      for (const l of sample[2]!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
         labels[l[1]!] = l[2]!
-      f.samples.push({ labels, value: Number(m[3]) })
+      f.samples.push({ labels, value: Number(sample[3]) })
     } else assert.unreachable(`not a valid exposition line: ${JSON.stringify(line)}`)
   }
   return families

@@ -5,15 +5,18 @@ import { endpointUrlSchema } from '../notify/endpoint-url.ts'
 
 /** The one place core defaults live. Users write `z.input`, code reads `z.output`. */
 
-const sslSchema = z.union([
-  z.boolean(),
-  z.strictObject({
-    rejectUnauthorized: z.boolean().default(true),
-    ca: z.string().optional(),
-    cert: z.string().optional(),
-    key: z.string().optional(),
-  }),
-])
+const sslSchema = z.union(
+  [
+    z.boolean(),
+    z.strictObject({
+      rejectUnauthorized: z.boolean().default(true),
+      ca: z.string().optional(),
+      cert: z.string().optional(),
+      key: z.string().optional(),
+    }),
+  ],
+  { error: 'expected true, false or { rejectUnauthorized, ca, cert, key }' },
+)
 
 export const connectionSchema = z
   .strictObject({
@@ -122,11 +125,17 @@ export function isTimeZone(tz: string): boolean {
 export type Step = string | { parallel: Step[] } | { task: string; continueOnError?: boolean }
 
 export const stepSchema: z.ZodType<Step> = z.lazy(() =>
-  z.union([
-    z.string().min(1),
-    z.strictObject({ parallel: z.array(stepSchema).min(1) }),
-    z.strictObject({ task: z.string().min(1), continueOnError: z.boolean().optional() }),
-  ]),
+  z.union(
+    [
+      z.string().min(1),
+      z.strictObject({ parallel: z.array(stepSchema).min(1) }),
+      z.strictObject({ task: z.string().min(1), continueOnError: z.boolean().optional() }),
+    ],
+    {
+      error:
+        "expected a task or pipeline name, { parallel: [...] } or { task: '...', continueOnError: true }",
+    },
+  ),
 )
 
 export const notifySchema = z.strictObject({

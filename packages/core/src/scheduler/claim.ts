@@ -41,7 +41,18 @@ export type ActiveRun = {
   queued_at: Date
 }
 
-let schemaReady = new WeakSet<Db>()
+/** One tick of a schedule, as a watcher claims it. */
+export interface TickClaim {
+  schedule: string
+  tick: Date
+  pipelines: string[]
+  tags: string[]
+  overlap: 'skip' | 'queue'
+  runId: string
+  leaseMs: number
+}
+
+const schemaReady = new WeakSet<Db>()
 
 /** Creates the `dbops` schema and tables if they are missing (once per Db). */
 export async function ensureSchema(db: Db): Promise<void> {
@@ -58,15 +69,7 @@ export async function ensureSchema(db: Db): Promise<void> {
  */
 export async function claimTick(
   db: Db,
-  claim: {
-    schedule: string
-    tick: Date
-    pipelines: string[]
-    tags: string[]
-    overlap: 'skip' | 'queue'
-    runId: string
-    leaseMs: number
-  },
+  claim: TickClaim,
   me: WatcherIdentity,
 ): Promise<ClaimOutcome> {
   await ensureSchema(db)

@@ -1,21 +1,20 @@
 import { sleep } from '../db/lock.ts'
-import { messageOf } from '../errors.ts'
-import type { Logger } from '../logger.ts'
+import type { WatchEvents } from './watch-events.ts'
 
-/** Whether the watcher reaches its database: logs the transitions once (`db.down`, `db.up`), not every failure. */
+const WRITE_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 20_000, 30_000]
+
+/**
+ * Whether the watcher reaches its database: `db:changed` on each transition (the log says
+ * `db.down` and `db.up` once, not at every failure; the metric follows every change).
+ */
 export class DbState {
   up: boolean | undefined
-  private listeners: ((up: boolean) => void)[] = []
-  private readonly log: Logger
+  private readonly events: WatchEvents
   private readonly describe: () => string
 
-  constructor(log: Logger, describe: () => string) {
-    this.log = log
+  constructor(events: WatchEvents, describe: () => string) {
+    this.events = events
     this.describe = describe
-  }
-
-  onChange(listener: (up: boolean) => void): void {
-    this.listeners.push(listener)
   }
 
   /** Records the outcome of a database call: `error` undefined means it worked. */
@@ -24,31 +23,20 @@ export class DbState {
     if (this.up === up) return
     const was = this.up
     this.up = up
-    this.listeners.forEach((l) => l(up))
-    if (!up)
-      this.log.error(
-        `the database is unreachable: ${messageOf(error)}; ticks will be retried until each schedule's next one`,
-        { event: 'db.down', error: messageOf(error) },
-      )
-    else if (was === false)
-      this.log.info(`the database is reachable again (${this.describe()})`, { event: 'db.up' })
+    void this.events.emit('db:changed', { up, was, error, database: this.describe() })
   }
 
   /** A write that must land (the end of a run): retried with backoff for about a minute. */
   async retry(what: string, fn: () => Promise<void>): Promise<void> {
-    const waits = [500, 1000, 2000, 5000, 10_000, 20_000, 30_000]
     for (let attempt = 0; ; attempt++) {
       try {
         await fn()
         return this.record()
       } catch (error) {
         this.record(error)
-        const wait = waits[attempt]
+        const wait = WRITE_RETRY_MS[attempt]
         if (wait === undefined) {
-          this.log.error(
-            `could not ${what} in the database: ${messageOf(error)}; other watchers will mark it lost when its lease expires`,
-            { event: 'db.write-failed', error: messageOf(error) },
-          )
+          await this.events.emit('db:write-failed', { what, error })
           return
         }
         await sleep(wait)

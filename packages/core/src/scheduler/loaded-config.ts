@@ -6,18 +6,58 @@ import { planRun } from '../runner/plan.ts'
 import { openSession, type Session } from '../session.ts'
 import { createEventLog } from './event-log.ts'
 
-/** One loaded config and what the watcher built from it; kept until its last run ends after a reload. */
-export interface Loaded {
-  session: Session
+/**
+ * One loaded config and what the watcher built from it. After a reload replaced it, it is
+ * kept until the last tick and run using it ended (`use`), then closed.
+ */
+export class LoadedConfig {
+  readonly session: Session
   /** The context runs copy (with their own signal, id, tags, results): one pool for all runs. */
-  base: Context
+  readonly base: Context
   /** A small pool of its own for claims and leases, so a busy pipeline cannot starve them. */
-  schedulerDb: Db
-  notifier: Notifier
+  readonly schedulerDb: Db
+  readonly notifier: Notifier
   /** Ticks and runs still using this config. */
-  refs: number
-  /** Replaced by a reload: closed once `refs` drops to 0. */
-  retired: boolean
+  private users = 0
+  /** Replaced by a reload: closed once `users` drops to 0. */
+  private retired = false
+  private closing: Promise<void> | undefined
+
+  constructor(parts: { session: Session; base: Context; schedulerDb: Db; notifier: Notifier }) {
+    this.session = parts.session
+    this.base = parts.base
+    this.schedulerDb = parts.schedulerDb
+    this.notifier = parts.notifier
+  }
+
+  /** Runs `work` (a tick's claim and run) with this config kept open until it ends. */
+  async use<T>(work: () => Promise<T>): Promise<T> {
+    this.users++
+    try {
+      return await work()
+    } finally {
+      this.users--
+      void this.closeIfUnused()
+    }
+  }
+
+  /** A reload replaced this config: it closes once nothing uses it any more. */
+  retire(): void {
+    this.retired = true
+    void this.closeIfUnused()
+  }
+
+  /** Closes both pools (the config in effect, at shutdown or when it cannot be used). */
+  async close(): Promise<void> {
+    await this.schedulerDb.close().catch(() => {})
+    await this.session.close().catch(() => {})
+  }
+
+  private async closeIfUnused(): Promise<void> {
+    if (!this.retired || this.users > 0) return
+    this.closing ??= this.notifier.flush(5000).then(() => this.close())
+    await this.closing
+  }
 }
 
 /** Loads and validates the config; a schedule naming an unknown pipeline fails here (exit 2, or a refused reload). */
@@ -28,7 +68,7 @@ export async function loadForWatch(options: {
   log: Logger
   notifyRetryDelaysMs?: number[]
   onDelivery?: (delivery: Delivery) => void
-}): Promise<Loaded> {
+}): Promise<LoadedConfig> {
   const session = await openSession({
     configFile: options.configFile,
     cwd: options.cwd,
@@ -52,14 +92,9 @@ export async function loadForWatch(options: {
       onDelivery: options.onDelivery,
     })
     const schedulerDb = new Db(config.connection, { ...config.pool, max: 2 })
-    return { session, base: { ...base, logger }, schedulerDb, notifier, refs: 0, retired: false }
+    return new LoadedConfig({ session, base: { ...base, logger }, schedulerDb, notifier })
   } catch (error) {
     await session.close().catch(() => {})
     throw error
   }
-}
-
-export async function closeLoaded(loaded: Loaded): Promise<void> {
-  await loaded.schedulerDb.close().catch(() => {})
-  await loaded.session.close().catch(() => {})
 }

@@ -106,10 +106,16 @@ delete from dbops.schedule_ticks t
 
 export const PRUNE_RUNS = `delete from dbops.runs where status not in ('queued', 'running') and queued_at < now() - $1 * interval '1 day'`
 
-export const RECENT_RUNS = `
-select id, schedule, tick, pipelines, tags,
+/**
+ * The columns of a `dbops.runs` row as every reader shows it (`dbops runs`, the dashboard): a
+ * queued or running run whose lease has expired reads as lost.
+ */
+export const RUN_COLUMNS = `id, schedule, tick, pipelines, tags,
        case when status in ('queued', 'running') and lease_until < now() then 'lost' else status end as status,
-       queued_at, started_at, ended_at, duration_ms, error, host, pid, watcher
+       queued_at, started_at, ended_at, duration_ms, error, host, pid`
+
+export const RECENT_RUNS = `
+select ${RUN_COLUMNS}, watcher
   from dbops.runs
  where ($1::text is null or schedule = $1)
  order by queued_at desc

@@ -8,13 +8,14 @@ import {
   type ResolvedConfig,
   type Storage,
 } from 'dbops/plugin'
+import type pg from 'pg'
 import { parseSince, type DashboardOptions } from '../options.ts'
-import { readDestination, type DestinationRead } from './backups.ts'
-import { HEALTH_NEWEST, HEALTH_TABLES, readHealthNow, readHealthSeries } from './health.ts'
-import { readMigrations, type MigrationsState } from './migrations.ts'
+import { readDestination } from './backups.ts'
+import { refreshHealth } from './health.ts'
+import { readMigrations } from './migrations.ts'
 import { readOnly } from './read-only.ts'
 import { readRuns } from './runs.ts'
-import type { CheckNow, CheckSeries, RunRow, SourceState } from './types.ts'
+import { databaseAfterRead, initialState, readAt, unread, type DashboardState } from './state.ts'
 
 export interface CollectorEnv {
   config: ResolvedConfig
@@ -25,35 +26,9 @@ export interface CollectorEnv {
   since: string
 }
 
-/** What the dashboard last knew, source by source; a source that fails keeps its last good data. */
-export interface DashboardState {
-  since: Date
-  target: string
-  refreshedAt: string | null
-  /** Bumped after every read: views may cache what they derive per version. */
-  version: number
-  database: {
-    up: boolean | null
-    checkedAt: string | null
-    error?: string
-    downSince?: string
-    lastUpAt?: string
-  }
-  sources: {
-    runs: SourceState
-    health: SourceState
-    migrations: SourceState
-    backups: Record<string, SourceState>
-  }
-  runs: Map<string, RunRow>
-  runsRecorded: boolean
-  health: { now: CheckNow[]; series: CheckSeries[]; recorded: boolean; newest: string | null }
-  backups: Map<string, DestinationRead>
-  migrations: MigrationsState | null
-}
-
 const MIGRATIONS_EVERY_MS = 60_000
-const fresh = (): SourceState => ({ at: null, triedAt: null })
+/** The health series are aggregated again at least this often: the window moves. */
+const SERIES_EVERY_MS = 3_600_000
 
 /**
  * Reads every source in the background and keeps the result in memory: the API answers
@@ -73,6 +48,7 @@ export class Collector {
   private refreshing: Promise<void> | undefined
   private lastRunsRead: Date | null = null
   private lastMigrations = 0
+  private seriesReadAt = 0
   private readonly context: Context
 
   constructor(env: CollectorEnv) {
@@ -100,24 +76,7 @@ export class Collector {
       tags: [],
       results: {},
     }
-    this.state = {
-      since: new Date(Date.now() - parseSince(env.since)),
-      target: this.db.description,
-      refreshedAt: null,
-      version: 0,
-      database: { up: null, checkedAt: null },
-      sources: {
-        runs: fresh(),
-        health: fresh(),
-        migrations: fresh(),
-        backups: Object.fromEntries([...this.storage.keys()].map((n) => [n, fresh()])),
-      },
-      runs: new Map(),
-      runsRecorded: false,
-      health: { now: [], series: [], recorded: false, newest: null },
-      backups: new Map(),
-      migrations: null,
-    }
+    this.state = initialState(this.db.description, [...this.storage.keys()], env.since)
   }
 
   /** Refreshes every `refreshSeconds` until closed. */
@@ -136,7 +95,9 @@ export class Collector {
 
   /** One read of every source; concurrent callers share it. */
   refresh(): Promise<void> {
-    this.refreshing ??= this.readAll().finally(() => (this.refreshing = undefined))
+    this.refreshing ??= this.readAll().finally(() => {
+      this.refreshing = undefined
+    })
     return this.refreshing
   }
 
@@ -180,7 +141,7 @@ export class Collector {
           scrub: this.clean,
         })
         this.lastRunsRead = now
-        s.sources.runs = { at: now.toISOString(), triedAt: now.toISOString() }
+        s.sources.runs = readAt(now)
         if (!this.historyDb) await this.readHealth(client, now)
       })
       this.markDatabase(now)
@@ -200,66 +161,32 @@ export class Collector {
     }
   }
 
-  private async readHealth(client: import('pg').ClientBase, now: Date): Promise<void> {
-    const h = this.state.health
-    const exists = (await client.query<{ exists: boolean }>(HEALTH_TABLES)).rows[0]?.exists ?? false
-    h.recorded = exists
-    if (exists) {
-      const newest =
-        (
-          await client.query<{ newest: Date | null }>(HEALTH_NEWEST)
-        ).rows[0]?.newest?.toISOString() ?? null
-      // The history changes only when a run lands: the aggregation runs again only then (or hourly, as the window moves).
-      const moved = Date.now() - (this.seriesReadAt ?? 0) > 3_600_000
-      if (newest !== h.newest || moved || this.state.sources.health.at === null) {
-        h.now = (await readHealthNow(client)).map((c) => ({
-          ...c,
-          message: c.message === null ? null : this.clean(c.message),
-        }))
-        h.series = await readHealthSeries(client, this.state.since)
-        h.newest = newest
-        this.seriesReadAt = Date.now()
-      }
-    } else {
-      h.now = []
-      h.series = []
-      h.newest = null
-    }
-    this.state.sources.health = { at: now.toISOString(), triedAt: now.toISOString() }
+  private async readHealth(client: pg.ClientBase, now: Date): Promise<void> {
+    const reread =
+      Date.now() - this.seriesReadAt > SERIES_EVERY_MS || this.state.sources.health.at === null
+    const since = this.state.since
+    if (await refreshHealth(client, this.state.health, { since, reread, clean: this.clean }))
+      this.seriesReadAt = Date.now()
+    this.state.sources.health = readAt(now)
   }
 
-  private seriesReadAt: number | undefined
-
   private markDatabase(now: Date, error?: unknown): void {
-    const d = this.state.database
-    const at = now.toISOString()
-    if (error === undefined) {
-      this.state.database = { up: true, checkedAt: at, lastUpAt: at }
-      return
-    }
-    const message = this.clean(messageOf(error))
-    if (d.up !== false)
+    const message = error === undefined ? undefined : this.clean(messageOf(error))
+    if (message !== undefined && this.state.database.up !== false)
       this.env.logger.warn(
         `dashboard: the database is unreachable (${message}); showing what was last read`,
       )
-    this.state.database = {
-      up: false,
-      checkedAt: at,
-      error: message,
-      downSince: d.up === false ? d.downSince : at,
-      ...(d.lastUpAt ? { lastUpAt: d.lastUpAt } : {}),
-    }
+    this.state.database = databaseAfterRead(this.state.database, now, message)
   }
 
   private async readStorage(storage: Storage, now: Date): Promise<void> {
-    const source = (this.state.sources.backups[storage.name] ??= fresh())
+    const sources = this.state.sources.backups
+    const source = sources[storage.name] ?? unread()
+    sources[storage.name] = source
     source.triedAt = now.toISOString()
     try {
       this.state.backups.set(storage.name, await readDestination(storage, this.manifests))
-      this.state.sources.backups[storage.name] = {
-        at: now.toISOString(),
-        triedAt: now.toISOString(),
-      }
+      sources[storage.name] = readAt(now)
     } catch (error) {
       source.error = this.clean(messageOf(error))
     }
@@ -271,7 +198,7 @@ export class Collector {
     source.triedAt = now.toISOString()
     try {
       this.state.migrations = await readMigrations(this.context)
-      this.state.sources.migrations = { at: now.toISOString(), triedAt: now.toISOString() }
+      this.state.sources.migrations = readAt(now)
     } catch (error) {
       source.error = this.clean(messageOf(error))
     }

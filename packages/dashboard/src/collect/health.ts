@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import type { HealthState } from './state.ts'
 import type { CheckNow, CheckSeries, Status } from './types.ts'
 
 /**
@@ -81,14 +82,43 @@ export async function readHealthSeries(client: pg.ClientBase, since: Date): Prom
   for (const r of rows) {
     const key = `${r.database}\u0000${r.check_id}`
     let series = out.get(key)
-    if (!series)
-      out.set(
-        key,
-        (series = { database: r.database, check: r.check_id, t: [], v: [], s: [], bucketSeconds }),
-      )
+    if (!series) {
+      series = { database: r.database, check: r.check_id, t: [], v: [], s: [], bucketSeconds }
+      out.set(key, series)
+    }
     series.t.push(Number(r.t))
     series.v.push(r.v)
     series.s.push(r.s)
   }
   return [...out.values()]
+}
+
+/**
+ * Reads the health history into `health`. The history changes only when a run lands, so
+ * the latest results and the series are read again only then, or when `reread` says so (the
+ * window moved, nothing was read yet). Returns whether they were read.
+ */
+export async function refreshHealth(
+  client: pg.ClientBase,
+  health: HealthState,
+  options: { since: Date; reread: boolean; clean: (text: string) => string },
+): Promise<boolean> {
+  const exists = (await client.query<{ exists: boolean }>(HEALTH_TABLES)).rows[0]?.exists ?? false
+  health.recorded = exists
+  if (!exists) {
+    health.now = []
+    health.series = []
+    health.newest = null
+    return false
+  }
+  const { rows } = await client.query<{ newest: Date | null }>(HEALTH_NEWEST)
+  const newest = rows[0]?.newest?.toISOString() ?? null
+  if (newest === health.newest && !options.reread) return false
+  health.now = (await readHealthNow(client)).map((c) => ({
+    ...c,
+    message: c.message === null ? null : options.clean(c.message),
+  }))
+  health.series = await readHealthSeries(client, options.since)
+  health.newest = newest
+  return true
 }

@@ -1,3 +1,4 @@
+import { RUN_COLUMNS } from 'dbops/plugin'
 import type pg from 'pg'
 import type { RunRow, RunStep } from './types.ts'
 
@@ -11,9 +12,7 @@ select to_regclass('dbops.runs') is not null as exists,
  * reads as lost, as `dbops runs` shows it.
  */
 export const RUNS = (hasSteps: boolean) => `
-select id, schedule, tick, pipelines, tags,
-       case when status in ('queued', 'running') and lease_until < now() then 'lost' else status end as status,
-       queued_at, started_at, ended_at, duration_ms, error, host, pid, ${hasSteps ? 'steps' : 'null::jsonb as steps'}
+select ${RUN_COLUMNS}, ${hasSteps ? 'steps' : 'null::jsonb as steps'}
   from dbops.runs
  where queued_at >= $1
    and ($2::timestamptz is null or queued_at >= $2 or ended_at >= $2 or ended_at is null or id = any($3::uuid[]))

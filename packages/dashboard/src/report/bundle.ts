@@ -3,7 +3,7 @@ import * as views from '../views/api.ts'
 /** Detail pages a report carries: enough for evidence, bounded so a report of years stays a file one can mail. */
 export const REPORT_LIMITS = { sets: 1000, runs: 2000 }
 
-/** The paths the page asks for (see web/app.js `PATHS`). */
+/** The runs path the page asks for (web/data.js `RUNS_PATH`). */
 export const RUNS_PATH = 'api/runs?limit=20000'
 
 /**

@@ -27,7 +27,7 @@ export function renderReportHtml(
   const scripts = [
     `<script type="application/json" id="dbops-report">${inlineJson({ ...meta, data })}</script>`,
     inlineScript(a.uplotJs),
-    inlineScript(a.appJs),
+    inlineScript(a.reportJs),
   ].join('\n')
   return a.html
     .replace(/<title>[^<]*<\/title>/, () => `<title>${escapeHtml(meta.title)}</title>`)

@@ -72,9 +72,6 @@ export function createApp(env: AppEnv): Hono {
   const assets = loadAssets()
   app.get('/', (c) => c.html(assets.html))
   app.get('/index.html', (c) => c.html(assets.html))
-  app.get('/assets/app.js', (c) =>
-    c.body(assets.appJs, 200, { 'content-type': 'text/javascript; charset=utf-8' }),
-  )
   app.get('/assets/style.css', (c) =>
     c.body(assets.styleCss, 200, { 'content-type': 'text/css; charset=utf-8' }),
   )
@@ -84,6 +81,12 @@ export function createApp(env: AppEnv): Hono {
   app.get('/assets/uplot.css', (c) =>
     c.body(assets.uplotCss, 200, { 'content-type': 'text/css; charset=utf-8' }),
   )
+  // The page's own modules (app.js imports the others): only files the package ships.
+  app.get('/assets/*', (c, next) => {
+    const source = assets.modules.get(c.req.path.slice('/assets/'.length))
+    if (source === undefined) return next()
+    return c.body(source, 200, { 'content-type': 'text/javascript; charset=utf-8' })
+  })
 
   app.get('/favicon.ico', (c) => c.body(null, 204))
   app.get('/api', (c) => c.json({ endpoints: ENDPOINTS }))

@@ -1,12 +1,6 @@
 import { listingFloor } from '../thresholds.ts'
-import {
-  defineCheck,
-  invisibleReason,
-  num,
-  scopeFilter,
-  sessionName,
-  shortQuery,
-} from './_define.ts'
+import { defineCheck, num } from './define-check.ts'
+import { invisibleReason, scopeFilter, sessionName, shortQuery } from './sessions.ts'
 
 export const CONNECTIONS_SQL = `
 select count(*) filter (where backend_type = 'client backend')::int as used,
@@ -238,15 +232,19 @@ export const preparedTransactionsCheck = defineCheck({
   hint: "A forgotten two-phase transaction holds locks and the vacuum horizon forever: COMMIT PREPARED 'gid' or ROLLBACK PREPARED 'gid' once you know which it should be.",
   run: async ({ sql, options, limit, scope }) => {
     const floor = listingFloor(options.warning, options.critical) ?? 0
-    const rows = await sql(PREPARED_TRANSACTIONS_SQL(scopeFilter(scope, 'database')), [
-      floor,
-      limit,
-    ])
+    const rows = await sql<{
+      gid: string
+      owner: string
+      database: string
+      prepared: Date
+      seconds: number
+      total: number
+    }>(PREPARED_TRANSACTIONS_SQL(scopeFilter(scope, 'database')), [floor, limit])
     return {
       findings: rows.map((r) => ({
         object: `gid '${r.gid}' (${r.owner}@${r.database})`,
         value: num(r.seconds),
-        detail: `prepared at ${new Date(r.prepared).toISOString()}`,
+        detail: `prepared at ${r.prepared.toISOString()}`,
       })),
       total: num(rows[0]?.total),
       ...(rows.length ? {} : { message: 'no prepared transaction' }),

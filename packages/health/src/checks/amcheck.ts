@@ -1,8 +1,8 @@
 import { USER_SCHEMAS } from 'dbops/plugin'
 import { z } from 'zod'
 import { parseThreshold } from '../thresholds.ts'
-import { defineCheck, num } from './_define.ts'
-import { LOCKED_RELATIONS_CTE } from './_locked.ts'
+import { defineCheck, num } from './define-check.ts'
+import { LOCKED_RELATIONS_CTE } from './locked-relations.ts'
 
 /**
  * A sample of btree indexes to verify: the ones named in the config, else valid btree

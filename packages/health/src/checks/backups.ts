@@ -1,6 +1,6 @@
 import { formatDuration, listBackupSets } from 'dbops/plugin'
 import { z } from 'zod'
-import { defineCheck } from './_define.ts'
+import { defineCheck } from './define-check.ts'
 
 /** Namespaces of plugins that write dbops backup sets. */
 const BACKUP_NAMESPACES = new Set(['pgdump', 'backup'])

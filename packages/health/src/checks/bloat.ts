@@ -10,7 +10,7 @@ import {
   STATS_FROM_PG_STATS,
   type IndexRow,
 } from 'dbops/plugin'
-import { defineCheck, num } from './_define.ts'
+import { defineCheck, num } from './define-check.ts'
 import type { ServerInfo } from '../types.ts'
 
 /**
@@ -71,7 +71,7 @@ ${SUMMARIZE_JUDGED}`
 
 /** The summary row of SUMMARIZE_JUDGED, for indexes: from @dbops/reindex's estimate of each one. */
 async function summarizeIndexes(
-  sql: (text: string, params: unknown[]) => Promise<Record<string, any>[]>,
+  sql: (text: string, params: unknown[]) => Promise<Record<string, unknown>[]>,
   server: ServerInfo,
   floor: number,
   minPercent: number,
@@ -139,7 +139,7 @@ function bloatCheck(kind: 'index' | 'table') {
         kind === 'index'
           ? await summarizeIndexes(sql, server, floor, options.minPercent, limit)
           : (await sql(TABLE_BLOAT_SQL(stats), [floor, options.minPercent, limit]))[0]
-      const top = (row?.top ?? []) as Record<string, any>[]
+      const top = (row?.top ?? []) as Record<string, unknown>[]
       const candidates = num(row?.candidates)
       const noStats = num(row?.no_stats)
       const stale = num(row?.stale)
@@ -153,8 +153,8 @@ function bloatCheck(kind: 'index' | 'table') {
       ].filter(Boolean)
       const trusted = candidates - noStats - stale
       const value = num(row?.worst)
-      const dedup = (r: Record<string, any>) =>
-        r.dedup ? `; deduplicated when rebuilt, ~${Math.round(r.dedup)} rows per key` : ''
+      const dedup = (r: Record<string, unknown>) =>
+        r.dedup ? `; deduplicated when rebuilt, ~${Math.round(num(r.dedup))} rows per key` : ''
       return {
         value,
         findings: top.map((r) => ({

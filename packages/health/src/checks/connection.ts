@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { ServerInfo } from '../types.ts'
-import { defineCheck } from './_define.ts'
+import { defineCheck } from './define-check.ts'
 
 export const SERVER_INFO_SQL = `
 select current_setting('server_version_num')::int as version_num,
@@ -15,7 +15,7 @@ select current_setting('server_version_num')::int as version_num,
        -- reset_val: the session's own value (role, database, startup), not the SET LOCAL in effect
        (select reset_val::int from pg_settings where name = 'statement_timeout') as session_statement_timeout`
 
-export function readServerInfo(row: Record<string, any> | undefined): ServerInfo {
+export function readServerInfo(row: Record<string, unknown> | undefined): ServerInfo {
   if (!row) throw new Error('the server returned no facts about itself')
   return {
     versionNum: Number(row.version_num),

@@ -1,5 +1,5 @@
 import { USER_SCHEMAS } from 'dbops/plugin'
-import { defineCheck, num } from './_define.ts'
+import { defineCheck, num } from './define-check.ts'
 import { readConstraintDefinitions } from './constraint-definition.ts'
 
 /**
@@ -16,7 +16,7 @@ where not c.convalidated and c.contype in ('c', 'f') and ${USER_SCHEMAS}
 order by 1, 2
 limit $1`
 
-const KINDS: Record<string, string> = { c: 'check', f: 'foreign key' }
+const KINDS: Record<'c' | 'f', string> = { c: 'check', f: 'foreign key' }
 
 export const notValidConstraintsCheck = defineCheck({
   id: 'not_valid_constraints',
@@ -26,7 +26,13 @@ export const notValidConstraintsCheck = defineCheck({
   source: 'pghero invalid_constraints; pg-index-health; any → warning',
   hint: 'Rows written before the constraint was added were never checked: ALTER TABLE <table> VALIDATE CONSTRAINT <name> (takes only a SHARE UPDATE EXCLUSIVE lock).',
   run: async (check) => {
-    const rows = await check.sql(NOT_VALID_CONSTRAINTS_SQL, [check.limit])
+    const rows = await check.sql<{
+      table: string
+      conname: string
+      oid: string
+      kind: 'c' | 'f'
+      total: number
+    }>(NOT_VALID_CONSTRAINTS_SQL, [check.limit])
     const total = num(rows[0]?.total)
     const definitions = await readConstraintDefinitions(
       check,

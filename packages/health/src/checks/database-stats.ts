@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { defineCheck, num } from './_define.ts'
+import { defineCheck, num } from './define-check.ts'
 
 export const DATABASE_STATS_SQL = `
 select blks_hit, blks_read, xact_commit, xact_rollback, deadlocks,

@@ -1,6 +1,6 @@
 import type { CheckContext } from '../types.ts'
-import { LOCKED_RELATIONS_CTE } from './_locked.ts'
-import { optionalRows } from './_optional.ts'
+import { LOCKED_RELATIONS_CTE } from './locked-relations.ts'
+import { optionalRows } from './optional-rows.ts'
 
 /**
  * What `pg_get_indexdef()` prints, read from the catalogs alone. pg_get_indexdef() opens

@@ -13,14 +13,11 @@ import { indexBloatCheck, tableBloatCheck } from './bloat.ts'
 import { connectionCheck, versionCheck } from './connection.ts'
 import { disabledTriggersCheck, notValidConstraintsCheck } from './constraints.ts'
 import { cacheHitRatioCheck, deadlocksCheck, rollbackRatioCheck } from './database-stats.ts'
-import {
-  duplicateIndexesCheck,
-  fkWithoutIndexCheck,
-  invalidIndexesCheck,
-  seqScansCheck,
-  unusedIndexesCheck,
-} from './indexes.ts'
+import { fkWithoutIndexCheck } from './foreign-key-indexes.ts'
+import { seqScansCheck, unusedIndexesCheck } from './index-usage.ts'
+import { invalidIndexesCheck } from './invalid-indexes.ts'
 import { poolCheck } from './pool.ts'
+import { duplicateIndexesCheck } from './redundant-indexes.ts'
 import {
   archiverCheck,
   replicationLagCheck,
@@ -35,7 +32,7 @@ import { mxidWraparoundCheck, xidWraparoundCheck } from './wraparound.ts'
 export const CONNECTION_CHECK_ID = 'connection'
 
 /** Every check, in report order: availability first, then sessions, safety, schema, maintenance, replication. */
-export const CATALOG = [
+export const CATALOG: CheckDefinition[] = [
   connectionCheck,
   versionCheck,
   connectionsCheck,
@@ -69,6 +66,6 @@ export const CATALOG = [
   amcheckCheck,
   poolCheck,
   backupFreshnessCheck,
-] as unknown as CheckDefinition[]
+]
 
 export const CHECK_IDS = CATALOG.map((c) => c.id)

@@ -1,4 +1,4 @@
-import { defineCheck } from './_define.ts'
+import { defineCheck } from './define-check.ts'
 
 export const poolCheck = defineCheck({
   id: 'pool',

@@ -3,7 +3,7 @@ import { formatBytes } from 'dbops/plugin'
 import { compare } from '../thresholds.ts'
 import { worstStatus } from '../status.ts'
 import type { Status } from '../types.ts'
-import { defineCheck, num } from './_define.ts'
+import { defineCheck, num } from './define-check.ts'
 
 /**
  * Replica side. Time since the last replayed transaction is only lag when there is WAL
@@ -162,7 +162,15 @@ export const archiverCheck = defineCheck({
     'check_postgres archive_ready: 10 / 15 .ready files; postgres_exporter pg_stat_archiver (failing archiver → critical)',
   hint: 'archive_command fails: read the server log for its error (credentials, full disk, unreachable bucket). WAL piles up in pg_wal until it succeeds.',
   run: async ({ sql, server }) => {
-    const [a] = await sql(ARCHIVER_SQL)
+    const [a] = await sql<{
+      archive_mode: string
+      archived_count: string
+      failed_count: string
+      last_archived_wal: string | null
+      last_failed_wal: string | null
+      last_failed_time: Date
+      failing: boolean
+    }>(ARCHIVER_SQL)
     if (a?.archive_mode === 'off') return { status: 'skipped', message: 'archive_mode is off' }
     let ready: number | null = null
     let reason: string | undefined
@@ -178,7 +186,7 @@ export const archiverCheck = defineCheck({
       return {
         value: ready,
         status: 'critical',
-        message: `archiving fails since ${new Date(a.last_failed_time).toISOString()} (last failed ${a.last_failed_wal}, ${a.failed_count} failures)${ready !== null ? `; ${ready} segments waiting` : ''}`,
+        message: `archiving fails since ${a.last_failed_time.toISOString()} (last failed ${a.last_failed_wal}, ${a.failed_count} failures)${ready !== null ? `; ${ready} segments waiting` : ''}`,
       }
     }
     return {

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { listingFloor } from '../thresholds.ts'
-import { defineCheck, num } from './_define.ts'
-import { LOCKED_SEQUENCES_CTE } from './_locked.ts'
+import { defineCheck, num } from './define-check.ts'
+import { LOCKED_SEQUENCES_CTE } from './locked-relations.ts'
 
 /**
  * Every sequence with the column it feeds (owned: serial or identity). The limit is the
@@ -67,7 +67,7 @@ export const sequencesCheck = defineCheck({
       SEQUENCES_SQL.replace('$3::bool', options.skipCycled ? 'true' : 'false'),
       [floor, limit],
     )
-    const top = (row?.top ?? []) as Record<string, any>[]
+    const top = (row?.top ?? []) as Record<string, unknown>[]
     const reasons = [
       num(row?.unreadable)
         ? `${row!.unreadable} sequence(s) not readable by ${server.user} (grant SELECT or USAGE on them, e.g. ${row!.unreadable_example})`

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { listingFloor } from '../thresholds.ts'
-import { defineCheck, num, shortQuery } from './_define.ts'
+import { defineCheck, num } from './define-check.ts'
+import { shortQuery } from './sessions.ts'
 
 /**
  * Two steps so a huge query-text file is read only when something is slow: first the

@@ -1,6 +1,6 @@
 import { USER_SCHEMAS } from 'dbops/plugin'
 import { listingFloor } from '../thresholds.ts'
-import { defineCheck, num } from './_define.ts'
+import { defineCheck, num } from './define-check.ts'
 
 /**
  * Tables autovacuum should have processed (dead tuples, or rows changed since ANALYZE, past
@@ -46,14 +46,21 @@ function maintenanceCheck(kind: 'vacuum' | 'analyze') {
         : 'Planner statistics are stale: ANALYZE the table; lower autovacuum_analyze_scale_factor for large tables.',
     run: async ({ sql, options, limit }) => {
       const floor = listingFloor(options.warning, options.critical) ?? 0
-      const rows = await sql(MAINTENANCE_DUE_SQL(kind), [floor, limit])
+      const rows = await sql<{
+        table: string
+        pending: string
+        rows: string
+        last_time: Date | null
+        seconds: number
+        total: number
+      }>(MAINTENANCE_DUE_SQL(kind), [floor, limit])
       const total = num(rows[0]?.total)
       const what = kind === 'vacuum' ? 'dead tuples' : 'rows changed since analyze'
       return {
         findings: rows.map((r) => ({
           object: String(r.table),
           value: num(r.seconds),
-          detail: `${num(r.pending).toLocaleString('en-US')} ${what} (${num(r.rows).toLocaleString('en-US')} rows); last ${kind} ${r.last_time ? new Date(r.last_time).toISOString() : 'never'}`,
+          detail: `${num(r.pending).toLocaleString('en-US')} ${what} (${num(r.rows).toLocaleString('en-US')} rows); last ${kind} ${r.last_time ? r.last_time.toISOString() : 'never'}`,
         })),
         total,
         message: total

@@ -1,5 +1,5 @@
 import { listingFloor } from '../thresholds.ts'
-import { defineCheck, num } from './_define.ts'
+import { defineCheck, num } from './define-check.ts'
 
 /** 2^31: the distance at which transaction ids (and multixact ids) wrap around. */
 export const WRAP_LIMIT = 2 ** 31
