@@ -200,7 +200,12 @@ test('usage errors: each is one sentence and a hint, exit 2, worded from the dec
     ['run', ['backup', '--tga', 'x'], "dbops run: unknown option '--tga'; did you mean '--tag'?"],
     ['watch', ['--leas', '5s'], "dbops watch: unknown option '--leas'; did you mean '--lease'?"],
     ['init', ['-q'], "dbops init: unknown option '-q'"],
-    ['run', [], 'dbops run needs <pipeline|task...>', 'Example: dbops run backup'],
+    [
+      'run',
+      [],
+      'dbops run needs <pipeline|task...>',
+      'Example: dbops run backup. `dbops list` shows the pipelines and tasks of this config.',
+    ],
     ['runs', ['--limit', 'lots'], "--limit must be a whole number from 1 to 10000, not 'lots'"],
     ['runs', ['--limit', '0'], "--limit must be a whole number from 1 to 10000, not '0'"],
     ['runs', ['--limit'], '--limit needs a value'],

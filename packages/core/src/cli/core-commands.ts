@@ -77,7 +77,15 @@ export const CORE_COMMANDS = {
   run: core({
     summary: 'run pipelines or tasks once',
     description: 'Runs pipelines (or single tasks) from the config, in order.',
-    args: { names: { placeholder: 'pipeline|task', required: true, variadic: true } },
+    args: {
+      names: {
+        placeholder: 'pipeline|task',
+        required: true,
+        variadic: true,
+        missingHint:
+          'Example: dbops run backup. `dbops list` shows the pipelines and tasks of this config.',
+      },
+    },
     flags: {
       tag: {
         type: 'string',

@@ -213,7 +213,7 @@ function assignArgs<C>(
     if (spec.required && (taken === undefined || taken.length === 0))
       throw new UsageError(
         `dbops ${path} needs <${spec.placeholder ?? key}${spec.variadic ? '...' : ''}>`,
-        hintOf(command, path),
+        spec.missingHint ?? hintOf(command, path),
       )
     args[key] = taken
   }

@@ -56,6 +56,8 @@ export interface ArgSpec {
   placeholder?: string
   description?: string
   required?: boolean
+  /** What to do when a required argument is missing (default: the command's first example). */
+  missingHint?: string
   /** The last argument only: every remaining positional argument. */
   variadic?: boolean
 }
