@@ -22,6 +22,7 @@ import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs
 import path from 'node:path'
 import pg from 'pg'
 import { makeWorkdir, REPO_ROOT, DBOPS_BIN, startCluster } from '@dbops/test-utils'
+import { median } from './measure.ts'
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)
@@ -57,7 +58,6 @@ function timed(side: string, cmd: string[], env: NodeJS.ProcessEnv): Promise<Sam
   })
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const sizeOfDir = (dir: string): number =>
   readdirSync(dir, { withFileTypes: true }).reduce(
     (n, e) =>

@@ -50,7 +50,6 @@ try {
   )
   await db.query(CREATE_SCHEMA)
   await db.query(`begin; ${CREATE_HISTORY}; commit`)
-  const schedules = ['nightly', 'hourly', 'health', 'optimize']
   await db.query(
     `
     insert into dbops.runs (id, schedule, tick, pipelines, tags, status, queued_at, started_at, ended_at, duration_ms, error, host, pid, watcher, lease_until, steps)
@@ -195,10 +194,11 @@ export default defineConfig({
   const refreshes = await new Promise<number[]>((resolve) => {
     const seen = () =>
       [...stderr.matchAll(/read every source in (\d+) ms/g)].map((m) => Number(m[1]))
-    const timer = setInterval(
-      () => seen().length >= 4 && (clearInterval(timer), resolve(seen().slice(1))),
-      200,
-    )
+    const timer = setInterval(() => {
+      if (seen().length < 4) return
+      clearInterval(timer)
+      resolve(seen().slice(1))
+    }, 200)
   })
   child.kill('SIGINT')
 

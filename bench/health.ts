@@ -14,6 +14,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import pg from 'pg'
 import { DBOPS_BIN, makeWorkdir, startCluster } from '@dbops/test-utils'
+import { median } from './measure.ts'
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)
@@ -73,7 +74,6 @@ function timed(
   })
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
 
 const cluster = await startCluster()

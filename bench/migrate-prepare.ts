@@ -10,7 +10,6 @@
  *
  *   node --import tsx bench/migrate-prepare.ts        (BENCH_RUNS=3 BENCH_SIZES_MB=0.5,1,2,20)
  */
-import { spawn } from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -18,52 +17,10 @@ import { bigMigration } from '@dbops/test-utils'
 import { makeWorkdir } from '@dbops/test-utils'
 import { DBOPS_BIN } from '@dbops/test-utils'
 import { startCluster } from '@dbops/test-utils'
+import { formatMs, median, type Timed, timed } from './measure.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const SIZES_MB = (process.env.BENCH_SIZES_MB ?? '0.5,1,2,20').split(',').map(Number)
-
-interface Timed {
-  ms: number
-  rssKb: number
-  cpuS: number
-}
-
-function timed(
-  cmd: string,
-  args: string[],
-  options: { cwd: string; env: Record<string, string> },
-): Promise<Timed> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now()
-    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], {
-      cwd: options.cwd,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/root',
-        NO_COLOR: '1',
-        ...options.env,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    })
-    let stderr = ''
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      const ms = performance.now() - started
-      if (code !== 0)
-        return reject(
-          new Error(
-            `${path.basename(cmd)} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`,
-          ),
-        )
-      const [rss, user, sys] = stderr.trim().split('\n').pop()!.split(' ').map(Number)
-      resolve({ ms, rssKb: rss!, cpuS: user! + sys! })
-    })
-  })
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`)
 
 const cluster = await startCluster()
 const admin = new pg.Client({ connectionString: cluster.url('postgres') })
@@ -121,7 +78,7 @@ try {
         await dropDb(db.name)
       }
       process.stderr.write(
-        `${mb} MB run ${run + 1}/${RUNS}: ${order.map((n) => `${n} ${fmt(results[n]!.at(-1)!.ms)}`).join(', ')}\n`,
+        `${mb} MB run ${run + 1}/${RUNS}: ${order.map((n) => `${n} ${formatMs(results[n]!.at(-1)!.ms)}`).join(', ')}\n`,
       )
     }
     rows.push({ mb, statements: inserts + 1, results })
@@ -138,7 +95,7 @@ try {
     for (const [name, timings] of Object.entries(results)) {
       const ms = median(timings.map((t) => t.ms))
       console.log(
-        `${`${mb} MB`.padEnd(8)} ${String(statements).padStart(7)}  ${name.padEnd(16)} ${fmt(ms).padStart(9)} ${fmt(ms / mb).padStart(9)} ${`${Math.round(median(timings.map((t) => t.rssKb)) / 1024)} MB`.padStart(9)} ${`${median(timings.map((t) => t.cpuS)).toFixed(2)} s`.padStart(11)}`,
+        `${`${mb} MB`.padEnd(8)} ${String(statements).padStart(7)}  ${name.padEnd(16)} ${formatMs(ms).padStart(9)} ${formatMs(ms / mb).padStart(9)} ${`${Math.round(median(timings.map((t) => t.rssKb)) / 1024)} MB`.padStart(9)} ${`${median(timings.map((t) => t.cpuS)).toFixed(2)} s`.padStart(11)}`,
       )
     }
   }
@@ -147,7 +104,7 @@ try {
     const prep = median(largest.results['dbops --dry-run']!.map((t) => t.ms))
     const rss = median(largest.results['dbops apply']!.map((t) => t.rssKb)) / 1024
     console.log(
-      `\n${largest.mb} MB: preparation (dry run, whole command) ${fmt(prep)} (target < 5 s), dbops apply peak RSS ${Math.round(rss)} MB (target < 300 MB)`,
+      `\n${largest.mb} MB: preparation (dry run, whole command) ${formatMs(prep)} (target < 5 s), dbops apply peak RSS ${Math.round(rss)} MB (target < 300 MB)`,
     )
   }
   console.log(

@@ -9,7 +9,6 @@
  *   node --import tsx bench/migrate.ts            (BENCH_MIGRATIONS=1000 BENCH_RUNS=5)
  *   BENCH_PSQL_LOOP=1 also times `psql -f` once per file in a shell loop (hand-written scripts).
  */
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -17,6 +16,7 @@ import pg from 'pg'
 import { makeWorkdir } from '@dbops/test-utils'
 import { DBOPS_BIN, REPO_ROOT } from '@dbops/test-utils'
 import { startCluster } from '@dbops/test-utils'
+import { formatMs, median, type Timed, timed } from './measure.ts'
 
 const N = Number(process.env.BENCH_MIGRATIONS ?? 1000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
@@ -30,50 +30,6 @@ const body = (i: number) => {
   const t = `t_${String(i).padStart(6, '0')}`
   return `create table ${t} (id bigint primary key, name text not null, created_at timestamptz not null default now());\ncreate index ${t}_name on ${t} (name);\n`
 }
-
-interface Timed {
-  ms: number
-  rssKb: number
-  /** User + system CPU seconds of the process: steadier than wall time on a busy machine. */
-  cpuS: number
-}
-
-function timed(
-  cmd: string,
-  args: string[],
-  options: { cwd: string; env: Record<string, string> },
-): Promise<Timed> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now()
-    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], {
-      cwd: options.cwd,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/root',
-        NO_COLOR: '1',
-        ...options.env,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    })
-    let stderr = ''
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      const ms = performance.now() - started
-      if (code !== 0)
-        return reject(
-          new Error(
-            `${path.basename(cmd)} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`,
-          ),
-        )
-      const [rss, user, sys] = stderr.trim().split('\n').pop()!.split(' ').map(Number)
-      resolve({ ms, rssKb: rss!, cpuS: user! + sys! })
-    })
-  })
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`)
 
 const cluster = await startCluster()
 const admin = new pg.Client({ connectionString: cluster.url('postgres') })
@@ -151,7 +107,7 @@ try {
       else await dropDb(db.name)
     }
     process.stderr.write(
-      `run ${run + 1}/${RUNS}: ${order.map((n) => `${n} ${fmt(results[n]!.at(-1)!.ms)}`).join(', ')}\n`,
+      `run ${run + 1}/${RUNS}: ${order.map((n) => `${n} ${formatMs(results[n]!.at(-1)!.ms)}`).join(', ')}\n`,
     )
   }
   // Check the work was really done, once.
@@ -186,7 +142,7 @@ try {
     const ms = results[name]!.map((r) => r.ms)
     const m = median(ms)
     console.log(
-      `${name.padEnd(18)} ${fmt(m).padStart(9)} ${fmt(Math.min(...ms)).padStart(9)} ${fmt(Math.max(...ms)).padStart(9)} ${(m / floor).toFixed(2).padStart(8)}x ${`${Math.round(median(results[name]!.map((r) => r.rssKb)) / 1024)} MB`.padStart(9)} ${`${median(results[name]!.map((r) => r.cpuS)).toFixed(2)} s`.padStart(11)}`,
+      `${name.padEnd(18)} ${formatMs(m).padStart(9)} ${formatMs(Math.min(...ms)).padStart(9)} ${formatMs(Math.max(...ms)).padStart(9)} ${(m / floor).toFixed(2).padStart(8)}x ${`${Math.round(median(results[name]!.map((r) => r.rssKb)) / 1024)} MB`.padStart(9)} ${`${median(results[name]!.map((r) => r.cpuS)).toFixed(2)} s`.padStart(11)}`,
     )
   }
   const dbopsMs = median(results.dbops!.map((r) => r.ms))
@@ -194,7 +150,7 @@ try {
     `\ndbops / node-pg-migrate: ${(dbopsMs / npmMs).toFixed(2)} (target <= 0.90)   dbops / floor: ${(dbopsMs / floor).toFixed(2)} (target <= 1.15)`,
   )
   console.log(
-    `dbops migrate status on ${N} applied files: median ${fmt(median(status.map((s) => s.ms)))} (target < 1 s), client CPU ${median(status.map((s) => s.cpuS)).toFixed(2)} s, peak RSS ${Math.round(median(status.map((s) => s.rssKb)) / 1024)} MB`,
+    `dbops migrate status on ${N} applied files: median ${formatMs(median(status.map((s) => s.ms)))} (target < 1 s), client CPU ${median(status.map((s) => s.cpuS)).toFixed(2)} s, peak RSS ${Math.round(median(status.map((s) => s.rssKb)) / 1024)} MB`,
   )
   console.log(
     `load average during the run: ${(await import('node:os'))

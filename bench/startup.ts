@@ -21,6 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { DBOPS_BIN, REPO_ROOT, makeWorkdir } from '@dbops/test-utils'
+import { median } from './measure.ts'
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)
@@ -70,7 +71,6 @@ function timed(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv })
   })
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const ms = (x: number) => `${Math.round(x)} ms`
 
 // A task that does nothing, from a local plugin file, as a team's own plugin would be.

@@ -27,6 +27,7 @@ import { startS3 } from '@dbops/test-utils'
 import { BUCKET, SIDES, type Measured, type Side } from './storage-s3-sides.ts'
 import { recordingProxy } from '@dbops/test-utils'
 import { startSink } from '@dbops/test-utils'
+import { median } from './measure.ts'
 
 const SIDES_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), './storage-s3-sides.ts')
 
@@ -54,8 +55,6 @@ function runChild(side: Side, endpoint: string, mb: number, mbps = 0): Promise<M
     )
   })
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 async function scenario(
   title: string,
@@ -101,9 +100,10 @@ async function assemblyShare(endpoint: string, mb: number): Promise<void> {
   const proxy = await recordingProxy(endpoint)
   const startedAt = new Map<object, number>()
   const push = proxy.seen.push.bind(proxy.seen)
-  proxy.seen.push = (...items) => (
-    items.forEach((item) => startedAt.set(item, performance.now())), push(...items)
-  )
+  proxy.seen.push = (...items) => {
+    for (const item of items) startedAt.set(item, performance.now())
+    return push(...items)
+  }
   const traced = await runChild('dbops', proxy.endpoint, mb)
   await proxy.close()
   const complete = proxy.seen.find((r) => r.method === 'POST' && r.url.includes('uploadId='))

@@ -230,7 +230,10 @@ async function stillListening(port: number): Promise<boolean> {
   const accepts = () =>
     new Promise<boolean>((resolve) => {
       const socket = net.connect(port, '127.0.0.1')
-      socket.once('connect', () => (socket.destroy(), resolve(true)))
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve(true)
+      })
       socket.once('error', () => resolve(false))
     })
   for (let i = 0; i < 20; i++) {

@@ -59,7 +59,7 @@ export function volumeFor(scale = 1, overrides: Partial<DataVolume> = {}): DataV
 }
 
 interface Queryable {
-  query(sql: string, params?: unknown[]): Promise<{ rows: any[] }>
+  query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>
 }
 
 // Each statement's parameters are listed beside it in STEPS.
@@ -203,7 +203,7 @@ export async function countRows(db: Queryable): Promise<Record<AppTable, number>
     APP_TABLES.map((t) => `select '${t}' as t, count(*)::int as n from "${t}"`).join(' union all '),
   )
   return Object.fromEntries(
-    APP_TABLES.map((t) => [t, rows.find((r) => r.t === t)?.n ?? 0]),
+    APP_TABLES.map((t) => [t, Number(rows.find((r) => r.t === t)?.n ?? 0)]),
   ) as Record<AppTable, number>
 }
 

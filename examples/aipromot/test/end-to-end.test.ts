@@ -407,7 +407,10 @@ test('a failed backup alerts the team (ALERT_WEBHOOK_URL), without the password'
   const server = http.createServer((req, res) => {
     let body = ''
     req.on('data', (d) => (body += d))
-    req.on('end', () => (received.push(body), res.end('ok')))
+    req.on('end', () => {
+      received.push(body)
+      res.end('ok')
+    })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   try {

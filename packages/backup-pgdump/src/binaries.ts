@@ -1,8 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { DbopsError } from 'dbops/plugin'
+import { type ExecaError, execa } from 'execa'
 import type { PgdumpOptions } from './options.ts'
 
 export type PgTool = 'pg_dump' | 'pg_dumpall' | 'pg_restore' | 'psql'
@@ -54,14 +53,14 @@ function installedVersions(tool: PgTool): { path: string; major: number }[] {
 export async function toolVersion(file: string, tool: PgTool): Promise<ToolVersion> {
   let stdout: string
   try {
-    stdout = (await promisify(execFile)(file, ['--version'], { timeout: 10_000 })).stdout
+    stdout = (await execa(file, ['--version'], { timeout: 10_000 })).stdout
   } catch (error) {
-    const code = (error as { code?: string }).code
+    const { code, shortMessage } = error as ExecaError
     throw new DbopsError(
       'PG_TOOL_NOT_FOUND',
       code === 'ENOENT'
         ? `${tool} was not found at ${file}`
-        : `${file} --version failed: ${(error as Error).message.split('\n')[0]}`,
+        : `${file} --version failed: ${shortMessage.split('\n')[0]}`,
       {
         hint: 'Check binDir / pgDumpPath in the pgdump options, or install the PostgreSQL client tools.',
         cause: error,

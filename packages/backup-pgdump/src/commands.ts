@@ -11,7 +11,7 @@ import {
   type Command,
   type CommandContext,
 } from 'dbops/plugin'
-import { allSets, findSet, type FoundSet } from './_sets.ts'
+import { allSets, findSet, type FoundSet } from './backup-sets.ts'
 import { restoreCommand } from './restore.ts'
 import { verifySet, type VerifyLevel } from './verify.ts'
 import type { PgdumpOptions } from './options.ts'

@@ -1,8 +1,8 @@
 import zlib from 'node:zlib'
 import { PassThrough, type Duplex } from 'node:stream'
-import { execFile, spawn } from 'node:child_process'
 import { DbopsError } from 'dbops/plugin'
-import { childFilter } from './_child.ts'
+import { execa } from 'execa'
+import { toolAnswers, toolFilter } from './subprocess.ts'
 
 export type Algorithm = 'zstd' | 'gzip' | 'none'
 
@@ -10,9 +10,7 @@ let zstdAvailable: Promise<boolean> | undefined
 
 /** True when a `zstd` CLI answers on PATH (checked once per process). */
 export function hasZstd(): Promise<boolean> {
-  zstdAvailable ??= new Promise((resolve) =>
-    execFile('zstd', ['--version'], { timeout: 5000 }, (error) => resolve(!error)),
-  )
+  zstdAvailable ??= toolAnswers('zstd')
   return zstdAvailable
 }
 
@@ -50,7 +48,7 @@ export function compressor(
   if (algorithm === 'gzip')
     return zlib.createGzip({ level: defaultLevel('gzip', level), chunkSize: 256 * 1024 })
   // zstd: multi-threaded (-T0: one worker per core), content checksum on (the CLI default).
-  return childFilter('zstd', zstdArgs(level, threads), { signal })
+  return toolFilter('zstd', zstdArgs(level, threads), { signal })
 }
 
 export async function decompressor(algorithm: Algorithm, signal?: AbortSignal): Promise<Duplex> {
@@ -63,39 +61,40 @@ export async function decompressor(algorithm: Algorithm, signal?: AbortSignal): 
       { hint: 'Install zstd (apt install zstd).' },
     )
   }
-  return childFilter('zstd', ['-q', '-d', '-c'], {
-    signal,
-    explain: (stderr) =>
-      new DbopsError(
-        'BACKUP_CORRUPT',
-        `the backup could not be decompressed (zstd: ${stderr.split('\n').pop()}); the stored object is corrupt or truncated`,
-      ),
-  })
+  return toolFilter('zstd', ['-q', '-d', '-c'], { signal, explain: explainZstdDecode })
 }
 
-/** The first `bytes` of what a (possibly truncated) zstd stream decodes to. */
-export function zstdHead(compressed: Buffer, bytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('zstd', ['-q', '-d', '-c'], { stdio: ['pipe', 'pipe', 'ignore'] })
-    const parts: Buffer[] = []
-    let got = 0
-    let settled = false
-    const finish = () => {
-      if (settled) return
-      settled = true
-      child.kill('SIGTERM')
-      resolve(Buffer.concat(parts).subarray(0, bytes))
-    }
-    child.on('error', (e) => (settled ? undefined : ((settled = true), reject(e))))
-    child.stdout.on('data', (d: Buffer) => {
-      parts.push(d)
-      got += d.length
-      if (got >= bytes) finish()
-    })
-    child.stdout.on('end', finish)
-    child.stdin.on('error', () => {}) // it may stop reading once it has enough, or at the cut-off frame
-    child.stdin.end(compressed)
+/** zstd -d failing means the stored bytes are not a whole zstd stream. */
+export const explainZstdDecode = (stderr: string) =>
+  new DbopsError(
+    'BACKUP_CORRUPT',
+    `the backup could not be decompressed (zstd: ${stderr.split('\n').pop()}); the stored object is corrupt or truncated`,
+  )
+
+/**
+ * The first `bytes` of what a (possibly truncated) zstd stream decodes to: zstd is stopped
+ * once it has said that much, and a stream cut off mid-frame still yields its start.
+ */
+export async function zstdHead(compressed: Buffer, bytes: number): Promise<Buffer> {
+  const zstd = execa('zstd', ['-q', '-d', '-c'], {
+    input: compressed,
+    stderr: 'ignore',
+    buffer: false,
+    reject: false,
   })
+  const parts: Buffer[] = []
+  let got = 0
+  for await (const chunk of zstd.stdout as AsyncIterable<Buffer>) {
+    parts.push(chunk)
+    got += chunk.length
+    if (got >= bytes) break
+  }
+  zstd.kill()
+  const { failed, exitCode, signal } = await zstd
+  // A zstd that never ran is no answer about the stream.
+  if (failed && exitCode === undefined && signal === undefined)
+    throw new Error('zstd could not be started')
+  return Buffer.concat(parts).subarray(0, bytes)
 }
 
 export function zstdArgs(level: number | undefined, threads: number): string[] {

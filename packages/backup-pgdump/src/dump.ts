@@ -1,33 +1,24 @@
 import {
-  Db,
-  DbopsError,
+  type BackupObject,
   backupSetPrefix,
-  cancelBackend,
-  dbopsVersion,
+  type Context,
+  DbopsError,
   formatBytes,
   messageOf,
   newBackupId,
-  type BackupManifest,
-  type BackupObject,
-  type Context,
-  type Storage,
   type TaskIO,
 } from 'dbops/plugin'
-import { assertDumpCompatible, findTool, serverVersionOf } from './binaries.ts'
-import { defaultLevel, resolveAlgorithm } from './compression.ts'
-import { objectName } from './_formats.ts'
-import { writeManifest } from './_sets.ts'
-import {
-  NO_TIMEOUTS_PGOPTIONS,
-  pgDumpAllSource,
-  pgDumpSource,
-  type DumpSession,
-  type SourceJob,
-} from './_sources.ts'
-import { storeObject, withHints } from './_store.ts'
-import { countTables, EXPORT_SNAPSHOT_SQL } from './tables.ts'
-import { explainSqlError } from './_sql-errors.ts'
+import { assertDumpCompatible, findTool, type ToolVersion } from './binaries.ts'
+import { completeSet, manifestOf } from './complete-set.ts'
+import { resolveAlgorithm } from './compression.ts'
+import { Destination } from './destination.ts'
+import { pgDumpAllSource, pgDumpSource, type SourceJob, type ToolRun } from './dump-sources.ts'
+import { objectName } from './formats.ts'
 import type { PgdumpOptions } from './options.ts'
+import { scratchBase } from './scratch-dir.ts'
+import { type Snapshot, SnapshotSession } from './snapshot-session.ts'
+import { storeObject } from './store-object.ts'
+import type { TableCount } from './tables.ts'
 
 export interface DumpedSet {
   database: string
@@ -43,16 +34,14 @@ export interface DumpResult {
   sets: DumpedSet[]
 }
 
+/** One database's backup in this run. */
+interface DumpJob extends SourceJob {
+  id: string
+  configDir: string
+  io: TaskIO
+}
+
 const DATABASES_SQL = `select datname from pg_database where datallowconn and not datistemplate order by datname`
-
-/** The snapshot's transaction, with the session timeouts of the role or database turned off. */
-const BEGIN_SNAPSHOT_SQL = `begin isolation level repeatable read read only;
-set local statement_timeout = 0;
-set local idle_in_transaction_session_timeout = 0`
-
-/** The server version, and the statement_timeout a new session of this role gets (pg_dump's). */
-const SESSION_INFO_SQL = `select current_setting('server_version_num') as num,
-  (select reset_val from pg_settings where name = 'statement_timeout') as statement_timeout`
 
 /** The databases of this run: the configured one, the configured list, or every database. */
 export async function databasesToDump(ctx: Context, options: PgdumpOptions): Promise<string[]> {
@@ -82,10 +71,13 @@ export async function runDump(
   for (const database of databases) {
     ctx.signal.throwIfAborted()
     io.output(`${database}: dumping`)
+    const job: DumpJob = {
+      ...{ options, configDir, database, algorithm, io },
+      id: newBackupId(),
+      scratchBase: scratchBase(configDir, options),
+    }
     try {
-      sets.push(
-        await dumpDatabase(ctx, options, configDir, { database, id: newBackupId(), algorithm, io }),
-      )
+      sets.push(await dumpDatabase(ctx, job))
     } catch (error) {
       if (databases.length === 1 || ctx.signal.aborted) throw error
       failures.push(`${database}: ${messageOf(error)}`)
@@ -99,256 +91,133 @@ export async function runDump(
   return { sets }
 }
 
-export interface DumpJob extends SourceJob {
-  id: string
-  io: TaskIO
+/** One set: the snapshot session opened, the set written, and on failure nothing left of it. */
+async function dumpDatabase(ctx: Context, job: DumpJob): Promise<DumpedSet> {
+  const destinations = [...ctx.storage.values()].map((storage) => new Destination(storage))
+  const session = await SnapshotSession.open(ctx, job.database)
+  try {
+    return await writeSet(ctx, job, session, destinations)
+  } catch (error) {
+    await session.close() // a row count may still be running in the snapshot
+    for (const d of destinations) await d.removePartial()
+    throw error
+  } finally {
+    await session.close()
+  }
 }
 
-async function dumpDatabase(
+async function writeSet(
   ctx: Context,
-  options: PgdumpOptions,
-  configDir: string,
   job: DumpJob,
+  session: SnapshotSession,
+  destinations: Destination[],
 ): Promise<DumpedSet> {
   const started = new Date()
   const phase = (what: string) =>
     ctx.logger.debug(`dump ${job.database}: ${what} at ${Date.now() - started.getTime()} ms`)
-  const own = job.database !== ctx.db.target.database
-  const db = own
-    ? new Db(
-        { ...ctx.config.connection, database: job.database, readReplicaUrl: undefined },
-        { ...ctx.config.pool, max: 2, queryTimeoutMs: 0 },
-      )
-    : ctx.db
-  const secrets = [db.target.password].filter((s): s is string => !!s)
-  const client = await db.connect().catch(async (error) => {
-    if (own) await db.close()
-    throw error
-  })
-  let inTransaction = false
+  const snapshot = await session.begin()
+  const pgDump = await findTool('pg_dump', job.options, job.configDir, snapshot.server.major)
+  assertDumpCompatible(pgDump, snapshot.server)
+  phase(`connected, ${pgDump.path} ${pgDump.version} checked`)
+  for (const d of destinations) await d.removeStalePartials(ctx, job.database)
+
   const prefix = backupSetPrefix(job.database, job.id)
-  const destinations = [...ctx.storage.values()]
-  const objects: BackupObject[] = []
-  const stored: string[] = []
-  // A session the server ends while it idles fails its next query with only "not queryable":
-  // the server's own error (pg_terminate_backend, a timeout) arrived as an event before.
-  let sessionLost: Error | undefined
-  const onSessionError = (error: Error) => void (sessionLost ??= error)
-  client.on('error', onSessionError)
-  const sql = async <R extends Record<string, unknown>>(text: string, doing: string) => {
-    try {
-      return (await client.query<R>(text)).rows
-    } catch (error) {
-      throw explainSqlError(sessionLost ?? error, doing)
-    }
-  }
-  try {
-    // pg_dump runs in a snapshot this session exports, so the row counts recorded in the
-    // manifest are of exactly the data in the dump. The snapshot lives as long as this
-    // transaction: a role's statement_timeout or idle_in_transaction_session_timeout must
-    // not end it (pg_dump would fail with "could not import the requested snapshot").
-    await sql(BEGIN_SNAPSHOT_SQL, `starting the snapshot of ${job.database}`)
-    inTransaction = true
-    const [info] = await sql<{ num: string; statement_timeout: string }>(
-      SESSION_INFO_SQL,
-      `reading the server version of ${job.database}`,
-    )
-    const server = serverVersionOf(Number(info!.num))
-    const pgDump = await findTool('pg_dump', options, configDir, server.major)
-    assertDumpCompatible(pgDump, server)
-    phase(`connected, ${pgDump.path} ${pgDump.version} checked`)
-    await removeStalePartials(ctx, destinations, job.database)
-
-    const snapshot = String(
-      (await sql(EXPORT_SNAPSHOT_SQL, `exporting the snapshot of ${job.database}`))[0]!.snapshot,
-    )
-    // pg_dump turns statement_timeout off itself, but only after its first queries.
-    const session: DumpSession = {
-      snapshot,
-      pgOptions: info!.statement_timeout !== '0' ? NO_TIMEOUTS_PGOPTIONS : undefined,
-    }
-    const filtered =
-      [
-        options.schemas,
-        options.excludeSchemas,
-        options.tables,
-        options.excludeTables,
-        options.excludeTableData,
-      ].some((l) => l.length > 0) || options.extraArgs.length > 0
-    let countingFailed: Error | undefined
-    const counting = filtered
-      ? Promise.resolve([])
-      : countTables(client, options.exactCountBelow, ctx.signal, (message) =>
-          ctx.logger.warn(`${job.database}: ${message}`),
-        ).catch((error) => {
-          throw sessionLost
-            ? explainSqlError(sessionLost, `counting the rows of ${job.database}`)
-            : error
-        })
-    counting.catch((error: Error) => (countingFailed = error))
-
-    const failed = new Map<string, Error>()
-    const encrypted = !!options.encryption
-
-    const dumpName = objectName('dump', options.format, job.algorithm, encrypted)
+  const counting = countRows(ctx, job, session)
+  const run = toolRun(ctx, session, snapshot)
+  const objects = await storeObjects(ctx, job, { prefix, destinations }, { run, pgDump, snapshot })
     // A failed count ends the snapshot's transaction: pg_dump's failure to import it says less.
-    const dump = await storeObject(
-      ctx,
-      options,
-      job,
-      destinations,
-      failed,
-      prefix + dumpName,
-      'dump',
-      () => pgDumpSource(ctx, options, pgDump, db, session, job, secrets),
-    ).catch((error) => {
-      throw countingFailed ?? error
+    .catch((error) => {
+      throw counting.failure ?? error
     })
-    objects.push({ name: dumpName, role: 'dump', ...dump })
-    phase('dump stored')
+  const tables = await counting.tables
+  phase('row counts taken')
+  await session.commit()
 
-    const withGlobals = options.globals ?? options.databases === 'all'
-    if (withGlobals && failed.size < destinations.length) {
-      const pgDumpAll = await findTool('pg_dumpall', options, configDir, server.major)
-      const globalsName = objectName('globals', options.format, job.algorithm, encrypted)
-      const globals = await storeObject(
-        ctx,
-        options,
-        job,
-        destinations,
-        failed,
-        prefix + globalsName,
-        'globals',
-        () =>
-          pgDumpAllSource(ctx, options, pgDumpAll, db, job.database, secrets, session.pgOptions),
-      )
-      objects.push({ name: globalsName, role: 'globals', ...globals })
-    }
-    const tables = await counting
-    phase('row counts taken')
-    await sql('commit', `ending the snapshot of ${job.database}`)
-    inTransaction = false
-
-    // Confirm every object is there, whole, before the manifest makes the set exist.
-    for (const storage of destinations) {
-      if (failed.has(storage.name)) continue
-      for (const object of objects) {
-        const head = await storage.head(prefix + object.name).catch((error: Error) => error)
-        if (head instanceof Error || !head || head.size !== object.size) {
-          failed.set(
-            storage.name,
-            new Error(
-              `${object.name} is ${head instanceof Error ? `unreadable (${head.message})` : head ? `${head.size} bytes, not ${object.size}` : 'missing'} after the upload`,
-            ),
-          )
-        }
-      }
-    }
-    const manifest: BackupManifest = {
-      manifestVersion: 1,
-      id: job.id,
-      database: job.database,
-      startedAt: started.toISOString(),
-      finishedAt: new Date().toISOString(),
-      serverVersion: server.version,
-      pgDumpVersion: pgDump.version,
-      format: options.format,
-      compression: {
-        algorithm: job.algorithm,
-        level: defaultLevel(job.algorithm, options.compressionLevel),
-      },
-      encryption: options.encryption
-        ? { type: 'age', recipients: options.encryption.recipients }
-        : null,
-      objects,
-      tables,
-      tags: ctx.tags,
-      verification: [],
-      host: `${db.target.host}:${db.target.port}`,
-      dbopsVersion: dbopsVersion(),
-    }
-    for (const storage of destinations) {
-      if (failed.has(storage.name)) continue
-      try {
-        await writeManifest(storage, prefix, manifest, ctx.signal)
-        stored.push(storage.name)
-      } catch (error) {
-        failed.set(storage.name, error as Error)
-      }
-    }
-    if (failed.size > 0) {
-      const list = [...failed].map(([name, error]) => `${name}: ${messageOf(error)}`).join('; ')
-      throw new DbopsError(
-        'BACKUP_DESTINATION_FAILED',
-        `the backup of ${job.database} (${job.id}) failed on ${[...failed.keys()].join(', ')} (${list})${stored.length ? `; it is complete on ${stored.join(', ')}` : ''}`,
-        {
-          hint: withHints(
-            failed,
-            'Fix the failed destination and run the backup again; the destinations listed as complete hold a valid set.',
-          ),
-        },
-      )
-    }
-    phase('manifests written')
-    const bytes = objects.reduce((n, o) => n + o.size, 0)
-    job.io.output(`${job.database}: ${formatBytes(bytes)} to ${stored.join(', ')}`)
-    return {
-      database: job.database,
-      id: job.id,
-      prefix,
-      destinations: stored,
-      objects,
-      bytes,
-      durationMs: Date.now() - started.getTime(),
-    }
-  } catch (error) {
-    if (inTransaction) {
-      await cancelBackend(db, client) // a row count may still be running in the snapshot
-      await client.query('rollback').catch(() => {})
-    }
-    // No manifest, no set: remove what this run stored where it did not complete.
-    await removePartial(
-      destinations.filter((d) => !stored.includes(d.name)),
-      prefix,
-      objects,
-    )
-    throw error
-  } finally {
-    client.off('error', onSessionError)
-    client.release(sessionLost)
-    if (own) await db.close()
+  const { host, port } = session.db.target
+  const facts = { started, snapshot, pgDump, objects, tables, host: `${host}:${port}` }
+  const complete = await completeSet(ctx, destinations, prefix, manifestOf(ctx, job, facts))
+  phase('manifests written')
+  const bytes = objects.reduce((n, o) => n + o.size, 0)
+  const names = complete.map((d) => d.name)
+  job.io.output(`${job.database}: ${formatBytes(bytes)} to ${names.join(', ')}`)
+  return {
+    database: job.database,
+    id: job.id,
+    prefix,
+    destinations: names,
+    objects,
+    bytes,
+    durationMs: Date.now() - started.getTime(),
   }
+}
+
+/** The tools' environment: libpq's (the password too, never argv), and PGOPTIONS when needed. */
+function toolRun(ctx: Context, session: SnapshotSession, snapshot: Snapshot): ToolRun {
+  const { db } = session
+  return {
+    env: { ...db.libpqEnv(), ...(snapshot.pgOptions ? { PGOPTIONS: snapshot.pgOptions } : {}) },
+    signal: ctx.signal,
+    secrets: [db.target.password].filter((s): s is string => !!s),
+  }
+}
+
+interface Counting {
+  tables: Promise<TableCount[]>
+  /** Set once the count failed. */
+  failure?: Error
 }
 
 /**
- * What interrupted backups of this database left behind (a `kill -9` mid-dump leaves a hidden
- * temp file): removed before this one starts. A run still writing keeps its files.
+ * The row counts, taken in the snapshot while pg_dump runs. A filtered dump (schemas,
+ * tables, extra arguments) records none: the counts would not be of what it holds.
  */
-async function removeStalePartials(
-  ctx: Context,
-  destinations: Storage[],
-  database: string,
-): Promise<void> {
-  for (const storage of destinations) {
-    if (!storage.removeStalePartials) continue
-    const removed = await storage.removeStalePartials(`${database}/`).catch((error: Error) => {
-      ctx.logger.warn(
-        `${storage.name}: the leftovers of interrupted backups could not be removed: ${messageOf(error)}`,
-      )
-      return []
-    })
-    for (const r of removed)
-      ctx.logger.warn(
-        `${storage.name}: removed ${r.key} (${formatBytes(r.size)}, ${r.modifiedAt.toISOString()}), left by an interrupted backup`,
-      )
+function countRows(ctx: Context, job: DumpJob, session: SnapshotSession): Counting {
+  const { options } = job
+  const filtered =
+    [
+      options.schemas,
+      options.excludeSchemas,
+      options.tables,
+      options.excludeTables,
+      options.excludeTableData,
+    ].some((l) => l.length > 0) || options.extraArgs.length > 0
+  const counting: Counting = {
+    tables: filtered ? Promise.resolve([]) : session.countTables(ctx, options.exactCountBelow),
   }
+  counting.tables.catch((error: Error) => {
+    counting.failure = error
+  })
+  return counting
 }
 
-async function removePartial(
-  destinations: Storage[],
-  prefix: string,
-  objects: BackupObject[],
-): Promise<void> {
-  for (const storage of destinations)
-    for (const object of objects) await storage.delete(prefix + object.name).catch(() => {})
+/** The dump and, with globals, pg_dumpall's globals: each streamed to every live destination. */
+async function storeObjects(
+  ctx: Context,
+  job: DumpJob,
+  set: { prefix: string; destinations: Destination[] },
+  tools: { run: ToolRun; pgDump: ToolVersion; snapshot: Snapshot },
+): Promise<BackupObject[]> {
+  const { prefix, destinations } = set
+  const { options } = job
+  const encrypted = !!options.encryption
+  const dumpName = objectName('dump', options.format, job.algorithm, encrypted)
+  const dump = await storeObject(ctx, job, destinations, {
+    key: prefix + dumpName,
+    role: 'dump',
+    source: () => pgDumpSource(job, tools.run, tools.pgDump, tools.snapshot.id),
+  })
+  const objects: BackupObject[] = [{ name: dumpName, role: 'dump', ...dump }]
+  ctx.logger.debug(`dump ${job.database}: dump stored`)
+  const withGlobals = options.globals ?? options.databases === 'all'
+  if (!withGlobals || !destinations.some((d) => d.live)) return objects
+  const major = tools.snapshot.server.major
+  const pgDumpAll = await findTool('pg_dumpall', options, job.configDir, major)
+  const globalsName = objectName('globals', options.format, job.algorithm, encrypted)
+  const globals = await storeObject(ctx, job, destinations, {
+    key: prefix + globalsName,
+    role: 'globals',
+    source: async () => pgDumpAllSource(job, tools.run, pgDumpAll),
+  })
+  objects.push({ name: globalsName, role: 'globals', ...globals })
+  return objects
 }

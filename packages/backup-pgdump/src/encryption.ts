@@ -1,18 +1,16 @@
 import { readFile } from 'node:fs/promises'
-import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { PassThrough, Readable, type Duplex, Duplex as DuplexClass } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { DbopsError } from 'dbops/plugin'
-import { childFilter } from './_child.ts'
+
+import { toolAnswers, toolFilter } from './subprocess.ts'
 
 export type AgeEngine = 'auto' | 'cli' | 'library'
 
 let ageAvailable: Promise<boolean> | undefined
 function hasAgeCli(): Promise<boolean> {
-  ageAvailable ??= new Promise((resolve) =>
-    execFile('age', ['--version'], { timeout: 5000 }, (error) => resolve(!error)),
-  )
+  ageAvailable ??= toolAnswers('age')
   return ageAvailable
 }
 
@@ -35,7 +33,7 @@ export async function encryptor(
   signal?: AbortSignal,
 ): Promise<Duplex> {
   if (await useCli(engine))
-    return childFilter(
+    return toolFilter(
       'age',
       recipients.flatMap((r) => ['-r', r]),
       { signal },
@@ -145,7 +143,7 @@ export async function decryptor(
       },
     )
   if (identityFile && (await useCli(engine))) {
-    return childFilter('age', ['-d', '-i', identityFile], {
+    return toolFilter('age', ['-d', '-i', identityFile], {
       signal,
       explain: (stderr) => {
         if (stderr.includes('no identity matched'))

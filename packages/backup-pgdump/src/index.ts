@@ -4,7 +4,7 @@ import { formatBytes } from 'dbops/plugin'
 import { runDump, databasesToDump, type DumpResult } from './dump.ts'
 import { pgdumpOptionsSchema, type PgdumpOptions } from './options.ts'
 import { verifySet, type VerifyOutcome } from './verify.ts'
-import { findSet } from './_sets.ts'
+import { findSet } from './backup-sets.ts'
 import { retentionForDatabases, type DatabaseRetention } from './retention.ts'
 
 export { pgdumpOptionsSchema, type PgdumpOptions, type PgdumpOptionsInput } from './options.ts'

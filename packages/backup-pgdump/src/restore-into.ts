@@ -1,13 +1,13 @@
 import { createWriteStream } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import os from 'node:os'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { Readable, Duplex } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { DbopsError, type BackupManifest, type Storage } from 'dbops/plugin'
-import { chainChildren, childInput, spawnChild, type Child } from './_child.ts'
-import { openObject, type Decoding } from './_read.ts'
 import type { ToolVersion } from './binaries.ts'
+import { explainZstdDecode } from './compression.ts'
+import { type Decoding, openObject } from './open-object.ts'
+import { chainTools, runTool, type Tool, toolInput } from './subprocess.ts'
 
 export interface RestoreTarget {
   database: string
@@ -17,7 +17,16 @@ export interface RestoreTarget {
   secrets: string[]
 }
 
+/** A set where it is stored: what restoring reads. */
+export interface StoredSet {
+  storage: Storage
+  prefix: string
+  manifest: BackupManifest
+}
+
 export interface RestoreChoices {
+  /** Where a parallel (or directory-format) restore keeps its working files. */
+  scratchBase: string
   jobs: number
   tables: string[]
   schemas: string[]
@@ -30,25 +39,21 @@ export interface RestoreTools {
   psql: ToolVersion
 }
 
-const explainRestore =
-  (tool: string, target: RestoreTarget) =>
-  (stderr: string, code: number | null, signal: NodeJS.Signals | null) =>
-    new DbopsError(
-      'RESTORE_FAILED',
-      `${tool} into ${target.description} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${stderr ? `: ${stderr.split('\n').filter(Boolean).slice(-3).join(' / ')}` : ''}`,
-    )
+const explainRestore = (tool: string, target: RestoreTarget) => (stderr: string, how: string) =>
+  new DbopsError(
+    'RESTORE_FAILED',
+    `${tool} into ${target.description} ${how}${stderr ? `: ${stderr.split('\n').filter(Boolean).slice(-3).join(' / ')}` : ''}`,
+  )
 
 /** Streams the set's dump (and with `globals`, its globals first) from storage into the target database. */
 export async function restoreInto(
-  storage: Storage,
-  prefix: string,
-  manifest: BackupManifest,
+  set: StoredSet,
   target: RestoreTarget,
   choices: RestoreChoices,
   tools: RestoreTools,
   decoding: Decoding & { signal: AbortSignal },
-  scratchBase: string,
 ): Promise<void> {
+  const { storage, prefix, manifest } = set
   const dump = manifest.objects.find((o) => o.role === 'dump')
   if (!dump)
     throw new DbopsError('BACKUP_INVALID', `the manifest of ${manifest.id} lists no dump object`)
@@ -72,17 +77,17 @@ export async function restoreInto(
       explain: explainRestore(path.basename(file), target),
     }
     if (!(stdin && direct))
-      return spawnChild(file, args, [stdin ? 'pipe' : 'ignore', 'ignore'], options)
-    const zstd = spawnChild('zstd', ['-q', '-d', '-c'], ['pipe', 'pipe'], {
+      return runTool(file, args, { ...options, stdin: stdin ? 'pipe' : 'ignore' })
+    const zstd = runTool('zstd', ['-q', '-d', '-c'], {
+      stdin: 'pipe',
+      stdout: 'pipe',
       signal: decoding.signal,
-      explain: (stderr) =>
-        new DbopsError(
-          'BACKUP_CORRUPT',
-          `the backup could not be decompressed (zstd: ${stderr.split('\n').pop()}); the stored object is corrupt or truncated`,
-        ),
+      explain: explainZstdDecode,
     })
-    const tool = spawnChild(file, args, [zstd.process.stdout!, 'ignore'], options)
-    return chainChildren(zstd, tool)
+    return chainTools(
+      zstd,
+      runTool(file, args, { ...options, stdin: zstd.subprocess.stdout as Readable }),
+    )
   }
 
   if (manifest.format === 'plain') {
@@ -111,18 +116,16 @@ export async function restoreInto(
     return streamInto(source, stages, run(tools.pgRestore.path, baseArgs, true))
   }
   // Parallel restore (and the directory format) needs a seekable file or a directory.
-  const scratch = await mkdtemp(path.join(scratchBase || os.tmpdir(), 'dbops-restore-'))
+  const scratch = await mkdtemp(path.join(choices.scratchBase, 'dbops-restore-'))
   try {
     let input: string
     if (manifest.format === 'directory') {
       input = path.join(scratch, 'dump')
-      await import('node:fs/promises').then((fs) => fs.mkdir(input, { mode: 0o700 }))
+      await mkdir(input, { mode: 0o700 })
       await streamInto(
         source,
         stages,
-        spawnChild('tar', ['-C', input, '-xf', '-'], ['pipe', 'ignore'], {
-          signal: decoding.signal,
-        }),
+        runTool('tar', ['-C', input, '-xf', '-'], { stdin: 'pipe', signal: decoding.signal }),
       )
     } else {
       input = path.join(scratch, 'dump.pgdump')
@@ -142,13 +145,12 @@ export async function restoreInto(
 
 /** Applies the set's globals (roles, tablespaces) with psql; existing roles are reported, not fatal. */
 export async function restoreGlobals(
-  storage: Storage,
-  prefix: string,
-  manifest: BackupManifest,
+  set: StoredSet,
   target: RestoreTarget,
   tools: RestoreTools,
   decoding: Decoding & { signal: AbortSignal },
 ): Promise<void> {
+  const { storage, prefix, manifest } = set
   const globals = manifest.objects.find((o) => o.role === 'globals')
   if (!globals)
     throw new DbopsError(
@@ -157,11 +159,10 @@ export async function restoreGlobals(
       { exitCode: 2 },
     )
   const { source, stages } = await openObject(storage, prefix, globals, manifest, decoding)
-  const psql = spawnChild(
+  const psql = runTool(
     tools.psql.path,
     ['--no-psqlrc', '--quiet', '--no-password', `--dbname=${target.database}`, '--file=-'],
-    ['pipe', 'ignore'],
-    { env: target.env, signal: decoding.signal, secrets: target.secrets },
+    { stdin: 'pipe', env: target.env, signal: decoding.signal, secrets: target.secrets },
   )
   await streamInto(source, stages, psql)
 }
@@ -171,17 +172,17 @@ export async function restoreGlobals(
  * (what pg_restore said) wins over the broken pipe; when the stream fails (checksum,
  * decryption), the child is stopped before it can finish.
  */
-export async function streamInto(source: Readable, stages: Duplex[], child: Child): Promise<void> {
+export async function streamInto(source: Readable, stages: Duplex[], tool: Tool): Promise<void> {
   try {
-    await pipeline([source, ...stages, childInput(child)])
+    await pipeline([source, ...stages, toolInput(tool)])
   } catch (error) {
-    child.process.kill('SIGTERM')
-    const childError = await child.done.then(
+    tool.stop()
+    const childError = await tool.done.then(
       () => undefined,
       (e: unknown) => e,
     )
     if (error instanceof DbopsError || !childError) throw error
     throw childError
   }
-  await child.done
+  await tool.done
 }

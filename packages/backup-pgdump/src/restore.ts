@@ -7,13 +7,13 @@ import {
   type CommandContext,
 } from 'dbops/plugin'
 import { assertRestoreCompatible, findTool } from './binaries.ts'
-import { findSet } from './_sets.ts'
-import { checksumCheck, decodingFor } from './verify.ts'
+import { findSet } from './backup-sets.ts'
+import { checksumCheck } from './checksum-check.ts'
+import { decodingFor } from './open-object.ts'
+import { scratchBase } from './scratch-dir.ts'
 import { restoreGlobals, restoreInto, type RestoreTarget } from './restore-into.ts'
 import { compareCounts } from './tables.ts'
 import type { PgdumpOptions } from './options.ts'
-import os from 'node:os'
-import path from 'node:path'
 
 export interface RestoreRequest {
   ref: string
@@ -182,15 +182,12 @@ export async function restoreCommand(
       description: targetDb.description,
       secrets: [t.password].filter((s): s is string => !!s),
     }
-    const scratch = options.scratchDir ? path.resolve(configDir, options.scratchDir) : os.tmpdir()
-    if (req.globals)
-      await restoreGlobals(set.storage, set.prefix, manifest, target, tools, decoding)
+    if (req.globals) await restoreGlobals(set, target, tools, decoding)
     await restoreInto(
-      set.storage,
-      set.prefix,
-      manifest,
+      set,
       target,
       {
+        scratchBase: scratchBase(configDir, options),
         jobs: req.jobs,
         tables: req.tables,
         schemas: req.schemas,
@@ -199,7 +196,6 @@ export async function restoreCommand(
       },
       tools,
       decoding,
-      scratch,
     )
 
     phase('restored')

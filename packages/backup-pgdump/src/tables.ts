@@ -1,5 +1,5 @@
 import { USER_SCHEMAS, quoteIdent, type BackupManifest } from 'dbops/plugin'
-import { explainSqlError } from './_sql-errors.ts'
+import { explainSqlError } from './sql-errors.ts'
 
 /** A client in a transaction: the snapshot's session (pg.PoolClient's shape, kept minimal). */
 export interface SqlClient {

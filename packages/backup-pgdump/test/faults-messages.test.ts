@@ -30,7 +30,6 @@ await work.write(
   ),
 )
 const env = { DATABASE_URL: db.passwordUrl }
-const backups = path.join(work.dir, 'backups')
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** A hung run is killed here, so that the test fails instead of hanging the suite. */
 const SAFETY_NET = { signal: 'SIGKILL' as const, ms: 120_000 }
@@ -57,11 +56,12 @@ async function lockTable(table = 'app.items'): Promise<{ pid: number; release():
   let released = false
   return {
     pid,
-    release: async () =>
-      void (
-        released ||
-        ((released = true), await client.query('rollback').catch(() => {}), await client.end())
-      ),
+    release: async () => {
+      if (released) return
+      released = true
+      await client.query('rollback').catch(() => {})
+      await client.end()
+    },
   }
 }
 

@@ -155,7 +155,10 @@ async function lockTable(): Promise<{ release(): Promise<void> }> {
   await client.connect()
   await client.query('begin; lock table app.items in access exclusive mode')
   return {
-    release: async () => void (await client.query('rollback').catch(() => {}), await client.end()),
+    release: async () => {
+      await client.query('rollback').catch(() => {})
+      await client.end()
+    },
   }
 }
 

@@ -4,7 +4,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
 import { createTestDatabase } from '@dbops/test-utils'
-import { explainSqlError } from '../src/_sql-errors.ts'
+import { explainSqlError } from '../src/sql-errors.ts'
 import { configFile, json, makeWorkdir, runCli } from './helpers.ts'
 
 /**

@@ -13,6 +13,7 @@ export class DbopsError extends Error {
    * module graph throws errors of its own copy): the brand, not the prototype, decides.
    */
   static [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about; a subclass keeps the usual prototype check
     if (this !== DbopsError) return Function.prototype[Symbol.hasInstance].call(this, value)
     return (
       typeof value === 'object' &&

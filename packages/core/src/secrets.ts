@@ -150,7 +150,10 @@ export function collectSecrets(config: ResolvedConfig): string[] {
       if (password) out.push(password, decodeURIComponent(password))
       return
     }
-    if (Array.isArray(value)) return value.forEach((v) => walk(v, key, depth + 1))
+    if (Array.isArray(value)) {
+      for (const v of value) walk(v, key, depth + 1)
+      return
+    }
     if (typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, k, depth + 1)
   }
   walk(config.connection, 'connection', 0)

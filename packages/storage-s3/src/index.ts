@@ -1,6 +1,6 @@
 import { defineStorage, type Storage } from 'dbops/plugin'
 import { s3Location } from './location.ts'
-import { s3OptionsSchema, type S3Options, type S3OptionsInput } from './options.ts'
+import { s3OptionsSchema, type S3OptionsInput } from './options.ts'
 import type * as S3StorageModule from './s3-storage.ts'
 
 /**
@@ -30,7 +30,7 @@ export function createS3Storage(
 const s3Storage = defineStorage({
   type: 's3',
   options: s3OptionsSchema,
-  create: (options, name) => createS3Storage(options as S3Options, name),
+  create: (options, name) => createS3Storage(options, name),
 })
 
 /**

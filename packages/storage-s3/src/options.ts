@@ -56,51 +56,34 @@ export const s3OptionsSchema = z
     /** Parts uploaded at once. Memory held by an upload is about (queueSize + 1) × partSizeMb. */
     queueSize: z.number().int().min(1).max(64).default(4),
   })
-  .transform((o) => ({
-    ...o,
-    bucket: o.bucket ?? nonEmpty(process.env.BACKUP_S3_BUCKET),
-    prefix: normalizePrefix(o.prefix),
-  }))
-  .superRefine((o, ctx) => {
-    if (o.bucket === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['bucket'],
-        message: 'required: set bucket, or the environment variable BACKUP_S3_BUCKET',
-      })
-    } else if (!BUCKET_NAME.test(o.bucket) || o.bucket.includes('..')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['bucket'],
-        message: `'${o.bucket}' is not a bucket name: 3-63 lowercase letters, digits, dots and hyphens (no s3:// and no path)`,
-      })
-    }
-    if ((o.accessKeyId === undefined) !== (o.secretAccessKey === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [o.accessKeyId === undefined ? 'accessKeyId' : 'secretAccessKey'],
-        message:
-          'accessKeyId and secretAccessKey go together: set both, or neither to use the standard AWS credential chain',
-      })
-    }
-    if (o.sessionToken !== undefined && o.accessKeyId === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['sessionToken'],
-        message: 'a sessionToken needs accessKeyId and secretAccessKey',
-      })
-    }
-    if (o.kmsKeyId !== undefined && !o.serverSideEncryption?.startsWith('aws:kms')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['kmsKeyId'],
-        message: "kmsKeyId needs serverSideEncryption: 'aws:kms'",
-      })
-    }
+  // One transform both checks and fills: every problem is reported at once, and the output
+  // type says `bucket: string`, so nothing downstream needs a cast.
+  .transform((o, ctx) => {
+    const bucket = o.bucket ?? nonEmpty(process.env.BACKUP_S3_BUCKET)
+    const problem = (key: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [key], message })
+    if (bucket === undefined)
+      problem('bucket', 'required: set bucket, or the environment variable BACKUP_S3_BUCKET')
+    else if (!BUCKET_NAME.test(bucket) || bucket.includes('..'))
+      problem(
+        'bucket',
+        `'${bucket}' is not a bucket name: 3-63 lowercase letters, digits, dots and hyphens (no s3:// and no path)`,
+      )
+    if ((o.accessKeyId === undefined) !== (o.secretAccessKey === undefined))
+      problem(
+        o.accessKeyId === undefined ? 'accessKeyId' : 'secretAccessKey',
+        'accessKeyId and secretAccessKey go together: set both, or neither to use the standard AWS credential chain',
+      )
+    if (o.sessionToken !== undefined && o.accessKeyId === undefined)
+      problem('sessionToken', 'a sessionToken needs accessKeyId and secretAccessKey')
+    if (o.kmsKeyId !== undefined && !o.serverSideEncryption?.startsWith('aws:kms'))
+      problem('kmsKeyId', "kmsKeyId needs serverSideEncryption: 'aws:kms'")
+    if (bucket === undefined) return z.NEVER
+    return { ...o, bucket, prefix: normalizePrefix(o.prefix) }
   })
 
 export type S3OptionsInput = z.input<typeof s3OptionsSchema>
-export type S3Options = Omit<z.output<typeof s3OptionsSchema>, 'bucket'> & { bucket: string }
+export type S3Options = z.output<typeof s3OptionsSchema>
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim()

@@ -2,9 +2,11 @@ import { addAbortSignal, type Readable } from 'node:stream'
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   GetObjectTaggingCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  type HeadObjectCommandOutput,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3'
 import {
@@ -20,7 +22,9 @@ import { clientConfig, createClient, secretsOf } from './client.ts'
 import { s3Error, type S3Call } from './errors.ts'
 import { s3Location } from './location.ts'
 import type { S3Options } from './options.ts'
-import { SHA256_KEY, streamUpload, UploadFailure } from './upload.ts'
+import { streamUpload } from './upload.ts'
+import { uploadError } from './upload-failure.ts'
+import { SHA256_KEY } from './upload-request.ts'
 
 const MiB = 1024 * 1024
 
@@ -115,7 +119,7 @@ export function createS3Storage(
 
     async get(key: string, get: { signal?: AbortSignal } = {}): Promise<Readable> {
       const k = fullKey(key)
-      let response
+      let response: GetObjectCommandOutput
       try {
         response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: k }), {
           abortSignal: get.signal,
@@ -138,7 +142,7 @@ export function createS3Storage(
 
     async head(key: string): Promise<ObjectInfo | null> {
       const k = fullKey(key)
-      let response
+      let response: HeadObjectCommandOutput
       try {
         response = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: k }))
       } catch (error) {
@@ -257,41 +261,4 @@ function verifying(
   })
   body.pipe(check)
   return check
-}
-
-/** Words an upload failure: the S3 error, or the source's own error, plus any parts left stored. */
-function uploadError(error: unknown, call: S3Call): Error {
-  if (!(error instanceof UploadFailure)) return s3Error(error, call)
-  const { origin, failure, uploadId, abortError } = error
-  const aborted =
-    failure instanceof Error
-      ? failure
-      : Object.assign(new Error('the upload was aborted'), { name: 'AbortError' })
-  if (origin === 'signal' && !abortError) return aborted
-  if (!abortError) return origin === 'source' ? (failure as Error) : s3Error(failure, call)
-  const left = s3Error(abortError, { ...call, action: 'abort the multipart upload of' })
-  const note = `; the multipart upload ${uploadId} could not be aborted (${left.message.replace(/^.*failed: /, '')}), so its parts stay stored until removed`
-  const hint = `Remove them with \`aws s3api abort-multipart-upload --bucket ${call.bucket} --key ${call.key} --upload-id ${uploadId}\`, and add a lifecycle rule AbortIncompleteMultipartUpload to the bucket as a safety net.`
-  if (origin === 'signal') {
-    // Still an abort (the caller stopped it: exit 130, not a storage failure), but one that
-    // says what it leaves behind; the caller's reason is the cause.
-    const stopped = new DbopsError(
-      'STORAGE_S3_UPLOAD_LEFT_OPEN',
-      `the upload of s3://${call.bucket}/${call.key} was stopped (${aborted.message})${note}`,
-      { hint, cause: aborted },
-    )
-    return Object.assign(stopped, { name: 'AbortError' })
-  }
-  if (origin === 'source') {
-    return new DbopsError(
-      'STORAGE_S3_UPLOAD_LEFT_OPEN',
-      `the upload of s3://${call.bucket}/${call.key} stopped because its source failed (${(failure as Error)?.message ?? String(failure)})${note}`,
-      { hint, cause: failure },
-    )
-  }
-  const base = s3Error(failure, call) as DbopsError
-  return new DbopsError(base.code ?? 'STORAGE_S3_FAILED', `${base.message}${note}`, {
-    hint: `${base.hint ?? ''} ${hint}`.trim(),
-    cause: failure,
-  })
 }

@@ -65,5 +65,5 @@ export function optionsFor(
     accessKeyId: s3.accessKeyId,
     secretAccessKey: s3.secretAccessKey,
     ...input,
-  }) as S3Options
+  })
 }

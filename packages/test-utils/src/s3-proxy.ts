@@ -36,7 +36,7 @@ export interface ProxyOptions {
 export async function recordingProxy(target: string, options: ProxyOptions = {}) {
   const seen: SeenRequest[] = []
   const upstream = new URL(target)
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const entry: SeenRequest = {
       method: req.method ?? '',
       url: req.url ?? '',
@@ -50,7 +50,7 @@ export async function recordingProxy(target: string, options: ProxyOptions = {})
     }
     const held = options.hold?.(req)
     if (held === 'forever') return void req.resume()
-    if (held) {
+    if (held !== undefined) {
       req.pause()
       await held
       if (req.destroyed) return
@@ -82,6 +82,9 @@ export async function recordingProxy(target: string, options: ProxyOptions = {})
     forward.on('error', () => res.destroy())
     req.on('aborted', () => forward.destroy())
     req.pipe(forward)
+  }
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch(() => res.destroy())
   })
   server.keepAliveTimeout = 1000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -7,6 +7,7 @@ export function objectNameProblem(name: string): string | undefined {
   if (name === '') return 'is empty'
   if (/[/\\]/.test(name)) return 'contains a path separator'
   if (name.includes('..')) return 'contains ".."'
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
   if (/[\u0000-\u001f]/.test(name)) return 'contains a control character'
   return undefined
 }

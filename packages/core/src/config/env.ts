@@ -6,9 +6,10 @@ import { ConfigError } from '../errors.ts'
  * variables reports all three.
  */
 // Shared by every copy of this module (see DbopsError's brand for why copies exist).
-const missing: Set<string> = ((globalThis as Record<symbol, unknown>)[
-  Symbol.for('dbops.missingEnv')
-] ??= new Set<string>()) as Set<string>
+const shared = globalThis as Record<symbol, unknown>
+const MISSING_KEY = Symbol.for('dbops.missingEnv')
+shared[MISSING_KEY] ??= new Set<string>()
+const missing = shared[MISSING_KEY] as Set<string>
 
 export function env(name: string): string {
   const value = process.env[name]

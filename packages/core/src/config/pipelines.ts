@@ -18,10 +18,12 @@ export function checkPipelines(
 ): string[] {
   const problems: string[] = []
   const names = [...taskIds, ...Object.keys(pipelines)]
-  const visit = (steps: Step[], where: string) =>
-    steps.forEach((step, i) => {
-      if (typeof step === 'object' && 'parallel' in step)
-        return visit(step.parallel, `${where}[${i}].parallel`)
+  const visit = (steps: Step[], where: string): void => {
+    for (const [i, step] of steps.entries()) {
+      if (typeof step === 'object' && 'parallel' in step) {
+        visit(step.parallel, `${where}[${i}].parallel`)
+        continue
+      }
       const target = stepTarget(step)!
       if (!taskIds.has(target) && !(target in pipelines)) {
         const near = closest(target, names)
@@ -29,7 +31,8 @@ export function checkPipelines(
           `${where}[${i}]: '${target}' is neither a task nor a pipeline${near ? ` (did you mean '${near}'?)` : ''}`,
         )
       }
-    })
+    }
+  }
   for (const [name, steps] of Object.entries(pipelines)) visit(steps, `pipelines.${name}`)
 
   for (const name of Object.keys(pipelines)) {

@@ -98,6 +98,7 @@ export function resolveConfig(
   for (const [id, task] of Object.entries(coreTasks))
     tasks.set(id, { id, plugin: 'dbops', task: task as Task<unknown> })
   for (const plugin of config.plugins) {
+    // biome-ignore lint/suspicious/noExplicitAny: plugins' tasks have their own result types
     let parts: PluginParts<Record<string, Task<any>>>
     try {
       parts = plugin.setup(pluginOptions[plugin.namespace], { configDir: loaded.dir, config })

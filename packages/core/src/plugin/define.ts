@@ -10,10 +10,12 @@ import type { Storage, StorageSpec } from '../storage/types.ts'
 export function definePlugin<
   const NS extends string,
   O extends z.ZodType,
+  // biome-ignore lint/suspicious/noExplicitAny: a task's result type is free here; `unknown` would erase what each plugin's tasks declare
   T extends Record<string, Task<any>>,
 >(
   definition: PluginDefinition<NS, O, T>,
 ): (
+  // biome-ignore lint/complexity/noBannedTypes: `{} extends` asks whether every option is optional
   ...input: {} extends z.input<O> ? [options?: z.input<O>] : [options: z.input<O>]
 ) => PluginInstance<NS, Extract<keyof T, string>> {
   return (...input) => ({

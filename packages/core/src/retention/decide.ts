@@ -42,9 +42,8 @@ export function decideRetention<C extends RetentionCandidate>(
   const keepFor = (set: C, why: string) =>
     reasons.set(set.id, [...(reasons.get(set.id) ?? []), why])
 
-  newest
-    .slice(0, policy.keepLast)
-    .forEach((set, i) => keepFor(set, `one of the last ${policy.keepLast} (#${i + 1})`))
+  for (const [i, set] of newest.slice(0, policy.keepLast).entries())
+    keepFor(set, `one of the last ${policy.keepLast} (#${i + 1})`)
   if (policy.maxAgeDays > 0) {
     for (const set of newest)
       if (now.getTime() - isoTime(set.startedAt)! < policy.maxAgeDays * DAY)

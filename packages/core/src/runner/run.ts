@@ -45,18 +45,19 @@ export async function runPlan(
         status: 'not-run',
         durationMs: 0,
       })
-    } else if (node.kind === 'sequence')
-      node.steps.forEach((s) => reportOf(s, [...path, node.name]))
-    else node.steps.forEach((s) => reportOf(s, path))
+    } else {
+      const inner = node.kind === 'sequence' ? [...path, node.name] : path
+      for (const s of node.steps) reportOf(s, inner)
+    }
   }
-  plan.forEach((node) => reportOf(node, []))
+  for (const node of plan) reportOf(node, [])
   let cursor = 0
   const nextReport = new Map<PlanNode, StepReport>()
   const assign = (node: PlanNode): void => {
     if (node.kind === 'task') nextReport.set(node, steps[cursor++]!)
-    else node.steps.forEach(assign)
+    else for (const s of node.steps) assign(s)
   }
-  plan.forEach(assign)
+  for (const node of plan) assign(node)
 
   const clean = (text: string) => scrub(text, options.secrets)
 

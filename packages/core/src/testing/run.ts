@@ -8,9 +8,9 @@ import type { RunReport } from '../runner/report.ts'
 import { runPlan } from '../runner/run.ts'
 import { openSession, sessionOf } from '../session.ts'
 
-type AnyConfig =
-  | DbopsConfig<any, any>
-  | ((env: ConfigEnv) => DbopsConfig<any, any> | Promise<DbopsConfig<any, any>>)
+// biome-ignore lint/suspicious/noExplicitAny: any config, whatever its plugins and tasks
+type SomeConfig = DbopsConfig<any, any>
+type AnyConfig = SomeConfig | ((env: ConfigEnv) => SomeConfig | Promise<SomeConfig>)
 
 export interface TestRunOptions {
   /**

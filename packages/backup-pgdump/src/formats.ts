@@ -1,6 +1,6 @@
 import type { Algorithm } from './compression.ts'
 import { extensionOf } from './compression.ts'
-import type { OutputCheck } from './_streams.ts'
+import type { OutputCheck } from './output-check.ts'
 
 export type Format = 'custom' | 'directory' | 'plain'
 

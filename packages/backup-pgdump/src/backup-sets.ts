@@ -41,7 +41,7 @@ export async function allSets(ctx: Pick<Context, 'storage'>, database?: string):
   const out: AllSets = { sets: [], damaged: [], unreadable: [], orphans: [] }
   const now = new Date()
   for (const storage of ctx.storage.values()) {
-    let listed
+    let listed: Awaited<ReturnType<typeof listBackupSets>>
     try {
       listed = await listBackupSets(storage, database, now)
     } catch (error) {

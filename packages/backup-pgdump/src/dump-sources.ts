@@ -1,18 +1,28 @@
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
-import { DbopsError, type Context, type Db } from 'dbops/plugin'
+import { DbopsError } from 'dbops/plugin'
 import type { ToolVersion } from './binaries.ts'
-import { childOutput, pipeChildren, spawnChild, type Child } from './_child.ts'
-import { zstdArgs, type Algorithm } from './compression.ts'
+import { type Algorithm, zstdArgs } from './compression.ts'
 import type { PgdumpOptions } from './options.ts'
+import { runTool, type Tool, pipeTools, toolOutput } from './subprocess.ts'
 
 /** What a source needs to know of the dump it feeds. */
 export interface SourceJob {
+  options: PgdumpOptions
   database: string
   algorithm: Algorithm
+  /** Where the directory format is dumped before it is streamed (scratchDir, else the OS temp dir). */
+  scratchBase: string
+}
+
+/** How the dump's tools run: libpq's environment (the password too: never argv), the run's signal. */
+export interface ToolRun {
+  env: Record<string, string>
+  signal: AbortSignal
+  /** Scrubbed from what a tool says before it reaches an error. */
+  secrets: string[]
 }
 
 export function pgDumpArgs(
@@ -37,24 +47,9 @@ export function pgDumpArgs(
   return [...args, ...options.extraArgs]
 }
 
-/** The snapshot pg_dump imports, and the libpq options its session needs to keep up with it. */
-export interface DumpSession {
-  snapshot: string
-  /** PGOPTIONS for pg_dump: set when the role or database has a statement_timeout. */
-  pgOptions?: string
-}
-
-/**
- * A role's statement_timeout would apply to pg_dump's first queries (it turns the timeout off
- * itself only after them). Passed only when one is set: a pooler such as PgBouncer refuses
- * startup options it does not know.
- */
-export const NO_TIMEOUTS_PGOPTIONS =
-  '-c statement_timeout=0 -c idle_in_transaction_session_timeout=0'
-
 export const explainPgDump =
-  (database: string) => (stderr: string, code: number | null, signal: NodeJS.Signals | null) => {
-    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
+  (database: string) =>
+  (stderr: string, how: string): Error => {
     const last = stderr.split('\n').filter(Boolean).slice(-3).join(' / ')
     if (/could not import the requested snapshot|invalid snapshot identifier/i.test(stderr)) {
       return new DbopsError(
@@ -91,96 +86,56 @@ export interface Source {
  * dump never passes through Node, which on a small machine leaves the cores to postgres,
  * pg_dump and zstd. Otherwise Node reads it and compresses (gzip) or passes it on.
  */
-function sourceOf(ctx: Context, options: PgdumpOptions, job: SourceJob, tool: Child): Source {
-  if (job.algorithm !== 'zstd' || options.format === 'plain')
-    return { stream: childOutput(tool), compressed: false }
+function sourceOf(job: SourceJob, run: ToolRun, tool: Tool): Source {
+  if (job.algorithm !== 'zstd' || job.options.format === 'plain')
+    return { stream: toolOutput(tool), compressed: false }
+  const { compressionLevel, compressionThreads } = job.options
   const zstd = (stdin: Readable) =>
-    spawnChild(
-      'zstd',
-      zstdArgs(options.compressionLevel, options.compressionThreads),
-      [stdin, 'pipe'],
-      { signal: ctx.signal },
-    )
-  return { stream: pipeChildren(tool, zstd), compressed: true }
+    runTool('zstd', zstdArgs(compressionLevel, compressionThreads), {
+      stdin,
+      stdout: 'pipe',
+      signal: run.signal,
+    })
+  return { stream: pipeTools(tool, zstd), compressed: true }
 }
 
-const childEnv = (db: Db, pgOptions: string | undefined) => ({
-  ...db.libpqEnv(),
-  ...(pgOptions ? { PGOPTIONS: pgOptions } : {}),
-})
-
+/** pg_dump of the job's database, in the exported snapshot. */
 export async function pgDumpSource(
-  ctx: Context,
-  options: PgdumpOptions,
-  pgDump: ToolVersion,
-  db: Db,
-  session: DumpSession,
   job: SourceJob,
-  secrets: string[],
+  run: ToolRun,
+  pgDump: ToolVersion,
+  snapshot: string,
 ): Promise<Source> {
-  const env = childEnv(db, session.pgOptions)
-  const args = pgDumpArgs(options, job.algorithm, session.snapshot)
-  if (options.format !== 'directory') {
-    return sourceOf(
-      ctx,
-      options,
-      job,
-      spawnChild(pgDump.path, args, ['ignore', 'pipe'], {
-        env,
-        signal: ctx.signal,
-        secrets,
-        explain: explainPgDump(job.database),
-      }),
-    )
-  }
+  const args = pgDumpArgs(job.options, job.algorithm, snapshot)
+  const tool = { ...run, explain: explainPgDump(job.database) }
+  if (job.options.format !== 'directory')
+    return sourceOf(job, run, runTool(pgDump.path, args, { ...tool, stdout: 'pipe' }))
   // pg_dump writes the directory format (in parallel) only to a directory: dump there, then
   // stream it as one tar through the same pipeline, and remove it.
-  const base = options.scratchDir ? path.resolve(ctx.config.dir, options.scratchDir) : os.tmpdir()
-  const scratch = await mkdtemp(path.join(base, 'dbops-dump-'))
+  const scratch = await mkdtemp(path.join(job.scratchBase, 'dbops-dump-'))
   const dir = path.join(scratch, 'dump')
   try {
-    await spawnChild(pgDump.path, [...args, `--file=${dir}`], ['ignore', 'ignore'], {
-      env,
-      signal: ctx.signal,
-      secrets,
-      explain: explainPgDump(job.database),
-    }).done
+    await runTool(pgDump.path, [...args, `--file=${dir}`], tool).done
     if (!existsSync(path.join(dir, 'toc.dat')))
       throw new DbopsError('DUMP_OUTPUT_INVALID', `pg_dump wrote no toc.dat in ${dir}`)
   } catch (error) {
     await rm(scratch, { recursive: true, force: true })
     throw error
   }
-  const source = sourceOf(
-    ctx,
-    options,
-    job,
-    spawnChild('tar', ['-C', dir, '-cf', '-', '.'], ['ignore', 'pipe'], { signal: ctx.signal }),
-  )
+  const tar = runTool('tar', ['-C', dir, '-cf', '-', '.'], { stdout: 'pipe', signal: run.signal })
+  const source = sourceOf(job, run, tar)
   source.stream.once('close', () => void rm(scratch, { recursive: true, force: true }))
   return source
 }
 
-export async function pgDumpAllSource(
-  ctx: Context,
-  options: PgdumpOptions,
-  tool: ToolVersion,
-  db: Db,
-  database: string,
-  secrets: string[],
-  pgOptions?: string,
-): Promise<Source> {
-  const args = ['--globals-only', '--no-password', `--database=${database}`]
-  if (options.noRolePasswords) args.push('--no-role-passwords')
-  return {
-    stream: childOutput(
-      spawnChild(tool.path, args, ['ignore', 'pipe'], {
-        env: childEnv(db, pgOptions),
-        signal: ctx.signal,
-        secrets,
-        explain: explainPgDump(`globals (pg_dumpall)`),
-      }),
-    ),
-    compressed: false,
-  }
+/** pg_dumpall --globals-only: the roles and tablespaces, stored beside the dump. */
+export function pgDumpAllSource(job: SourceJob, run: ToolRun, pgDumpAll: ToolVersion): Source {
+  const args = ['--globals-only', '--no-password', `--database=${job.database}`]
+  if (job.options.noRolePasswords) args.push('--no-role-passwords')
+  const tool = runTool(pgDumpAll.path, args, {
+    ...run,
+    stdout: 'pipe',
+    explain: explainPgDump('globals (pg_dumpall)'),
+  })
+  return { stream: toolOutput(tool), compressed: false }
 }

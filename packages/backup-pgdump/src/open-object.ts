@@ -7,8 +7,9 @@ import {
   type Storage,
 } from 'dbops/plugin'
 import { decompressor } from './compression.ts'
-import { decryptor, type AgeEngine } from './encryption.ts'
-import { quiet } from './_child.ts'
+import { type AgeEngine, assertIdentityMatches, decryptor, loadIdentity } from './encryption.ts'
+import type { PgdumpOptions } from './options.ts'
+import { quiet } from './quiet-stream.ts'
 
 /**
  * Fails the stream at its end when the bytes read differ from the manifest's size or
@@ -74,4 +75,18 @@ export async function openObject(
   if (options.decompress !== false)
     stages.push(await decompressor(manifest.compression.algorithm, decoding.signal))
   return { source: quiet(source), stages: stages.map(quiet) }
+}
+
+/** Identity and decoding for a set: fails before reading when the key cannot open it. */
+export async function decodingFor(
+  manifest: BackupManifest,
+  options: PgdumpOptions,
+  configDir: string,
+  signal: AbortSignal,
+): Promise<Decoding & { signal: AbortSignal }> {
+  const engine = options.encryption?.engine ?? 'auto'
+  if (!manifest.encryption) return { engine, signal }
+  const { keys, source, file } = await loadIdentity(options.encryption?.identityFile, configDir)
+  await assertIdentityMatches(keys, manifest.encryption.recipients, source)
+  return { keys, engine, signal, identityFile: file }
 }
