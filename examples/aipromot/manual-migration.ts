@@ -5,7 +5,7 @@
 // A local plugin: a file in the app's repo, typed like a published one.
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { Db, DbopsError, definePlugin } from 'dbops/plugin'
+import { DbopsError, definePlugin } from 'dbops/plugin'
 import { splitStatements } from '@dbops/migrate-sql'
 import { z } from 'zod'
 
@@ -44,52 +44,35 @@ export default definePlugin({
           plan: async () => (await statements()).map((s, i) => `${i + 1}. ${headline(s.sql)}`),
           run: async (ctx, io) => {
             const list = await statements()
-            // Its own connection without the pool's client-side query timeout: building an
-            // index concurrently on a big table takes as long as it takes.
-            const db = new Db(ctx.config.connection, {
-              ...ctx.config.pool,
-              max: 1,
-              queryTimeoutMs: 0,
-            })
-            try {
-              return await db.withLock(
-                'aipromot:manual-migration',
-                async (client) => {
-                  await client.query(`set lock_timeout = '${options.lockTimeout}'`)
-                  const started = Date.now()
-                  for (const [i, statement] of list.entries()) {
-                    ctx.signal.throwIfAborted()
-                    io.output(`${i + 1}/${list.length} ${headline(statement.sql)}`)
-                    const cancel = () =>
-                      void ctx.db
-                        .query('select pg_cancel_backend($1)', [
-                          (client as unknown as { processID: number }).processID,
-                        ])
-                        .catch(() => {})
-                    ctx.signal.addEventListener('abort', cancel, { once: true })
-                    try {
-                      await client.query(statement.sql)
-                    } catch (error) {
-                      if (ctx.signal.aborted) throw ctx.signal.reason
-                      throw new DbopsError(
-                        'MANUAL_STATEMENT_FAILED',
-                        `${display}, statement ${i + 1} (${headline(statement.sql)}): ${(error as Error).message}`,
-                        {
-                          hint: 'The script is idempotent: fix the cause and run it again; it continues where it stopped.',
-                          cause: error,
-                        },
-                      )
-                    } finally {
-                      ctx.signal.removeEventListener('abort', cancel)
-                    }
+            // On the lock's own session, not the pool: no client-side query timeout, since
+            // building an index concurrently on a big table takes as long as it takes.
+            return ctx.db.withLock(
+              'aipromot:manual-migration',
+              async (session) => {
+                await session.set({ lock_timeout: options.lockTimeout })
+                const started = Date.now()
+                for (const [i, statement] of list.entries()) {
+                  ctx.signal.throwIfAborted()
+                  io.output(`${i + 1}/${list.length} ${headline(statement.sql)}`)
+                  try {
+                    // Aborting cancels the statement on the server.
+                    await session.query(statement.sql, [], { signal: ctx.signal })
+                  } catch (error) {
+                    if (ctx.signal.aborted) throw ctx.signal.reason
+                    throw new DbopsError(
+                      'MANUAL_STATEMENT_FAILED',
+                      `${display}, statement ${i + 1} (${headline(statement.sql)}): ${(error as Error).message}`,
+                      {
+                        hint: 'The script is idempotent: fix the cause and run it again; it continues where it stopped.',
+                        cause: error,
+                      },
+                    )
                   }
-                  return { statements: list.length, durationMs: Date.now() - started }
-                },
-                { waitMs: 60_000, signal: ctx.signal },
-              )
-            } finally {
-              await db.close()
-            }
+                }
+                return { statements: list.length, durationMs: Date.now() - started }
+              },
+              { waitMs: 60_000, signal: ctx.signal },
+            )
           },
           summarize: (r: { statements: number; durationMs: number }) =>
             `${r.statements} statements in ${r.durationMs} ms`,

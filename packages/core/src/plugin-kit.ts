@@ -26,6 +26,16 @@ export { closest } from './config/closest.ts'
 export { Db, cancelBackend, type Queryable, type PoolStats, type QueryOptions } from './db/db.ts'
 export { describeTarget, resolveTarget, type ConnectionTarget } from './db/connection.ts'
 export { lockKey, sleep, type LockOptions } from './db/lock.ts'
+export {
+  takeAdvisoryLock,
+  POOLER_HINT,
+  type LockConnection,
+  type LockErrors,
+  type LockHolder,
+  type HeldLock,
+  type TakeLockOptions,
+} from './db/lock.ts'
+export type { DbSession, SessionOptions, SessionTimeouts } from './db/session.ts'
 export { quoteIdent } from './db/quote.ts'
 export { DbopsError, ConfigError, UsageError, ExitCode, isAbortError, messageOf } from './errors.ts'
 export { redact, redactUrl, scrub, isSecretKey, collectSecrets, REDACTED } from './secrets.ts'

@@ -2,12 +2,8 @@ import { definePlugin } from 'dbops/plugin'
 import type { ApplyResult } from './apply.ts'
 import { migrateCommand } from './commands/index.ts'
 import { migrateOptionsSchema, type MigrateOptions } from './options.ts'
-import {
-  loadParser,
-  splitStatements as splitStatementsSync,
-  tokenChecksum as tokenChecksumSync,
-  type Statement,
-} from './sql/parser.ts'
+import { loadParser, splitStatements as splitStatementsSync, type Statement } from './sql/parser.ts'
+import { tokenChecksum as tokenChecksumSync } from './sql/token-checksum.ts'
 
 // Loaded on first use: a config that includes this plugin costs nothing to commands that do not migrate.
 const applyMigrations: typeof import('./apply.ts').applyMigrations = async (...args) =>

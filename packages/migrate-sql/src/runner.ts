@@ -5,7 +5,8 @@ import { dbopsLedger } from './ledger/dbops-ledger.ts'
 import { prismaLedger } from './ledger/prisma-ledger.ts'
 import type { Ledger } from './ledger/types.ts'
 import type { MigrateOptions } from './options.ts'
-import { acquireMigrationLock, MigrationSession, releaseMigrationLock } from './session.ts'
+import { takeMigrationLock } from './migration-lock.ts'
+import { MigrationSession } from './session.ts'
 import { loadParser } from './sql/parser.ts'
 
 export function ledgerFor(options: MigrateOptions): Ledger {
@@ -53,26 +54,14 @@ export async function withMigrationSession<T>(
     MigrationSession.open(ctx.db.target, ctx.signal, ctx.logger),
     parser,
   ])
-  let locked = false
   try {
-    let lockWaitMs = 0
-    if (mode.lock) {
-      lockWaitMs = await acquireMigrationLock(
-        session,
-        ledger.lockKey,
-        ledger.display,
-        options.lockWait,
-        ctx.signal,
-        (holder) =>
-          ctx.logger.info(
-            `waiting up to ${Math.round(options.lockWait / 1000)}s for the migration lock held by ${holder}`,
-          ),
-      )
-      locked = true
+    const lock = mode.lock ? await takeMigrationLock(session, ledger, options, ctx) : undefined
+    try {
+      return await fn({ session, ledger, set, lockWaitMs: lock?.waitedMs ?? 0 })
+    } finally {
+      await lock?.release()
     }
-    return await fn({ session, ledger, set, lockWaitMs })
   } finally {
-    if (locked) await releaseMigrationLock(session, ledger.lockKey)
     await session.close()
   }
 }

@@ -1,7 +1,7 @@
 import postgres from 'postgres'
-import { DbopsError, sleep, type ConnectionTarget, type Logger } from 'dbops/plugin'
+import { DbopsError, type ConnectionTarget, type Logger } from 'dbops/plugin'
 
-export type Conn = postgres.ReservedSql<{}>
+type Conn = postgres.ReservedSql
 export interface PgError extends Error {
   code?: string
   position?: string
@@ -14,14 +14,17 @@ export interface PgError extends Error {
  * One dedicated connection for a migration run (postgres.js, `sql.reserve()`), built from
  * core's connection settings. Everything of the run — the advisory lock, the ledger, the
  * files — goes over it, so the session lock is always held by the session doing the work.
+ * postgres.js rather than the kit's `db.session()`: a file goes to the server as one
+ * simple-protocol message of many statements, and a batch is pipelined.
  */
 export class MigrationSession {
-  private readonly sql: postgres.Sql<{}>
+  private readonly sql: postgres.Sql
   readonly conn: Conn
   private readonly signal: AbortSignal
   readonly notices: string[]
+  private lost = false
 
-  private constructor(sql: postgres.Sql<{}>, conn: Conn, signal: AbortSignal, notices: string[]) {
+  private constructor(sql: postgres.Sql, conn: Conn, signal: AbortSignal, notices: string[]) {
     this.sql = sql
     this.conn = conn
     this.signal = signal
@@ -42,7 +45,7 @@ export class MigrationSession {
       database: target.database,
       username: target.user,
       password: target.password,
-      ssl: ssl as postgres.Options<{}>['ssl'],
+      ssl: ssl as postgres.Options<Record<string, never>>['ssl'],
       max: 1,
       prepare: false, // also works behind poolers for the statements; the lock itself needs a real session
       idle_timeout: 0,
@@ -74,18 +77,34 @@ export class MigrationSession {
     return new MigrationSession(sql, conn, signal, notices)
   }
 
-  /** Runs one simple-protocol query; aborting cancels it on the server. A lost connection becomes DB_CONNECTION_LOST. */
-  async run<T extends readonly object[] = postgres.Row[]>(
-    text: string,
+  /** Runs one simple-protocol query (a script of statements); aborting cancels it on the server. */
+  run<T extends object[] = postgres.Row[]>(text: string): Promise<postgres.RowList<T>> {
+    return this.send(() => this.conn.unsafe<T>(text))
+  }
+
+  /**
+   * One statement with parameters (`$1`...), the shape of the kit's lock connection: the
+   * advisory lock runs its statements on this session, the one doing the work.
+   */
+  async query(
+    sql: string,
+    params: readonly string[],
+  ): Promise<{ rows: postgres.RowList<postgres.Row[]> }> {
+    return { rows: await this.send(() => this.conn.unsafe(sql, [...params])) }
+  }
+
+  /** Sends a query; a lost connection becomes DB_CONNECTION_LOST, and nothing more is sent. */
+  private async send<T extends object[]>(
+    make: () => postgres.PendingQuery<T>,
   ): Promise<postgres.RowList<T>> {
     this.signal.throwIfAborted()
     if (this.lost)
       throw new DbopsError('DB_CONNECTION_LOST', 'the connection to the database was lost')
-    const query = this.conn.unsafe(text)
+    const query = make()
     const cancel = () => void query.cancel()
     this.signal.addEventListener('abort', cancel, { once: true })
     try {
-      return (await query) as unknown as postgres.RowList<T>
+      return await query
     } catch (error) {
       if (this.signal.aborted) throw this.signal.reason
       if (this.lost || isConnectionLost(error)) {
@@ -105,8 +124,6 @@ export class MigrationSession {
     }
   }
 
-  private lost = false
-
   /**
    * Sends several queries at once (pipelined: one network round trip) and waits for all.
    * Returns the index and error of the first one that failed, if any.
@@ -118,7 +135,9 @@ export class MigrationSession {
   }> {
     this.signal.throwIfAborted()
     const queries = texts.map((t) => this.conn.unsafe(t).execute())
-    const cancel = () => queries.forEach((q) => void q.cancel())
+    const cancel = () => {
+      for (const q of queries) void q.cancel()
+    }
     this.signal.addEventListener('abort', cancel, { once: true })
     try {
       const settled = await Promise.allSettled(queries)
@@ -142,13 +161,15 @@ export class MigrationSession {
   async close(): Promise<void> {
     try {
       this.conn.release()
-    } catch {}
+    } catch {
+      // already released: the connection ended
+    }
     await this.sql.end({ timeout: 1 }).catch(() => {})
   }
 }
 
 /** Errors after which the session is gone: nothing more may be sent on it. */
-export function isConnectionLost(error: unknown): boolean {
+function isConnectionLost(error: unknown): boolean {
   const code = String((error as { code?: unknown })?.code ?? '')
   return (
     /^(08|57P0[123])/.test(code) ||
@@ -161,91 +182,4 @@ export function isConnectionLost(error: unknown): boolean {
       'ETIMEDOUT',
     ].includes(code)
   )
-}
-
-const HOLDER = (key: bigint) => `
-  select a.pid, a.application_name, a.client_addr::text as client_addr, a.backend_start, a.state, a.query_start, a.xact_start, left(a.query, 200) as query
-    from pg_locks l join pg_stat_activity a on a.pid = l.pid
-   where l.locktype = 'advisory' and l.granted and l.objsubid = 1 and l.database = (select oid from pg_database where datname = current_database())
-     and l.classid = ((${key}::bigint >> 32) & 4294967295)::oid and l.objid = (${key}::bigint & 4294967295)::oid
-   limit 1`
-
-/**
- * Takes the session advisory lock by polling pg_try_advisory_lock with backoff and jitter
- * until `waitMs` passes. Never a blocking pg_advisory_lock: a session blocked in it is a
- * transaction that a concurrent CREATE INDEX CONCURRENTLY would wait for, forever.
- * Returns how long it waited.
- */
-export async function acquireMigrationLock(
-  session: MigrationSession,
-  key: bigint,
-  what: string,
-  waitMs: number,
-  signal: AbortSignal,
-  onWait?: (holder: string) => void,
-): Promise<number> {
-  const started = Date.now()
-  let pause = 50
-  let told = false
-  for (;;) {
-    const rows = await session.run<Array<{ locked: boolean }>>(
-      `select pg_try_advisory_lock(${key}::bigint) as locked`,
-    )
-    if (rows[0]?.locked) {
-      await assertLockIsOurs(session, key)
-      return Date.now() - started
-    }
-    const elapsed = Date.now() - started
-    if (!told && onWait) {
-      told = true
-      onWait(await describeHolder(session, key))
-    }
-    if (elapsed >= waitMs) {
-      const holder = await describeHolder(session, key)
-      throw new DbopsError(
-        'MIGRATION_LOCK_HELD',
-        `another migration holds the lock on ${what}: ${holder}; gave up after waiting ${(elapsed / 1000).toFixed(1)}s`,
-        {
-          hint: "Wait for that run to finish and retry, raise the migrate plugin's `lockWait`, or if it is stuck end it with pg_terminate_backend(<pid>).",
-        },
-      )
-    }
-    const jitter = 0.5 + Math.random()
-    await sleep(Math.min(pause * jitter, waitMs - elapsed + 1), signal)
-    pause = Math.min(pause * 2, 1000)
-  }
-}
-
-/**
- * A session lock only protects anything if every later query runs on the session that holds
- * it. Behind a transaction-mode pooler (PgBouncer) consecutive queries may land on other
- * server connections: check from the next query that this backend holds the lock, and refuse
- * to go on when it does not.
- */
-async function assertLockIsOurs(session: MigrationSession, key: bigint): Promise<void> {
-  const rows = await session.run<Array<{ held: boolean }>>(`
-    select exists (select 1 from pg_locks where locktype = 'advisory' and granted and pid = pg_backend_pid() and objsubid = 1
-      and classid = ((${key}::bigint >> 32) & 4294967295)::oid and objid = (${key}::bigint & 4294967295)::oid) as held`)
-  if (rows[0]?.held) return
-  throw new DbopsError(
-    'MIGRATION_POOLER',
-    'the migration lock was taken on one server connection and the next query ran on another: the connection goes through a transaction-mode pooler',
-    {
-      hint: 'Point dbops at the database directly (not through PgBouncer in transaction mode), e.g. a DIRECT_URL next to the pooled DATABASE_URL.',
-    },
-  )
-}
-
-export async function describeHolder(session: MigrationSession, key: bigint): Promise<string> {
-  const rows = await session
-    .run<Array<Record<string, any>>>(HOLDER(key))
-    .catch(() => [] as Array<Record<string, any>>)
-  const h = rows[0]
-  if (!h) return 'a session that has just released it'
-  const since = h.xact_start ?? h.query_start ?? h.backend_start
-  return `pid ${h.pid} (application_name '${h.application_name || ''}'${h.client_addr ? `, from ${h.client_addr}` : ''}, ${h.state ?? 'unknown state'}, since ${new Date(since).toISOString()})`
-}
-
-export async function releaseMigrationLock(session: MigrationSession, key: bigint): Promise<void> {
-  await session.run(`select pg_advisory_unlock(${key}::bigint)`).catch(() => {})
 }

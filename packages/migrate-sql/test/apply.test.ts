@@ -454,6 +454,7 @@ test('baseline marks an existing database; an unknown placeholder is an error na
     assert.is(r.code, 1)
     assert.match(
       r.stderr,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a dbops placeholder, not a template
       'migrations/20250103000000_x.sql:1:15: placeholder ${SCHEMA_NAME} has no value',
     )
     assert.is(

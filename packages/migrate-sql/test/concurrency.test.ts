@@ -5,7 +5,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { lockKey } from 'dbops/plugin'
 import { readSections, sha256 } from '../src/files/migration-file.ts'
-import { loadParser, tokenChecksum } from '../src/sql/parser.ts'
+import { loadParser } from '../src/sql/parser.ts'
+import { tokenChecksum } from '../src/sql/token-checksum.ts'
 import { createTestDatabase, migrateProject, spawnCli, waitFor } from './helpers.ts'
 
 /** Six files; each logs its own run into apply_log, so a double apply would show. */

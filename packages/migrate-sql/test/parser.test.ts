@@ -1,6 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { loadParser, lineColumn, splitStatements, tokenChecksum } from '../src/sql/parser.ts'
+import { lineIndex } from '../src/sql/lines.ts'
+import { loadParser, splitStatements } from '../src/sql/parser.ts'
+import { tokenChecksum } from '../src/sql/token-checksum.ts'
 import { substitutePlaceholders } from '../src/sql/placeholders.ts'
 import { scanTokens, sqlTokens } from '../src/sql/tokens.ts'
 import { scanSync } from 'libpg-query'
@@ -26,7 +28,7 @@ insert into t values ($$x;y$$)`
     'leading comments are not part of the statement',
   )
   assert.equal(stmts[3]!.sql, 'insert into t values ($$x;y$$)')
-  assert.equal(lineColumn(sql, stmts[1]!.start), { line: 3, column: 43 })
+  assert.equal(lineIndex(sql).locate(stmts[1]!.start), { line: 3, column: 43 })
 })
 
 test('offsets are in characters even with multi-byte text before them', () => {
@@ -41,7 +43,7 @@ test('a syntax error carries its offset', () => {
     splitStatements(sql)
     assert.unreachable()
   } catch (error) {
-    const at = lineColumn(sql, (error as { offset: number }).offset)
+    const at = lineIndex(sql).locate((error as { offset: number }).offset)
     assert.equal(at, { line: 2, column: 8 })
     assert.match((error as Error).message, /syntax error at or near "tabel"/)
   }
@@ -88,12 +90,15 @@ test("the checksum token stream is the PostgreSQL scanner's (comments dropped)",
 })
 
 test('placeholders map positions back to the original text', () => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dbops placeholders, not templates
   const sub = substitutePlaceholders('create schema ${SCHEMA};\nselect ${X}', {
     SCHEMA: 'a_much_longer_name',
     X: '1',
   })
   assert.is(sub.text, 'create schema a_much_longer_name;\nselect 1')
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dbops placeholders, not templates
   assert.is(sub.toOriginal(sub.text.indexOf('select')), 'create schema ${SCHEMA};\n'.length)
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dbops placeholders, not templates
   assert.equal(substitutePlaceholders('x ${NOPE}', {}).unknown, [{ name: 'NOPE', offset: 2 }])
 })
 
@@ -149,7 +154,10 @@ test('a cut inside a statement is mended by parsing a longer piece; a real error
     })
     assert.unreachable()
   } catch (error) {
-    assert.equal(lineColumn(bad, (error as { offset: number }).offset), { line: 3, column: 8 })
+    assert.equal(lineIndex(bad).locate((error as { offset: number }).offset), {
+      line: 3,
+      column: 8,
+    })
   }
 })
 

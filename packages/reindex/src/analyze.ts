@@ -1,9 +1,9 @@
-import type { Context, Db } from 'dbops/plugin'
+import type { Context, Db, DbSession } from 'dbops/plugin'
 import { refusalError } from './apply.ts'
 import type { ReindexOptions } from './options.ts'
-import { excludedBy } from './plan.ts'
+import { excludedBy } from './decide.ts'
 import { standbyRefusal, windowRefusal, type Refusal, type ServerFacts } from './preflight.ts'
-import { MaintenanceSession, sqlState } from './session.ts'
+import { sqlState } from './sqlstate.ts'
 import { SERVER_FACTS, TABLES_TO_MAINTAIN, qualified } from './sql.ts'
 import { formatDuration } from 'dbops/plugin'
 
@@ -106,48 +106,23 @@ export async function analyzeTables(ctx: Context, options: ReindexOptions): Prom
         return { ...result, status: 'refused', durationMs: Date.now() - started }
       }
       const todo = await tablesToMaintain(ctx.db, options, ctx.signal)
-      const session = await MaintenanceSession.open(ctx.db, 'dbops-analyze')
+      const session = await ctx.db.session({
+        applicationName: 'dbops-analyze',
+        timeouts: {
+          lockMs: options.analyze.lockTimeout,
+          statementMs: options.analyze.statementTimeout,
+        },
+      })
       try {
-        await session.set({
-          lock_timeout: `${options.analyze.lockTimeout}`,
-          statement_timeout: `${options.analyze.statementTimeout}`,
-        })
-        for (const t of todo) {
-          const began = Date.now()
-          try {
-            await session.query(
-              `${t.action === 'analyze' ? 'analyze' : 'vacuum (analyze)'} ${qualified(t.schema, t.table)}`,
-              [],
-              ctx.signal,
-            )
-            result.tables.push({ ...t, status: 'done', durationMs: Date.now() - began })
-          } catch (error) {
-            if (ctx.signal.aborted) throw error
-            const code = sqlState(error)
-            const policy = code === '55P03' || code === '57014'
-            const reason =
-              code === '55P03'
-                ? `lock not available within ${formatDuration(options.analyze.lockTimeout)}`
-                : code === '57014'
-                  ? `cancelled after ${formatDuration(options.analyze.statementTimeout)} (statement_timeout)`
-                  : (error as Error).message
-            result.tables.push({
-              ...t,
-              status: policy ? 'skipped' : 'failed',
-              reason,
-              durationMs: Date.now() - began,
-            })
-          }
-        }
+        for (const t of todo)
+          result.tables.push(await maintainTable(session, t, options, ctx.signal))
       } finally {
         await session.close()
       }
-      result.analyzed = result.tables.filter(
-        (t) => t.status === 'done' && t.action === 'analyze',
-      ).length
-      result.vacuumed = result.tables.filter(
-        (t) => t.status === 'done' && t.action === 'vacuum analyze',
-      ).length
+      const done = (action: TableAction['action']) =>
+        result.tables.filter((t) => t.status === 'done' && t.action === action).length
+      result.analyzed = done('analyze')
+      result.vacuumed = done('vacuum analyze')
       result.skipped = result.tables.filter((t) => t.status === 'skipped').length
       result.failed = result.tables.filter((t) => t.status === 'failed').length
       result.durationMs = Date.now() - started
@@ -155,6 +130,32 @@ export async function analyzeTables(ctx: Context, options: ReindexOptions): Prom
     },
     { waitMs: options.lock.wait, signal: ctx.signal },
   )
+}
+
+/** One ANALYZE or VACUUM (ANALYZE); a lock or statement timeout is a skip (policy), anything else a failure. */
+async function maintainTable(
+  session: DbSession,
+  t: TableAction,
+  options: ReindexOptions,
+  signal: AbortSignal,
+): Promise<TableOutcome> {
+  const began = Date.now()
+  const verb = t.action === 'analyze' ? 'analyze' : 'vacuum (analyze)'
+  try {
+    await session.query(`${verb} ${qualified(t.schema, t.table)}`, [], { signal })
+    return { ...t, status: 'done', durationMs: Date.now() - began }
+  } catch (error) {
+    if (signal.aborted) throw error
+    const code = sqlState(error)
+    const reason =
+      code === '55P03'
+        ? `lock not available within ${formatDuration(options.analyze.lockTimeout)}`
+        : code === '57014'
+          ? `cancelled after ${formatDuration(options.analyze.statementTimeout)} (statement_timeout)`
+          : (error as Error).message
+    const policy = code === '55P03' || code === '57014'
+    return { ...t, status: policy ? 'skipped' : 'failed', reason, durationMs: Date.now() - began }
+  }
 }
 
 export function summarizeAnalyze(r: AnalyzeResult): string {

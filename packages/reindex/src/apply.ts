@@ -3,8 +3,9 @@ import type { InvalidIndex } from './leftovers.ts'
 import type { ReindexOptions } from './options.ts'
 import { largestRebuild, planReindex, preflightRefusals, type ReindexPlan } from './plan.ts'
 import { diskRefusal, windowRefusal, type Refusal, type ServerFacts } from './preflight.ts'
-import { dropIndex, rebuildIndex, type RebuildOutcome } from './rebuild.ts'
-import { MaintenanceSession } from './session.ts'
+import type { IndexDecision } from './decide.ts'
+import { dropIndex } from './leftover-drops.ts'
+import { notStarted, rebuildIndex, type RebuildContext, type RebuildOutcome } from './rebuild.ts'
 import { SERVER_FACTS } from './sql.ts'
 
 export interface ApplyResult {
@@ -67,31 +68,14 @@ export async function applyReindex(
         for (const r of refusals) ctx.logger.warn(`reindex refused: ${r.message}`)
         return { ...result, status: 'refused', durationMs: Date.now() - started }
       }
-
-      const session = await MaintenanceSession.open(ctx.db)
+      const session = await ctx.db.session({
+        applicationName: 'dbops-reindex',
+        timeouts: { lockMs: options.lockTimeout, statementMs: options.statementTimeout },
+      })
       try {
-        await session.set({
-          lock_timeout: `${options.lockTimeout}`,
-          statement_timeout: `${options.statementTimeout}`,
-          ...(options.maintenanceWorkMem
-            ? { maintenance_work_mem: options.maintenanceWorkMem }
-            : {}),
-        })
-        if (options.cleanLeftovers) {
-          for (const leftover of plan.invalid.filter((i) => i.action === 'drop')) {
-            io.output(`dropping leftover ${leftover.schema}.${leftover.index}`)
-            if (
-              await dropIndex(
-                { session, logger: ctx.logger },
-                leftover.schema,
-                leftover.index,
-                ctx.signal,
-              )
-            )
-              result.leftoversDropped.push(`${leftover.schema}.${leftover.index}`)
-          }
-        }
-        const rc = {
+        if (options.maintenanceWorkMem)
+          await session.set({ maintenance_work_mem: options.maintenanceWorkMem })
+        const rc: RebuildContext = {
           db: ctx.db,
           session,
           options,
@@ -100,40 +84,64 @@ export async function applyReindex(
           logger: ctx.logger,
           progress: (text: string) => io.output(text),
         }
-        for (const [i, decision] of rebuilds.entries()) {
-          const target = { schema: decision.schema, table: decision.table, index: decision.index }
-          const outside = windowRefusal(options)
-          const outcome = outside
-            ? {
-                ...target,
-                status: 'skipped' as const,
-                reason: `not started: ${outside.message}`,
-                attempts: 0,
-                beforeBytes: decision.sizeBytes,
-                afterBytes: null,
-                reclaimedBytes: 0,
-                durationMs: 0,
-                reindexMs: 0,
-                verified: null,
-                leftoversDropped: [],
-                notes: [],
-              }
-            : await rebuildIndex(rc, target, `[${i + 1}/${rebuilds.length}]`)
-          result.indexes.push(outcome)
-          io.output(lineOf(outcome))
-        }
+        if (options.cleanLeftovers)
+          result.leftoversDropped = await dropPlannedLeftovers(rc, plan, io)
+        result.indexes = await rebuildAll(rc, rebuilds, io)
       } finally {
         await session.close()
       }
-      result.rebuilt = result.indexes.filter((o) => o.status === 'rebuilt').length
-      result.skipped = result.indexes.filter((o) => o.status === 'skipped').length
-      result.failed = result.indexes.filter((o) => o.status === 'failed').length
-      result.reclaimedBytes = result.indexes.reduce((n, o) => n + Math.max(0, o.reclaimedBytes), 0)
-      result.durationMs = Date.now() - started
-      return result
+      return { ...result, ...tally(result.indexes), durationMs: Date.now() - started }
     },
     { waitMs: options.lock.wait, signal: ctx.signal },
   )
+}
+
+/** The janitor pass: the leftovers of earlier failed rebuilds that the plan found. */
+async function dropPlannedLeftovers(
+  rc: RebuildContext,
+  plan: ReindexPlan,
+  io: TaskIO,
+): Promise<string[]> {
+  const dropped: string[] = []
+  for (const leftover of plan.invalid.filter((i) => i.action === 'drop')) {
+    io.output(`dropping leftover ${leftover.schema}.${leftover.index}`)
+    if (await dropIndex(rc, leftover.schema, leftover.index, rc.signal))
+      dropped.push(`${leftover.schema}.${leftover.index}`)
+  }
+  return dropped
+}
+
+/** The rebuilds one at a time; one the maintenance window closed on is not started. */
+async function rebuildAll(
+  rc: RebuildContext,
+  rebuilds: IndexDecision[],
+  io: TaskIO,
+): Promise<RebuildOutcome[]> {
+  const outcomes: RebuildOutcome[] = []
+  for (const [i, decision] of rebuilds.entries()) {
+    const target = { schema: decision.schema, table: decision.table, index: decision.index }
+    const outside = windowRefusal(rc.options)
+    const outcome = outside
+      ? {
+          ...notStarted(target, `not started: ${outside.message}`),
+          beforeBytes: decision.sizeBytes,
+        }
+      : await rebuildIndex(rc, target, `[${i + 1}/${rebuilds.length}]`)
+    outcomes.push(outcome)
+    io.output(lineOf(outcome))
+  }
+  return outcomes
+}
+
+function tally(
+  outcomes: RebuildOutcome[],
+): Pick<ApplyResult, 'rebuilt' | 'skipped' | 'failed' | 'reclaimedBytes'> {
+  return {
+    rebuilt: outcomes.filter((o) => o.status === 'rebuilt').length,
+    skipped: outcomes.filter((o) => o.status === 'skipped').length,
+    failed: outcomes.filter((o) => o.status === 'failed').length,
+    reclaimedBytes: outcomes.reduce((n, o) => n + Math.max(0, o.reclaimedBytes), 0),
+  }
 }
 
 export function refusalError(refusals: Refusal[]): DbopsError {

@@ -41,7 +41,8 @@ export interface InvalidIndex {
   reason: string
 }
 
-type InvalidRow = {
+/** A row of LIST_INVALID_INDEXES. */
+export type InvalidIndexRow = {
   schema: string
   table_name: string
   index_name: string
@@ -51,7 +52,7 @@ type InvalidRow = {
 }
 
 /** Sorts the invalid indexes of the database into leftovers dbops may drop and the rest, which it only reports. */
-export function classifyInvalid(rows: InvalidRow[]): InvalidIndex[] {
+export function classifyInvalid(rows: InvalidIndexRow[]): InvalidIndex[] {
   return rows.map((row) => {
     const owner = leftoverOf(row.index_name, row.valid_siblings)
     const base = {

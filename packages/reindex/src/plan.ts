@@ -1,8 +1,15 @@
-import type { Db, Logger } from 'dbops/plugin'
-import { decide, passes, staticSkip, type IndexDecision, type Measure } from './decide.ts'
-import { measuredIndexBloat, type PgstatindexRow } from 'dbops/plugin'
-import { estimateIndex, fillfactorOf, listIndexesSql, type IndexRow } from 'dbops/plugin'
-import { classifyInvalid, type InvalidIndex } from './leftovers.ts'
+import {
+  fillfactorOf,
+  listIndexesSql,
+  measuredIndexBloat,
+  type Db,
+  type IndexRow,
+  type Logger,
+  type PgstatindexRow,
+} from 'dbops/plugin'
+import { decide, type IndexDecision, type Measure } from './decide.ts'
+import { refreshStatistics, tablesToRefresh } from './fresh-statistics.ts'
+import { classifyInvalid, type InvalidIndex, type InvalidIndexRow } from './leftovers.ts'
 import type { ReindexOptions } from './options.ts'
 import {
   diskRefusal,
@@ -13,11 +20,7 @@ import {
   type Refusal,
   type ServerFacts,
 } from './preflight.ts'
-import { MaintenanceSession, sqlState } from './session.ts'
-import { LIST_INVALID_INDEXES, PGSTATINDEX, SERVER_FACTS, qualified } from './sql.ts'
-
-export type { IndexDecision } from './decide.ts'
-export { excludedBy } from './decide.ts'
+import { LIST_INVALID_INDEXES, PGSTATINDEX, SERVER_FACTS } from './sql.ts'
 
 export interface ReindexPlan {
   createdAt: string
@@ -53,131 +56,38 @@ export interface PlanContext {
 export async function planReindex(ctx: PlanContext, options: ReindexOptions): Promise<ReindexPlan> {
   const { db, signal } = ctx
   const facts = (await db.query<ServerFacts>(SERVER_FACTS, [], { signal })).rows[0]!
-  const server = {
-    blockSize: facts.block_size,
-    versionNum: facts.version_num,
-    superuser: facts.superuser,
-  }
-  const notes: string[] = []
   const listIndexes = async () =>
-    (await db.query<IndexRow>(listIndexesSql(server), [options.schemas ?? null, 0], { signal }))
-      .rows
+    (
+      await db.query<IndexRow>(listIndexesSql(serverOf(facts)), [options.schemas ?? null, 0], {
+        signal,
+      })
+    ).rows
   let rows = await listIndexes()
-  const analyzed: string[] = []
-  const fresh = new Set<string>() // table oids analyzed just now: their statistics are current
-  const analyzeFailed = new Map<string, string>()
+  const statistics =
+    options.analyzeBeforeEstimate && !facts.in_recovery
+      ? await refreshStatistics(ctx, options, tablesToRefresh(rows, facts, options))
+      : { analyzed: [], fresh: new Set<string>(), failed: new Map<string, string>() }
+  if (statistics.fresh.size) rows = await listIndexes()
+  const notes = statistics.note ? [statistics.note] : []
 
-  if (options.analyzeBeforeEstimate && !facts.in_recovery) {
-    const tables = new Map<string, { schema: string; table: string }>()
-    for (const row of rows) {
-      if (!row.valid || staticSkip(row, options) || tooSmall(row, facts, options)) continue
-      const e = estimateIndex(row, server)
-      const largeEnough = Number(row.relpages) * facts.block_size >= options.minBloatSize
-      if (passes(e.figures, options) || (e.distrust && (largeEnough || row.never_analyzed)))
-        tables.set(row.table_oid, { schema: row.schema, table: row.table_name })
-    }
-    if (tables.size && ctx.dryRun)
-      notes.push(
-        `dry run: the statistics of ${tables.size} table(s) were not refreshed with ANALYZE, so their estimates may be stale`,
-      )
-    else if (tables.size) {
-      const session = await MaintenanceSession.open(db, 'dbops-reindex-plan')
-      try {
-        await session.set({
-          lock_timeout: `${options.analyze.lockTimeout}`,
-          statement_timeout: `${options.analyze.statementTimeout}`,
-        })
-        for (const [oid, { schema, table }] of tables) {
-          const name = qualified(schema, table)
-          try {
-            await session.query(`analyze ${name}`, [], signal)
-            analyzed.push(`${schema}.${table}`)
-            fresh.add(oid)
-          } catch (error) {
-            if (signal.aborted) throw error
-            const why =
-              sqlState(error) === '55P03' ? 'its lock was not available' : (error as Error).message
-            analyzeFailed.set(`${schema}.${table}`, why)
-            ctx.logger.warn(`could not analyze ${schema}.${table} before estimating: ${why}`)
-          }
-        }
-      } finally {
-        await session.close()
-      }
-      rows = await listIndexes()
-    }
-  }
-
-  let measure: Measure | undefined
-  const confirm = options.confirmWithPgstattuple
-  if (confirm === true && !facts.has_pgstattuple)
-    notes.push(
-      'confirmWithPgstattuple is set but the pgstattuple extension is not installed in this database: estimates were not confirmed (CREATE EXTENSION pgstattuple)',
-    )
-  if (confirm !== false && facts.has_pgstattuple) {
-    measure = async (row) => {
-      try {
-        const r = (
-          await db.query<PgstatindexRow>(PGSTATINDEX(facts.pgstattuple_schema!), [row.index_oid], {
-            signal,
-          })
-        ).rows[0]!
-        return measuredIndexBloat(mapNumbers(r), facts.block_size, fillfactorOf(row))
-      } catch (error) {
-        if (signal.aborted) throw error
-        return `pgstatindex failed: ${(error as Error).message}`
-      }
-    }
-  }
-
+  const measure = pgstatindexMeasure(ctx, options, facts, notes)
   const indexes: IndexDecision[] = []
   for (const row of rows) {
     if (!row.valid) continue // listed with the invalid indexes below
-    const justAnalyzed = fresh.has(row.table_oid)
-    const current = justAnalyzed
+    const current = statistics.fresh.has(row.table_oid)
       ? { ...row, never_analyzed: false, modified_since_analyze: 0 }
       : row
+    const analyzeFailed = statistics.failed.get(`${row.schema}.${row.table_name}`)
     indexes.push(
-      await decide(current, {
-        server,
-        options,
-        measure,
-        analyzeFailed: analyzeFailed.get(`${row.schema}.${row.table_name}`),
-      }),
+      await decide(current, { server: serverOf(facts), options, measure, analyzeFailed }),
     )
   }
-  if (confirm === 'deduplicated' && !measure) {
-    const unconfirmed = indexes.filter(
-      (d) => d.action === 'rebuild' && d.deduplicated && d.source === 'estimate',
-    ).length
-    if (unconfirmed)
-      notes.push(
-        `${unconfirmed} rebuild(s) rest on the estimate of btree deduplication alone (from n_distinct, which ANALYZE can underestimate): install pgstattuple to have pgstatindex confirm them`,
-      )
-  }
-  const rebuilds = indexes
-    .filter((d) => d.action === 'rebuild')
-    .sort(
-      (a, b) =>
-        (b.bloatBytes ?? 0) - (a.bloatBytes ?? 0) ||
-        `${a.schema}.${a.index}`.localeCompare(`${b.schema}.${b.index}`),
-    )
-  if (options.maxIndexesPerRun !== undefined) {
-    for (const d of rebuilds.splice(options.maxIndexesPerRun))
-      Object.assign(d, {
-        action: 'skip',
-        reason: `over maxIndexesPerRun (${options.maxIndexesPerRun}); ${d.reason}`,
-      })
-  }
-  const ordered = [
-    ...rebuilds,
-    ...indexes
-      .filter((d) => d.action === 'skip')
-      .sort((a, b) => (b.bloatBytes ?? -1) - (a.bloatBytes ?? -1)),
-  ]
+  if (options.confirmWithPgstattuple === 'deduplicated' && !measure)
+    notes.push(...unconfirmedNote(indexes))
+  const { rebuilds, ordered } = orderDecisions(indexes, options)
 
   const invalid = classifyInvalid(
-    (await db.query(LIST_INVALID_INDEXES, [], { signal })).rows as never,
+    (await db.query<InvalidIndexRow>(LIST_INVALID_INDEXES, [], { signal })).rows,
   )
   const refusals = await preflightRefusals(db, options, facts, rebuilds, signal)
   const disk = await diskRefusal(db, options, largestRebuild(rebuilds))
@@ -193,7 +103,7 @@ export async function planReindex(ctx: PlanContext, options: ReindexOptions): Pr
       minTableSize: options.minTableSize,
       maxIndexSize: options.maxIndexSize ?? null,
     },
-    analyzed,
+    analyzed: statistics.analyzed,
     notes,
     indexes: ordered,
     invalid,
@@ -205,6 +115,81 @@ export async function planReindex(ctx: PlanContext, options: ReindexOptions): Pr
       expectedGainBytes: rebuilds.reduce((n, d) => n + (d.bloatBytes ?? 0), 0),
     },
   }
+}
+
+const serverOf = (facts: ServerFacts) => ({
+  blockSize: facts.block_size,
+  versionNum: facts.version_num,
+  superuser: facts.superuser,
+})
+
+/**
+ * pgstatindex's measurement of an index, when pgstattuple is installed and the options ask for
+ * it (or leave it to the plan). Reads the whole index, so it runs only for candidates.
+ */
+function pgstatindexMeasure(
+  ctx: PlanContext,
+  options: ReindexOptions,
+  facts: ServerFacts,
+  notes: string[],
+): Measure | undefined {
+  const confirm = options.confirmWithPgstattuple
+  if (confirm === true && !facts.has_pgstattuple)
+    notes.push(
+      'confirmWithPgstattuple is set but the pgstattuple extension is not installed in this database: estimates were not confirmed (CREATE EXTENSION pgstattuple)',
+    )
+  if (confirm === false || !facts.has_pgstattuple) return undefined
+  const sql = PGSTATINDEX(facts.pgstattuple_schema!)
+  return async (row) => {
+    try {
+      const { rows } = await ctx.db.query<PgstatindexRow>(sql, [row.index_oid], {
+        signal: ctx.signal,
+      })
+      return measuredIndexBloat(rows[0]!, facts.block_size, fillfactorOf(row))
+    } catch (error) {
+      if (ctx.signal.aborted) throw error
+      return `pgstatindex failed: ${(error as Error).message}`
+    }
+  }
+}
+
+function unconfirmedNote(indexes: IndexDecision[]): string[] {
+  const unconfirmed = indexes.filter(
+    (d) => d.action === 'rebuild' && d.deduplicated && d.source === 'estimate',
+  ).length
+  return unconfirmed
+    ? [
+        `${unconfirmed} rebuild(s) rest on the estimate of btree deduplication alone (from n_distinct, which ANALYZE can underestimate): install pgstattuple to have pgstatindex confirm them`,
+      ]
+    : []
+}
+
+/**
+ * Rebuilds first, most bloat first (past `maxIndexesPerRun` they become skips), then the
+ * skips, most bloat first.
+ */
+function orderDecisions(
+  indexes: IndexDecision[],
+  options: ReindexOptions,
+): { rebuilds: IndexDecision[]; ordered: IndexDecision[] } {
+  const rebuilds = indexes
+    .filter((d) => d.action === 'rebuild')
+    .sort(
+      (a, b) =>
+        (b.bloatBytes ?? 0) - (a.bloatBytes ?? 0) ||
+        `${a.schema}.${a.index}`.localeCompare(`${b.schema}.${b.index}`),
+    )
+  if (options.maxIndexesPerRun !== undefined) {
+    for (const d of rebuilds.splice(options.maxIndexesPerRun))
+      Object.assign(d, {
+        action: 'skip',
+        reason: `over maxIndexesPerRun (${options.maxIndexesPerRun}); ${d.reason}`,
+      })
+  }
+  const skips = indexes
+    .filter((d) => d.action === 'skip')
+    .sort((a, b) => (b.bloatBytes ?? -1) - (a.bloatBytes ?? -1))
+  return { rebuilds, ordered: [...rebuilds, ...skips] }
 }
 
 /** Standby, version, window and old transactions: everything but disk, which needs a plan. */
@@ -237,14 +222,4 @@ export function largestRebuild(
       tablespaceLocation: top.tablespaceLocation,
     }
   )
-}
-
-function mapNumbers(r: PgstatindexRow): PgstatindexRow {
-  return Object.fromEntries(
-    Object.entries(r).map(([k, v]) => [k, Number(v)]),
-  ) as unknown as PgstatindexRow
-}
-
-function tooSmall(row: IndexRow, facts: ServerFacts, options: ReindexOptions): boolean {
-  return Number(row.table_pages) * facts.block_size < options.minTableSize && !row.never_analyzed
 }

@@ -1,6 +1,5 @@
 import type { AnalyzeResult, TableAction } from './analyze.ts'
 import type { ApplyResult } from './apply.ts'
-import { lineOf } from './apply.ts'
 import type { ReindexPlan } from './plan.ts'
 import { formatBytes, formatDuration } from 'dbops/plugin'
 

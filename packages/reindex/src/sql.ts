@@ -68,8 +68,9 @@ select phase, blocks_total::int8, blocks_done::int8, tuples_total::int8, tuples_
        lockers_total::int8, lockers_done::int8, current_locker_pid::int8
   from pg_stat_progress_create_index where pid = $1`
 
+/** pgstatindex's figures as float8, which pg reads as numbers (a PgstatindexRow as it is). */
 export const PGSTATINDEX = (schema: string) => `
-select index_size::int8, internal_pages::int8, leaf_pages::int8, empty_pages::int8, deleted_pages::int8, avg_leaf_density::float8
+select index_size::float8, internal_pages::float8, leaf_pages::float8, empty_pages::float8, deleted_pages::float8, avg_leaf_density::float8
   from ${quoteIdent(schema)}.pgstatindex($1::regclass)`
 
 export const BT_INDEX_CHECK = (schema: string) =>

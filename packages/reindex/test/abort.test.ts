@@ -67,15 +67,14 @@ function startCli(args: string[], cwd: string, env: Record<string, string>) {
         cleanup()
         resolve()
       }
-      const timer = setTimeout(
-        () => (
-          cleanup(), reject(new Error(`no ${re} on stderr within ${timeoutMs}ms:\n${stderr}`))
-        ),
-        timeoutMs,
-      )
-      const ended = () => (
-        cleanup(), reject(new Error(`the CLI exited before printing ${re}:\n${stdout}${stderr}`))
-      )
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new Error(`no ${re} on stderr within ${timeoutMs}ms:\n${stderr}`))
+      }, timeoutMs)
+      const ended = () => {
+        cleanup()
+        reject(new Error(`the CLI exited before printing ${re}:\n${stdout}${stderr}`))
+      }
       const cleanup = () => {
         clearTimeout(timer)
         child.stderr.off('data', check)

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module'
 import type pg from 'pg'
 import type { ConnectionConfig, PoolConfig } from '../config/schema.ts'
 import { DbopsError } from '../errors.ts'
@@ -9,14 +8,13 @@ import {
   resolveTarget,
   type ConnectionTarget,
 } from './connection.ts'
+import { cancelBackend } from './cancel.ts'
 import { explainConnectionError, isConnectionError } from './errors.ts'
-import { withAdvisoryLock, type LockOptions } from './lock.ts'
+import { loadPg } from './load-pg.ts'
+import { lockKey, takeAdvisoryLock, type LockOptions } from './lock.ts'
+import { openSession, type DbSession, type SessionOptions } from './session.ts'
 
-// pg (and its dozen modules) loads when the first pool opens: a command that never queries,
-// such as `dbops list`, never pays for it.
-const require = createRequire(import.meta.url)
-let pgModule: typeof pg | undefined
-const loadPg = (): typeof pg => (pgModule ??= require('pg') as typeof pg)
+export { cancelBackend }
 
 export type Row = Record<string, unknown>
 export interface QueryOptions {
@@ -126,13 +124,36 @@ export class Db implements Queryable {
     }
   }
 
-  /** Runs `fn` holding a session advisory lock on a dedicated client (see lock.ts). */
-  withLock<T>(
+  /**
+   * A dedicated connection of its own, outside the pool: for work that is long (a REINDEX of
+   * hours), holds session state (settings, an advisory lock, a snapshot) or must not be cut by
+   * the pool's query timeout. Its timeouts are set on the server, per session. Close it.
+   */
+  session(options: SessionOptions = {}): Promise<DbSession> {
+    const target = options.database ? { ...this.target, database: options.database } : this.target
+    return openSession(target, this.poolConfig.connectTimeoutMs, this, options)
+  }
+
+  /**
+   * Runs `fn` holding the session advisory lock `name` (see lock.ts) on a session of its own,
+   * which `fn` may use; the lock is released and the session closed afterwards.
+   */
+  async withLock<T>(
     name: string,
-    fn: (client: pg.PoolClient) => Promise<T>,
+    fn: (session: DbSession) => Promise<T>,
     options: LockOptions = {},
   ): Promise<T> {
-    return withAdvisoryLock(this, name, fn, options)
+    const session = await this.session()
+    try {
+      const lock = await takeAdvisoryLock(session, lockKey(name), { ...options, name })
+      try {
+        return await fn(session)
+      } finally {
+        await lock.release()
+      }
+    } finally {
+      await session.close()
+    }
   }
 
   /** Checks that the primary answers; throws the explained connection error if not. */
@@ -216,16 +237,5 @@ export class Db implements Queryable {
       this.counters.slowestQueryMs = Math.max(this.counters.slowestQueryMs, ms)
       client.release()
     }
-  }
-}
-
-/** Cancels the statement running on `client` from another connection of the pool. */
-export async function cancelBackend(pool: pg.Pool | Db, client: pg.ClientBase): Promise<void> {
-  const pid = (client as unknown as { processID?: number }).processID
-  if (!pid) return
-  try {
-    await (pool as Db).query('select pg_cancel_backend($1)', [pid])
-  } catch {
-    // best effort: the statement may already have ended
   }
 }

@@ -1,14 +1,63 @@
 import { createHash } from 'node:crypto'
-import type pg from 'pg'
 import { DbopsError } from '../errors.ts'
-import type { Db } from './db.ts'
 
 export interface LockOptions {
   /** How long to keep trying; 0 fails at once when another session holds the lock. */
   waitMs?: number
-  /** Poll interval while waiting. */
+  /** The longest pause between two tries: they start 50 ms apart and back off, with jitter. */
   pollMs?: number
   signal?: AbortSignal
+}
+
+/**
+ * The one connection a lock's statements run on, in order: a `DbSession`, a pg client, or a
+ * plugin's own connection (migrate's postgres.js session) behind this one method. A session
+ * lock protects only what runs on the connection that holds it.
+ */
+export interface LockConnection {
+  query(
+    sql: string,
+    params: readonly string[],
+  ): Promise<{ rows: readonly Record<string, unknown>[] }>
+}
+
+/** The session holding a lock, as pg_stat_activity shows it. */
+export interface LockHolder {
+  pid: number
+  applicationName: string
+  clientAddr: string | null
+  state: string | null
+  /** When its connection opened. */
+  backendStart: Date
+  /** When its transaction, or else its last statement, began. */
+  activeSince: Date
+}
+
+/** The errors of a lock, in the words of whoever takes it. */
+export interface LockErrors {
+  /** Another session still held it when the wait ran out. */
+  held(holder: LockHolder | undefined, waitedMs: number): Error
+  /** The statement after the lock ran on another server connection: a transaction-mode pooler. */
+  pooler(): Error
+}
+
+export interface TakeLockOptions extends LockOptions {
+  /** How the kit's errors name the lock: `the "maintenance" lock is held by ...`. */
+  name: string
+  /** Called once, with the holder, when the lock is taken and will be waited for. */
+  onWait?: (holder: LockHolder | undefined) => void
+  /** A plugin's own errors (its codes, its words); the kit's by default. */
+  errors?: Partial<LockErrors>
+}
+
+export interface HeldLock {
+  /** How long it took to get the lock. */
+  waitedMs: number
+  /**
+   * Unlocks. Never throws: when the unlock cannot run (the connection is gone), ending the
+   * connection is what releases the lock on the server, so close it.
+   */
+  release(): Promise<void>
 }
 
 /** A stable signed 64-bit advisory lock key for a name, the same in every dbops process. */
@@ -18,72 +67,108 @@ export function lockKey(name: string): bigint {
 
 const TRY_LOCK = 'select pg_try_advisory_lock($1::bigint) as locked'
 const UNLOCK = 'select pg_advisory_unlock($1::bigint)'
-// An int8 advisory lock is stored as classid = high 32 bits, objid = low 32 bits, objsubid 1.
-const LOCK_HOLDER = `
-  select a.pid, a.application_name, a.client_addr::text as client_addr, a.backend_start, a.state, a.query_start
-    from pg_locks l join pg_stat_activity a on a.pid = l.pid
-   where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+// An int8 advisory lock is stored as classid = high 32 bits, objid = low 32 bits, objsubid 1,
+// in the current database.
+const LOCK_IS = `l.locktype = 'advisory' and l.granted and l.objsubid = 1
      and l.classid = (($1::bigint >> 32) & 4294967295)::oid and l.objid = ($1::bigint & 4294967295)::oid
+     and l.database = (select oid from pg_database where datname = current_database())`
+const HELD_BY_THIS_SESSION = `select exists (select 1 from pg_locks l where ${LOCK_IS} and l.pid = pg_backend_pid()) as held`
+const LOCK_HOLDER = `
+  select a.pid, a.application_name, host(a.client_addr) as client_addr, a.state, a.backend_start,
+         coalesce(a.xact_start, a.query_start, a.backend_start) as active_since
+    from pg_locks l join pg_stat_activity a on a.pid = l.pid
+   where ${LOCK_IS}
    limit 1`
 
 /**
- * Session advisory lock on a dedicated client. Polls `pg_try_advisory_lock` (a blocking
- * `pg_advisory_lock` can deadlock against CREATE INDEX CONCURRENTLY) until `waitMs`
- * passes, then fails with an error naming who holds it. Released in `finally`; the client
- * is destroyed rather than returned if the unlock fails, so a lock never outlives us.
+ * Takes a session advisory lock on `conn` by polling `pg_try_advisory_lock`, backing off with
+ * jitter, until `waitMs` passes; then fails naming who holds it. Never a blocking
+ * `pg_advisory_lock`: a session blocked in it is a transaction that a concurrent CREATE INDEX
+ * CONCURRENTLY would wait for, forever. Once taken, checks from the next statement that this
+ * backend holds it, and refuses to go on behind a transaction-mode pooler, where the next
+ * statement may run on another server connection. Release it in `finally`.
  */
-export async function withAdvisoryLock<T>(
-  db: Db,
-  name: string,
-  fn: (client: pg.PoolClient) => Promise<T>,
-  options: LockOptions = {},
-): Promise<T> {
-  const key = lockKey(name).toString()
-  const { waitMs = 0, pollMs = 250, signal } = options
-  const client = await db.connect()
-  let locked = false
-  let broken: Error | undefined
+export async function takeAdvisoryLock(
+  conn: LockConnection,
+  key: bigint,
+  options: TakeLockOptions,
+): Promise<HeldLock> {
+  const { waitMs = 0, pollMs = 1000, signal } = options
+  const errors = { ...kitLockErrors(options.name, waitMs), ...options.errors }
+  const params = [key.toString()]
+  const started = Date.now()
+  let pause = Math.min(50, pollMs)
+  let told = false
+  for (;;) {
+    signal?.throwIfAborted()
+    const { rows } = await conn.query(TRY_LOCK, params)
+    if (rows[0]?.locked === true) break
+    const waited = Date.now() - started
+    if (waited >= waitMs) throw errors.held(await lockHolder(conn, params), waited)
+    if (!told && options.onWait) {
+      told = true
+      options.onWait(await lockHolder(conn, params))
+    }
+    await sleep(Math.min(pause * (0.5 + Math.random()), pollMs, waitMs - waited + 1), signal)
+    pause = Math.min(pause * 2, pollMs)
+  }
+  const lock: HeldLock = {
+    waitedMs: Date.now() - started,
+    release: async () => {
+      await conn.query(UNLOCK, params).catch(() => {})
+    },
+  }
   try {
-    const deadline = Date.now() + waitMs
-    for (;;) {
-      signal?.throwIfAborted()
-      const { rows } = await client.query<{ locked: boolean }>(TRY_LOCK, [key])
-      if (rows[0]?.locked) break
-      if (Date.now() >= deadline) throw await lockHeldError(client, name, key, waitMs)
-      await sleep(Math.min(pollMs, Math.max(deadline - Date.now(), 1)), signal)
-    }
-    locked = true
-    return await fn(client)
-  } finally {
-    if (locked) {
-      try {
-        await client.query(UNLOCK, [key])
-      } catch (error) {
-        broken = error as Error
-      }
-    }
-    client.release(broken)
+    const { rows } = await conn.query(HELD_BY_THIS_SESSION, params)
+    if (rows[0]?.held !== true) throw errors.pooler()
+  } catch (error) {
+    await lock.release()
+    throw error
+  }
+  return lock
+}
+
+async function lockHolder(
+  conn: LockConnection,
+  params: readonly string[],
+): Promise<LockHolder | undefined> {
+  const row = (await conn.query(LOCK_HOLDER, params).catch(() => ({ rows: [] }))).rows[0]
+  if (!row) return undefined
+  return {
+    pid: Number(row.pid),
+    applicationName: String(row.application_name ?? ''),
+    clientAddr: row.client_addr ? String(row.client_addr) : null,
+    state: row.state ? String(row.state) : null,
+    backendStart: new Date(row.backend_start as string),
+    activeSince: new Date(row.active_since as string),
   }
 }
 
-async function lockHeldError(
-  client: pg.PoolClient,
-  name: string,
-  key: string,
-  waitMs: number,
-): Promise<DbopsError> {
-  const { rows } = await client.query(LOCK_HOLDER, [key]).catch(() => ({ rows: [] as Row[] }))
-  const holder = rows[0] as Row | undefined
-  const waited = waitMs > 0 ? ` after waiting ${Math.round(waitMs / 1000)}s` : ''
-  const who = holder
-    ? `pid ${holder.pid} (${holder.application_name || 'no application_name'}${holder.client_addr ? ` from ${holder.client_addr}` : ''}, connected since ${new Date(holder.backend_start as string).toISOString()})`
-    : 'another session'
-  return new DbopsError('LOCK_HELD', `the "${name}" lock is held by ${who}${waited}`, {
-    hint: 'Another dbops run is in progress. Wait for it, or stop it if it is stuck (pg_terminate_backend on that pid).',
-  })
+/** The kit's errors: LOCK_HELD names the holder's pid, application and connection time. */
+function kitLockErrors(name: string, waitMs: number): LockErrors {
+  return {
+    held(holder) {
+      const waited = waitMs > 0 ? ` after waiting ${Math.round(waitMs / 1000)}s` : ''
+      const from = holder?.clientAddr ? ` from ${holder.clientAddr}` : ''
+      const who = holder
+        ? `pid ${holder.pid} (${holder.applicationName || 'no application_name'}${from}, connected since ${holder.backendStart.toISOString()})`
+        : 'another session'
+      return new DbopsError('LOCK_HELD', `the "${name}" lock is held by ${who}${waited}`, {
+        hint: 'Another dbops run is in progress. Wait for it, or stop it if it is stuck (pg_terminate_backend on that pid).',
+      })
+    },
+    pooler: () =>
+      new DbopsError(
+        'LOCK_POOLER',
+        `the "${name}" lock was taken on one server connection and the next query ran on another: the connection goes through a transaction-mode pooler`,
+        { hint: POOLER_HINT },
+      ),
+  }
 }
 
-type Row = Record<string, unknown>
+/** What to do about a lock behind a transaction-mode pooler (PgBouncer). */
+export const POOLER_HINT =
+  'Point dbops at the database directly (not through PgBouncer in transaction mode), e.g. a DIRECT_URL next to the pooled DATABASE_URL.'
 
 /** A sleep that ends early, with the abort reason, when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -27,7 +27,7 @@ const ENCODING_DIRECTIVE = /^[ \t]*--[ \t]*dbops:encoding[ \t]+([A-Za-z0-9_.:-]+
  */
 export function decodeMigration(raw: Buffer): DecodedText {
   const declared = findDirective(raw)
-  const name = declared?.[1]!.toLowerCase()
+  const name = declared?.[1]?.toLowerCase()
   if (!name || name === 'utf8' || name === 'utf-8') {
     if (isUtf8(raw)) return { text: stripBom(raw.toString('utf8')) }
     return { text: raw.toString('utf8'), problem: firstInvalidUtf8(raw) }
@@ -87,8 +87,10 @@ function firstInvalidUtf8(raw: Buffer): EncodingProblem {
   const bad = invalidUtf8Offset(raw)
   let lineStart = 0
   let line = 1
-  for (let i = raw.indexOf(10); i !== -1 && i < bad; i = raw.indexOf(10, i + 1))
-    line++, (lineStart = i + 1)
+  for (let i = raw.indexOf(10); i !== -1 && i < bad; i = raw.indexOf(10, i + 1)) {
+    line++
+    lineStart = i + 1
+  }
   const before = raw.subarray(lineStart, bad).toString('utf8')
   const skip = line === 1 && before.charCodeAt(0) === 0xfeff ? 1 : 0
   return {

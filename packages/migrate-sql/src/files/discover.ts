@@ -137,7 +137,7 @@ export async function discoverMigrations(
     versioned.sort((a, b) =>
       a.order < b.order ? -1 : a.order > b.order ? 1 : a.ledgerName.localeCompare(b.ledgerName),
     )
-  versioned.forEach((f, i) => (f.rank = i))
+  for (const [i, f] of versioned.entries()) f.rank = i
   repeatable.sort((a, b) => a.name.localeCompare(b.name))
   const duplicates: MigrationSet['duplicates'] = []
   if (ledger === 'dbops') {

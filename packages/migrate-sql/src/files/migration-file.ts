@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { DbopsError } from 'dbops/plugin'
-import { tokenChecksum, tokenChecksumCooperatively } from '../sql/parser.ts'
+import { tokenChecksum, tokenChecksumCooperatively } from '../sql/token-checksum.ts'
 import type { EncodingProblem } from './decode.ts'
 
 export type MigrationKind = 'versioned' | 'repeatable'
@@ -75,11 +75,10 @@ export function hasNoTransactionDirective(text: string): boolean {
  */
 export function migrationChecksum(file: Pick<MigrationFile, 'up' | 'noTransaction'>): string {
   let sum = checksums.get(file)
-  if (sum === undefined)
-    checksums.set(
-      file,
-      (sum = tokenChecksum(file.up.text, file.noTransaction ? 'no-transaction' : '')),
-    )
+  if (sum === undefined) {
+    sum = tokenChecksum(file.up.text, file.noTransaction ? 'no-transaction' : '')
+    checksums.set(file, sum)
+  }
   return sum
 }
 const checksums = new WeakMap<object, string>()

@@ -3,6 +3,22 @@ import { migrationChecksum, type MigrationFile } from '../files/migration-file.t
 import { literal } from '../sql/quote.ts'
 import type { Ledger, LedgerRow } from './types.ts'
 
+/** A row of dbops' ledger table as `load` reads it. */
+type DbopsRow = {
+  version: string
+  name: string
+  kind: LedgerRow['kind']
+  checksum: string
+  content_sha256: string | null
+  applied_at: Date
+  finished: boolean
+  duration_ms: number | null
+  applied_by: string
+  statements_total: number | null
+  statements_applied: number | null
+  error: string | null
+}
+
 /** dbops' own ledger: one row per versioned or repeatable file. */
 export function dbopsLedger(schema: string, table: string, dbopsVersion: string): Ledger {
   const t = `${quoteIdent(schema)}.${quoteIdent(table)}`
@@ -50,7 +66,7 @@ export function dbopsLedger(schema: string, table: string, dbopsVersion: string)
         `select to_regclass(${literal(t)})::text as t`,
       )
       if (!exists[0]?.t) return []
-      const rows = await session.run<Array<Record<string, any>>>(
+      const rows = await session.run<DbopsRow[]>(
         `select version, name, kind, checksum, content_sha256, applied_at, finished_at is not null as finished, duration_ms, applied_by, statements_total, statements_applied, error from ${t}`,
       )
       return rows.map(

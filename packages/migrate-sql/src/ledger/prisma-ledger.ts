@@ -5,6 +5,17 @@ import { sha256 } from '../files/migration-file.ts'
 import { literal } from '../sql/quote.ts'
 import type { Ledger, LedgerRow } from './types.ts'
 
+/** A row of `_prisma_migrations` as `load` reads it. */
+type PrismaRow = {
+  checksum: string
+  migration_name: string
+  started_at: Date
+  finished: boolean
+  logs: string | null
+  duration_ms: number | null
+  applied_steps_count: number
+}
+
 /** Prisma's advisory lock key: `prisma migrate deploy` and dbops exclude each other. */
 export const PRISMA_LOCK_KEY = 72707369n
 
@@ -42,7 +53,7 @@ export function prismaLedger(schema: string): Ledger {
         `select to_regclass(${literal(t)})::text as t`,
       )
       if (!exists[0]?.t) return []
-      const rows = await session.run<Array<Record<string, any>>>(
+      const rows = await session.run<PrismaRow[]>(
         `select checksum, migration_name, started_at, finished_at is not null as finished, logs,
                 (extract(epoch from finished_at - started_at) * 1000)::int as duration_ms, applied_steps_count
            from ${t} where rolled_back_at is null order by started_at`,

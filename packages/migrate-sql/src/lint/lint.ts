@@ -5,7 +5,8 @@ import { isRowStatement } from '../sql/parser.ts'
 import type { PreparedSection } from '../sql/prepare.ts'
 import { literal } from '../sql/quote.ts'
 import type { MigrationSession } from '../session.ts'
-import { RULES, type RawFinding, type Severity, type TableRef } from './rules.ts'
+import { RULES } from './rules.ts'
+import type { RawFinding, Severity, TableRef } from './rules/define.ts'
 
 export interface Finding {
   rule: string
@@ -84,8 +85,7 @@ export async function lintMigrations(
           raw.push({ input, line: s.line, column: s.column, finding })
         }
       }
-      const c = s.node.CreateStmt ?? s.node.CreateTableAsStmt?.into
-      const rel = c?.relation ?? c?.rel
+      const rel = s.node.CreateStmt?.relation ?? s.node.CreateTableAsStmt?.into?.rel
       if (rel?.relname)
         created
           .add(key({ schema: rel.schemaname, name: rel.relname }))
@@ -179,14 +179,14 @@ async function tableSizes(
       left join pg_class c on c.oid = to_regclass(n.name)
      order by n.i`)
   const out = new Map<string, TableSize>()
-  rows.forEach((r, i) =>
+  for (const [i, r] of rows.entries()) {
     out.set(key(tables[i]!), {
       exists: r.exists,
       bytes: Number(r.bytes ?? 0),
       heapBytes: Number(r.heap ?? 0),
       rows: Number(r.rows ?? 0),
-    }),
-  )
+    })
+  }
   return out
 }
 

@@ -96,8 +96,10 @@ function blockCommentEnd(text: string, i: number): number {
   while (i < n) {
     const a = text.charCodeAt(i)
     const b = i + 1 < n ? text.charCodeAt(i + 1) : -1
-    if (a === SLASH && b === STAR) depth++, (i += 2)
-    else if (a === STAR && b === SLASH) {
+    if (a === SLASH && b === STAR) {
+      depth++
+      i += 2
+    } else if (a === STAR && b === SLASH) {
       i += 2
       if (--depth === 0) return i
     } else i++

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto'
+import type { ParseResult } from 'libpg-query'
 import { cooperate } from '../cooperate.ts'
 import { chunkEnds } from './chunks.ts'
-import { scanTokens } from './tokens.ts'
+import type { AnyNode } from './nodes.ts'
+import { byteToChar, leadingTrivia, trimEnd } from './statement-text.ts'
 
 /**
  * The real PostgreSQL parser (libpg_query, compiled to WebAssembly) behind a small API in
@@ -19,7 +20,7 @@ export function loadParser(): Promise<void> {
   return ready
 }
 
-function parseSync(text: string): unknown {
+function parseSync(text: string): ParseResult {
   if (!lib) throw new Error('the SQL parser is not loaded: await loadParser() first')
   return lib.parseSync(text)
 }
@@ -30,7 +31,7 @@ export interface Statement {
   /** Character offset of its first token in the parsed text. */
   start: number
   /** The parse tree node: `{ IndexStmt: {...} }` etc. (`{ InsertStmt: {} }` for row statements split with `slim`). */
-  node: Record<string, any>
+  node: AnyNode
   /** The node's type name: `IndexStmt`, `AlterTableStmt`, ... */
   type: string
 }
@@ -66,10 +67,15 @@ const ROW_STATEMENTS = new Set([
 /** Whether a statement type is a row statement (INSERT, UPDATE, DELETE, SELECT, MERGE). */
 export const isRowStatement = (type: string) => ROW_STATEMENTS.has(type)
 /** One shared, frozen `{ InsertStmt: {} }` per type. */
-const SLIM_NODES = new Map<string, Record<string, any>>()
-const slimNode = (type: string) =>
-  SLIM_NODES.get(type) ??
-  SLIM_NODES.set(type, Object.freeze({ [type]: Object.freeze({}) })).get(type)!
+const SLIM_NODES = new Map<string, AnyNode>()
+const slimNode = (type: string): AnyNode => {
+  let node = SLIM_NODES.get(type)
+  if (!node) {
+    node = Object.freeze({ [type]: Object.freeze({}) })
+    SLIM_NODES.set(type, node)
+  }
+  return node
+}
 
 /**
  * Characters per parser call. The parser's time and memory grow with its input (one call on
@@ -137,11 +143,9 @@ function* parsePieces(text: string, options: SplitOptions): Generator<Statement[
 function parsePiece(text: string, from: number, to: number, options: SplitOptions): Statement[] {
   const piece = text.slice(from, to)
   if (!piece.trim()) return []
-  let tree: {
-    stmts?: Array<{ stmt: Record<string, any>; stmt_location?: number; stmt_len?: number }>
-  }
+  let tree: ParseResult
   try {
-    tree = parseSync(piece) as typeof tree
+    tree = parseSync(piece)
   } catch (error) {
     const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails
     throw new SqlSyntaxError(
@@ -167,119 +171,9 @@ function parsePiece(text: string, from: number, to: number, options: SplitOption
     out.push({
       sql: trimEnd(raw.slice(lead)),
       start: from + start + lead,
-      node: options.slim && ROW_STATEMENTS.has(type) ? slimNode(type) : s.stmt,
+      node: options.slim && ROW_STATEMENTS.has(type) ? slimNode(type) : (s.stmt ?? {}),
       type,
     })
   }
   return out
-}
-
-/**
- * Byte offset (UTF-8, as libpg_query reports them) → character offset in `text`, for offsets
- * asked in increasing order: one walk over the text in all.
- */
-function byteToChar(text: string): (byteOffset: number) => number {
-  let char = 0
-  let byte = 0
-  return (target) => {
-    while (byte < target && char < text.length) {
-      const c = text.charCodeAt(char)
-      if (c < 0x80) byte += 1
-      else if (c < 0x800) byte += 2
-      else if (c >= 0xd800 && c <= 0xdbff && char + 1 < text.length) {
-        byte += 4
-        char++
-      } else byte += 3
-      char++
-    }
-    return char
-  }
-}
-
-/** Without the trailing whitespace and semicolons. */
-function trimEnd(sql: string): string {
-  let end = sql.length
-  while (end > 0 && (sql[end - 1] === ';' || /\s/.test(sql[end - 1]!))) end--
-  return end === sql.length ? sql : sql.slice(0, end)
-}
-
-/** Length of the whitespace and comments (`--`, nested block comments) at the start of `text`. */
-function leadingTrivia(text: string): number {
-  let i = 0
-  for (;;) {
-    while (i < text.length && /\s/.test(text[i]!)) i++
-    if (text.startsWith('--', i)) {
-      const nl = text.indexOf('\n', i)
-      i = nl === -1 ? text.length : nl + 1
-    } else if (text.startsWith('/*', i)) {
-      let depth = 0
-      while (i < text.length) {
-        if (text.startsWith('/*', i)) depth++, (i += 2)
-        else if (text.startsWith('*/', i)) {
-          depth--
-          i += 2
-          if (depth === 0) break
-        } else i++
-      }
-    } else return i
-  }
-}
-
-/**
- * sha256 of the script's token stream (see tokens.ts): comments and whitespace outside
- * literals do not count, every other character does.
- */
-export function tokenChecksum(text: string, extra = ''): string {
-  const hash = tokenHash()
-  hash.scan(text, 0, text.length)
-  return hash.digest(extra)
-}
-
-/** tokenChecksum, letting the event loop run every megabyte or so and honouring `signal`. */
-export async function tokenChecksumCooperatively(
-  text: string,
-  extra: string,
-  signal?: AbortSignal,
-): Promise<string> {
-  const hash = tokenHash()
-  for (let i = 0; i < text.length; ) {
-    i = hash.scan(text, i, Math.min(text.length, i + 1024 * 1024))
-    await cooperate(signal)
-  }
-  return hash.digest(extra)
-}
-
-/** Hashes each token followed by a NUL, in batches: one hash update per token is most of the time on a large file. */
-function tokenHash() {
-  const hash = createHash('sha256')
-  let batch = ''
-  const emit = (token: string) => {
-    batch += `${token}\u0000`
-    if (batch.length > 65536) {
-      hash.update(batch)
-      batch = ''
-    }
-  }
-  return {
-    scan: (text: string, from: number, until: number) => scanTokens(text, from, until, emit),
-    digest(extra: string): string {
-      hash.update(batch)
-      if (extra) hash.update('\u0001').update(extra)
-      return hash.digest('hex')
-    },
-  }
-}
-
-/** 1-based line and column of a character offset. */
-export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1
-  let lineStart = 0
-  const end = Math.min(offset, text.length)
-  for (let i = 0; i < end; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++
-      lineStart = i + 1
-    }
-  }
-  return { line, column: end - lineStart + 1 }
 }

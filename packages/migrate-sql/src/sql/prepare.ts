@@ -2,6 +2,7 @@ import { DbopsError } from 'dbops/plugin'
 import { assertDecoded, type MigrationFile, type Section } from '../files/migration-file.ts'
 import { cooperate } from '../cooperate.ts'
 import { lineIndex, type LineIndex } from './lines.ts'
+import type { AnyNode } from './nodes.ts'
 import { splitStatementsCooperatively, SqlSyntaxError, type Statement } from './parser.ts'
 import { substitutePlaceholders } from './placeholders.ts'
 
@@ -111,7 +112,10 @@ export async function prepareSection(
 /** The file's line index, built once per file. */
 function linesOf(file: MigrationFile): LineIndex {
   let index = lineIndexes.get(file)
-  if (!index) lineIndexes.set(file, (index = lineIndex(file.text)))
+  if (!index) {
+    index = lineIndex(file.text)
+    lineIndexes.set(file, index)
+  }
   return index
 }
 const lineIndexes = new WeakMap<MigrationFile, LineIndex>()
@@ -131,8 +135,11 @@ export function needsNoTransaction(s: Statement): string | undefined {
   if (n.AlterSystemStmt) return 'ALTER SYSTEM'
   if (n.CreateSubscriptionStmt) return 'CREATE SUBSCRIPTION'
   if (n.DropSubscriptionStmt) return 'DROP SUBSCRIPTION'
-  if (n.AlterTableStmt?.cmds?.some((c: any) => c.AlterTableCmd?.def?.PartitionCmd?.concurrent))
-    return 'DETACH PARTITION CONCURRENTLY'
+  const detachesConcurrently = (c: AnyNode) => {
+    const def: AnyNode | undefined = c.AlterTableCmd?.def
+    return def?.PartitionCmd?.concurrent === true
+  }
+  if (n.AlterTableStmt?.cmds?.some(detachesConcurrently)) return 'DETACH PARTITION CONCURRENTLY'
   return undefined
 }
 
@@ -140,7 +147,8 @@ export function needsNoTransaction(s: Statement): string | undefined {
 export function switchesClientEncoding(s: Statement): boolean {
   const v = s.node.VariableSetStmt
   if (v?.name !== 'client_encoding' || v.kind !== 'VAR_SET_VALUE') return false
-  const value = String(v.args?.[0]?.A_Const?.sval?.sval ?? '')
+  const first: AnyNode | undefined = v.args?.[0]
+  const value = String(first?.A_Const?.sval?.sval ?? '')
     .toLowerCase()
     .replace(/[-_]/g, '')
   return value !== 'utf8' && value !== 'unicode'
