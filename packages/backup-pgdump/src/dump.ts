@@ -133,7 +133,7 @@ async function writeSet(
   phase('row counts taken')
   await session.commit()
 
-  const { host, port } = session.db.target
+  const { host, port } = session.target
   const facts = { started, snapshot, pgDump, objects, tables, host: `${host}:${port}` }
   const complete = await completeSet(ctx, destinations, prefix, manifestOf(ctx, job, facts))
   phase('manifests written')
@@ -153,11 +153,14 @@ async function writeSet(
 
 /** The tools' environment: libpq's (the password too, never argv), and PGOPTIONS when needed. */
 function toolRun(ctx: Context, session: SnapshotSession, snapshot: Snapshot): ToolRun {
-  const { db } = session
+  const { target } = session
   return {
-    env: { ...db.libpqEnv(), ...(snapshot.pgOptions ? { PGOPTIONS: snapshot.pgOptions } : {}) },
+    env: {
+      ...ctx.db.libpqEnv(target),
+      ...(snapshot.pgOptions ? { PGOPTIONS: snapshot.pgOptions } : {}),
+    },
     signal: ctx.signal,
-    secrets: [db.target.password].filter((s): s is string => !!s),
+    secrets: [target.password].filter((s): s is string => !!s),
   }
 }
 

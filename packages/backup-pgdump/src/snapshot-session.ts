@@ -1,12 +1,10 @@
-import { type Context, cancelBackend, Db } from 'dbops/plugin'
+import type { Context, DbSession } from 'dbops/plugin'
 import { serverVersionOf } from './binaries.ts'
 import { explainSqlError } from './sql-errors.ts'
 import { countTables, EXPORT_SNAPSHOT_SQL, type TableCount } from './tables.ts'
 
-/** The snapshot's transaction, with the session timeouts of the role or database turned off. */
-const BEGIN_SNAPSHOT_SQL = `begin isolation level repeatable read read only;
-set local statement_timeout = 0;
-set local idle_in_transaction_session_timeout = 0`
+/** The snapshot's transaction (the session's timeouts are turned off when it opens). */
+const BEGIN_SNAPSHOT_SQL = 'begin isolation level repeatable read read only'
 
 /** The server version, and the statement_timeout a new session of this role gets (pg_dump's). */
 const SESSION_INFO_SQL = `select current_setting('server_version_num') as num,
@@ -19,8 +17,6 @@ const SESSION_INFO_SQL = `select current_setting('server_version_num') as num,
  */
 const NO_TIMEOUTS_PGOPTIONS = '-c statement_timeout=0 -c idle_in_transaction_session_timeout=0'
 
-type Client = Awaited<ReturnType<Db['connect']>>
-
 /** What pg_dump needs of the snapshot session. */
 export interface Snapshot {
   /** pg_export_snapshot(): pg_dump imports it with --snapshot. */
@@ -32,49 +28,35 @@ export interface Snapshot {
 
 /**
  * The session whose snapshot pg_dump imports, so that the row counts recorded in the manifest
- * are of exactly the data in the dump. The snapshot lives as long as this session's
- * transaction: a role's statement_timeout or idle_in_transaction_session_timeout must not
- * end it (pg_dump would fail with "could not import the requested snapshot").
+ * are of exactly the data in the dump: the kit's dedicated session (`db.session()`), to the
+ * run's database or another of the same server. The snapshot lives as long as this session's
+ * transaction, so the role's or database's statement_timeout and
+ * idle_in_transaction_session_timeout are turned off for it (pg_dump would otherwise fail with
+ * "could not import the requested snapshot").
  */
 export class SnapshotSession {
-  /** The database's pool: the run's own, or one opened for another database of the run. */
-  readonly db: Db
   readonly database: string
-  readonly #client: Client
-  readonly #ownsDb: boolean
+  readonly #session: DbSession
+  /** Aborted on close: cancels on the server a count still running, so the rollback is prompt. */
+  readonly #stop = new AbortController()
   #inTransaction = false
-  #closed = false
-  /**
-   * A session the server ends while it idles fails its next query with only "not queryable":
-   * the server's own error (pg_terminate_backend, a timeout) arrived as an event before.
-   */
-  #lost: Error | undefined
-  readonly #onError = (error: Error) => {
-    this.#lost ??= error
-  }
 
-  private constructor(db: Db, database: string, client: Client, ownsDb: boolean) {
-    this.db = db
+  private constructor(database: string, session: DbSession) {
     this.database = database
-    this.#client = client
-    this.#ownsDb = ownsDb
-    client.on('error', this.#onError)
+    this.#session = session
   }
 
-  /** A dedicated connection to `database`, on the run's pool when it is the configured one. */
   static async open(ctx: Context, database: string): Promise<SnapshotSession> {
-    const ownsDb = database !== ctx.db.target.database
-    const db = ownsDb
-      ? new Db(
-          { ...ctx.config.connection, database, readReplicaUrl: undefined },
-          { ...ctx.config.pool, max: 2, queryTimeoutMs: 0 },
-        )
-      : ctx.db
-    const client = await db.connect().catch(async (error) => {
-      if (ownsDb) await db.close()
-      throw error
+    const session = await ctx.db.session({
+      database: database === ctx.db.target.database ? undefined : database,
+      timeouts: { statementMs: 0, idleInTransactionMs: 0 },
     })
-    return new SnapshotSession(db, database, client, ownsDb)
+    return new SnapshotSession(database, session)
+  }
+
+  /** Host, port, user and password of the session: pg_dump connects where it is connected. */
+  get target(): DbSession['target'] {
+    return this.#session.target
   }
 
   /** Begins the snapshot's transaction and exports it. */
@@ -100,11 +82,11 @@ export class SnapshotSession {
   /** Row counts of the user tables, in the snapshot (exact below `exactBelow` rows). */
   countTables(ctx: Context, exactBelow: number): Promise<TableCount[]> {
     const warn = (message: string) => ctx.logger.warn(`${this.database}: ${message}`)
-    return countTables(this.#client, exactBelow, ctx.signal, warn).catch((error) => {
-      throw this.#lost
-        ? explainSqlError(this.#lost, `counting the rows of ${this.database}`)
-        : error
-    })
+    const client = {
+      query: (text: string, params?: unknown[]) =>
+        this.#session.query(text, params, { signal: this.#stop.signal }),
+    }
+    return countTables(client, exactBelow, ctx.signal, warn)
   }
 
   async commit(): Promise<void> {
@@ -112,24 +94,19 @@ export class SnapshotSession {
     this.#inTransaction = false
   }
 
-  /** Ends the session: a transaction still open is cancelled (a count may be running) and rolled back. */
+  /** Ends the session: a count still running is cancelled, the transaction rolled back. */
   async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    if (this.#inTransaction) {
-      await cancelBackend(this.db, this.#client)
-      await this.#client.query('rollback').catch(() => {})
-    }
-    this.#client.off('error', this.#onError)
-    this.#client.release(this.#lost)
-    if (this.#ownsDb) await this.db.close()
+    if (this.#stop.signal.aborted) return
+    this.#stop.abort(new Error('the snapshot session closed'))
+    if (this.#inTransaction) await this.#session.query('rollback').catch(() => {})
+    await this.#session.close()
   }
 
   async #sql<R extends Record<string, unknown>>(text: string, doing: string): Promise<R[]> {
     try {
-      return (await this.#client.query<R>(text)).rows
+      return (await this.#session.query<R>(text)).rows
     } catch (error) {
-      throw explainSqlError(this.#lost ?? error, doing)
+      throw explainSqlError(error, doing)
     }
   }
 }
