@@ -75,6 +75,7 @@ export {
 } from './retention/decide.ts'
 export { applyRetention, deleteSet } from './retention/apply.ts'
 export { parseDuration } from './cli/args.ts'
+export { durationSchema } from './config/duration-schema.ts'
 // Commands: declared (flags, arguments), parsed and helped by the CLI; run in-process by name.
 export { defineCommand } from './cli/declaration/define.ts'
 export { invokeCommand } from './cli/declaration/invoke.ts'

@@ -1,23 +1,5 @@
-import { parseDuration } from 'dbops/plugin'
+import { durationSchema } from 'dbops/plugin'
 import { z } from 'zod'
-
-/** A duration as milliseconds: a number, or text such as `5s`, `500ms`, `2m`. */
-const duration = (fallback: string) =>
-  z
-    .union([z.number().min(0), z.string()])
-    .default(fallback)
-    .transform((value, ctx) => {
-      if (typeof value === 'number') return value
-      try {
-        return parseDuration(value, 'duration')
-      } catch {
-        ctx.addIssue({
-          code: 'custom',
-          message: `'${value}' is not a duration (use 5s, 500ms, 2m)`,
-        })
-        return z.NEVER
-      }
-    })
 
 const identifier = z
   .string()
@@ -43,15 +25,15 @@ export const migrateOptionsSchema = z.object({
     )
     .default({}),
   /** `lock_timeout` set for each file (0 = none): DDL waiting longer for a lock fails instead of queueing every query behind it. */
-  lockTimeout: duration('5s'),
+  lockTimeout: durationSchema.default(5000),
   /** How often a file is retried after a lock timeout (SQLSTATE 55P03), with exponential backoff and jitter. */
   lockRetries: z.number().int().min(0).max(100).default(5),
   /** First backoff between lock-timeout retries; doubles each time. */
-  retryBackoff: duration('1s'),
+  retryBackoff: durationSchema.default(1000),
   /** `statement_timeout` for migration statements (0 = none). */
-  statementTimeout: duration('0'),
+  statementTimeout: durationSchema.default(0),
   /** How long to wait for another runner's migration lock before failing. */
-  lockWait: duration('60s'),
+  lockWait: durationSchema.default(60_000),
   /** Apply a pending version older than the newest applied one (default: refuse). */
   outOfOrder: z.boolean().default(false),
   /** Apply even when an applied file is missing from disk (default: refuse). */

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { durationSchema, sizeSchema } from './units.ts'
+import { durationSchema } from 'dbops/plugin'
+import { sizeSchema } from './units.ts'
 import { windowSchema } from './window.ts'
 
 /**

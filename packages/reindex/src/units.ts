@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { parseDuration } from 'dbops/plugin'
 
 const BYTE_UNITS: Record<string, number> = {
   b: 1,
@@ -26,22 +25,6 @@ export const sizeSchema = z
       return parseBytes(value)
     } catch (error) {
       ctx.addIssue({ code: 'custom', message: (error as Error).message })
-      return z.NEVER
-    }
-  })
-
-/** A duration option: milliseconds, or a string with a unit (`1s`, `30m`). */
-export const durationSchema = z
-  .union([z.number().nonnegative(), z.string()])
-  .transform((value, ctx) => {
-    if (typeof value === 'number') return value
-    try {
-      return parseDuration(value, 'duration')
-    } catch {
-      ctx.addIssue({
-        code: 'custom',
-        message: `'${value}' is not a duration (use a number with a unit: 500ms, 10s, 30m, 2h)`,
-      })
       return z.NEVER
     }
   })
