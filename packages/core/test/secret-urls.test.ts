@@ -69,7 +69,7 @@ test('config: a webhook or ping URL with a user name or password, or not http(s)
     {
       body: `notify: [{ webhook }]`,
       hook: 'https://user:SECRET-PW@hooks.example.com/services/TOKEN-H',
-      problem: /notify\.0\.webhook: .*user name or password/,
+      problem: /notify\[0\]\.webhook: .*user name or password/,
     },
     {
       body: `notify: [], schedules: { s: { cron: '0 * * * *', run: 'fail', ping: 'https://user:SECRET-PW@hc-ping.com/TOKEN-H' } }`,
@@ -79,7 +79,7 @@ test('config: a webhook or ping URL with a user name or password, or not http(s)
     {
       body: `notify: [{ webhook: 'ftp://files.example.com/TOKEN-H' }]`,
       hook: 'https://hooks.example.com/x',
-      problem: /notify\.0\.webhook: .*http or https/,
+      problem: /notify\[0\]\.webhook: .*http or https/,
     },
   ]
   for (const c of cases) {
