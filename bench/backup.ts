@@ -22,7 +22,7 @@ import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs
 import path from 'node:path'
 import pg from 'pg'
 import { makeWorkdir, REPO_ROOT, DBOPS_BIN, startCluster } from '@dbops/test-utils'
-import { median } from './measure.ts'
+import { median } from './lib/measure.ts'
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)

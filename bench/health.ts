@@ -14,7 +14,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import pg from 'pg'
 import { DBOPS_BIN, makeWorkdir, startCluster } from '@dbops/test-utils'
-import { median } from './measure.ts'
+import { median } from './lib/measure.ts'
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)

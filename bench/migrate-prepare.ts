@@ -17,7 +17,7 @@ import { bigMigration } from '@dbops/test-utils'
 import { makeWorkdir } from '@dbops/test-utils'
 import { DBOPS_BIN } from '@dbops/test-utils'
 import { startCluster } from '@dbops/test-utils'
-import { formatMs, median, type Timed, timed } from './measure.ts'
+import { formatMs, median, type Timed, timed } from './lib/measure.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const SIZES_MB = (process.env.BENCH_SIZES_MB ?? '0.5,1,2,20').split(',').map(Number)

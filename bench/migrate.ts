@@ -16,7 +16,7 @@ import pg from 'pg'
 import { makeWorkdir } from '@dbops/test-utils'
 import { DBOPS_BIN, REPO_ROOT } from '@dbops/test-utils'
 import { startCluster } from '@dbops/test-utils'
-import { formatMs, median, type Timed, timed } from './measure.ts'
+import { formatMs, median, type Timed, timed } from './lib/measure.ts'
 
 const N = Number(process.env.BENCH_MIGRATIONS ?? 1000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)

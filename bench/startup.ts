@@ -21,7 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { DBOPS_BIN, REPO_ROOT, makeWorkdir } from '@dbops/test-utils'
-import { median } from './measure.ts'
+import { median } from './lib/measure.ts'
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)

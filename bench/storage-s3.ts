@@ -24,12 +24,12 @@ import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startS3 } from '@dbops/test-utils'
-import { BUCKET, SIDES, type Measured, type Side } from './storage-s3-sides.ts'
+import { BUCKET, SIDES, type Measured, type Side } from './lib/storage-s3-sides.ts'
 import { recordingProxy } from '@dbops/test-utils'
 import { startSink } from '@dbops/test-utils'
-import { median } from './measure.ts'
+import { median } from './lib/measure.ts'
 
-const SIDES_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), './storage-s3-sides.ts')
+const SIDES_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), './lib/storage-s3-sides.ts')
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)

@@ -2,7 +2,7 @@
  * The sides of bench/storage-s3.ts, each run in its own process so that its peak RSS is its
  * own. Lives in the package because the baselines need the package's @aws-sdk dependency.
  *
- *   node --import tsx bench/storage-s3-sides.ts <side> <endpoint> <mb> [<MiB/s>]
+ *   node --import tsx bench/lib/storage-s3-sides.ts <side> <endpoint> <mb> [<MiB/s>]
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
