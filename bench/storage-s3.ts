@@ -29,7 +29,10 @@ import { recordingProxy } from '@dbops/test-utils'
 import { startSink } from '@dbops/test-utils'
 import { median } from './lib/measure.ts'
 
-const SIDES_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), './lib/storage-s3-sides.ts')
+const SIDES_FILE = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  './lib/storage-s3-sides.ts',
+)
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)
