@@ -7,8 +7,8 @@ import {
 } from 'dbops/plugin'
 import { listBackups } from './backups-list.ts'
 import { findSet } from './backup-sets.ts'
-import { restoreCommand, type RestoreRequest } from './restore.ts'
-import { verifySet, type VerifyLevel } from './verify.ts'
+import type { RestoreRequest } from './restore.ts'
+import type { VerifyLevel } from './verify.ts'
 import type { PgdumpOptions } from './options.ts'
 
 export function backupsCommand(options: PgdumpOptions, configDir: string): Command {
@@ -166,6 +166,7 @@ async function verify(
 ): Promise<number> {
   const set = await findSet(ctx, ref, { from, database })
   try {
+    const { verifySet } = await import('./verify.ts')
     const outcome = await verifySet(ctx, options, configDir, set.manifest.id, level, from)
     if (ctx.json) ctx.printJson(outcome)
     else
@@ -194,6 +195,7 @@ async function restore(
 ): Promise<number> {
   if (req.targetUrl && req.targetDb)
     throw new UsageError('give either --to or --target-db, not both')
+  const { restoreCommand } = await import('./restore.ts')
   const report = await restoreCommand(ctx, options, configDir, req)
   if (ctx.json)
     ctx.printJson({ status: report.rowCounts === 'differ' ? 'failed' : 'ok', ...report })

@@ -16,6 +16,7 @@ import { pgDumpAllSource, pgDumpSource, type SourceJob, type ToolRun } from './d
 import { objectName } from './formats.ts'
 import type { PgdumpOptions } from './options.ts'
 import { scratchBase } from './scratch-dir.ts'
+import { databasesToDump } from './databases.ts'
 import { type Snapshot, SnapshotSession } from './snapshot-session.ts'
 import { storeObject } from './store-object.ts'
 import type { TableCount } from './tables.ts'
@@ -39,18 +40,6 @@ interface DumpJob extends SourceJob {
   id: string
   configDir: string
   io: TaskIO
-}
-
-const DATABASES_SQL = `select datname from pg_database where datallowconn and not datistemplate order by datname`
-
-/** The databases of this run: the configured one, the configured list, or every database. */
-export async function databasesToDump(ctx: Context, options: PgdumpOptions): Promise<string[]> {
-  if (!options.databases) return [ctx.db.target.database]
-  if (options.databases !== 'all') return options.databases
-  const { rows } = await ctx.db.query<{ datname: string }>(DATABASES_SQL, [], {
-    signal: ctx.signal,
-  })
-  return rows.map((r) => r.datname)
 }
 
 export async function runDump(

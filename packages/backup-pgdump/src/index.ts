@@ -1,9 +1,10 @@
 import { definePlugin, type Context } from 'dbops/plugin'
 import { backupsCommand } from './commands.ts'
 import { formatBytes } from 'dbops/plugin'
-import { runDump, databasesToDump, type DumpResult } from './dump.ts'
+import { databasesToDump } from './databases.ts'
+import type { DumpResult } from './dump.ts'
 import { pgdumpOptionsSchema, type PgdumpOptions } from './options.ts'
-import { verifySet, type VerifyOutcome } from './verify.ts'
+import type { VerifyOutcome } from './verify.ts'
 import { findSet } from './backup-sets.ts'
 import { retentionForDatabases, type DatabaseRetention } from './retention.ts'
 
@@ -11,6 +12,11 @@ export { pgdumpOptionsSchema, type PgdumpOptions, type PgdumpOptionsInput } from
 export type { DumpResult, DumpedSet } from './dump.ts'
 export type { VerifyOutcome, VerifyLevel } from './verify.ts'
 export type { DatabaseRetention } from './retention.ts'
+
+// The modules that run tools (pg_dump, zstd, age, through execa) load when a task runs, not
+// when the config is read: `dbops list` and `--help` pay nothing for them.
+const dumping = () => import('./dump.ts')
+const verifying = () => import('./verify.ts')
 
 /** Sets made by `pgdump:dump` earlier in this run, else the newest set of the configured database. */
 async function setsToVerify(ctx: Context): Promise<string[]> {
@@ -29,7 +35,7 @@ export default definePlugin({
         dump: {
           title: 'back up with pg_dump',
           mutates: true,
-          run: (ctx, io) => runDump(ctx, options, api.configDir, io),
+          run: async (ctx, io) => (await dumping()).runDump(ctx, options, api.configDir, io),
           plan: async (ctx) => {
             const databases =
               options.databases === 'all'
@@ -58,7 +64,7 @@ export default definePlugin({
             for (const id of await setsToVerify(ctx)) {
               io.output(`${id}: ${options.verify.level}`)
               outcomes.push(
-                await verifySet(
+                await (await verifying()).verifySet(
                   ctx,
                   options,
                   api.configDir,

@@ -1,5 +1,5 @@
 import { Db, applyRetention, type Context } from 'dbops/plugin'
-import { databasesToDump } from './dump.ts'
+import { databasesToDump } from './databases.ts'
 import type { PgdumpOptions } from './options.ts'
 
 export interface DatabaseRetention {
