@@ -121,4 +121,4 @@ export { formatBytes, formatDuration } from './format.ts'
 export { dbopsVersion } from './version.ts'
 export type { RecordedStep } from './scheduler/run-steps.ts'
 /** The columns of a `dbops.runs` row as `dbops runs` reads it (an expired lease reads as lost). */
-export { RUN_COLUMNS } from './scheduler/sql.ts'
+export { RUN_COLUMNS } from './scheduler/run-columns.ts'

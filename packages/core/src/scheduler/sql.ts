@@ -1,3 +1,5 @@
+import { RUN_COLUMNS } from './run-columns.ts'
+
 /**
  * The scheduler's tables, in a small `dbops` schema of the target database, created on
  * first use. One query, one name; values always go in as parameters.
@@ -105,14 +107,6 @@ delete from dbops.schedule_ticks t
    and t.tick < (select max(tick) from dbops.schedule_ticks m where m.schedule = t.schedule)`
 
 export const PRUNE_RUNS = `delete from dbops.runs where status not in ('queued', 'running') and queued_at < now() - $1 * interval '1 day'`
-
-/**
- * The columns of a `dbops.runs` row as every reader shows it (`dbops runs`, the dashboard): a
- * queued or running run whose lease has expired reads as lost.
- */
-export const RUN_COLUMNS = `id, schedule, tick, pipelines, tags,
-       case when status in ('queued', 'running') and lease_until < now() then 'lost' else status end as status,
-       queued_at, started_at, ended_at, duration_ms, error, host, pid`
 
 export const RECENT_RUNS = `
 select ${RUN_COLUMNS}, watcher
