@@ -7,7 +7,8 @@ import { lockKey } from 'dbops/plugin'
 import { readSections, sha256 } from '../src/files/migration-file.ts'
 import { loadParser } from '../src/sql/parser.ts'
 import { tokenChecksum } from '../src/sql/token-checksum.ts'
-import { createTestDatabase, migrateProject, spawnCli, waitFor } from './helpers.ts'
+import { spawnCli } from '@dbops/test-utils'
+import { createTestDatabase, migrateProject, waitFor } from './helpers.ts'
 
 /** Six files; each logs its own run into apply_log, so a double apply would show. */
 function loggedFiles(): Record<string, string> {
@@ -206,7 +207,7 @@ test('a runner killed mid-file: nothing of a transactional file is half-applied'
     'migrations/0002_b.sql': `create table b (id int);\nselect pg_sleep(30);\ncreate table c (id int);\n`,
   })
   try {
-    const run = spawnCli(['migrate', 'apply'], p.dir, { DATABASE_URL: db.url })
+    const run = spawnCli(['migrate', 'apply'], { cwd: p.dir, env: { DATABASE_URL: db.url } })
     await waitFor(
       'the sleep',
       async () =>
@@ -256,7 +257,7 @@ test('SIGINT mid-file: the statement is cancelled, the file rolled back, exit 13
     'migrations/0002_b.sql': `create table b (id int);\nselect pg_sleep(case when to_regclass('slow_marker') is null then 0 else 30 end);\n`,
   })
   try {
-    const run = spawnCli(['migrate', 'apply'], p.dir, { DATABASE_URL: db.url })
+    const run = spawnCli(['migrate', 'apply'], { cwd: p.dir, env: { DATABASE_URL: db.url } })
     await waitFor(
       'the sleep',
       async () =>
@@ -294,7 +295,7 @@ test('a runner killed mid no-transaction file: its progress is reported and the 
     'migrations/0001_notx.sql': `-- dbops:no-transaction\ncreate table a1 (id int);\nselect pg_sleep(case when to_regclass('slow_marker') is null then 0 else 30 end);\ncreate table a2 (id int);\n`,
   })
   try {
-    const run = spawnCli(['migrate', 'apply'], p.dir, { DATABASE_URL: db.url })
+    const run = spawnCli(['migrate', 'apply'], { cwd: p.dir, env: { DATABASE_URL: db.url } })
     await waitFor(
       'the sleep',
       async () =>

@@ -38,47 +38,6 @@ export default defineConfig({
   return { ...work, cli, json }
 }
 
-import { spawn, type ChildProcess } from 'node:child_process'
-import { DBOPS_BIN } from '@dbops/test-utils'
-
-/** Starts the CLI without waiting, for tests that must kill it at a chosen moment. */
-export function spawnCli(
-  args: string[],
-  cwd: string,
-  env: Record<string, string>,
-): {
-  child: ChildProcess
-  done: Promise<{
-    code: number | null
-    signal: NodeJS.Signals | null
-    stdout: string
-    stderr: string
-  }>
-} {
-  const child = spawn(process.execPath, [DBOPS_BIN, ...args], {
-    cwd,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/root',
-      NO_COLOR: '1',
-      CI: '1',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (d) => (stdout += d))
-  child.stderr!.on('data', (d) => (stderr += d))
-  const done = new Promise<{
-    code: number | null
-    signal: NodeJS.Signals | null
-    stdout: string
-    stderr: string
-  }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })))
-  return { child, done }
-}
-
 /** Polls until `check` returns true (or throws after `ms`). */
 export async function waitFor(
   what: string,

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { DBOPS_BIN } from '@dbops/test-utils'
-import { bigMigration } from '@dbops/test-utils'
-import { createTestDatabase, migrateProject, spawnCli, waitFor } from './helpers.ts'
+import { bigMigration, spawnCli } from '@dbops/test-utils'
+import { createTestDatabase, migrateProject, waitFor } from './helpers.ts'
 
 // These guard against hangs, not speed: the targets (under 5 s) are measured by bench/migrate-prepare.ts.
 const HANG_GUARD_MS = 240_000
@@ -12,46 +10,27 @@ const SIGNAL_GUARD_MS = 30_000
 const big = bigMigration(20 * 1024 * 1024)
 
 /** Runs the CLI under /usr/bin/time; resolves with its exit code, output and peak RSS, or fails after `guardMs`. */
-function measured(
+/** Runs the CLI under GNU time for its peak RSS; a run past `guardMs` is killed and fails. */
+async function measured(
   args: string[],
   cwd: string,
   env: Record<string, string>,
   guardMs: number,
 ): Promise<{ code: number | null; stdout: string; stderr: string; rssMb: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      '/usr/bin/time',
-      ['-f', 'peak-rss-kb %M', process.execPath, DBOPS_BIN, ...args],
-      {
-        cwd,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '/root',
-          NO_COLOR: '1',
-          CI: '1',
-          ...env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+  const run = spawnCli(args, { cwd, env, prefix: ['/usr/bin/time', '-f', 'peak-rss-kb %M'] })
+  let hung = false
+  const guard = setTimeout(() => {
+    hung = true
+    run.child.kill('SIGKILL')
+  }, guardMs)
+  const { code, stdout, stderr } = await run.done
+  clearTimeout(guard)
+  if (hung)
+    throw new Error(
+      `dbops ${args.join(' ')} did not finish within ${guardMs / 1000}s (last output: ${stderr.slice(-500)})`,
     )
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    const guard = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(
-        new Error(
-          `dbops ${args.join(' ')} did not finish within ${guardMs / 1000}s (last output: ${stderr.slice(-500)})`,
-        ),
-      )
-    }, guardMs)
-    child.on('close', (code) => {
-      clearTimeout(guard)
-      const kb = Number(/peak-rss-kb (\d+)/.exec(stderr)?.[1] ?? NaN)
-      resolve({ code, stdout, stderr, rssMb: kb / 1024 })
-    })
-  })
+  const kb = Number(/peak-rss-kb (\d+)/.exec(stderr)?.[1] ?? Number.NaN)
+  return { code, stdout, stderr, rssMb: kb / 1024 }
 }
 
 test('a 20 MB file (a table and ~175k INSERTs) is prepared and applied, in under 300 MB of memory', async () => {
@@ -76,7 +55,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`${signal} while a 20 MB file is being prepared: exit 130 promptly, nothing applied`, async () => {
     const db = await createTestDatabase(`mig_big_${signal.toLowerCase()}`)
     const p = await migrateProject(db, '{}', { 'migrations/0001_big.sql': big.sql })
-    const run = spawnCli(['migrate', 'apply'], p.dir, { DATABASE_URL: db.url })
+    const run = spawnCli(['migrate', 'apply'], { cwd: p.dir, env: { DATABASE_URL: db.url } })
     try {
       let stderr = ''
       run.child.stderr!.on('data', (d) => (stderr += d))

@@ -1,12 +1,11 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn } from 'node:child_process'
 import pg from 'pg'
 import {
   createTestDatabase,
-  DBOPS_BIN,
   flushStats,
   runCli,
+  spawnCli,
   type TestDatabase,
 } from '@dbops/test-utils'
 import { indexIdentity, invalidIndexes, reindexProject } from './fixtures.ts'
@@ -39,53 +38,6 @@ test.before(async () => {
 test.after(async () => {
   await db?.drop()
 })
-
-function startCli(args: string[], cwd: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [DBOPS_BIN, ...args], {
-    cwd,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/root',
-      NO_COLOR: '1',
-      CI: '1',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
-  child.stderr.on('data', (d) => (stderr += d))
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr })),
-  )
-  /** Resolves once stderr matches; fails if the process ends first or `timeoutMs` passes. */
-  const stderrMatches = (re: RegExp, timeoutMs = 60_000) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!re.test(stderr)) return
-        cleanup()
-        resolve()
-      }
-      const timer = setTimeout(() => {
-        cleanup()
-        reject(new Error(`no ${re} on stderr within ${timeoutMs}ms:\n${stderr}`))
-      }, timeoutMs)
-      const ended = () => {
-        cleanup()
-        reject(new Error(`the CLI exited before printing ${re}:\n${stdout}${stderr}`))
-      }
-      const cleanup = () => {
-        clearTimeout(timer)
-        child.stderr.off('data', check)
-        child.off('close', ended)
-      }
-      child.stderr.on('data', check)
-      child.on('close', ended)
-      check()
-    })
-  return { child, done, stderrMatches }
-}
 
 /** The pid of the build on `table` once it is in its "building index" phase; fails when the CLI ends first. */
 async function waitForBuild(
@@ -123,7 +75,7 @@ test('Ctrl-C mid-rebuild cancels the statement, drops the half-built _ccnew and 
   try {
     await holder.query('select pg_advisory_lock($1)', [HOLD_BUILD])
     const env = { DATABASE_URL: db.url }
-    const first = startCli(['reindex', 'apply'], project.dir, env)
+    const first = spawnCli(['reindex', 'apply'], { cwd: project.dir, env })
     const buildPid = await waitForBuild('slow', first)
     assert.ok(
       (await invalidIndexes(db)).includes('slow_key_idx_ccnew'),

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -26,19 +26,24 @@ export interface RunCliOptions {
   input?: string
 }
 
+/** The clean environment the CLI runs in (PATH, HOME, no colour, CI), plus `env`. */
+function cliEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/root',
+    NO_COLOR: '1',
+    CI: '1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  }
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v
+  return env
+}
+
 export function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/root',
-      NO_COLOR: '1',
-      CI: '1',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    }
-    for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v
     const child = spawn(process.execPath, [DBOPS_BIN, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
-      env,
+      env: cliEnv(options.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     let stdout = ''
@@ -83,4 +88,64 @@ async function signalOnceTrue(
     if (await spec.when(output())) return void kill(spec.signal)
     await new Promise((r) => setTimeout(r, 25))
   }
+}
+
+export interface SpawnedCli {
+  child: ChildProcessWithoutNullStreams
+  done: Promise<CliResult & { signal: NodeJS.Signals | null }>
+  /** Resolves once stderr matches; rejects when the CLI exits first or `timeoutMs` passes. */
+  stderrMatches(re: RegExp, timeoutMs?: number): Promise<void>
+}
+
+/**
+ * Starts the CLI without waiting, for tests that act while it runs (kill it at a state, start
+ * a second one beside it). `prefix` runs it under another program, e.g. `/usr/bin/time -f …`.
+ */
+export function spawnCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string | undefined>; prefix?: string[] },
+): SpawnedCli {
+  const [program, ...before] = [...(options.prefix ?? []), process.execPath]
+  const child = spawn(program!, [...before, DBOPS_BIN, ...args], {
+    cwd: options.cwd,
+    env: cliEnv(options.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  child.stdin.end()
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => {
+    stdout += d
+  })
+  child.stderr.on('data', (d) => {
+    stderr += d
+  })
+  const done = new Promise<CliResult & { signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })
+  const stderrMatches = (re: RegExp, timeoutMs = 60_000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!re.test(stderr)) return
+        cleanup()
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new Error(`no ${re} on stderr within ${timeoutMs}ms:\n${stderr}`))
+      }, timeoutMs)
+      const ended = () => {
+        cleanup()
+        reject(new Error(`the CLI exited before printing ${re}:\n${stdout}${stderr}`))
+      }
+      const cleanup = () => {
+        clearTimeout(timer)
+        child.stderr.off('data', check)
+        child.off('close', ended)
+      }
+      child.stderr.on('data', check)
+      child.on('close', ended)
+      check()
+    })
+  return { child, done, stderrMatches }
 }
