@@ -274,6 +274,13 @@ test('a plugin command: subcommands, aliases, repeatable flags, dynamic defaults
       { to: 'postgres://h/db', targetDb: undefined, jobs: 4, table: ['a', 'b'], noOwner: false },
       { ref: 'latest' },
     ],
+    // A subcommand's string flag before the subcommand's name: its value is not the subcommand.
+    [
+      ['--target-db', 'copy', 'restore', 'x'],
+      'restore',
+      { to: undefined, targetDb: 'copy', jobs: 1, table: [], noOwner: false },
+      { ref: 'x' },
+    ],
     [
       ['restore', 'x', '--target-db', 'copy', '--no-owner', '--json'],
       'restore',

@@ -25,7 +25,8 @@ export function resolveCommand<C>(
   let found: Resolved<C> = { command, path, argv: [...argv] }
   while (found.command.subcommands) {
     const names = Object.keys(found.command.subcommands)
-    const first = firstPositional(found.argv)
+    const subFlags = Object.values(found.command.subcommands).map((s) => s.flags ?? {})
+    const first = firstPositional(found.argv, Object.assign({}, ...subFlags))
     if (!first && purpose === 'help') break
     if (!first)
       throw new UsageError(

@@ -115,11 +115,16 @@ export function splitGlobals(argv: readonly string[]): {
   }
 }
 
-/** The first positional argument: the subcommand a group command dispatches on. */
+/**
+ * The first positional argument: the subcommand a group command dispatches on. `flags` are
+ * the ones that may stand before it (the subcommands'), so that a value they take
+ * (`backups --from local verify`) is not mistaken for it.
+ */
 export function firstPositional(
   argv: readonly string[],
+  flags: FlagSpecs = {},
 ): { value: string; index: number } | undefined {
-  return scan(GLOBAL_FLAGS, argv).positionals[0]
+  return scan({ ...flags, ...GLOBAL_FLAGS }, argv).positionals[0]
 }
 
 /** Parses a command's own command line (global flags are accepted and left to the CLI). */
