@@ -82,7 +82,10 @@ export class Collector {
   /** Refreshes every `refreshSeconds` until closed. */
   start(): void {
     const every = this.env.options.refreshSeconds * 1000
+    // A read in flight when close() came must not schedule another: that would reopen the
+    // pool and keep the process alive after Ctrl-C.
     const tick = () => {
+      if (this.controller.signal.aborted) return
       this.timer = setTimeout(() => void this.refresh().finally(tick), every)
     }
     tick()
@@ -95,19 +98,25 @@ export class Collector {
 
   /** One read of every source; concurrent callers share it. */
   refresh(): Promise<void> {
+    if (this.controller.signal.aborted) return Promise.resolve()
     this.refreshing ??= this.readAll().finally(() => {
       this.refreshing = undefined
     })
     return this.refreshing
   }
 
+  /**
+   * Stops reading. The storages close first: that ends a listing or a manifest read still in
+   * flight (an S3 request that never answers would otherwise hold Ctrl-C up for ever); the
+   * read then ends on its own error, and the pools close once it has.
+   */
   async close(): Promise<void> {
     clearTimeout(this.timer)
     this.controller.abort()
+    for (const s of this.storage.values()) await s.close?.()
     await this.refreshing?.catch(() => {})
     await this.db.close().catch(() => {})
     await this.historyDb?.close().catch(() => {})
-    for (const s of this.storage.values()) await s.close?.()
   }
 
   private clean = (text: string) => scrub(text, [...this.env.secrets, this.db.target.password])
