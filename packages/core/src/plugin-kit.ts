@@ -74,7 +74,7 @@ export {
   type RetentionCandidate,
 } from './retention/decide.ts'
 export { applyRetention, deleteSet } from './retention/apply.ts'
-export { parseDuration } from './cli/args.ts'
+export { parseDuration } from './duration.ts'
 export { durationSchema } from './config/duration-schema.ts'
 // Commands: declared (flags, arguments), parsed and helped by the CLI; run in-process by name.
 export { defineCommand } from './cli/declaration/define.ts'

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseDuration } from '../cli/args.ts'
+import { parseDuration } from '../duration.ts'
 
 /**
  * A plugin option that is a duration, as milliseconds: a number of milliseconds, or text with

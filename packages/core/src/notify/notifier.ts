@@ -1,4 +1,4 @@
-import { parseDuration } from '../cli/args.ts'
+import { parseDuration } from '../duration.ts'
 import type { NotifyConfig } from '../config/schema.ts'
 import type { Logger } from '../logger.ts'
 import { eventOf, jsonPayload, slackPayload, type NotifyEvent, type RunSummary } from './payload.ts'

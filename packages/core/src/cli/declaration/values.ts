@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.ts'
-import { parseDuration } from '../args.ts'
+import { parseDuration } from '../../duration.ts'
 import type { DurationFlag, FlagSpec, NumberFlag, StringFlag } from './types.ts'
 
 /** `targetDb` is `--target-db`: flags are declared under the names `run` reads them by. */

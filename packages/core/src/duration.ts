@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.ts'
+import { UsageError } from './errors.ts'
 
 /** `90s`, `30m`, `2h`, `1500ms`, or a number of seconds. */
 export function parseDuration(text: string, what: string): number {
